@@ -1,0 +1,75 @@
+# aerun: build, dependencies, data, tests and benchmarks.
+#   make          build build/aerun and build/aerun.so
+#   make demo     deps + build + data, then the demo experiment
+#   make test     deps + build + data, then every test
+#   make deps     install the Debian packages that are missing (sudo when not root)
+#   make data     fill data/ with MNIST and Fashion-MNIST
+#   make install PREFIX=/usr/local
+
+PREFIX ?= /usr/local
+CC ?= gcc
+LUA ?= lua5.4
+BUILD ?= build
+
+PKGS := lua5.4 hdf5 libpng zlib
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -I/usr/include/x86_64-linux-gnu/openblas-pthread
+PKG_LIBS = $(shell pkg-config --libs hdf5 libpng zlib 2>/dev/null) -lopenblas -lm
+
+OPT ?= -O3 -march=x86-64-v3
+CFLAGS ?= $(OPT)
+ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -fPIC $(CFLAGS) $(PKG_CFLAGS)
+LDFLAGS ?=
+
+# every runtime/*.c is part of the library except the executable's main
+CORE_SRC := $(filter-out runtime/aerun.c, $(wildcard runtime/*.c))
+CORE_OBJ := $(CORE_SRC:runtime/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/embedded_lua.o
+LUA_SRC := $(wildcard lua/aerun/*.lua)
+
+DEBS := lua5.4 liblua5.4-dev libopenblas-dev libhdf5-dev hdf5-tools zlib1g-dev \
+        libpng-dev lua-cjson lua-busted dataset-fashion-mnist
+
+.PHONY: all deps data demo test test-c install clean
+all: $(BUILD)/aerun $(BUILD)/aerun.so
+
+$(BUILD)/obj/%.o: runtime/%.c runtime/*.h | $(BUILD)/obj
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# the Lua library is compiled into the module and the executable, so both
+# are self-contained wherever they are installed
+$(BUILD)/embedded_lua.c: tools/embed.lua $(LUA_SRC) | $(BUILD)/obj
+	$(LUA) tools/embed.lua $(LUA_SRC) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/embedded_lua.o: $(BUILD)/embedded_lua.c
+	$(CC) $(ALL_CFLAGS) -Iruntime -c $< -o $@
+
+$(BUILD)/aerun.so: $(CORE_OBJ)
+	$(CC) -shared $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/aerun: $(BUILD)/obj/aerun.o $(CORE_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -llua5.4 -Wl,-E
+
+$(BUILD)/obj:
+	mkdir -p $@
+
+deps:
+	@sh tools/deps.sh $(DEBS)
+
+data:
+	@sh tools/fetch_data.sh data
+
+demo: deps
+	@$(MAKE) --no-print-directory all data
+	$(BUILD)/aerun experiments/ae_mnist.lua
+
+test: deps
+	@$(MAKE) --no-print-directory all data
+	@sh tools/run_tests.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/lua/5.4 $(DESTDIR)$(PREFIX)/share/lua/5.4/aerun
+	install -m 755 $(BUILD)/aerun $(DESTDIR)$(PREFIX)/bin/aerun
+	install -m 644 $(BUILD)/aerun.so $(DESTDIR)$(PREFIX)/lib/lua/5.4/aerun.so
+	install -m 644 $(LUA_SRC) $(DESTDIR)$(PREFIX)/share/lua/5.4/aerun/
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,25 @@
+-- aerun: the Lua face of the runtime.  `local ae = require "aerun"`.
+-- Tensor functions come from the C core; the submodules (nn, optim, loss,
+-- data, config) load on first use, so a script pays only for what it uses.
+local core = require "aerun.core"
+
+local ae = {}
+for k, v in pairs(core) do ae[k] = v end
+
+ae.version = "0.1.0"
+
+local submodules = {
+  nn = "aerun.nn", optim = "aerun.optim", loss = "aerun.loss",
+  data = "aerun.data", config = "aerun.config",
+}
+
+return setmetatable(ae, {
+  __index = function(t, k)
+    local name = submodules[k]
+    if name then
+      local m = require(name)
+      rawset(t, k, m)
+      return m
+    end
+  end,
+})

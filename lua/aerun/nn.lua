@@ -1,0 +1,341 @@
+-- aerun.nn: modules in PyTorch's shape (ae.nn).
+--
+-- A module is a table whose metatable is its class.  Assigning a module or
+-- a parameter (a leaf tensor that requires grad) to a new field registers it
+-- under that name, in order, which is how module paths such as
+-- "encoder/0/weight" come about.  Every module keeps its type name and the
+-- constructor's arguments (_config) so that a model can be described as
+-- JSON and rebuilt without the script that made it.
+local core = require "aerun.core"
+
+local nn = {}
+
+local tensor_mt = debug.getregistry()["aerun.Tensor"]
+local function is_tensor(v) return getmetatable(v) == tensor_mt end
+
+local function is_module(v)
+  local mt = type(v) == "table" and getmetatable(v)
+  return mt and rawget(mt, "__module") == true or false
+end
+nn.is_module = is_module
+
+local Module = {}
+nn.Module = Module
+
+-- field assignment: remember modules and parameters by name, in order
+local function register(self, k, v)
+  if type(k) == "string" and k:sub(1, 1) ~= "_" then
+    if is_module(v) then
+      local c = rawget(self, "_children")
+      c[#c + 1] = k
+    elseif is_tensor(v) and v.requires_grad and v.is_leaf then
+      local p = rawget(self, "_params")
+      p[#p + 1] = k
+    end
+  end
+  rawset(self, k, v)
+end
+
+-- a class: its own metatable for instances (metamethods are not inherited)
+local function class(name, parent)
+  local cls = {}
+  cls.__name = name
+  cls.__module = true
+  cls.__index = cls
+  cls.__newindex = register
+  cls.__call = function(self, ...) return self:forward(...) end
+  cls.__tostring = function(self) return self:repr() end
+  return setmetatable(cls, {
+    __index = parent,
+    __call = function(c, ...) return c:new(...) end,
+  })
+end
+
+-- user modules: local VAE = nn.Module:extend("VAE"); function VAE:init(...) end
+function Module:extend(name)
+  if type(name) ~= "string" then error("Module:extend: expects a class name", 2) end
+  return class(name, self)
+end
+
+function Module:new(...)
+  local self = setmetatable({
+    _type = self.__name, _params = {}, _buffers = {}, _children = {}, training = true,
+  }, self)
+  if self.init then self:init(...) end
+  return self
+end
+
+function Module:init() end
+
+function Module:forward()
+  error(self._type .. ": forward is not defined", 2)
+end
+
+function Module:register_parameter(name, t)
+  if not is_tensor(t) then error("register_parameter: tensor expected for " .. tostring(name), 2) end
+  t:requires_grad_(true)
+  rawset(self, name, t)
+  local p = self._params
+  for _, n in ipairs(p) do if n == name then return t end end
+  p[#p + 1] = name
+  return t
+end
+
+-- state that is saved but not trained (BatchNorm's running statistics)
+function Module:register_buffer(name, t)
+  rawset(self, name, t)
+  local b = self._buffers
+  for _, n in ipairs(b) do if n == name then return t end end
+  b[#b + 1] = name
+  return t
+end
+
+local function walk(self, prefix, visit)
+  visit(self, prefix)
+  for _, name in ipairs(self._children) do
+    walk(self[name], prefix .. name .. "/", visit)
+  end
+end
+
+-- array of {path, module}, the root first with path ""
+function Module:named_modules()
+  local out = {}
+  walk(self, "", function(m, prefix)
+    out[#out + 1] = { prefix:sub(1, -2), m }
+  end)
+  return out
+end
+
+local function named(self, field)
+  local names, values = {}, {}
+  walk(self, "", function(m, prefix)
+    for _, n in ipairs(m[field]) do
+      names[#names + 1] = prefix .. n
+      values[#values + 1] = m[n]
+    end
+  end)
+  return names, values
+end
+
+-- for path, p in model:named_parameters() do ... end   (paths like "0/weight")
+function Module:named_parameters()
+  local names, values = named(self, "_params")
+  local i = 0
+  return function()
+    i = i + 1
+    if names[i] then return names[i], values[i] end
+  end
+end
+
+function Module:parameters()
+  local _, values = named(self, "_params")
+  return values
+end
+
+function Module:named_buffers()
+  local names, values = named(self, "_buffers")
+  local i = 0
+  return function()
+    i = i + 1
+    if names[i] then return names[i], values[i] end
+  end
+end
+
+-- PyTorch's state_dict keys: the module path joined with "."
+function Module:state_dict()
+  local sd = {}
+  for field in pairs { _params = true, _buffers = true } do
+    local names, values = named(self, field)
+    for i, n in ipairs(names) do sd[n:gsub("/", ".")] = values[i] end
+  end
+  return sd
+end
+
+function Module:children()
+  local out = {}
+  for i, name in ipairs(self._children) do out[i] = self[name] end
+  return out
+end
+
+function Module:train(mode)
+  if mode == nil then mode = true end
+  walk(self, "", function(m) rawset(m, "training", mode) end)
+  return self
+end
+
+function Module:eval() return self:train(false) end
+
+function Module:zero_grad()
+  for _, p in ipairs(self:parameters()) do p.grad = nil end
+end
+
+function Module:num_parameters()
+  local n = 0
+  for _, p in ipairs(self:parameters()) do n = n + p:numel() end
+  return n
+end
+
+-- "Linear(in_features=784, out_features=400, bias=true)", nested as PyTorch prints
+function Module:extra_repr()
+  local cfg, keys = self._config or {}, self._config_keys or {}
+  local parts = {}
+  for _, k in ipairs(keys) do parts[#parts + 1] = k .. "=" .. tostring(cfg[k]) end
+  return table.concat(parts, ", ")
+end
+
+function Module:repr(indent)
+  indent = indent or ""
+  if #self._children == 0 then return self._type .. "(" .. self:extra_repr() .. ")" end
+  local lines = { self._type .. "(" }
+  for _, name in ipairs(self._children) do
+    lines[#lines + 1] = indent .. "  (" .. name .. "): " .. self[name]:repr(indent .. "  ")
+  end
+  lines[#lines + 1] = indent .. ")"
+  return table.concat(lines, "\n")
+end
+
+-- built-in modules record their constructor arguments by name
+local function configure(self, keys, values)
+  rawset(self, "_config_keys", keys)
+  rawset(self, "_config", values)
+end
+
+local function check_count(fname, v, name)
+  if math.type(v) ~= "integer" and not (type(v) == "number" and v == math.floor(v)) then
+    error(string.format("%s: %s must be an integer, got %s", fname, name, tostring(v)), 4)
+  end
+  if v < 1 then error(string.format("%s: %s must be at least 1, got %s", fname, name, tostring(v)), 4) end
+  return math.tointeger(v)
+end
+
+-- U(-bound, bound), PyTorch's default for Linear and Conv weights and biases
+local function uniform(bound, ...)
+  return (core.rand(...) * (2 * bound) + (-bound)):requires_grad_(true)
+end
+nn.uniform_init = uniform
+
+local Linear = class("Linear", Module)
+nn.Linear = Linear
+
+function Linear:init(in_features, out_features, opts)
+  local bias = true
+  if type(opts) == "table" then bias = opts.bias ~= false elseif opts == false then bias = false end
+  in_features = check_count("Linear", in_features, "in_features")
+  out_features = check_count("Linear", out_features, "out_features")
+  configure(self, { "in_features", "out_features", "bias" },
+    { in_features = in_features, out_features = out_features, bias = bias })
+  -- kaiming_uniform(a = √5) as in PyTorch reduces to 1/√fan_in
+  local bound = 1 / math.sqrt(in_features)
+  self.weight = uniform(bound, out_features, in_features)
+  if bias then self.bias = uniform(bound, out_features) end
+end
+
+function Linear:forward(x)
+  return core.linear(x, self.weight, self.bias)
+end
+
+-- modules that apply one tensor method, with optional named arguments
+local function activation(name, method, keys, defaults)
+  local cls = class(name, Module)
+  nn[name] = cls
+  function cls:init(...)
+    local values, args = {}, { ... }
+    for i, k in ipairs(keys or {}) do
+      local v = args[i]
+      if v == nil then v = defaults[k] end
+      if type(v) ~= "number" then
+        error(string.format("%s: %s must be a number, got %s", name, k, type(v)), 3)
+      end
+      values[k] = v
+    end
+    configure(self, keys or {}, values)
+  end
+  function cls:forward(x)
+    local cfg = self._config
+    if not keys then return x[method](x) end
+    local a = {}
+    for i, k in ipairs(keys) do a[i] = cfg[k] end
+    return x[method](x, table.unpack(a, 1, #keys))
+  end
+  return cls
+end
+
+activation("ReLU", "relu")
+activation("Sigmoid", "sigmoid")
+activation("Tanh", "tanh")
+activation("LeakyReLU", "leaky_relu", { "negative_slope" }, { negative_slope = 0.01 })
+activation("ELU", "elu", { "alpha" }, { alpha = 1.0 })
+activation("Softplus", "softplus", { "beta", "threshold" }, { beta = 1.0, threshold = 20.0 })
+
+local Identity = class("Identity", Module)
+nn.Identity = Identity
+function Identity:forward(x) return x end
+
+-- Flatten keeps the batch dimension and flattens the rest
+local Flatten = class("Flatten", Module)
+nn.Flatten = Flatten
+function Flatten:forward(x) return x:reshape(x:size(1), -1) end
+
+-- Reshape(1, 28, 28): each sample to the given shape, the batch kept
+local Reshape = class("Reshape", Module)
+nn.Reshape = Reshape
+function Reshape:init(...)
+  local shape = { ... }
+  if type(shape[1]) == "table" then shape = shape[1] end
+  if #shape == 0 then error("Reshape: expects the shape of one sample", 3) end
+  for i, s in ipairs(shape) do
+    if math.type(s) ~= "integer" and s ~= -1 then
+      error("Reshape: size " .. i .. " must be an integer, got " .. tostring(s), 3)
+    end
+  end
+  configure(self, { "shape" }, { shape = shape })
+end
+function Reshape.extra_repr(self) return "shape={" .. table.concat(self._config.shape, ", ") .. "}" end
+function Reshape:forward(x)
+  return x:reshape(x:size(1), table.unpack(self._config.shape))
+end
+
+-- Sequential{ m1, m2, ... }: children named "0", "1", ... as in PyTorch;
+-- seq[1] is the first module (Lua counts from 1, the names from 0)
+local Sequential = class("Sequential", Module)
+nn.Sequential = Sequential
+Sequential.__index = function(self, k)
+  if type(k) == "number" then return rawget(self, tostring(k - 1)) end
+  return Sequential[k]
+end
+Sequential.__len = function(self) return #self._children end
+
+function Sequential:init(modules, ...)
+  if is_module(modules) then modules = { modules, ... } end
+  if type(modules) ~= "table" then error("Sequential: expects a list of modules", 3) end
+  for i, m in ipairs(modules) do self:add(m, i) end
+  configure(self, {}, {})
+end
+
+function Sequential:add(m, i)
+  if not is_module(m) then
+    error(string.format("Sequential: element %d is %s, not a module", i or #self._children + 1,
+      type(m)), 3)
+  end
+  self[tostring(#self._children)] = m
+  return self
+end
+
+function Sequential:forward(x)
+  for _, name in ipairs(self._children) do
+    local ok, y = pcall(self[name], x)
+    if not ok then
+      -- name the failing layer, as Torch7 did, keeping the inner message
+      error(string.format("%s (%s): %s", name, self[name]._type, tostring(y)), 0)
+    end
+    x = y
+  end
+  return x
+end
+
+-- a tensor that should be trained, as nn.Parameter in PyTorch
+function nn.Parameter(t)
+  return t:requires_grad_(true)
+end
+
+return nn

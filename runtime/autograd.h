@@ -1,0 +1,62 @@
+/* autograd.h: define-by-run reverse mode, as in PyTorch.
+ * An op that has an input requiring grad records a node: its backward
+ * function, its inputs and what it saved.  ae_backward walks the nodes in
+ * reverse topological order; each backward adds into the gradient buffers
+ * handed out by ae_grad_of, which are the .grad of leaves or a per-node
+ * buffer for intermediates.  After the walk, every node of the graph drops
+ * its inputs, saved tensors and buffers, so memory returns at once rather
+ * than when Lua's collector gets round to it. */
+#ifndef AE_AUTOGRAD_H
+#define AE_AUTOGRAD_H
+
+#include "tensor.h"
+
+#define AE_NODE_INPUTS 4
+#define AE_NODE_SAVED 4
+
+typedef struct ae_node ae_node;
+typedef void (*ae_backward_fn)(ae_node *n);
+
+struct ae_node {
+    int refs;
+    const char *op;
+    ae_backward_fn backward;
+    int ninputs;
+    ae_tensor *inputs[AE_NODE_INPUTS];
+    ae_tensor *saved[AE_NODE_SAVED];
+    double arg[4];            /* op parameters (slope, exponent, reduction…) */
+    int out_ndim;
+    int64_t out_shape[AE_MAX_DIMS];
+    ae_tensor *gout;          /* gradient of the output, built during backward */
+    unsigned visit;
+    bool freed;
+};
+
+bool ae_grad_enabled(void);
+void ae_set_grad_enabled(bool on);
+
+/* true when an op on these inputs must be recorded */
+bool ae_any_requires_grad(int n, ae_tensor *const *inputs);
+
+/* Records out as made by op from inputs when any of them requires grad;
+ * returns the node (to save tensors or args in) or NULL when nothing was
+ * recorded or allocation failed (then out is unchanged). */
+ae_node *ae_record(ae_tensor *out, const char *op, ae_backward_fn fn, int ninputs,
+                   ae_tensor *const *inputs);
+/* keeps t's values for backward without keeping t (which would form a
+ * cycle when t is the node's own output) */
+int ae_node_save(ae_node *n, int slot, ae_tensor *t);
+
+/* The buffer that gradients for input i accumulate into, zero-filled at
+ * first use, contiguous with the input's shape; NULL when input i needs no
+ * gradient.  Allocation failure is reported by ae_backward. */
+float *ae_grad_of(ae_node *n, int i);
+/* the gradient flowing into n from its output (contiguous, output's shape) */
+static inline const float *ae_gout(ae_node *n) { return ae_data(n->gout); }
+
+/* root must be a scalar unless grad (same shape as root) is given */
+int ae_backward(ae_tensor *root, ae_tensor *grad);
+
+void ae_node_release(ae_node *n);
+
+#endif

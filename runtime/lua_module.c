@@ -1,0 +1,57 @@
+/* lua_module.c: luaopen_aerun, the entry point of both the C module
+ * (require "aerun" from a stock lua5.4) and the executable.  It builds the
+ * C table "aerun.core", registers the compiled-in Lua library in
+ * package.preload, and returns what the library's init module returns. */
+#include "lua_aerun.h"
+
+#include <string.h>
+
+#include "embedded_lua.h"
+
+static int load_embedded(lua_State *L)
+{
+    const lae_embedded *e = lua_touserdata(L, lua_upvalueindex(1));
+    if (luaL_loadbuffer(L, e->source, e->size, e->chunkname) != LUA_OK) return lua_error(L);
+    lua_pushvalue(L, 1);   /* module name, as require passes it */
+    lua_call(L, 1, 1);
+    return 1;
+}
+
+static int open_core(lua_State *L)
+{
+    lua_newtable(L);
+    lae_open_tensor(L);
+    lae_open_ops(L);
+    lae_open_data(L);
+    lae_open_optim(L);
+    return 1;
+}
+
+int luaopen_aerun(lua_State *L)
+{
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+    lua_pushcfunction(L, open_core);
+    lua_setfield(L, -2, "aerun.core");
+    const lae_embedded *main = NULL;
+    for (const lae_embedded *e = lae_embedded_files; e->module; e++) {
+        if (e->module[0] == 'a' && !strcmp(e->module, "aerun")) {
+            main = e;
+            continue;
+        }
+        lua_pushlightuserdata(L, (void *)e);
+        lua_pushcclosure(L, load_embedded, 1);
+        lua_setfield(L, -2, e->module);
+    }
+    lua_pop(L, 1);
+    if (!main) return luaL_error(L, "aerun: the Lua library was not compiled in");
+    lua_settop(L, 1);
+    if (lua_isnil(L, 1)) {
+        lua_pushstring(L, "aerun");
+        lua_replace(L, 1);
+    }
+    lua_pushlightuserdata(L, (void *)main);
+    lua_pushcclosure(L, load_embedded, 1);
+    lua_insert(L, 1);
+    lua_call(L, 1, 1);
+    return 1;
+}

@@ -1,0 +1,28 @@
+/* optim.h: optimizer update rules on raw float arrays, PyTorch's exactly
+ * (same order of operations, bias corrections in double).  State arrays are
+ * owned by the caller (the Lua optimizer keeps them as tensors). */
+#ifndef AE_OPTIM_H
+#define AE_OPTIM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct {
+    double lr, momentum, dampening, weight_decay;
+    bool nesterov;
+} ae_sgd_config;
+
+/* buf may be NULL when momentum is 0; first_step says buf is not yet set */
+void ae_sgd_step(float *p, const float *g, float *buf, int64_t n, const ae_sgd_config *c,
+                 bool first_step);
+
+typedef struct {
+    double lr, beta1, beta2, eps, weight_decay;
+    bool decoupled;   /* AdamW: decay the weights, not the gradient */
+} ae_adam_config;
+
+/* step is the 1-based count of steps taken including this one */
+void ae_adam_step(float *p, const float *g, float *m, float *v, int64_t n, const ae_adam_config *c,
+                  int64_t step);
+
+#endif

@@ -1,0 +1,31 @@
+-- embed.lua: writes C source that holds the Lua library's files as strings,
+-- so that build/aerun and build/aerun.so need no Lua files beside them.
+-- usage: lua5.4 tools/embed.lua lua/aerun/a.lua lua/aerun/b.lua > embedded_lua.c
+local out = {}
+local function emit(s) out[#out + 1] = s end
+
+local function cstring(src)
+  local parts = {}
+  for i = 1, #src, 4000 do  -- C compilers cap a single literal's length
+    local chunk = src:sub(i, i + 3999):gsub("[^%w ]", function(c)
+      if c == "\\" or c == '"' or c == "?" then return "\\" .. c end
+      if c:match("%p") then return c end
+      return string.format("\\%03o", c:byte())
+    end)
+    parts[#parts + 1] = '"' .. chunk .. '"'
+  end
+  return table.concat(parts, "\n")
+end
+
+emit('#include "embedded_lua.h"\n')
+emit("const lae_embedded lae_embedded_files[] = {")
+for _, path in ipairs(arg) do
+  local f = assert(io.open(path, "rb"))
+  local src = f:read("a")
+  f:close()
+  local name = path:match("lua/(.-)%.lua$"):gsub("/", ".")
+  name = name:gsub("%.init$", "")
+  emit(string.format("{%q, %q,\n%s,\n%d},", name, "@" .. path, cstring(src), #src))
+end
+emit("{0, 0, 0, 0}};")
+io.write(table.concat(out, "\n"), "\n")
