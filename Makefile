@@ -17,7 +17,10 @@ PKG_LIBS = $(shell pkg-config --libs hdf5 libpng zlib 2>/dev/null) -lopenblas -l
 
 OPT ?= -O3 -march=x86-64-v3
 CFLAGS ?= $(OPT)
-ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -fPIC $(CFLAGS) $(PKG_CFLAGS)
+# no errno and no FP traps, so that sqrtf and selects vectorise; FMA
+# contraction as GNU C does by default (ISO C mode turns it off)
+ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -fPIC -fno-math-errno \
+             -fno-trapping-math -ffp-contract=fast $(CFLAGS) $(PKG_CFLAGS)
 LDFLAGS ?=
 
 # every runtime/*.c is part of the library except the executable's main
@@ -31,7 +34,7 @@ DEBS := lua5.4 liblua5.4-dev libopenblas-dev libhdf5-dev hdf5-tools zlib1g-dev \
 .PHONY: all deps data demo test test-c install clean
 all: $(BUILD)/aerun $(BUILD)/aerun.so
 
-$(BUILD)/obj/%.o: runtime/%.c runtime/*.h | $(BUILD)/obj
+$(BUILD)/obj/%.o: runtime/%.c runtime/*.h Makefile | $(BUILD)/obj
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 # the Lua library is compiled into the module and the executable, so both

@@ -34,6 +34,7 @@ void lae_open_tensor(lua_State *L);
 void lae_open_ops(lua_State *L);
 void lae_open_data(lua_State *L);
 void lae_open_optim(lua_State *L);
+void lae_open_sys(lua_State *L);
 
 int luaopen_aerun(lua_State *L);
 

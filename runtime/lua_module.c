@@ -24,6 +24,7 @@ static int open_core(lua_State *L)
     lae_open_ops(L);
     lae_open_data(L);
     lae_open_optim(L);
+    lae_open_sys(L);
     return 1;
 }
 

@@ -7,6 +7,8 @@
 
 #include <math.h>
 
+#include "mathf.h"
+
 
 static int check_pair(const char *op, ae_tensor *a, ae_tensor *t)
 {
@@ -36,27 +38,23 @@ static inline float upstream(ae_node *n, int64_t i)
     return n->arg[0] == AE_REDUCE_NONE ? go[i] : go[0];
 }
 
-/* shared driver: contiguous inputs, one forward pass, record and save */
-typedef double (*elem_fn)(float a, float t);
+/* shared driver: contiguous inputs, per-element losses by the op's kernel
+ * (into the output, or a scratch buffer that is then summed), record, save */
+typedef void (*elem_kernel)(const float *a, const float *t, float *out, int64_t n);
 
 static ae_tensor *elementwise_loss(const char *op, ae_tensor *a, ae_tensor *t, ae_reduction r,
-                                   elem_fn f, ae_backward_fn backward)
+                                   elem_kernel f, ae_backward_fn backward)
 {
     if (check_pair(op, a, t) != 0) return NULL;
     if ((unsigned)r > AE_REDUCE_NONE) return ae_fail("%s: unknown reduction", op);
     ae_tensor *ca = ae_contiguous(a), *ct = ca ? ae_contiguous(t) : NULL;
     ae_tensor *out = ct ? loss_out(a, r) : NULL;
-    if (out) {
-        const float *pa = ae_data(ca), *pt = ae_data(ct);
+    ae_tensor *scratch = out && r != AE_REDUCE_NONE ? ae_empty(a->ndim, a->shape) : NULL;
+    if (out && (scratch || r == AE_REDUCE_NONE)) {
         int64_t count = ae_numel(ca);
-        if (r == AE_REDUCE_NONE) {
-            float *po = ae_data(out);
-            for (int64_t i = 0; i < count; i++) po[i] = (float)f(pa[i], pt[i]);
-        } else {
-            double s = 0;
-            for (int64_t i = 0; i < count; i++) s += f(pa[i], pt[i]);
-            ae_data(out)[0] = (float)(s * reduce_scale(r, count));
-        }
+        float *per = ae_data(r == AE_REDUCE_NONE ? out : scratch);
+        f(ae_data(ca), ae_data(ct), per, count);
+        if (r != AE_REDUCE_NONE) ae_data(out)[0] = (float)(ae_sumf(per, count) * reduce_scale(r, count));
         ae_tensor *in[2] = {a, t};
         ae_node *n = ae_record(out, op, backward, 2, in);
         if (n) {
@@ -66,17 +64,23 @@ static ae_tensor *elementwise_loss(const char *op, ae_tensor *a, ae_tensor *t, a
                 out = NULL;
             }
         }
+    } else {
+        ae_release(out);
+        out = NULL;
     }
+    ae_release(scratch);
     ae_release(ca);
     ae_release(ct);
     return out;
 }
 
 /* mse: (a - t)² */
-static double mse_elem(float a, float t)
+static void mse_forward(const float *a, const float *t, float *out, int64_t n)
 {
-    double d = (double)a - (double)t;
-    return d * d;
+    for (int64_t i = 0; i < n; i++) {
+        float d = a[i] - t[i];
+        out[i] = d * d;
+    }
 }
 
 static void mse_backward(ae_node *n)
@@ -94,7 +98,7 @@ static void mse_backward(ae_node *n)
 
 ae_tensor *ae_mse_loss(ae_tensor *input, ae_tensor *target, ae_reduction r)
 {
-    return elementwise_loss("mse", input, target, r, mse_elem, mse_backward);
+    return elementwise_loss("mse", input, target, r, mse_forward, mse_backward);
 }
 
 /* bce on probabilities: logs are clamped at -100 as in PyTorch, so p = 0
@@ -105,9 +109,11 @@ static inline double clamped_log(double x)
     return l < -100.0 ? -100.0 : l;
 }
 
-static double bce_elem(float p, float t)
+static void bce_forward(const float *p, const float *t, float *out, int64_t n)
 {
-    return -((double)t * clamped_log(p) + (1.0 - (double)t) * clamped_log(1.0 - (double)p));
+    for (int64_t i = 0; i < n; i++)
+        out[i] = (float)-((double)t[i] * clamped_log(p[i]) +
+                          (1.0 - (double)t[i]) * clamped_log(1.0 - (double)p[i]));
 }
 
 static void bce_backward(ae_node *n)
@@ -141,14 +147,16 @@ ae_tensor *ae_bce_loss(ae_tensor *p, ae_tensor *target, ae_reduction r)
                            "(use bce_logits for unbounded scores)", (long long)i + 1, bad);
         }
     ae_release(cp);
-    return elementwise_loss("bce", p, target, r, bce_elem, bce_backward);
+    return elementwise_loss("bce", p, target, r, bce_forward, bce_backward);
 }
 
 /* bce on logits: max(z, 0) - z·t + log(1 + e^-|z|) never overflows */
-static double bce_logits_elem(float z, float t)
+static void bce_logits_forward(const float *z, const float *t, float *out, int64_t n)
 {
-    double zd = z;
-    return (zd > 0 ? zd : 0) - zd * t + log1p(exp(-fabs(zd)));
+    for (int64_t i = 0; i < n; i++) {
+        double zd = z[i];
+        out[i] = (float)((zd > 0 ? zd : 0) - zd * t[i] + log1p(exp(-fabs(zd))));
+    }
 }
 
 static void bce_logits_backward(ae_node *n)
@@ -159,12 +167,12 @@ static void bce_logits_backward(ae_node *n)
     float scale = reduce_scale((ae_reduction)n->arg[0], count);
     for (int64_t i = 0; i < count; i++) {
         float up = upstream(n, i) * scale;
-        if (gz) gz[i] += up * (1.0f / (1.0f + expf(-z[i])) - t[i]);
+        if (gz) gz[i] += up * (ae_sigmoidf(z[i]) - t[i]);
         if (gt) gt[i] -= up * z[i];
     }
 }
 
 ae_tensor *ae_bce_logits_loss(ae_tensor *logits, ae_tensor *target, ae_reduction r)
 {
-    return elementwise_loss("bce_logits", logits, target, r, bce_logits_elem, bce_logits_backward);
+    return elementwise_loss("bce_logits", logits, target, r, bce_logits_forward, bce_logits_backward);
 }

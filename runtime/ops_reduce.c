@@ -1,11 +1,14 @@
 /* ops_reduce.c: sum and mean over all elements or one dimension.
- * Sums accumulate in double: a batch loss sums 10^5 terms, and float
- * accumulation would lose digits that the golden tests compare. */
+ * Long sums fold float lanes into double (ae_sumf): a batch loss sums 10^5
+ * terms, and plain float accumulation would lose digits the golden tests
+ * compare. */
 #include "autograd.h"
 #include "error.h"
 #include "ops.h"
 
 #include <math.h>
+
+#include "mathf.h"
 
 /* all elements: out = scale * Σx; backward spreads scale * gout */
 static void reduce_all_backward(ae_node *n)
@@ -22,9 +25,7 @@ static ae_tensor *reduce_all(ae_tensor *a, int mean)
     ae_tensor *x = ae_contiguous(a);
     if (!x) return NULL;
     int64_t count = ae_numel(x);
-    const float *p = ae_data(x);
-    double s = 0;
-    for (int64_t i = 0; i < count; i++) s += p[i];
+    double s = ae_sumf(ae_data(x), count);
     double scale = mean ? 1.0 / (double)count : 1.0;
     ae_release(x);
     ae_tensor *out = ae_scalar((float)(s * scale));

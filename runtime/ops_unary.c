@@ -7,6 +7,8 @@
 
 #include <math.h>
 
+#include "mathf.h"
+
 typedef void (*fwd_kernel)(const float *x, float *y, int64_t n, float p, float q);
 typedef void (*bwd_kernel)(const float *x, const float *y, const float *go, float *g, int64_t n,
                            float p, float q);
@@ -25,7 +27,7 @@ static void neg_backward(const float *x, const float *y, const float *go, float 
 static void exp_forward(const float *x, float *y, int64_t n, float p, float q)
 {
     (void)p, (void)q;
-    for (int64_t i = 0; i < n; i++) y[i] = expf(x[i]);
+    for (int64_t i = 0; i < n; i++) y[i] = ae_expf(x[i]);
 }
 static void exp_backward(const float *x, const float *y, const float *go, float *g, int64_t n, float p, float q)
 {
@@ -111,7 +113,7 @@ static void relu_backward(const float *x, const float *y, const float *go, float
 static void sigmoid_forward(const float *x, float *y, int64_t n, float p, float q)
 {
     (void)p, (void)q;
-    for (int64_t i = 0; i < n; i++) y[i] = 1.0f / (1.0f + expf(-x[i]));
+    for (int64_t i = 0; i < n; i++) y[i] = ae_sigmoidf(x[i]);
 }
 static void sigmoid_backward(const float *x, const float *y, const float *go, float *g, int64_t n, float p, float q)
 {
@@ -159,7 +161,7 @@ static void softplus_forward(const float *x, float *y, int64_t n, float p, float
 {
     for (int64_t i = 0; i < n; i++) {
         float bx = p * x[i];
-        y[i] = bx > q ? x[i] : log1pf(expf(bx)) / p;
+        y[i] = bx > q ? x[i] : log1pf(ae_expf(bx)) / p;
     }
 }
 static void softplus_backward(const float *x, const float *y, const float *go, float *g, int64_t n, float p, float q)
@@ -167,7 +169,7 @@ static void softplus_backward(const float *x, const float *y, const float *go, f
     (void)y;
     for (int64_t i = 0; i < n; i++) {
         float bx = p * x[i];
-        g[i] += bx > q ? go[i] : go[i] / (1.0f + expf(-bx));
+        g[i] += bx > q ? go[i] : go[i] * ae_sigmoidf(bx);
     }
 }
 

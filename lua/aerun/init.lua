@@ -10,7 +10,7 @@ ae.version = "0.1.0"
 
 local submodules = {
   nn = "aerun.nn", optim = "aerun.optim", loss = "aerun.loss",
-  data = "aerun.data", config = "aerun.config",
+  data = "aerun.data", config = "aerun.config", experiment = "aerun.experiment",
 }
 
 return setmetatable(ae, {

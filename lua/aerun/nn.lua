@@ -333,6 +333,42 @@ function Sequential:forward(x)
   return x
 end
 
+-- AutoEncoder(encoder, decoder): the pair, with encode and decode, and
+-- paths "encoder/..." and "decoder/..." for its parameters
+local AutoEncoder = class("AutoEncoder", Module)
+nn.AutoEncoder = AutoEncoder
+
+function AutoEncoder:init(encoder, decoder)
+  if not is_module(encoder) or not is_module(decoder) then
+    error("AutoEncoder: expects an encoder and a decoder module", 3)
+  end
+  self.encoder = encoder
+  self.decoder = decoder
+  configure(self, {}, {})
+end
+
+function AutoEncoder:encode(x) return self.encoder(x) end
+function AutoEncoder:decode(z) return self.decoder(z) end
+function AutoEncoder:forward(x) return self.decoder(self.encoder(x)) end
+
+-- nn.mlp({784, 128, 64}, {activation = nn.ReLU, last = nn.Sigmoid}): Linear
+-- layers between consecutive sizes, the activation after each, and `last`
+-- (default: the activation; false for none) after the final one
+function nn.mlp(sizes, opts)
+  opts = opts or {}
+  if type(sizes) ~= "table" or #sizes < 2 then error("mlp: expects at least two layer sizes", 2) end
+  local act = opts.activation or nn.ReLU
+  local last = opts.last
+  if last == nil then last = act end
+  local layers = {}
+  for i = 1, #sizes - 1 do
+    layers[#layers + 1] = nn.Linear(sizes[i], sizes[i + 1])
+    local a = i < #sizes - 1 and act or last
+    if a then layers[#layers + 1] = a() end
+  end
+  return nn.Sequential(layers)
+end
+
 -- a tensor that should be trained, as nn.Parameter in PyTorch
 function nn.Parameter(t)
   return t:requires_grad_(true)
