@@ -28,7 +28,7 @@ CORE_SRC := $(filter-out runtime/aerun.c, $(wildcard runtime/*.c))
 CORE_OBJ := $(CORE_SRC:runtime/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/embedded_lua.o
 LUA_SRC := $(wildcard lua/aerun/*.lua)
 
-DEBS := lua5.4 liblua5.4-dev libopenblas-dev libhdf5-dev hdf5-tools zlib1g-dev \
+DEBS := pkg-config lua5.4 liblua5.4-dev libopenblas-dev libhdf5-dev hdf5-tools zlib1g-dev \
         libpng-dev lua-cjson lua-busted dataset-fashion-mnist
 
 .PHONY: all deps data demo test test-c install clean
@@ -61,11 +61,11 @@ data:
 	@sh tools/fetch_data.sh data
 
 demo: deps
-	@$(MAKE) --no-print-directory all data
+	@$(MAKE) --no-print-directory -j2 all && $(MAKE) --no-print-directory data
 	$(BUILD)/aerun experiments/ae_mnist.lua
 
 test: deps
-	@$(MAKE) --no-print-directory all data
+	@$(MAKE) --no-print-directory -j2 all && $(MAKE) --no-print-directory data
 	@sh tools/run_tests.sh
 
 install: all

@@ -35,6 +35,10 @@ void lae_open_ops(lua_State *L);
 void lae_open_data(lua_State *L);
 void lae_open_optim(lua_State *L);
 void lae_open_sys(lua_State *L);
+void lae_open_conv(lua_State *L);
+void lae_open_norm(lua_State *L);
+void lae_open_image(lua_State *L);
+void lae_open_vae(lua_State *L);
 
 int luaopen_aerun(lua_State *L);
 

@@ -25,6 +25,10 @@ static int open_core(lua_State *L)
     lae_open_data(L);
     lae_open_optim(L);
     lae_open_sys(L);
+    lae_open_conv(L);
+    lae_open_norm(L);
+    lae_open_image(L);
+    lae_open_vae(L);
     return 1;
 }
 

@@ -374,4 +374,13 @@ function nn.Parameter(t)
   return t:requires_grad_(true)
 end
 
+-- what the module files that add layers (nn_conv, nn_norm) build on
+nn._class = class
+nn._configure = configure
+nn._check_count = check_count
+nn.Module = Module
+
+require "aerun.nn_conv" (nn)
+require "aerun.nn_norm" (nn)
+
 return nn
