@@ -374,6 +374,79 @@ function nn.Parameter(t)
   return t:requires_grad_(true)
 end
 
+-- The architecture as plain data (for JSON): every module's type, its
+-- constructor arguments by name, and its children in order.
+function Module:architecture()
+  local children = {}
+  for i, name in ipairs(self._children) do
+    children[i] = { name = name, module = self[name]:architecture() }
+  end
+  local config = {}
+  for k, v in pairs(self._config or {}) do config[k] = v end
+  return { type = self._type, config = config, config_keys = self._config_keys or {},
+    children = children }
+end
+
+-- a stand-in for a module type defined in a script: it holds the children
+-- and parameters so weights load, but its forward lives in that script
+local Container = class("Container", Module)
+nn.Container = Container
+function Container:forward()
+  error(string.format("%s: this module was rebuilt from a checkpoint without the script that "
+    .. "defines its forward; call its children, or register the class with nn.register", self._type), 2)
+end
+
+local registered = {}
+
+-- lets nn.build rebuild a user-defined class: Cls.from_config(config, children)
+-- must return an instance (children: array of {name =, module =}).  Every
+-- built-in class defines from_config the same way.
+function nn.register(cls)
+  registered[cls.__name] = cls
+  return cls
+end
+
+-- rebuilds a module from Module:architecture()'s data; built-in types are
+-- constructed from their arguments, unknown ones become Containers
+function nn.build(arch)
+  if type(arch) ~= "table" or type(arch.type) ~= "string" then
+    error("nn.build: an architecture needs a type", 2)
+  end
+  local children = {}
+  for i, c in ipairs(arch.children or {}) do
+    children[i] = { name = c.name, module = nn.build(c.module) }
+  end
+  local cls = registered[arch.type] or nn[arch.type]
+  if type(cls) == "table" and rawget(cls, "__module") and rawget(cls, "from_config") then
+    return cls.from_config(arch.config or {}, children)
+  end
+  local m = Container:new()
+  rawset(m, "_type", arch.type)
+  for _, c in ipairs(children) do m[c.name] = c.module end
+  return m
+end
+
+Linear.from_config = function(c)
+  return Linear(c.in_features, c.out_features, { bias = c.bias })
+end
+for _, name in ipairs { "ReLU", "Sigmoid", "Tanh", "Identity", "Flatten" } do
+  nn[name].from_config = function() return nn[name]() end
+end
+nn.LeakyReLU.from_config = function(c) return nn.LeakyReLU(c.negative_slope) end
+nn.ELU.from_config = function(c) return nn.ELU(c.alpha) end
+nn.Softplus.from_config = function(c) return nn.Softplus(c.beta, c.threshold) end
+Reshape.from_config = function(c) return Reshape(table.unpack(c.shape)) end
+Sequential.from_config = function(_, children)
+  local list = {}
+  for i, c in ipairs(children) do list[i] = c.module end
+  return Sequential(list)
+end
+AutoEncoder.from_config = function(_, children)
+  local by = {}
+  for _, c in ipairs(children) do by[c.name] = c.module end
+  return AutoEncoder(by.encoder, by.decoder)
+end
+
 -- what the module files that add layers (nn_conv, nn_norm) build on
 nn._class = class
 nn._configure = configure
