@@ -4,7 +4,7 @@
 local ae = require "aerun"
 local nn, ex = ae.nn, ae.experiment
 
-local cfg = ae.config {
+local cfg = ex.config {
   dataset = "mnist", epochs = 10, batch_size = 128, lr = 1e-3, seed = 42, limit = 0,
 }
 ae.manual_seed(cfg.seed)
@@ -17,28 +17,25 @@ local model = nn.AutoEncoder(
   nn.mlp({ 784, 128, 64, 32 }, { activation = nn.ReLU }),
   nn.mlp({ 32, 64, 128, 784 }, { activation = nn.ReLU, last = nn.Sigmoid }))
 local opt = ae.optim.Adam(model:parameters(), { lr = cfg.lr })
+local run = ex.start("ae_mnist", cfg, { model = model, optimizer = opt })
 
 local function test_loss()
   return ex.evaluate(test, function(x) return ae.loss.mse(model(x), x) end)
 end
 
-local train_loss, seconds = 0, 0
-for epoch = 1, cfg.epochs do
-  local t0, sum, batches = ex.time(), 0, 0
-  for x in train:batches(cfg.batch_size, { shuffle = true }) do
+for _ in run:epochs() do
+  for x in run:batches(train) do
     opt:zero_grad()
     local loss = ae.loss.mse(model(x), x)
     loss:backward()
     opt:step()
-    sum, batches = sum + loss:item(), batches + 1
+    run:step(loss)
   end
-  seconds = ex.time() - t0
-  train_loss = sum / batches
-  print(string.format("epoch %d/%d  train mse %.5f  test mse %.5f  %.1fs  %.0f samples/s",
-    epoch, cfg.epochs, train_loss, test_loss(), seconds, #train / seconds))
+  run:end_epoch { test_loss = test_loss() }
 end
 
-ex.result("ae_mnist", {
-  dataset = cfg.dataset, epochs = cfg.epochs, train_mse = train_loss, test_mse = test_loss(),
-  samples_per_second = #train / seconds,
-})
+run:finish {
+  dataset = cfg.dataset, epochs = cfg.epochs, test_mse = test_loss(),
+  train_mse = run.metrics.train_loss[cfg.epochs],
+  samples_per_second = run.metrics.samples_per_second[cfg.epochs],
+}

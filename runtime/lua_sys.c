@@ -48,6 +48,19 @@ static int l_mkdir_p(lua_State *L)
     return 1;
 }
 
+/* symlink(target, path): true, or nil plus a message */
+static int l_symlink(lua_State *L)
+{
+    const char *target = luaL_checkstring(L, 1), *path = luaL_checkstring(L, 2);
+    if (symlink(target, path) != 0) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "cannot link %s to %s: %s", path, target, strerror(errno));
+        return 2;
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
 static int l_isatty(lua_State *L)
 {
     lua_pushboolean(L, isatty((int)luaL_optinteger(L, 1, 1)));
@@ -63,6 +76,6 @@ static int l_memory(lua_State *L)
 }
 
 static const luaL_Reg functions[] = {
-    {"time", l_time}, {"mkdir_p", l_mkdir_p}, {"isatty", l_isatty}, {"memory", l_memory}, {NULL, NULL}};
+    {"time", l_time}, {"mkdir_p", l_mkdir_p}, {"isatty", l_isatty}, {"symlink", l_symlink}, {"memory", l_memory}, {NULL, NULL}};
 
 void lae_open_sys(lua_State *L) { luaL_setfuncs(L, functions, 0); }

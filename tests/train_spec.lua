@@ -23,7 +23,7 @@ describe("experiments/ae_mnist.lua", function()
       dir, dir, root .. "/data", aerun, root))
     assert.is_true(ok, out)
     local losses = {}
-    for l in out:gmatch("test mse ([%d%.]+)") do losses[#losses + 1] = tonumber(l) end
+    for l in out:gmatch("test_loss ([%d%.e%-]+)") do losses[#losses + 1] = tonumber(l) end
     assert.are.equal(2, #losses, out)
     local json = out:match("\nresult (%b{})")
     assert.is_truthy(json, out)
@@ -32,6 +32,9 @@ describe("experiments/ae_mnist.lua", function()
     -- a fresh net's reconstruction MSE on MNIST is about 0.2; trained, well under 0.1
     assert.is_true(r.test_mse < 0.1, out)
     local f = assert(io.open(dir .. "/checkpoints/ae_mnist/result.json"))
+    local csv = assert(io.open(dir .. "/checkpoints/ae_mnist/epochs=2,limit=3000/metrics.csv")):read("a")
+    assert.are.equal("epoch,step,seconds,train_loss,test_loss,samples_per_second", csv:match("^[^\n]+"))
+    assert.are.equal(3, select(2, csv:gsub("\n", "")))
     local saved = cjson.decode(f:read("a"))
     f:close()
     assert.are.equal(r.test_mse, saved.test_mse)

@@ -1,6 +1,20 @@
--- aerun.experiment: the small pieces every experiment script shares
--- (ae.experiment): choosing a data set by name, evaluating a loss over a
--- data set, timing, and reporting the final result line and result.json.
+-- aerun.experiment: what every experiment script shares (ae.experiment).
+--
+--   local cfg = ex.config{epochs = 10, lr = 1e-3}    -- ae.config plus the run options
+--   local run = ex.start("vae_mnist", cfg, {model = m, optimizer = opt})
+--   for epoch in run:epochs() do
+--     for x, y in run:batches(train) do ... run:step(loss) end
+--     run:end_epoch{test_loss = ...}
+--   end
+--   run:finish{test_loss = ...}
+--
+-- A run owns a directory, checkpoints/<experiment>/<run id>/ (the run id
+-- names the settings given on the command line, "default" when none are):
+-- config.json, metrics.csv, checkpoint.h5 after every epoch, loss.png and
+-- result.json.  checkpoints/<experiment>/latest.h5 and result.json point
+-- at the newest run.  --resume (or --resume=path) continues a run exactly:
+-- parameters, optimizer state, RNG state and the data order are restored.
+-- None of this is required: a plain loop works the same without it.
 local core = require "aerun.core"
 local cjson = require "cjson"
 
@@ -26,30 +40,351 @@ function experiment.evaluate(dataset, loss_fn, batch_size)
   core.no_grad(function()
     for x, y in dataset:batches(batch_size or 1000) do
       local l, count = loss_fn(x, y)
-      local b = x:size(1)
-      total = total + l:item() * (count and count or b)
-      n = n + (count and count or b)
+      local b = count or x:size(1)
+      total = total + l:item() * b
+      n = n + b
     end
   end)
   return total / n
 end
 
--- prints "result {json}" and writes dir/result.json (dir defaults to
--- checkpoints/<name>); returns the path written
-function experiment.result(name, result, dir)
-  dir = dir or ("checkpoints/" .. name)
-  local ok, err = core.mkdir_p(dir)
-  if not ok then error(err, 2) end
-  local text = cjson.encode(result)
-  local path = dir .. "/result.json"
-  local f = assert(io.open(path .. ".tmp", "w"))
-  f:write(text, "\n")
+experiment.time = core.time
+
+local function json_encoder()
+  local c = cjson.new()
+  c.encode_number_precision(14)
+  return c
+end
+local encoder = json_encoder()
+-- cjson escapes "/" as "\/": valid, but paths in results should read as paths
+local json = { encode = function(v) return (encoder.encode(v):gsub("\\/", "/")) end }
+experiment.json = json
+
+-- writes text to path through a temporary file, so readers never see half a file
+local function write_file(path, text)
+  local tmp = path .. ".tmp"
+  local f, err = io.open(tmp, "w")
+  if not f then error("cannot write " .. path .. ": " .. tostring(err), 3) end
+  f:write(text)
   f:close()
-  assert(os.rename(path .. ".tmp", path))
-  print("result " .. text)
-  return path
+  local ok, rerr = os.rename(tmp, path)
+  if not ok then error("cannot write " .. path .. ": " .. tostring(rerr), 3) end
+end
+experiment.write_file = write_file
+
+local function mkdir(dir)
+  local ok, err = core.mkdir_p(dir)
+  if not ok then error(err, 3) end
 end
 
-experiment.time = core.time
+-- the options every run understands, beside the script's own
+local run_options = {
+  out = "", resume = "", quiet = false, on_nan = "stop", checkpoint = true,
+}
+-- options that do not change what is computed, so they do not name the run
+local not_in_run_id = { out = true, resume = true, quiet = true, on_nan = true, checkpoint = true }
+
+-- ae.config with the run options added; a bare --resume means "this run's
+-- own latest checkpoint"
+function experiment.config(defaults, argv)
+  local config = require "aerun.config"
+  local all = {}
+  for k, v in pairs(run_options) do all[k] = v end
+  for k, v in pairs(defaults) do all[k] = v end
+  argv = argv or rawget(_G, "arg") or {}
+  local words = {}
+  for i, w in pairs(argv) do
+    words[i] = (w == "--resume") and "--resume=auto" or w
+  end
+  local cfg, explicit = config.parse(all, words)
+  if cfg.on_nan ~= "stop" and cfg.on_nan ~= "skip" then
+    error("--on-nan must be stop or skip, got " .. cfg.on_nan, 2)
+  end
+  return cfg, explicit
+end
+
+local function format_value(v)
+  if math.type(v) == "float" then return string.format("%g", v) end
+  return tostring(v)
+end
+
+-- "lambda=0.001,seed=2" from the settings given on the command line
+function experiment.run_id(cfg)
+  local explicit = require("aerun.config").explicit(cfg) or {}
+  local keys = {}
+  for k in pairs(explicit) do
+    if not not_in_run_id[k] then keys[#keys + 1] = k end
+  end
+  table.sort(keys)
+  if #keys == 0 then return "default" end
+  local parts = {}
+  for i, k in ipairs(keys) do parts[i] = k .. "=" .. format_value(cfg[k]) end
+  return (table.concat(parts, ","):gsub("[/%s]", "_"))
+end
+
+-- progress: redrawn in place on a terminal, one line per epoch otherwise
+local Progress = {}
+Progress.__index = Progress
+
+local function new_progress(quiet)
+  return setmetatable({ tty = core.isatty(1), quiet = quiet, last_draw = 0 }, Progress)
+end
+
+local function eta(seconds)
+  if seconds >= 3600 then return string.format("%dh%02dm", seconds // 3600, seconds % 3600 // 60) end
+  if seconds >= 60 then return string.format("%dm%02ds", seconds // 60, seconds % 60) end
+  return string.format("%ds", math.floor(seconds))
+end
+
+function Progress:draw(epoch, epochs, done, total, samples, loss, elapsed, final)
+  if self.quiet or not self.tty then return end
+  local now = core.time()
+  if not final and now - self.last_draw < 0.2 then return end
+  self.last_draw = now
+  local width = 24
+  local filled = total > 0 and math.floor(width * done / total) or width
+  local rate = elapsed > 0 and samples / elapsed or 0
+  local left = rate > 0 and (total - done) / done * elapsed or 0
+  io.stdout:write(string.format("\r\27[Kepoch %d/%d [%s%s] %d/%d  loss %.5g  %.0f samples/s  ETA %s",
+    epoch, epochs, string.rep("=", filled), string.rep(" ", width - filled), done, total,
+    loss, rate, eta(left)))
+  io.stdout:flush()
+end
+
+function Progress:clear()
+  if not self.quiet and self.tty then io.stdout:write("\r\27[K") end
+end
+
+local Run = {}
+Run.__index = Run
+
+-- objects: {model =, optimizer =}.  Seed the RNG (ae.manual_seed) before
+-- building the model; a resumed run then overwrites parameters and RNG.
+function experiment.start(name, cfg, objects)
+  if type(name) ~= "string" or name == "" then error("experiment.start: expects a name", 2) end
+  objects = objects or {}
+  local run = setmetatable({
+    name = name, cfg = cfg, model = objects.model, optimizer = objects.optimizer,
+    metrics = {}, metric_names = {}, step_count = 0, start_epoch = 1, epoch = 0,
+    progress = new_progress(cfg.quiet), started = core.time(), quiet = cfg.quiet,
+  }, Run)
+  run.root = "checkpoints/" .. name
+  run.id = experiment.run_id(cfg)
+  run.dir = (cfg.out ~= nil and cfg.out ~= "") and cfg.out or (run.root .. "/" .. run.id)
+  mkdir(run.dir)
+  run.checkpoint_path = run.dir .. "/checkpoint.h5"
+  if cfg.resume and cfg.resume ~= "" then run:resume(cfg.resume) end
+  write_file(run.dir .. "/config.json", json.encode(cfg) .. "\n")
+  return run
+end
+
+function Run:say(fmt, ...)
+  if not self.quiet then print(string.format(fmt, ...)) end
+end
+
+function Run:resume(from)
+  local path = from == "auto" and self.checkpoint_path or from
+  local f = io.open(path, "rb")
+  if not f then
+    if from == "auto" then
+      self:say("no checkpoint at %s: starting from scratch", path)
+      return
+    end
+    error("--resume: no checkpoint at " .. path, 3)
+  end
+  f:close()
+  local state = require("aerun.checkpoint").load(path, { model = self.model, optimizer = self.optimizer })
+  self.resumed = true
+  self.epoch = state.epoch or 0
+  self.start_epoch = self.epoch + 1
+  self.step_count = state.step or 0
+  for k, series in pairs(state.metrics or {}) do
+    self.metrics[k] = series
+    self.metric_names[#self.metric_names + 1] = k
+  end
+  table.sort(self.metric_names)
+  self:say("resumed from %s after epoch %d (step %d)", path, self.epoch, self.step_count)
+end
+
+-- for epoch in run:epochs() do ... end, from the resumed epoch on
+function Run:epochs(last)
+  last = last or self.cfg.epochs
+  local e = self.start_epoch - 1
+  return function()
+    e = e + 1
+    if e > last then return nil end
+    self.epoch = e
+    self.epoch_started = core.time()
+    self.epoch_samples, self.epoch_loss, self.epoch_batches = 0, 0, 0
+    return e
+  end
+end
+
+-- the epoch's batches, shuffled, with a progress bar
+function Run:batches(dataset, batch_size, opts)
+  batch_size = batch_size or self.cfg.batch_size or 128
+  local o = { shuffle = true }
+  for k, v in pairs(opts or {}) do o[k] = v end
+  local nb = dataset:num_batches(batch_size, o)
+  local it = dataset:batches(batch_size, o)
+  local done = 0
+  self.batches_total = nb
+  return function()
+    local x, y = it()
+    if x == nil then
+      self.progress:draw(self.epoch, self.cfg.epochs, done, nb, self.epoch_samples,
+        self.epoch_batches > 0 and self.epoch_loss / self.epoch_batches or 0,
+        core.time() - self.epoch_started, true)
+      self.progress:clear()
+      return nil
+    end
+    done = done + 1
+    self.current_batch_size = x:size(1)
+    return x, y
+  end
+end
+
+-- records one optimisation step's loss (a tensor or a number)
+function Run:step(loss)
+  local v = type(loss) == "number" and loss or loss:item()
+  if v ~= v or v == math.huge or v == -math.huge then
+    local where = string.format("epoch %d, step %d", self.epoch, self.step_count + 1)
+    if self.cfg.on_nan == "skip" then
+      self:say("warning: loss is %s at %s: step skipped", tostring(v), where)
+      return false
+    end
+    error(string.format("loss became %s at %s; the last good checkpoint is %s "
+      .. "(rerun with --on-nan=skip to skip such steps)", tostring(v), where, self.checkpoint_path), 2)
+  end
+  self.step_count = self.step_count + 1
+  self.epoch_batches = self.epoch_batches + 1
+  self.epoch_loss = self.epoch_loss + v
+  self.epoch_samples = self.epoch_samples + (self.current_batch_size or 0)
+  self.progress:draw(self.epoch, self.cfg.epochs, self.epoch_batches, self.batches_total or 0,
+    self.epoch_samples, self.epoch_loss / self.epoch_batches, core.time() - self.epoch_started)
+  return true
+end
+
+function Run:record(name, value)
+  if not self.metrics[name] then
+    self.metrics[name] = {}
+    self.metric_names[#self.metric_names + 1] = name
+  end
+  local series = self.metrics[name]
+  series[self.epoch] = value
+end
+
+-- the columns lead with epoch, step, seconds and the losses, then the rest
+local leading = { step = 1, seconds = 2, train_loss = 3, test_loss = 4 }
+
+local function csv(self)
+  local names = {}
+  for i, n in ipairs(self.metric_names) do names[i] = n end
+  table.sort(names, function(a, b)
+    local pa, pb = leading[a] or 99, leading[b] or 99
+    if pa ~= pb then return pa < pb end
+    return a < b
+  end)
+  self.metric_names = names
+  local cols = { "epoch" }
+  for _, n in ipairs(self.metric_names) do cols[#cols + 1] = n end
+  local lines = { table.concat(cols, ",") }
+  for e = 1, self.epoch do
+    local row = { tostring(e) }
+    for _, n in ipairs(self.metric_names) do
+      local v = self.metrics[n][e]
+      row[#row + 1] = v == nil and "" or string.format("%.10g", v)
+    end
+    lines[#lines + 1] = table.concat(row, ",")
+  end
+  return table.concat(lines, "\n") .. "\n"
+end
+
+-- the losses of every epoch so far as a picture, when ae.image can draw it
+function Run:plot_losses()
+  local ok, image = pcall(require, "aerun.image")
+  if not ok or not image.plot then return end
+  local series = {}
+  for _, n in ipairs(self.metric_names) do
+    if n:match("loss") or n:match("mse") then
+      local xs, ys = {}, {}
+      for e = 1, self.epoch do
+        if self.metrics[n][e] then
+          xs[#xs + 1], ys[#ys + 1] = e, self.metrics[n][e]
+        end
+      end
+      series[#series + 1] = { name = n, x = xs, y = ys }
+    end
+  end
+  if #series > 0 then
+    image.plot(self.dir .. "/loss.png", { series = series, title = self.name .. " " .. self.id,
+      xlabel = "epoch", ylabel = "loss" })
+  end
+end
+
+-- ends an epoch: its metrics (train_loss from run:step, plus those given),
+-- one printed line, metrics.csv, the loss curve and a checkpoint
+function Run:end_epoch(metrics)
+  local seconds = core.time() - self.epoch_started
+  if self.epoch_batches > 0 then self:record("train_loss", self.epoch_loss / self.epoch_batches) end
+  local keys = {}
+  for k in pairs(metrics or {}) do keys[#keys + 1] = k end
+  table.sort(keys)
+  for _, k in ipairs(keys) do self:record(k, metrics[k]) end
+  self:record("seconds", seconds)
+  self:record("samples_per_second", seconds > 0 and self.epoch_samples / seconds or 0)
+  self:record("step", self.step_count)
+  local parts = { string.format("epoch %d/%d", self.epoch, self.cfg.epochs) }
+  if self.metrics.train_loss and self.metrics.train_loss[self.epoch] then
+    parts[#parts + 1] = string.format("train_loss %.6g", self.metrics.train_loss[self.epoch])
+  end
+  for _, k in ipairs(keys) do parts[#parts + 1] = string.format("%s %.6g", k, metrics[k]) end
+  parts[#parts + 1] = string.format("%.1fs  %.0f samples/s", seconds, self.metrics.samples_per_second[self.epoch])
+  self:say("%s", table.concat(parts, "  "))
+  write_file(self.dir .. "/metrics.csv", csv(self))
+  self:plot_losses()
+  if self.cfg.checkpoint ~= false and self.model then self:save() end
+end
+
+function Run:save()
+  local ok, checkpoint = pcall(require, "aerun.checkpoint")
+  if not ok then return end
+  checkpoint.save(self.checkpoint_path, {
+    model = self.model, optimizer = self.optimizer, epoch = self.epoch, step = self.step_count,
+    config = self.cfg, metrics = self.metrics, seed = self.cfg.seed,
+    script = type(arg) == "table" and arg[0] or nil,
+  })
+  local latest = self.root .. "/latest.h5"
+  local target = self.checkpoint_path
+  if target:sub(1, #self.root + 1) == self.root .. "/" then target = target:sub(#self.root + 2) end
+  os.remove(latest)
+  core.symlink(target, latest)
+end
+
+-- the final result: printed as "result {json}" and written to result.json in
+-- the run directory and beside the experiment's runs
+function Run:finish(result)
+  result = result or {}
+  result.run_id = result.run_id or self.id
+  result.run_dir = result.run_dir or self.dir
+  result.seconds = result.seconds or (core.time() - self.started)
+  local text = json.encode(result)
+  write_file(self.dir .. "/result.json", text .. "\n")
+  mkdir(self.root)
+  if self.dir ~= self.root then write_file(self.root .. "/result.json", text .. "\n") end
+  print("result " .. text)
+  return result
+end
+
+-- prints "result {json}" and writes dir/result.json (dir defaults to
+-- checkpoints/<name>), for scripts that do not use a run
+function experiment.result(name, result, dir)
+  dir = dir or ("checkpoints/" .. name)
+  mkdir(dir)
+  local text = json.encode(result)
+  write_file(dir .. "/result.json", text .. "\n")
+  print("result " .. text)
+  return dir .. "/result.json"
+end
 
 return experiment
