@@ -2,7 +2,7 @@
 -- decoder with a sigmoid output, MSE, Adam 1e-3, batch 128.
 --   aerun experiments/ae_mnist.lua --epochs=10 --dataset=fashion_mnist
 local ae = require "aerun"
-local nn, ex = ae.nn, ae.experiment
+local ex = ae.experiment
 
 local cfg = ex.config {
   dataset = "mnist", epochs = 10, batch_size = 128, lr = 1e-3, seed = 42, limit = 0,
@@ -13,9 +13,7 @@ local limit = cfg.limit > 0 and cfg.limit or nil
 local train = ex.dataset(cfg.dataset, "train", { limit = limit })
 local test = ex.dataset(cfg.dataset, "test", { limit = limit })
 
-local model = nn.AutoEncoder(
-  nn.mlp({ 784, 128, 64, 32 }, { activation = nn.ReLU }),
-  nn.mlp({ 32, 64, 128, 784 }, { activation = nn.ReLU, last = nn.Sigmoid }))
+local model = ae.models.mlp_ae { 784, 128, 64, 32 }
 local opt = ae.optim.Adam(model:parameters(), { lr = cfg.lr })
 local run = ex.start("ae_mnist", cfg, { model = model, optimizer = opt })
 

@@ -118,6 +118,24 @@ static int extreme(lua_State *L, int want_max)
 static int l_max(lua_State *L) { return extreme(L, 1); }
 static int l_min(lua_State *L) { return extreme(L, 0); }
 
+/* cat({a, b, ...}[, dim = 1]) */
+static int l_cat(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    int n = (int)luaL_len(L, 1);
+    if (n < 1) return luaL_argerror(L, 1, "expects a non-empty list of tensors");
+    if (n > 4096) return luaL_argerror(L, 1, "at most 4096 tensors");
+    ae_tensor *ts[4096];
+    for (int i = 0; i < n; i++) {
+        lua_geti(L, 1, i + 1);
+        ts[i] = lae_test_tensor(L, -1);
+        if (!ts[i]) return luaL_error(L, "cat: element %d is %s, not a tensor", i + 1, luaL_typename(L, -1));
+        lua_pop(L, 1);   /* the list keeps it alive */
+    }
+    int dim = lua_isnoneornil(L, 2) ? 0 : lae_check_dim(L, 2, ts[0]->ndim);
+    return lae_push_tensor(L, ae_cat(n, ts, dim));
+}
+
 static int l_matmul(lua_State *L)
 {
     return lae_push_tensor(L, ae_matmul(lae_check_tensor(L, 1), lae_check_tensor(L, 2)));
@@ -220,7 +238,7 @@ static const luaL_Reg methods[] = {
     {NULL, NULL}};
 
 static const luaL_Reg functions[] = {
-    {"linear", l_linear}, {"mse_loss", l_mse_loss}, {"bce_loss", l_bce_loss},
+    {"linear", l_linear}, {"cat", l_cat}, {"mse_loss", l_mse_loss}, {"bce_loss", l_bce_loss},
     {"bce_logits_loss", l_bce_logits_loss}, {"no_grad", l_no_grad},
     {"set_grad_enabled", l_set_grad_enabled}, {"is_grad_enabled", l_is_grad_enabled},
     {"manual_seed", l_manual_seed}, {"initial_seed", l_initial_seed}, {"rng_state", l_rng_state},

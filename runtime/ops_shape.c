@@ -122,3 +122,88 @@ ae_tensor *ae_narrow(ae_tensor *a, int dim, int64_t start, int64_t len)
 }
 
 ae_tensor *ae_detach(ae_tensor *a) { return ae_alias(a); }
+
+/* cat: inputs joined along dim; each input's gradient is its slice */
+static void cat_backward(ae_node *n)
+{
+    int dim = (int)n->arg[0];
+    const float *go = ae_gout(n);
+    int64_t outer = 1, inner = 1;
+    for (int d = 0; d < dim; d++) outer *= n->out_shape[d];
+    for (int d = dim + 1; d < n->out_ndim; d++) inner *= n->out_shape[d];
+    int64_t total = n->out_shape[dim], offset = 0;
+    for (int i = 0; i < n->ninputs; i++) {
+        int64_t len = n->inputs[i]->shape[dim];
+        float *g = ae_grad_of(n, i);
+        if (g)
+            for (int64_t o = 0; o < outer; o++) {
+                const float *src = go + (o * total + offset) * inner;
+                float *dst = g + o * len * inner;
+                for (int64_t k = 0; k < len * inner; k++) dst[k] += src[k];
+            }
+        offset += len;
+    }
+}
+
+ae_tensor *ae_cat(int count, ae_tensor *const *ts, int dim)
+{
+    char a[AE_SHAPE_STR], b[AE_SHAPE_STR];
+    if (count < 1) return ae_fail("cat: expects at least one tensor");
+    ae_tensor *first = ts[0];
+    int d = ae_dim_index(dim, first->ndim);
+    if (d < 0) return ae_fail("cat: dimension %d out of range for shape %s", dim + 1, ae_shape_str(first, a));
+    int64_t shape[AE_MAX_DIMS];
+    for (int k = 0; k < first->ndim; k++) shape[k] = first->shape[k];
+    shape[d] = 0;
+    for (int i = 0; i < count; i++) {
+        ae_tensor *t = ts[i];
+        bool fits = t->ndim == first->ndim;
+        for (int k = 0; fits && k < t->ndim; k++) fits = k == d || t->shape[k] == first->shape[k];
+        if (!fits)
+            return ae_fail("cat: tensor %d has shape %s, which does not fit %s along dimension %d", i + 1,
+                           ae_shape_str(t, a), ae_shape_str(first, b), d + 1);
+        shape[d] += t->shape[d];
+    }
+    ae_tensor *out = ae_empty(first->ndim, shape);
+    if (!out) return NULL;
+    int64_t outer = 1, inner = 1;
+    for (int k = 0; k < d; k++) outer *= shape[k];
+    for (int k = d + 1; k < first->ndim; k++) inner *= shape[k];
+    int64_t offset = 0;
+    for (int i = 0; i < count; i++) {
+        ae_tensor *c = ae_contiguous(ts[i]);
+        if (!c) {
+            ae_release(out);
+            return NULL;
+        }
+        int64_t len = ts[i]->shape[d];
+        for (int64_t o = 0; o < outer; o++)
+            memcpy(ae_data(out) + (o * shape[d] + offset) * inner, ae_data(c) + o * len * inner,
+                   (size_t)(len * inner) * sizeof(float));
+        offset += len;
+        ae_release(c);
+    }
+    /* a node holds at most AE_NODE_INPUTS inputs: wider cats that need
+     * gradients are built as a chain of cats */
+    if (ae_any_requires_grad(count, ts) && count > AE_NODE_INPUTS) {
+        ae_release(out);
+        ae_tensor *left = ae_cat(AE_NODE_INPUTS, ts, dim);
+        if (!left) return NULL;
+        ae_tensor *rest[AE_NODE_INPUTS];
+        int taken = AE_NODE_INPUTS, k = 0;
+        rest[k++] = left;
+        ae_tensor *result = NULL;
+        while (taken < count) {
+            while (k < AE_NODE_INPUTS && taken < count) rest[k++] = ts[taken++];
+            result = ae_cat(k, rest, dim);
+            ae_release(rest[0]);
+            if (!result) return NULL;
+            rest[0] = result;
+            k = 1;
+        }
+        return result;
+    }
+    ae_node *n = ae_record(out, "cat", cat_backward, count, ts);
+    if (n) n->arg[0] = d;
+    return out;
+}

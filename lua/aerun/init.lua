@@ -11,6 +11,8 @@ ae.version = "0.1.0"
 local submodules = {
   nn = "aerun.nn", optim = "aerun.optim", loss = "aerun.loss",
   data = "aerun.data", config = "aerun.config", experiment = "aerun.experiment",
+  models = "aerun.models", kl = "aerun.kl", penalty = "aerun.penalty", noise = "aerun.noise",
+  schedule = "aerun.schedule", image = "aerun.image", h5 = "aerun.h5", checkpoint = "aerun.checkpoint",
 }
 
 return setmetatable(ae, {

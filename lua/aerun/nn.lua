@@ -351,6 +351,46 @@ function AutoEncoder:encode(x) return self.encoder(x) end
 function AutoEncoder:decode(z) return self.decoder(z) end
 function AutoEncoder:forward(x) return self.decoder(self.encoder(x)) end
 
+-- VAE(encoder, mu, logvar, decoder): x → encoder → h; mu(h), logvar(h);
+-- z = mu + e^(logvar/2)·ε; decoder(z).  forward returns the
+-- reconstruction, mu and logvar, and always samples, as PyTorch's VAE
+-- example does (its test loss is measured that way).
+local VAE = class("VAE", Module)
+nn.VAE = VAE
+
+function VAE:init(encoder, mu, logvar, decoder)
+  for i, m in ipairs { encoder, mu, logvar, decoder } do
+    if not is_module(m) then error("VAE: argument " .. i .. " must be a module", 3) end
+  end
+  self.encoder, self.mu, self.logvar, self.decoder = encoder, mu, logvar, decoder
+  configure(self, {}, {})
+end
+
+function VAE:encode(x)
+  local h = self.encoder(x)
+  return self.mu(h), self.logvar(h)
+end
+
+function VAE:decode(z) return self.decoder(z) end
+
+function VAE:forward(x)
+  local mu, logvar = self:encode(x)
+  return self.decoder(core.reparameterize(mu, logvar)), mu, logvar
+end
+
+-- n samples from the prior N(0, I) through the decoder
+function VAE:sample(n)
+  local d = self.mu._config and self.mu._config.out_features
+  if not d then error("VAE:sample: the mu layer must be a Linear to know the latent size", 2) end
+  return self.decoder(core.randn(n, d))
+end
+
+VAE.from_config = function(_, children)
+  local by = {}
+  for _, c in ipairs(children) do by[c.name] = c.module end
+  return VAE(by.encoder, by.mu, by.logvar, by.decoder)
+end
+
 -- nn.mlp({784, 128, 64}, {activation = nn.ReLU, last = nn.Sigmoid}): Linear
 -- layers between consecutive sizes, the activation after each, and `last`
 -- (default: the activation; false for none) after the final one
