@@ -96,6 +96,18 @@ static int reduce(lua_State *L, int mean)
 static int l_sum(lua_State *L) { return reduce(L, 0); }
 static int l_mean(lua_State *L) { return reduce(L, 1); }
 
+static int compare(lua_State *L, ae_cmp op)
+{
+    return lae_push_tensor(L, ae_compare(lae_check_tensor(L, 1), op, (float)luaL_checknumber(L, 2)));
+}
+
+static int l_lt(lua_State *L) { return compare(L, AE_LT); }
+static int l_le(lua_State *L) { return compare(L, AE_LE); }
+static int l_gt(lua_State *L) { return compare(L, AE_GT); }
+static int l_ge(lua_State *L) { return compare(L, AE_GE); }
+static int l_eq(lua_State *L) { return compare(L, AE_EQ); }
+static int l_ne(lua_State *L) { return compare(L, AE_NE); }
+
 /* plain numbers out, no graph: for metrics and tests */
 static int extreme(lua_State *L, int want_max)
 {
@@ -235,6 +247,7 @@ static const luaL_Reg methods[] = {
     {"clamp", l_clamp}, {"relu", l_relu}, {"sigmoid", l_sigmoid}, {"tanh", l_tanh},
     {"leaky_relu", l_leaky_relu}, {"elu", l_elu}, {"softplus", l_softplus},
     {"sum", l_sum}, {"mean", l_mean}, {"max", l_max}, {"min", l_min}, {"matmul", l_matmul},
+    {"lt", l_lt}, {"le", l_le}, {"gt", l_gt}, {"ge", l_ge}, {"eq", l_eq}, {"ne", l_ne},
     {NULL, NULL}};
 
 static const luaL_Reg functions[] = {

@@ -36,6 +36,10 @@ typedef enum {
 ae_tensor *ae_unary(ae_unop op, ae_tensor *a, double p, double q);
 const char *ae_unary_name(ae_unop op);
 
+/* ops_compare.c: 1.0 where `a op v` holds, 0.0 elsewhere; no gradient */
+typedef enum { AE_LT, AE_LE, AE_GT, AE_GE, AE_EQ, AE_NE } ae_cmp;
+ae_tensor *ae_compare(ae_tensor *a, ae_cmp op, float v);
+
 /* ops_reduce.c */
 ae_tensor *ae_sum(ae_tensor *a);
 ae_tensor *ae_mean(ae_tensor *a);

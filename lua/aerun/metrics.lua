@@ -1,0 +1,78 @@
+-- aerun.metrics: evaluation figures computed from tensors (ae.metrics).
+local core = require "aerun.core"
+
+local metrics = {}
+
+-- per-sample mean squared error of two N×D tensors, as a Lua array
+function metrics.per_sample_mse(a, b)
+  return core.mse_loss(a, b, "none"):mean(2):totable()
+end
+
+-- peak signal-to-noise ratio in dB for images in [0, 1], averaged over the
+-- samples (each sample's PSNR from its own MSE, as image papers report it)
+function metrics.psnr(a, b)
+  local errs = metrics.per_sample_mse(a, b)
+  local s = 0
+  for _, e in ipairs(errs) do s = s + 10 * math.log(1 / math.max(e, 1e-10), 10) end
+  return s / #errs
+end
+
+-- area under the ROC curve of scores (higher = more anomalous) against
+-- labels (true = anomaly): the probability that a random anomaly scores
+-- above a random normal sample, ties counting half (Mann-Whitney U)
+function metrics.roc_auc(scores, labels)
+  local n = #scores
+  local idx = {}
+  for i = 1, n do idx[i] = i end
+  table.sort(idx, function(a, b) return scores[a] < scores[b] end)
+  local pos, neg, rank_sum = 0, 0, 0
+  local i = 1
+  while i <= n do
+    local j = i
+    while j < n and scores[idx[j + 1]] == scores[idx[i]] do j = j + 1 end
+    local mid = (i + j) / 2
+    for k = i, j do
+      if labels[idx[k]] then
+        pos = pos + 1
+        rank_sum = rank_sum + mid
+      else
+        neg = neg + 1
+      end
+    end
+    i = j + 1
+  end
+  if pos == 0 or neg == 0 then error("roc_auc: needs both normal and anomalous samples", 2) end
+  return (rank_sum - pos * (pos + 1) / 2) / (pos * neg)
+end
+
+-- the score threshold whose false-positive rate on normal samples is at
+-- most fpr, and the true-positive rate it gives
+function metrics.threshold_at_fpr(scores, labels, fpr)
+  local normal = {}
+  for i, s in ipairs(scores) do if not labels[i] then normal[#normal + 1] = s end end
+  table.sort(normal)
+  local k = math.max(1, math.ceil(#normal * (1 - fpr)))
+  local threshold = normal[k]
+  local tp, p = 0, 0
+  for i, s in ipairs(scores) do
+    if labels[i] then
+      p = p + 1
+      if s > threshold then tp = tp + 1 end
+    end
+  end
+  return threshold, p > 0 and tp / p or 0
+end
+
+-- fraction of correct predictions: logits N×K against labels (N, 0-based classes)
+function metrics.accuracy(logits, labels)
+  local l, y = logits:totable(), labels:totable()
+  local right = 0
+  for i, row in ipairs(l) do
+    local best, arg = -math.huge, 0
+    for k, v in ipairs(row) do if v > best then best, arg = v, k - 1 end end
+    if arg == y[i] then right = right + 1 end
+  end
+  return right / #l
+end
+
+return metrics
