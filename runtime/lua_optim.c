@@ -1,5 +1,6 @@
 /* lua_optim.c: the optimizer update kernels for the Lua optimizers in
- * lua/aerun/optim.lua, which own the state tensors and hyperparameters. */
+ * lua/aerun/optim.lua, which own the state tensors and hyperparameters,
+ * and the two pieces of clip_grad_norm (a tensor's norm, scaling in place). */
 #include "lua_aerun.h"
 
 #include "error.h"
@@ -51,6 +52,45 @@ static int l_adam_step(lua_State *L)
     return 0;
 }
 
-static const luaL_Reg functions[] = {{"sgd_step", l_sgd_step}, {"adam_step", l_adam_step}, {NULL, NULL}};
+/* rmsprop_step(p, grad, square_avg, grad_avg|nil, momentum_buffer|nil, lr, alpha, eps,
+ *              weight_decay, momentum, centered) */
+static int l_rmsprop_step(lua_State *L)
+{
+    ae_tensor *p = check_param(L);
+    float *g = check_like(L, 2, p, "gradient");
+    float *sq = check_like(L, 3, p, "square_avg");
+    ae_rmsprop_config c = {luaL_checknumber(L, 6), luaL_checknumber(L, 7), luaL_checknumber(L, 8),
+                           luaL_checknumber(L, 9), luaL_checknumber(L, 10), lua_toboolean(L, 11)};
+    float *ga = c.centered ? check_like(L, 4, p, "grad_avg") : NULL;
+    float *buf = c.momentum > 0 ? check_like(L, 5, p, "momentum_buffer") : NULL;
+    ae_rmsprop_step(ae_data(p), g, sq, ga, buf, ae_numel(p), &c);
+    return 0;
+}
+
+/* grad_norm(t, p): the p-norm of t's values (p = math.huge for the max) */
+static int l_grad_norm(lua_State *L)
+{
+    ae_tensor *t = lae_check_tensor(L, 1);
+    double p = luaL_checknumber(L, 2);
+    if (!(p > 0)) return luaL_argerror(L, 2, "the norm type must be positive");
+    ae_tensor *c = ae_contiguous(t);
+    if (!c) return lae_raise(L);
+    lua_pushnumber(L, ae_vector_norm(ae_data(c), ae_numel(c), p));
+    ae_release(c);
+    return 1;
+}
+
+/* grad_scale_(t, s): t *= s in place (a gradient, outside the graph) */
+static int l_grad_scale_(lua_State *L)
+{
+    ae_tensor *t = lae_check_tensor(L, 1);
+    if (!ae_is_contiguous(t)) return luaL_argerror(L, 1, "the tensor must be contiguous");
+    ae_scale(ae_data(t), ae_numel(t), (float)luaL_checknumber(L, 2));
+    return 0;
+}
+
+static const luaL_Reg functions[] = {
+    {"sgd_step", l_sgd_step}, {"adam_step", l_adam_step}, {"rmsprop_step", l_rmsprop_step},
+    {"grad_norm", l_grad_norm}, {"grad_scale_", l_grad_scale_}, {NULL, NULL}};
 
 void lae_open_optim(lua_State *L) { luaL_setfuncs(L, functions, 0); }

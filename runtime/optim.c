@@ -2,6 +2,7 @@
 #include "optim.h"
 
 #include <math.h>
+#include <stddef.h>
 
 void ae_sgd_step(float *p, const float *g, float *buf, int64_t n, const ae_sgd_config *c,
                  bool first_step)
@@ -38,4 +39,107 @@ void ae_adam_step(float *p, const float *g, float *m, float *v, int64_t n, const
         float denom = sqrtf(v[i]) / bc2_sqrt + eps;
         p[i] -= step_size * (m[i] / denom);
     }
+}
+
+/* PyTorch's _single_tensor_rmsprop: the decay, the centering and eps are
+ * applied in this order, eps outside the square root.  One loop body,
+ * inlined four times with centered and use_buf constant, so that each
+ * variant is a branch-free loop the compiler vectorises (with the tests
+ * inside, gcc vectorises none of them). */
+static inline __attribute__((always_inline)) void
+rmsprop_loop(float *restrict p, const float *restrict g, float *restrict square_avg,
+             float *restrict grad_avg, float *restrict buf, int64_t n, const ae_rmsprop_config *c,
+             bool centered, bool use_buf)
+{
+    float lr = (float)c->lr, alpha = (float)c->alpha, eps = (float)c->eps;
+    float wd = (float)c->weight_decay, mom = (float)c->momentum;
+    float one_minus_alpha = (float)(1.0 - c->alpha);
+    for (int64_t i = 0; i < n; i++) {
+        float gi = wd != 0 ? g[i] + wd * p[i] : g[i];
+        float sq = square_avg[i] * alpha + one_minus_alpha * gi * gi;
+        square_avg[i] = sq;
+        float avg;
+        if (centered) {
+            float ga = grad_avg[i] * alpha + one_minus_alpha * gi;
+            grad_avg[i] = ga;
+            avg = sqrtf(sq - ga * ga) + eps;
+        } else {
+            avg = sqrtf(sq) + eps;
+        }
+        if (use_buf) {
+            float b = buf[i] * mom + gi / avg;
+            buf[i] = b;
+            p[i] -= lr * b;
+        } else {
+            p[i] -= lr * (gi / avg);
+        }
+    }
+}
+
+void ae_rmsprop_step(float *p, const float *g, float *square_avg, float *grad_avg, float *buf,
+                     int64_t n, const ae_rmsprop_config *c)
+{
+    bool centered = c->centered, use_buf = c->momentum > 0;
+    if (centered && use_buf) rmsprop_loop(p, g, square_avg, grad_avg, buf, n, c, true, true);
+    else if (centered) rmsprop_loop(p, g, square_avg, grad_avg, NULL, n, c, true, false);
+    else if (use_buf) rmsprop_loop(p, g, square_avg, NULL, buf, n, c, false, true);
+    else rmsprop_loop(p, g, square_avg, NULL, NULL, n, c, false, false);
+}
+
+/* the sums run in float lanes folded into double per block (as ae_sumf),
+ * so a 10^6-element gradient is a vector loop and keeps its digits */
+static double lane_sum_sq(const float *x, int64_t n)
+{
+    double total = 0;
+    int64_t i = 0;
+    while (i < n) {
+        int64_t end = n - i > 4096 ? i + 4096 : n;
+        float acc[16] = {0};
+        for (; i + 16 <= end; i += 16)
+            for (int j = 0; j < 16; j++) acc[j] += x[i + j] * x[i + j];
+        double block = 0;
+        for (; i < end; i++) block += (double)x[i] * x[i];
+        for (int j = 0; j < 16; j++) block += acc[j];
+        total += block;
+    }
+    return total;
+}
+
+static double lane_sum_abs(const float *x, int64_t n)
+{
+    double total = 0;
+    int64_t i = 0;
+    while (i < n) {
+        int64_t end = n - i > 4096 ? i + 4096 : n;
+        float acc[16] = {0};
+        for (; i + 16 <= end; i += 16)
+            for (int j = 0; j < 16; j++) acc[j] += fabsf(x[i + j]);
+        double block = 0;
+        for (; i < end; i++) block += fabsf(x[i]);
+        for (int j = 0; j < 16; j++) block += acc[j];
+        total += block;
+    }
+    return total;
+}
+
+double ae_vector_norm(const float *g, int64_t n, double p)
+{
+    if (p == 2) return sqrt(lane_sum_sq(g, n));
+    if (p == 1) return lane_sum_abs(g, n);
+    if (isinf(p)) {
+        float m = 0;
+        for (int64_t i = 0; i < n; i++) {
+            float a = fabsf(g[i]);
+            m = (a > m || a != a) ? a : m;   /* NaN propagates, as torch's max */
+        }
+        return m;
+    }
+    double s = 0;
+    for (int64_t i = 0; i < n; i++) s += pow(fabs((double)g[i]), p);
+    return pow(s, 1.0 / p);
+}
+
+void ae_scale(float *g, int64_t n, float s)
+{
+    for (int64_t i = 0; i < n; i++) g[i] *= s;
 }

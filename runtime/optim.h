@@ -1,6 +1,7 @@
 /* optim.h: optimizer update rules on raw float arrays, PyTorch's exactly
- * (same order of operations, bias corrections in double).  State arrays are
- * owned by the caller (the Lua optimizer keeps them as tensors). */
+ * (same order of operations, bias corrections in double), and the pieces of
+ * gradient-norm clipping.  State arrays are owned by the caller (the Lua
+ * optimizer keeps them as tensors). */
 #ifndef AE_OPTIM_H
 #define AE_OPTIM_H
 
@@ -24,5 +25,21 @@ typedef struct {
 /* step is the 1-based count of steps taken including this one */
 void ae_adam_step(float *p, const float *g, float *m, float *v, int64_t n, const ae_adam_config *c,
                   int64_t step);
+
+typedef struct {
+    double lr, alpha, eps, weight_decay, momentum;
+    bool centered;
+} ae_rmsprop_config;
+
+/* grad_avg is used only when centered and buf only when momentum > 0
+ * (either may be NULL otherwise); all state starts at zero */
+void ae_rmsprop_step(float *p, const float *g, float *square_avg, float *grad_avg, float *buf,
+                     int64_t n, const ae_rmsprop_config *c);
+
+/* the p-norm of g ((Σ|g|^p)^(1/p); max|g| for p = INFINITY), in double:
+ * clip_grad_norm combines these per-tensor norms as PyTorch does */
+double ae_vector_norm(const float *g, int64_t n, double p);
+/* g *= s */
+void ae_scale(float *g, int64_t n, float s);
 
 #endif

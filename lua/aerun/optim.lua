@@ -1,106 +1,259 @@
 -- aerun.optim: optimizers with PyTorch's names, defaults and update rules
--- (ae.optim).  The update of each parameter is one C call; the state
--- tensors (momentum_buffer, exp_avg, exp_avg_sq) live here, keyed by the
--- parameter's position, so a checkpoint can save and restore them.
+-- (ae.optim): SGD, Adam, AdamW, RMSprop; clip_grad_norm; learning-rate
+-- schedulers (ae.optim.lr_scheduler).  The update of each parameter is one
+-- C call (runtime/optim.c); the state tensors live here, keyed by the
+-- parameter's position in the list the optimizer was given, and
+-- opt:state_dict() / opt:load_state_dict(sd) save and restore them with
+-- PyTorch's slot names (momentum_buffer, exp_avg, exp_avg_sq, square_avg,
+-- grad_avg, step).
+--
+-- A learning-rate schedule is either an ae.schedule function applied each
+-- epoch,
+--     local lr = ae.schedule.cosine(1e-3, 1e-5, cfg.epochs)
+--     for epoch = 1, cfg.epochs do opt:set_lr(lr(epoch)) ... end
+-- or a PyTorch-style scheduler stepped after each epoch,
+--     local sched = ae.optim.lr_scheduler.StepLR(opt, {step_size = 10, gamma = 0.5})
+--     for epoch = 1, cfg.epochs do ... sched:step() end
 local core = require "aerun.core"
 
 local optim = {}
 
 local tensor_mt = debug.getregistry()["aerun.Tensor"]
 
+local function is_tensor(v) return getmetatable(v) == tensor_mt end
+local function is_number(v) return type(v) == "number" and v == v end
+local function nonneg(v) return is_number(v) and v >= 0 and v < math.huge end
+local function unit(v) return is_number(v) and v >= 0 and v < 1 end
+local function boolean(v) return type(v) == "boolean" end
+local function shape_str(t) return table.concat(t:shape(), "×") end
+
 local function check_params(name, params)
+  if is_tensor(params) then params = { params } end
   if type(params) ~= "table" then
     error(name .. ": expects a list of parameters (model:parameters()), got " .. type(params), 3)
   end
   if #params == 0 then error(name .. ": the parameter list is empty", 3) end
+  local list = {}
   for i, p in ipairs(params) do
-    if getmetatable(p) ~= tensor_mt then
+    if not is_tensor(p) then
       error(string.format("%s: parameter %d is %s, not a tensor", name, i, type(p)), 3)
     end
     if not p.requires_grad then
       error(string.format("%s: parameter %d does not require grad", name, i), 3)
     end
+    list[i] = p
   end
-  local list = {}
-  for i, p in ipairs(params) do list[i] = p end
   return list
 end
 
-local function option(name, opts, key, default, check)
-  local v = opts[key]
-  if v == nil then v = default end
-  if v == nil then error(string.format("%s: option %s is required", name, key), 4) end
-  if check and not check(v) then
-    error(string.format("%s: invalid %s: %s", name, key, tostring(v)), 4)
-  end
-  return v
+-- Each optimizer class lists its hyperparameters as {key, default, check}
+-- (a nil default means required); the constructor and load_state_dict
+-- both go through hyperparameters(), so a restored optimizer is checked
+-- exactly as a new one.
+local function known_keys(spec)
+  local names = {}
+  for _, h in ipairs(spec) do names[#names + 1] = h[1] end
+  table.sort(names)
+  return names
 end
 
-local function nonneg(v) return type(v) == "number" and v >= 0 end
-local function unit(v) return type(v) == "number" and v >= 0 and v < 1 end
-
-local function check_options(name, opts, known)
-  if opts == nil then return {} end
-  if type(opts) ~= "table" then error(name .. ": options must be a table", 3) end
+-- values for every hyperparameter from opts (or current when given),
+-- checked; errors at `level` above the caller
+local function hyperparameters(name, spec, opts, current, level)
+  if opts ~= nil and type(opts) ~= "table" then error(name .. ": options must be a table", level + 1) end
+  opts = opts or {}
+  local byname = {}
+  for _, h in ipairs(spec) do byname[h[1]] = h end
   for k in pairs(opts) do
-    if not known[k] then
-      local names = {}
-      for n in pairs(known) do names[#names + 1] = n end
-      table.sort(names)
-      error(string.format("%s: unknown option %s (known: %s)", name, tostring(k), table.concat(names, ", ")), 3)
+    if not byname[k] then
+      error(string.format("%s: unknown option %s (known: %s)", name, tostring(k),
+        table.concat(known_keys(spec), ", ")), level + 1)
     end
   end
-  return opts
+  local out = {}
+  for _, h in ipairs(spec) do
+    local key, default, check = h[1], h[2], h[3]
+    local v = opts[key]
+    if v == nil and current then v = current[key] end
+    if v == nil then v = default end
+    if v == nil then error(string.format("%s: option %s is required", name, key), level + 1) end
+    if not check(v) then
+      error(string.format("%s: invalid %s: %s", name, key, type(v) == "table" and "{...}" or tostring(v)),
+        level + 1)
+    end
+    out[key] = type(v) == "table" and { table.unpack(v) } or v
+  end
+  return out
 end
 
 local Optimizer = {}
 Optimizer.__index = Optimizer
 
+local function new_class(name, spec)
+  local cls = setmetatable({ type = name, spec = spec }, { __index = Optimizer })
+  cls.__index = cls
+  return cls
+end
+
+-- called from the public constructors (not as a tail call, so that error
+-- levels count the constructor's frame and point at the script)
+local function construct(cls, params, opts)
+  local self = setmetatable({ params = check_params(cls.type, params), state = {}, step_count = 0 }, cls)
+  local h = hyperparameters(cls.type, cls.spec, opts, nil, 3)
+  if cls.validate then cls.validate(h, 3) end
+  for k, v in pairs(h) do self[k] = v end
+  return self
+end
+
 function Optimizer:zero_grad()
   for _, p in ipairs(self.params) do p.grad = nil end
 end
 
--- the learning rate, for schedules: opt:set_lr(x) or opt.lr = x
+-- the learning rate, for schedules: opt:set_lr(x) (or opt.lr = x)
 function Optimizer:set_lr(lr)
-  if not nonneg(lr) then error("set_lr: learning rate must be a non-negative number", 2) end
+  if not nonneg(lr) then error("set_lr: learning rate must be a non-negative number, got " .. tostring(lr), 2) end
   self.lr = lr
 end
 
--- SGD with momentum, dampening, Nesterov and weight decay
-local SGD = setmetatable({}, { __index = Optimizer })
-SGD.__index = SGD
-SGD.type = "SGD"
+function Optimizer:get_lr() return self.lr end
 
-function optim.SGD(params, opts)
-  opts = check_options("SGD", opts,
-    { lr = true, momentum = true, dampening = true, nesterov = true, weight_decay = true })
-  local self = setmetatable({ params = check_params("SGD", params), state = {} }, SGD)
-  self.lr = option("SGD", opts, "lr", nil, nonneg)
-  self.momentum = option("SGD", opts, "momentum", 0, nonneg)
-  self.dampening = option("SGD", opts, "dampening", 0, nonneg)
-  self.weight_decay = option("SGD", opts, "weight_decay", 0, nonneg)
-  self.nesterov = option("SGD", opts, "nesterov", false, function(v) return type(v) == "boolean" end)
-  if self.nesterov and (self.momentum <= 0 or self.dampening ~= 0) then
-    error("SGD: Nesterov momentum requires a momentum and zero dampening", 2)
+-- the hyperparameters as a plain table (JSON-ready: numbers, booleans, lists)
+function Optimizer:hyperparameters()
+  local h = {}
+  for _, s in ipairs(self.spec) do
+    local v = self[s[1]]
+    h[s[1]] = type(v) == "table" and { table.unpack(v) } or v
   end
-  return self
+  return h
 end
 
-function SGD:hyperparameters()
-  return { lr = self.lr, momentum = self.momentum, dampening = self.dampening,
-    weight_decay = self.weight_decay, nesterov = self.nesterov }
+-- {type =, hyperparameters = {...}, step = number of opt:step() calls,
+--  state = {[param index] = {slot = tensor, ...}}}: tensors are copies
+-- (a snapshot), and a per-parameter step count is a 0-D tensor as in
+-- PyTorch 1.13 (exact up to 2^24 steps).
+function Optimizer:state_dict()
+  local state = {}
+  local slots = self.slots(self)
+  for i, st in pairs(self.state) do
+    local s, any = {}, false
+    for _, slot in ipairs(slots) do
+      local v = st[slot]
+      if v ~= nil then
+        s[slot] = slot == "step" and core.tensor(v) or v:clone()
+        any = true
+      end
+    end
+    if any then state[i] = s end
+  end
+  return { type = self.type, hyperparameters = self:hyperparameters(), step = self.step_count, state = state }
 end
+
+local function whole(v) return is_number(v) and v >= 0 and v == math.floor(v) and v < 2 ^ 53 end
+
+-- a per-parameter step count given as a number or a one-element tensor
+local function load_count(v, what)
+  if is_tensor(v) then
+    if v:numel() ~= 1 then
+      error(string.format("load_state_dict: %s must hold one number, got shape %s", what, shape_str(v)), 3)
+    end
+    v = v:item()
+  end
+  if not whole(v) then
+    error(string.format("load_state_dict: %s must be a non-negative integer, got %s", what, tostring(v)), 3)
+  end
+  return math.tointeger(v)
+end
+
+-- Restores what state_dict returned: hyperparameters (as PyTorch does; call
+-- set_lr afterwards to override; keys absent from sd keep their values),
+-- the step count and every state slot (copied), checked against this
+-- optimizer's type and its parameters' shapes.  A per-parameter step may be
+-- a number or a one-element tensor.  Nothing changes unless all is valid.
+function Optimizer:load_state_dict(sd)
+  local name = "load_state_dict"
+  if type(sd) ~= "table" then error(name .. ": expects the table opt:state_dict() returns", 2) end
+  if sd.type ~= self.type then
+    error(string.format("%s: the state is for a %s optimizer, this one is %s", name, tostring(sd.type), self.type), 2)
+  end
+  local h = hyperparameters(name .. " (" .. self.type .. " hyperparameters)", self.spec,
+    sd.hyperparameters, self:hyperparameters(), 2)
+  if self.validate then self.validate(h, 2) end
+  local step_count = sd.step == nil and 0 or sd.step
+  if not whole(step_count) then
+    error(name .. ": step must be a non-negative integer, got " .. tostring(sd.step), 2)
+  end
+  if sd.state ~= nil and type(sd.state) ~= "table" then error(name .. ": state must be a table", 2) end
+  local slots = self.slots(h)
+  local wanted = {}
+  for _, s in ipairs(slots) do wanted[s] = true end
+  local state = {}
+  for i, entry in pairs(sd.state or {}) do
+    if not (is_number(i) and i == math.floor(i) and i >= 1 and i <= #self.params) then
+      error(string.format("%s: state key %s is not a parameter index (1..%d)", name, tostring(i), #self.params), 2)
+    end
+    i = math.tointeger(i)
+    local p = self.params[i]
+    if type(entry) ~= "table" then error(string.format("%s: state[%d] must be a table of slots", name, i), 2) end
+    for slot in pairs(entry) do
+      if not wanted[slot] then
+        error(string.format("%s: state[%d] has slot %s, which %s with these hyperparameters does not use "
+          .. "(expected: %s)", name, i, tostring(slot), self.type, table.concat(slots, ", ")), 2)
+      end
+    end
+    local st = {}
+    for _, slot in ipairs(slots) do
+      local v = entry[slot]
+      local what = string.format("state[%d].%s", i, slot)
+      if v == nil then
+        error(string.format("%s: %s is missing (parameter %d has shape %s)", name, what, i, shape_str(p)), 2)
+      end
+      if slot == "step" then
+        st.step = load_count(v, what)
+      else
+        if not is_tensor(v) then error(string.format("%s: %s must be a tensor, got %s", name, what, type(v)), 2) end
+        if shape_str(v) ~= shape_str(p) then
+          error(string.format("%s: %s has shape %s, parameter %d has shape %s", name, what, shape_str(v), i,
+            shape_str(p)), 2)
+        end
+        st[slot] = v:detach():contiguous():clone()
+      end
+    end
+    state[i] = st
+  end
+  for k, v in pairs(h) do self[k] = v end
+  self.step_count = math.tointeger(step_count)
+  self.state = state
+end
+
+-- SGD with momentum, dampening, Nesterov and weight decay
+local SGD = new_class("SGD", {
+  { "lr", nil, nonneg }, { "momentum", 0, nonneg }, { "dampening", 0, nonneg },
+  { "weight_decay", 0, nonneg }, { "nesterov", false, boolean },
+})
+optim.SGD = function(params, opts)
+  local opt = construct(SGD, params, opts)
+  return opt
+end
+
+function SGD.validate(h, level)
+  if h.nesterov and (h.momentum <= 0 or h.dampening ~= 0) then
+    error("SGD: Nesterov momentum requires a momentum and zero dampening", level + 1)
+  end
+end
+
+function SGD.slots(h) return h.momentum ~= 0 and { "momentum_buffer" } or {} end
 
 function SGD:step()
+  self.step_count = self.step_count + 1
   for i, p in ipairs(self.params) do
     local g = p.grad
     if g then
       local st = self.state[i]
-      local first = false
       if not st then
         st = {}
         self.state[i] = st
       end
+      local first = false
       if self.momentum ~= 0 and not st.momentum_buffer then
         st.momentum_buffer = core.zeros(p:shape())
         first = true
@@ -111,52 +264,205 @@ function SGD:step()
   end
 end
 
--- Adam and AdamW (decoupled weight decay)
-local Adam = setmetatable({}, { __index = Optimizer })
-Adam.__index = Adam
+-- Adam and AdamW (decoupled weight decay: p ← p·(1 - lr·wd) before the
+-- Adam update, PyTorch's default weight_decay 1e-2)
+local function betas(b) return type(b) == "table" and #b == 2 and unit(b[1]) and unit(b[2]) end
+local function not_amsgrad(v) return v == false end
 
-local function adam(name, decoupled, default_wd)
-  return function(params, opts)
-    opts = check_options(name, opts,
-      { lr = true, betas = true, eps = true, weight_decay = true, amsgrad = true })
-    if opts.amsgrad then error(name .. ": amsgrad is not supported", 2) end
-    local self = setmetatable({ params = check_params(name, params), state = {}, type = name,
-      decoupled = decoupled }, Adam)
-    self.lr = option(name, opts, "lr", 1e-3, nonneg)
-    local betas = option(name, opts, "betas", { 0.9, 0.999 }, function(b)
-      return type(b) == "table" and unit(b[1]) and unit(b[2])
-    end)
-    self.betas = { betas[1], betas[2] }
-    self.eps = option(name, opts, "eps", 1e-8, nonneg)
-    self.weight_decay = option(name, opts, "weight_decay", default_wd, nonneg)
-    return self
+local function adam_class(name, default_wd)
+  local cls = new_class(name, {
+    { "lr", 1e-3, nonneg }, { "betas", { 0.9, 0.999 }, betas }, { "eps", 1e-8, nonneg },
+    { "weight_decay", default_wd, nonneg }, { "amsgrad", false, not_amsgrad },
+  })
+  cls.decoupled = name == "AdamW"
+  function cls.slots() return { "step", "exp_avg", "exp_avg_sq" } end
+  function cls:step()
+    self.step_count = self.step_count + 1
+    local b1, b2 = self.betas[1], self.betas[2]
+    for i, p in ipairs(self.params) do
+      local g = p.grad
+      if g then
+        local st = self.state[i]
+        if not st then
+          local shape = p:shape()
+          st = { step = 0, exp_avg = core.zeros(shape), exp_avg_sq = core.zeros(shape) }
+          self.state[i] = st
+        end
+        st.step = st.step + 1
+        core.adam_step(p, g, st.exp_avg, st.exp_avg_sq, st.step, self.lr, b1, b2, self.eps,
+          self.weight_decay, self.decoupled)
+      end
+    end
   end
+  return cls
 end
 
-optim.Adam = adam("Adam", false, 0)
-optim.AdamW = adam("AdamW", true, 1e-2)
-
-function Adam:hyperparameters()
-  return { lr = self.lr, betas = { self.betas[1], self.betas[2] }, eps = self.eps,
-    weight_decay = self.weight_decay }
+local Adam, AdamW = adam_class("Adam", 0), adam_class("AdamW", 1e-2)
+optim.Adam = function(params, opts)
+  local opt = construct(Adam, params, opts)
+  return opt
+end
+optim.AdamW = function(params, opts)
+  local opt = construct(AdamW, params, opts)
+  return opt
 end
 
-function Adam:step()
-  local b1, b2 = self.betas[1], self.betas[2]
+-- RMSprop with PyTorch's rule: square_avg ← α·square_avg + (1-α)·g²;
+-- centered subtracts grad_avg² (grad_avg ← α·grad_avg + (1-α)·g);
+-- avg = sqrt(·) + eps; with momentum buf ← μ·buf + g/avg, p ← p - lr·buf,
+-- else p ← p - lr·g/avg.  Weight decay adds wd·p to g first.
+local function alpha(v) return is_number(v) and v >= 0 and v <= 1 end
+local RMSprop = new_class("RMSprop", {
+  { "lr", 1e-2, nonneg }, { "alpha", 0.99, alpha }, { "eps", 1e-8, nonneg },
+  { "weight_decay", 0, nonneg }, { "momentum", 0, nonneg }, { "centered", false, boolean },
+})
+optim.RMSprop = function(params, opts)
+  local opt = construct(RMSprop, params, opts)
+  return opt
+end
+
+function RMSprop.slots(h)
+  local s = { "step", "square_avg" }
+  if h.momentum > 0 then s[#s + 1] = "momentum_buffer" end
+  if h.centered then s[#s + 1] = "grad_avg" end
+  return s
+end
+
+function RMSprop:step()
+  self.step_count = self.step_count + 1
   for i, p in ipairs(self.params) do
     local g = p.grad
     if g then
       local st = self.state[i]
       if not st then
         local shape = p:shape()
-        st = { step = 0, exp_avg = core.zeros(shape), exp_avg_sq = core.zeros(shape) }
+        st = { step = 0, square_avg = core.zeros(shape) }
         self.state[i] = st
       end
+      -- slots appear when a hyperparameter that needs them is switched on
+      if self.momentum > 0 and not st.momentum_buffer then st.momentum_buffer = core.zeros(p:shape()) end
+      if self.centered and not st.grad_avg then st.grad_avg = core.zeros(p:shape()) end
       st.step = st.step + 1
-      core.adam_step(p, g, st.exp_avg, st.exp_avg_sq, st.step, self.lr, b1, b2, self.eps,
-        self.weight_decay, self.decoupled)
+      core.rmsprop_step(p, g, st.square_avg, st.grad_avg, st.momentum_buffer, self.lr, self.alpha,
+        self.eps, self.weight_decay, self.momentum, self.centered)
     end
   end
 end
+
+-- clip_grad_norm(params, max_norm[, norm_type = 2]): the norm of all the
+-- gradients together (as one vector; norm_type may be math.huge or "inf"
+-- for the largest magnitude), returned as a number; when it exceeds
+-- max_norm every gradient is scaled by max_norm / (total + 1e-6), as
+-- PyTorch's clip_grad_norm_.  Parameters without a gradient are skipped.
+function optim.clip_grad_norm(params, max_norm, norm_type)
+  local name = "clip_grad_norm"
+  if is_tensor(params) then params = { params } end
+  if type(params) ~= "table" then error(name .. ": expects a list of parameters", 2) end
+  if not nonneg(max_norm) then error(name .. ": max_norm must be a non-negative number, got " .. tostring(max_norm), 2) end
+  if norm_type == nil then norm_type = 2 end
+  if norm_type == "inf" then norm_type = math.huge end
+  if not (is_number(norm_type) and norm_type > 0) then
+    error(name .. ": norm_type must be a positive number or \"inf\", got " .. tostring(norm_type), 2)
+  end
+  local grads = {}
+  for i, p in ipairs(params) do
+    if not is_tensor(p) then error(string.format("%s: parameter %d is not a tensor", name, i), 2) end
+    grads[#grads + 1] = p.grad
+  end
+  if #grads == 0 then return 0 end
+  local total = 0
+  if norm_type == math.huge then
+    for _, g in ipairs(grads) do
+      local n = core.grad_norm(g, norm_type)
+      if n > total or n ~= n then total = n end
+      if total ~= total then break end
+    end
+  else
+    for _, g in ipairs(grads) do total = total + core.grad_norm(g, norm_type) ^ norm_type end
+    total = total ^ (1 / norm_type)
+  end
+  local coef = max_norm / (total + 1e-6)
+  if coef < 1 then
+    for _, g in ipairs(grads) do core.grad_scale_(g, coef) end
+  end
+  return total
+end
+
+-- Learning-rate schedulers in PyTorch's form: made from an optimizer
+-- (whose current lr becomes base_lr), sched:step() after each epoch sets
+-- opt.lr to the closed form at last_epoch (0 before the first step).
+local lr_scheduler = {}
+optim.lr_scheduler = lr_scheduler
+
+local Scheduler = {}
+Scheduler.__index = Scheduler
+
+function Scheduler:step()
+  self.last_epoch = self.last_epoch + 1
+  self.optimizer:set_lr(self:lr_at(self.last_epoch))
+end
+
+function Scheduler:get_last_lr() return self.optimizer.lr end
+
+function Scheduler:state_dict()
+  return { type = self.type, last_epoch = self.last_epoch, base_lr = self.base_lr }
+end
+
+function Scheduler:load_state_dict(sd)
+  if type(sd) ~= "table" or sd.type ~= self.type then
+    error(string.format("load_state_dict: expects a %s state, got %s", self.type,
+      type(sd) == "table" and tostring(sd.type) or type(sd)), 2)
+  end
+  if not whole(sd.last_epoch) then error("load_state_dict: last_epoch must be a non-negative integer", 2) end
+  if not nonneg(sd.base_lr) then error("load_state_dict: base_lr must be a non-negative number", 2) end
+  self.last_epoch, self.base_lr = math.tointeger(sd.last_epoch), sd.base_lr
+end
+
+local function scheduler(name, spec, lr_at)
+  local cls = setmetatable({ type = name, lr_at = lr_at }, Scheduler)
+  cls.__index = cls
+  lr_scheduler[name] = function(opt, opts)
+    if type(opt) ~= "table" or type(opt.set_lr) ~= "function" then
+      error(name .. ": expects an optimizer as its first argument", 2)
+    end
+    local h = hyperparameters(name, spec, opts, nil, 2)
+    local self = setmetatable(h, cls)
+    self.optimizer, self.base_lr, self.last_epoch = opt, opt.lr, 0
+    return self
+  end
+end
+
+local function positive(v) return is_number(v) and v > 0 and v < math.huge end
+local function count(v) return whole(v) and v >= 1 end
+local function milestones(v)
+  if type(v) ~= "table" or #v == 0 then return false end
+  for i, m in ipairs(v) do
+    if not count(m) or (i > 1 and m <= v[i - 1]) then return false end
+  end
+  return true
+end
+
+-- StepLR{step_size, gamma = 0.1}: base_lr·gamma^floor(epoch / step_size)
+scheduler("StepLR", { { "step_size", nil, count }, { "gamma", 0.1, nonneg } }, function(self, e)
+  return self.base_lr * self.gamma ^ (e // self.step_size)
+end)
+
+-- MultiStepLR{milestones = {...}, gamma = 0.1}: one factor gamma per milestone passed
+scheduler("MultiStepLR", { { "milestones", nil, milestones }, { "gamma", 0.1, nonneg } }, function(self, e)
+  local k = 0
+  for _, m in ipairs(self.milestones) do if m <= e then k = k + 1 end end
+  return self.base_lr * self.gamma ^ k
+end)
+
+-- ExponentialLR{gamma}: base_lr·gamma^epoch
+scheduler("ExponentialLR", { { "gamma", nil, nonneg } }, function(self, e)
+  return self.base_lr * self.gamma ^ e
+end)
+
+-- CosineAnnealingLR{T_max, eta_min = 0}: eta_min + (base_lr - eta_min)·(1 + cos(π·epoch/T_max))/2
+-- (past T_max it climbs back, as PyTorch's)
+scheduler("CosineAnnealingLR", { { "T_max", nil, count }, { "eta_min", 0, nonneg } }, function(self, e)
+  return self.eta_min + (self.base_lr - self.eta_min) * (1 + math.cos(math.pi * e / self.T_max)) / 2
+end)
 
 return optim

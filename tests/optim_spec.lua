@@ -1,0 +1,324 @@
+-- Optimizers beyond the core golden set: AdamW and RMSprop against
+-- PyTorch's trajectories, clip_grad_norm and the learning-rate schedulers
+-- against PyTorch, set_lr driven by an ae.schedule, and state_dict /
+-- load_state_dict (a run stopped and resumed from a state_dict lands on the
+-- same parameters as one that never stopped).
+local ae = require "aerun"
+local optim = ae.optim
+local schedule = require "aerun.schedule"
+
+local function golden_path()
+  local dir = debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or "tests"
+  return dir .. "/golden/ae_golden.lua"
+end
+local G = dofile(golden_path())
+
+local function flatten(v, out)
+  out = out or {}
+  if type(v) == "number" then out[#out + 1] = v else for i = 1, #v do flatten(v[i], out) end end
+  return out
+end
+
+local function values(t) return t:dim() == 0 and { t:item() } or flatten(t:totable()) end
+
+local function check(what, got, want, atol, rtol)
+  atol, rtol = atol or 2e-6, rtol or 2e-6
+  local g = type(got) == "number" and { got } or values(got)
+  local w = flatten(want)
+  assert(#g == #w, ("%s: %d values, expected %d"):format(what, #g, #w))
+  for k = 1, #w do
+    assert(math.abs(g[k] - w[k]) <= atol + rtol * math.abs(w[k]),
+      ("%s element %d: expected %.9g, got %.9g"):format(what, k, w[k], g[k]))
+  end
+end
+
+local function error_of(f, ...)
+  local ok, err = pcall(f, ...)
+  assert(not ok, "expected an error")
+  return tostring(err)
+end
+
+local function copy(t)
+  local c = {}
+  for k, v in pairs(t) do c[k] = type(v) == "table" and copy(v) or v end
+  return c
+end
+
+local function describe_opts(o)
+  local parts = {}
+  for k, v in pairs(o) do
+    parts[#parts + 1] = k .. "=" .. (type(v) == "table" and "{" .. table.concat(v, ",") .. "}" or tostring(v))
+  end
+  table.sort(parts)
+  return #parts > 0 and table.concat(parts, " ") or "defaults"
+end
+
+describe("optimizers", function()
+  describe("golden trajectories from PyTorch " .. G.torch_version, function()
+    local O = G.optim
+    -- five steps of two parameters (7 and 2×3) fed PyTorch's fixed gradients
+    local function run(what, make, steps)
+      local ps = {}
+      for i, v in ipairs(O.inits) do ps[i] = ae.tensor(v):requires_grad_() end
+      local opt = make(ps)
+      for k, gs in ipairs(O.grads) do
+        for i, p in ipairs(ps) do p.grad = ae.tensor(gs[i]) end
+        opt:step()
+        for i, p in ipairs(ps) do check(("%s step %d param %d"):format(what, k, i), p, steps[k][i]) end
+      end
+    end
+
+    for _, case in ipairs(O.adamw) do
+      local what = "AdamW " .. describe_opts(case.opts)
+      it(what, function() run(what, function(ps) return optim.AdamW(ps, copy(case.opts)) end, case.steps) end)
+    end
+
+    for _, case in ipairs(O.rmsprop) do
+      local what = "RMSprop " .. describe_opts(case.opts)
+      it(what, function() run(what, function(ps) return optim.RMSprop(ps, copy(case.opts)) end, case.steps) end)
+    end
+
+    it("AdamW's default weight decay is PyTorch's 1e-2, Adam's is 0", function()
+      local p = ae.zeros(2):requires_grad_()
+      assert.are.equal(1e-2, optim.AdamW({ p }):hyperparameters().weight_decay)
+      assert.are.equal(0, optim.Adam({ p }):hyperparameters().weight_decay)
+      assert.are.equal(1e-2, optim.RMSprop({ p }).lr)
+    end)
+  end)
+
+  describe("clip_grad_norm", function()
+    local C = G.clip
+    for _, case in ipairs(C.cases) do
+      it(("max_norm %g, norm_type %s: PyTorch's total and scaled gradients"):format(case.max_norm,
+        tostring(case.norm_type)), function()
+        local ps = {}
+        for i, g in ipairs(C.grads) do
+          ps[i] = ae.zeros(table.unpack(ae.tensor(g):shape())):requires_grad_()
+          ps[i].grad = ae.tensor(g)
+        end
+        local total = optim.clip_grad_norm(ps, case.max_norm, case.norm_type)
+        assert.are.equal("number", type(total))
+        check("total norm", total, case.total, 1e-6, 1e-6)
+        for i, p in ipairs(ps) do check("grad " .. i, p.grad, case.grads[i], 1e-7, 1e-6) end
+      end)
+    end
+
+    it("leaves gradients alone below max_norm, skips parameters without one, takes one tensor", function()
+      local a, b = ae.zeros(2):requires_grad_(), ae.zeros(3):requires_grad_()
+      a.grad = ae.tensor { 3, 4 }
+      assert.are.equal(5, optim.clip_grad_norm({ a, b }, 10))
+      assert.are.same({ 3, 4 }, a.grad:totable())
+      assert.is_nil(b.grad)
+      local t = optim.clip_grad_norm(a, 1)
+      assert.are.equal(5, t)
+      check("clipped", a.grad, { 3 / (5 + 1e-6), 4 / (5 + 1e-6) }, 1e-7, 1e-6)
+      check("new norm", optim.clip_grad_norm(a, 100), 1, 1e-6, 0)
+      assert.are.equal(0, optim.clip_grad_norm({ b }, 1))
+    end)
+
+    it("refuses bad arguments", function()
+      local a = ae.zeros(2):requires_grad_()
+      assert.matches("max_norm must be", error_of(optim.clip_grad_norm, { a }, -1))
+      assert.matches("norm_type must be", error_of(optim.clip_grad_norm, { a }, 1, 0))
+      assert.matches("norm_type must be", error_of(optim.clip_grad_norm, { a }, 1, "two"))
+    end)
+  end)
+
+  describe("learning-rate schedules", function()
+    local S = G.lr_scheduler
+    for _, case in ipairs(S.schedulers) do
+      it(case.name .. " " .. describe_opts(case.opts) .. " follows PyTorch's lr over 12 epochs", function()
+        local p = ae.zeros(1):requires_grad_()
+        local opt = optim.SGD({ p }, { lr = S.base_lr })
+        local sched = optim.lr_scheduler[case.name](opt, copy(case.opts))
+        assert.are.equal(S.base_lr, opt.lr)
+        for e, want in ipairs(case.lrs) do
+          sched:step()
+          check(case.name .. " epoch " .. e, opt.lr, want, 1e-12, 1e-8)
+          assert.are.equal(opt.lr, sched:get_last_lr())
+        end
+      end)
+    end
+
+    it("a scheduler's state_dict resumes its count", function()
+      local p = ae.zeros(1):requires_grad_()
+      local opt = optim.SGD({ p }, { lr = 1 })
+      local s1 = optim.lr_scheduler.StepLR(opt, { step_size = 2, gamma = 0.5 })
+      for _ = 1, 3 do s1:step() end
+      local sd = s1:state_dict()
+      local opt2 = optim.SGD({ p }, { lr = 123 })
+      local s2 = optim.lr_scheduler.StepLR(opt2, { step_size = 2, gamma = 0.5 })
+      s2:load_state_dict(sd)
+      s1:step()
+      s2:step()
+      assert.are.equal(opt.lr, opt2.lr)
+      assert.are.equal(0.25, opt2.lr)
+      assert.matches("expects a StepLR state", error_of(s2.load_state_dict, s2, { type = "ExponentialLR" }))
+      assert.matches("unknown option", error_of(optim.lr_scheduler.StepLR, opt, { step = 2 }))
+      assert.matches("step_size is required", error_of(optim.lr_scheduler.StepLR, opt, {}))
+    end)
+
+    it("opt:set_lr from an ae.schedule sets the step size of each epoch", function()
+      local lr = schedule.cosine(0.1, 0.01, 4)
+      local p = ae.zeros(3):requires_grad_()
+      local opt = optim.SGD({ p }, { lr = 1 })
+      local expect = 0
+      for epoch = 1, 5 do
+        opt:set_lr(lr(epoch))
+        p.grad = ae.ones(3)
+        opt:step()
+        expect = expect - lr(epoch)
+        check("p after epoch " .. epoch, p, { expect, expect, expect }, 1e-7, 1e-6)
+      end
+      assert.are.equal(0.01, opt.lr)
+      assert.matches("set_lr: learning rate must be", error_of(opt.set_lr, opt, -1))
+    end)
+  end)
+
+  describe("state_dict and load_state_dict", function()
+    -- a fixed problem: parameters pulled towards targets through a real
+    -- backward, so every step's gradient depends on the trajectory
+    local targets = { ae.tensor { { 1, -2, 0.5 }, { 0.3, 0.7, -1 } }, ae.tensor { 2, -1 } }
+    local function fresh_params()
+      return { ae.tensor { { 0.1, 0.2, 0.3 }, { -0.4, 0.5, -0.6 } }:requires_grad_(),
+        ae.tensor { 0.0, 0.25 }:requires_grad_() }
+    end
+    local function train(opt, ps, steps)
+      for _ = 1, steps do
+        opt:zero_grad()
+        local d1, d2 = ps[1] - targets[1], ps[2] - targets[2]
+        local loss = (d1 * d1 * d1 * d1):sum() + (d2 * d2):sum()
+        loss:backward()
+        opt:step()
+      end
+    end
+    local function params_copy(ps)
+      local out = {}
+      for i, p in ipairs(ps) do out[i] = ae.tensor(p:totable()):requires_grad_() end
+      return out
+    end
+
+    local makers = {
+      { "SGD", function(ps) return optim.SGD(ps, { lr = 0.05, momentum = 0.9, nesterov = true }) end,
+        { "momentum_buffer" } },
+      { "Adam", function(ps) return optim.Adam(ps, { lr = 0.05, weight_decay = 0.01 }) end,
+        { "exp_avg", "exp_avg_sq", "step" } },
+      { "AdamW", function(ps) return optim.AdamW(ps, { lr = 0.05 }) end, { "exp_avg", "exp_avg_sq", "step" } },
+      { "RMSprop", function(ps)
+        return optim.RMSprop(ps, { lr = 0.01, momentum = 0.5, centered = true, weight_decay = 0.01 })
+      end, { "grad_avg", "momentum_buffer", "square_avg", "step" } },
+    }
+
+    for _, m in ipairs(makers) do
+      local name, make, slots = m[1], m[2], m[3]
+      it(name .. ": resuming from a state_dict gives the parameters of an unbroken run", function()
+        local full = fresh_params()
+        local opt_full = make(full)
+        train(opt_full, full, 10)
+
+        local first = fresh_params()
+        local opt1 = make(first)
+        train(opt1, first, 4)
+        -- the checkpoint: parameters and optimizer state after 4 steps
+        local sd = opt1:state_dict()
+        local second = params_copy(first)
+        -- the state_dict is a snapshot: training on does not change it
+        local before = sd.state[1][slots[1]]:totable()
+        train(opt1, first, 1)
+        assert.are.same(before, sd.state[1][slots[1]]:totable())
+
+        local opt2 = make(second)
+        opt2:load_state_dict(sd)
+        train(opt2, second, 6)
+        for i = 1, 2 do
+          assert.are.same(full[i]:totable(), second[i]:totable())
+        end
+        assert.are.equal(opt_full:state_dict().step, opt2:state_dict().step)
+      end)
+
+      it(name .. ": the state_dict's layout and PyTorch's slot names", function()
+        local ps = fresh_params()
+        local opt = make(ps)
+        train(opt, ps, 3)
+        local sd = opt:state_dict()
+        assert.are.equal(name, sd.type)
+        assert.are.equal(3, sd.step)
+        assert.are.equal(opt.lr, sd.hyperparameters.lr)
+        for i = 1, 2 do
+          local names = {}
+          for k, v in pairs(sd.state[i]) do
+            names[#names + 1] = k
+            if k == "step" then
+              assert.are.equal(0, v:dim())
+              assert.are.equal(3, v:item())
+            else
+              assert.are.same(ps[i]:shape(), v:shape())
+            end
+          end
+          table.sort(names)
+          assert.are.same(slots, names)
+        end
+      end)
+    end
+
+    it("restores the hyperparameters, as PyTorch does", function()
+      local ps = fresh_params()
+      local a = optim.RMSprop(ps, { lr = 0.5, alpha = 0.9, centered = true })
+      local b = optim.RMSprop(fresh_params())
+      b:load_state_dict(a:state_dict())
+      assert.are.same(a:hyperparameters(), b:hyperparameters())
+    end)
+
+    it("refuses a state of another type, shape, slot set or index, and then changes nothing", function()
+      local ps = fresh_params()
+      local adam = optim.Adam(ps, { lr = 0.05 })
+      train(adam, ps, 2)
+      local good = adam:state_dict()
+      local target = optim.Adam(fresh_params(), { lr = 0.01 })
+      local function bad(mutate, pattern)
+        local sd = adam:state_dict()
+        mutate(sd)
+        local msg = error_of(target.load_state_dict, target, sd)
+        assert.matches(pattern, msg)
+        assert.are.equal(0.01, target.lr)
+        assert.are.same({}, target:state_dict().state)
+      end
+      bad(function(sd) sd.type = "SGD" end, "the state is for a SGD optimizer, this one is Adam")
+      bad(function(sd) sd.state[2].exp_avg = ae.zeros(3) end,
+        "state%[2%]%.exp_avg has shape 3, parameter 2 has shape 2")
+      bad(function(sd) sd.state[1].exp_avg_sq = nil end, "state%[1%]%.exp_avg_sq is missing")
+      bad(function(sd) sd.state[1].momentum_buffer = ae.zeros(2, 3) end, "has slot momentum_buffer")
+      bad(function(sd) sd.state[3] = sd.state[1] end, "state key 3 is not a parameter index")
+      bad(function(sd) sd.state[1].step = ae.tensor(1.5) end, "step must be a non%-negative integer")
+      bad(function(sd) sd.hyperparameters.betas = { 0.9, 2 } end, "invalid betas")
+      bad(function(sd) sd.hyperparameters.momentum = 0.9 end, "unknown option momentum")
+      bad(function(sd) sd.state[1].exp_avg = "zeros" end, "must be a tensor")
+      -- the good one still loads, and a step count may be a plain number
+      good.state[1].step = 2
+      target:load_state_dict(good)
+      assert.are.equal(0.05, target.lr)
+      assert.are.equal(2, target.state[1].step)
+    end)
+
+    it("a state_dict of SGD without momentum has no slots", function()
+      local ps = fresh_params()
+      local sgd = optim.SGD(ps, { lr = 0.1 })
+      train(sgd, ps, 2)
+      local sd = sgd:state_dict()
+      assert.are.same({}, sd.state)
+      assert.are.equal(2, sd.step)
+      optim.SGD(fresh_params(), { lr = 1 }):load_state_dict(sd)
+    end)
+  end)
+
+  describe("RMSprop options", function()
+    it("refuses unknown options and out-of-range values", function()
+      local p = ae.zeros(2):requires_grad_()
+      assert.matches("RMSprop: unknown option beta", error_of(optim.RMSprop, { p }, { beta = 0.9 }))
+      assert.matches("RMSprop: invalid lr: %-1", error_of(optim.RMSprop, { p }, { lr = -1 }))
+      assert.matches("RMSprop: invalid alpha", error_of(optim.RMSprop, { p }, { alpha = 1.5 }))
+      assert.matches("RMSprop: invalid centered", error_of(optim.RMSprop, { p }, { centered = 1 }))
+      assert.matches("Adam: invalid amsgrad", error_of(optim.Adam, { p }, { amsgrad = true }))
+    end)
+  end)
+end)
