@@ -1,2 +1,110 @@
--- aerun.nn_norm: placeholder until its layers land
-return function(nn) end
+-- aerun.nn_norm: the layers whose behaviour depends on model:train() and
+-- model:eval(): nn.BatchNorm1d, nn.BatchNorm2d and nn.Dropout, with
+-- PyTorch's arguments, defaults and state names.
+--
+-- BatchNorm keeps running_mean and running_var as buffers (saved with the
+-- model, never trained).  PyTorch's third buffer, num_batches_tracked, is
+-- left out: it only matters for momentum = None (a cumulative average),
+-- which these layers do not offer; momentum is always a number.
+local core = require "aerun.core"
+
+local function shape_str(x)
+  return table.concat(x:shape(), "×")
+end
+
+local function check_options(name, opts, known)
+  if opts == nil then return {} end
+  if type(opts) ~= "table" then
+    error(string.format("%s: options must be a table, got %s", name, type(opts)), 4)
+  end
+  for k in pairs(opts) do
+    if not known[k] then
+      local names = {}
+      for n in pairs(known) do names[#names + 1] = n end
+      table.sort(names)
+      error(string.format("%s: unknown option '%s' (known: %s)", name, tostring(k),
+        table.concat(names, ", ")), 4)
+    end
+  end
+  return opts
+end
+
+local function number_option(name, opts, key, default)
+  local v = opts[key]
+  if v == nil then return default end
+  if type(v) ~= "number" or v ~= v then
+    error(string.format("%s: %s must be a number, got %s", name, key, tostring(v)), 4)
+  end
+  return v
+end
+
+local BN_OPTIONS = { eps = true, momentum = true, affine = true, track_running_stats = true }
+
+return function(nn)
+  -- one class per accepted input rank; `ranks` maps ndim -> true and
+  -- `expected` is PyTorch's wording for them
+  local function batch_norm(name, ranks, expected)
+    local cls = nn._class(name, nn.Module)
+    nn[name] = cls
+
+    function cls:init(num_features, opts)
+      num_features = nn._check_count(name, num_features, "num_features")
+      opts = check_options(name, opts, BN_OPTIONS)
+      local eps = number_option(name, opts, "eps", 1e-5)
+      if eps < 0 then error(name .. ": eps must not be negative, got " .. eps, 3) end
+      local momentum = number_option(name, opts, "momentum", 0.1)
+      local affine = opts.affine ~= false
+      local track = opts.track_running_stats ~= false
+      nn._configure(self, { "num_features", "eps", "momentum", "affine", "track_running_stats" }, {
+        num_features = num_features, eps = eps, momentum = momentum, affine = affine,
+        track_running_stats = track,
+      })
+      if affine then
+        self.weight = core.ones(num_features):requires_grad_(true)
+        self.bias = core.zeros(num_features):requires_grad_(true)
+      end
+      if track then
+        self:register_buffer("running_mean", core.zeros(num_features))
+        self:register_buffer("running_var", core.ones(num_features))
+      end
+    end
+
+    function cls:forward(x)
+      local cfg = self._config
+      if not ranks[x:dim()] then
+        error(string.format("%s: expected %s input (got %dD input of shape %s)", name, expected,
+          x:dim(), shape_str(x)), 2)
+      end
+      if x:size(2) ~= cfg.num_features then
+        error(string.format("%s(%d): input %s has %d channels (dimension 2), expected %d", name,
+          cfg.num_features, shape_str(x), x:size(2), cfg.num_features), 2)
+      end
+      -- in evaluation without running statistics the batch's own are used,
+      -- as in PyTorch; the C op does that when they are nil
+      return core.batch_norm(x, self.weight, self.bias, self.running_mean, self.running_var,
+        self.training, cfg.momentum, cfg.eps)
+    end
+
+    return cls
+  end
+
+  batch_norm("BatchNorm1d", { [2] = true, [3] = true }, "2D or 3D")
+  batch_norm("BatchNorm2d", { [4] = true }, "4D")
+
+  local Dropout = nn._class("Dropout", nn.Module)
+  nn.Dropout = Dropout
+
+  -- nn.Dropout(0.2) or nn.Dropout{p = 0.2}
+  function Dropout:init(p)
+    if type(p) == "table" then p = check_options("Dropout", p, { p = true }).p end
+    if p == nil then p = 0.5 end
+    if type(p) ~= "number" or not (p >= 0 and p <= 1) then
+      error("Dropout: dropout probability has to be between 0 and 1, but got " .. tostring(p), 3)
+    end
+    nn._configure(self, { "p" }, { p = p })
+  end
+
+  function Dropout:forward(x)
+    return core.dropout(x, self._config.p, self.training)
+  end
+end
