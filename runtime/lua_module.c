@@ -29,6 +29,8 @@ static int open_core(lua_State *L)
     lae_open_norm(L);
     lae_open_image(L);
     lae_open_vae(L);
+    lae_open_h5(L);
+    lae_open_blas(L);
     return 1;
 }
 

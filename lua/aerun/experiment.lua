@@ -16,7 +16,6 @@
 -- parameters, optimizer state, RNG state and the data order are restored.
 -- None of this is required: a plain loop works the same without it.
 local core = require "aerun.core"
-local cjson = require "cjson"
 
 local experiment = {}
 
@@ -50,14 +49,7 @@ end
 
 experiment.time = core.time
 
-local function json_encoder()
-  local c = cjson.new()
-  c.encode_number_precision(14)
-  return c
-end
-local encoder = json_encoder()
--- cjson escapes "/" as "\/": valid, but paths in results should read as paths
-local json = { encode = function(v) return (encoder.encode(v):gsub("\\/", "/")) end }
+local json = require "aerun.json"
 experiment.json = json
 
 -- writes text to path through a temporary file, so readers never see half a file

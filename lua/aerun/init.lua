@@ -13,7 +13,7 @@ local submodules = {
   data = "aerun.data", config = "aerun.config", experiment = "aerun.experiment",
   models = "aerun.models", kl = "aerun.kl", penalty = "aerun.penalty", noise = "aerun.noise",
   schedule = "aerun.schedule", image = "aerun.image", h5 = "aerun.h5", checkpoint = "aerun.checkpoint",
-  recipes = "aerun.recipes", metrics = "aerun.metrics",
+  recipes = "aerun.recipes", metrics = "aerun.metrics", json = "aerun.json",
 }
 
 return setmetatable(ae, {

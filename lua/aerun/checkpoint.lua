@@ -1,0 +1,511 @@
+-- aerun.checkpoint: checkpoints as plain HDF5 files (ae.checkpoint), in the
+-- layout DESIGN.md fixes (format "aerun.checkpoint", format_version 1):
+--
+--   /                      attrs format, format_version, aerun_version, created
+--   /params/<module path>  float32, PyTorch's orientation ("encoder/0/weight")
+--   /buffers/<module path> float32 (BatchNorm running statistics)
+--   /model                 attr architecture (JSON of model:architecture())
+--   /optimizer             attrs type, hyperparameters (JSON), step;
+--                          /optimizer/state/<param path>/<slot> datasets
+--   /train                 attrs epoch, step, seed, script; dataset rng_state
+--                          (uint8); /train/metrics/<name> float64 series
+--   /config                attr json
+--
+--   ae.checkpoint.save(path, {model =, optimizer =, epoch =, step =, config =,
+--                             metrics = {loss = {...}}, seed =, script =})
+--   local info = ae.checkpoint.load(path, {model =, optimizer =, restore_rng = true})
+--   local model, info = ae.checkpoint.model(path)  -- rebuilt from /model
+--   local info = ae.checkpoint.info(path)          -- a summary, no model needed
+--
+-- A save writes a temporary file beside the target and renames it over the
+-- target only when complete.  A load checks the format, the version, every
+-- name and every shape before it changes anything, and never runs code from
+-- the file: JSON is parsed by the small reader below, and models are built
+-- only from registered classes.
+-- (JSON goes through aerun.json, which says why it is not lua-cjson.)
+local core = require "aerun.core"
+local h5 = require "aerun.h5"
+
+local FORMAT, VERSION = "aerun.checkpoint", 1
+
+local checkpoint = { format = FORMAT, format_version = VERSION }
+
+local tensor_mt = debug.getregistry()["aerun.Tensor"]
+local function is_tensor(v) return getmetatable(v) == tensor_mt end
+local function shape_str(s) return #s == 0 and "scalar" or table.concat(s, "×") end
+
+local json = require "aerun.json"
+
+checkpoint.json = json
+
+---------------------------------------------------------------------------
+-- what a model and an optimizer hold, by name
+
+local function is_module(m)
+  local mt = type(m) == "table" and getmetatable(m)
+  return mt and rawget(mt, "__module") == true or false
+end
+
+-- parallel arrays of module paths and tensors
+local function named(iter)
+  local names, values = {}, {}
+  for name, t in iter do
+    names[#names + 1] = name
+    values[#values + 1] = t
+  end
+  return names, values
+end
+
+-- the name of each optimizer parameter: its module path when it is one of
+-- the model's parameters (matched by identity), "param<i>" otherwise
+local function optimizer_names(opt, names, params)
+  local path = {}
+  for i, p in ipairs(params) do path[p] = names[i] end
+  local out = {}
+  if type(opt.params) == "table" then
+    for i, p in ipairs(opt.params) do out[i] = path[p] or ("param" .. i) end
+  else
+    for i = 1, #names do out[i] = names[i] end
+  end
+  return setmetatable(out, { __index = function(_, i) return "param" .. i end })
+end
+
+-- Errors inside this file are raised without a position (level 0); each
+-- public function catches them and raises again at its caller's line.
+local function fail(fmt, ...) error(string.format(fmt, ...), 0) end
+
+-- a message without the positions inside aerun that Lua put in front of it
+-- (C functions raise at their caller's line, which is here)
+local function plain(msg)
+  msg = tostring(msg)
+  while true do
+    local rest = msg:match("^[^%s:]*aerun/[%w_]+%.lua:%d+: (.*)$")
+    if not rest then return msg end
+    msg = rest
+  end
+end
+
+local function check_model(fn, m)
+  if not is_module(m) then fail("checkpoint.%s: model must be an nn module, got %s", fn, type(m)) end
+end
+
+local function check_optimizer(fn, opt)
+  if type(opt) ~= "table" or type(opt.state_dict) ~= "function" or type(opt.load_state_dict) ~= "function" then
+    fail("checkpoint.%s: optimizer must be an ae.optim optimizer (with state_dict and load_state_dict), got %s",
+      fn, type(opt))
+  end
+end
+
+local function whole(what, v)
+  if v == nil then return nil end
+  local i = math.tointeger(v)
+  if not i then fail("checkpoint.save: %s must be an integer, got %s", what, tostring(v)) end
+  return i
+end
+
+-- f(...) with any error raised again at the caller of the public function
+-- (level 3: public, the public function, its caller; no tail calls)
+local function public(f, ...)
+  local ok, r1, r2 = pcall(f, ...)
+  if not ok then error(plain(r1), 3) end
+  return r1, r2
+end
+
+---------------------------------------------------------------------------
+-- save
+
+-- a metric as a dense list: per-epoch values with gaps (a test loss taken
+-- every other epoch) have NaN in the gaps
+local function series_of(name, series)
+  if type(series) ~= "table" then
+    fail("checkpoint.save: metrics.%s must be a list of numbers, got %s", name, type(series))
+  end
+  local n = 0
+  for i, v in pairs(series) do
+    if math.type(i) ~= "integer" or i < 1 then
+      fail("checkpoint.save: metrics.%s has the key %s; a metric is a list of numbers", name, tostring(i))
+    end
+    if type(v) ~= "number" then fail("checkpoint.save: metrics.%s[%d] is %s, not a number", name, i, type(v)) end
+    if i > n then n = i end
+  end
+  local out = {}
+  for i = 1, n do out[i] = series[i] or 0 / 0 end
+  return out
+end
+
+-- everything to write, prepared (and checked) before any file is touched
+local function prepare(state)
+  local model = state.model
+  check_model("save", model)
+  local p = {}
+  p.param_names, p.params = named(model:named_parameters())
+  p.buffer_names, p.buffers = named(model:named_buffers())
+  local ok, arch = pcall(json.encode, model:architecture(), "model:architecture()", { config = true })
+  if not ok then fail("checkpoint.save: %s", plain(arch)) end
+  p.architecture = arch
+  local cfg
+  ok, cfg = pcall(json.encode, state.config or {}, "config")
+  if not ok then fail("checkpoint.save: %s", plain(cfg)) end
+  p.config = cfg
+  local opt = state.optimizer
+  if opt ~= nil then
+    check_optimizer("save", opt)
+    p.opt = opt:state_dict()
+    p.opt_names = optimizer_names(opt, p.param_names, p.params)
+    ok, p.hyper = pcall(json.encode, p.opt.hyperparameters or {}, "optimizer hyperparameters")
+    if not ok then fail("checkpoint.save: %s", plain(p.hyper)) end
+  end
+  p.metric_names, p.metrics = {}, {}
+  if state.metrics ~= nil then
+    if type(state.metrics) ~= "table" then fail("checkpoint.save: metrics must be a table of name = {values}") end
+    for name, series in pairs(state.metrics) do
+      if type(name) ~= "string" or name == "" or name:find("^/") then
+        fail("checkpoint.save: metric names must be non-empty strings, got %s", tostring(name))
+      end
+      p.metric_names[#p.metric_names + 1] = name
+      p.metrics[name] = series_of(name, series)
+    end
+    table.sort(p.metric_names)
+  end
+  p.epoch = whole("epoch", state.epoch) or 0
+  p.step = whole("step", state.step) or (p.opt and whole("optimizer step", p.opt.step)) or 0
+  p.seed = whole("seed", state.seed) or core.initial_seed()
+  p.script = state.script or (type(arg) == "table" and type(arg[0]) == "string" and arg[0]) or ""
+  if type(p.script) ~= "string" then fail("checkpoint.save: script must be a string") end
+  if not utf8.len(p.script) then fail("checkpoint.save: script is not valid UTF-8") end
+  return p
+end
+
+local function write_all(f, p)
+  f:set_attr("/", "format", FORMAT)
+  f:set_attr("/", "format_version", VERSION)
+  f:set_attr("/", "aerun_version", require("aerun").version)
+  f:set_attr("/", "created", os.date("!%Y-%m-%dT%H:%M:%SZ"))
+  f:create_group("params")
+  for i, name in ipairs(p.param_names) do f:write("params/" .. name, p.params[i]) end
+  f:create_group("buffers")
+  for i, name in ipairs(p.buffer_names) do f:write("buffers/" .. name, p.buffers[i]) end
+  f:set_attr("model", "architecture", p.architecture)
+  if p.opt then
+    local sd = p.opt
+    f:set_attr("optimizer", "type", tostring(sd.type))
+    f:set_attr("optimizer", "hyperparameters", p.hyper)
+    f:set_attr("optimizer", "step", whole("optimizer step", sd.step) or 0)
+    f:create_group("optimizer/state")
+    for i, slots in pairs(sd.state or {}) do
+      local group = "optimizer/state/" .. p.opt_names[i]
+      f:create_group(group)
+      for slot, v in pairs(slots) do
+        if is_tensor(v) then f:write(group .. "/" .. slot, v)
+        elseif type(v) == "number" then f:set_attr(group, slot, v)
+        else fail("optimizer state[%s].%s is a %s", tostring(i), slot, type(v)) end
+      end
+    end
+  end
+  f:set_attr("train", "epoch", p.epoch)
+  f:set_attr("train", "step", p.step)
+  f:set_attr("train", "seed", p.seed)
+  f:set_attr("train", "script", p.script)
+  f:write_bytes("train/rng_state", core.rng_state())
+  f:create_group("train/metrics")
+  for _, name in ipairs(p.metric_names) do f:write_numbers("train/metrics/" .. name, p.metrics[name]) end
+  f:set_attr("config", "json", p.config)
+end
+
+-- the directory part of path, "" when there is none
+local function dirname(path) return path:match("^(.*)/[^/]*$") or "" end
+
+local function save(path, state)
+  if type(path) ~= "string" or path == "" then fail("checkpoint.save: path must be a non-empty string") end
+  if type(state) ~= "table" then fail("checkpoint.save: expects a table {model =, optimizer =, ...}") end
+  local p = prepare(state)
+  local dir = dirname(path)
+  if dir ~= "" then
+    local ok, err = core.mkdir_p(dir)
+    if not ok then fail("checkpoint.save: %s: %s", path, plain(err)) end
+  end
+  local ok, f = pcall(core.h5_open, path, "w", true)
+  if not ok then fail("checkpoint.save: %s", plain(f)) end
+  local written, err = pcall(write_all, f, p)
+  if not written then
+    f:abort()
+    fail("checkpoint.save: %s", plain(err))
+  end
+  local closed, cerr = pcall(f.close, f)
+  if not closed then fail("checkpoint.save: %s", plain(cerr)) end
+  return path
+end
+
+function checkpoint.save(path, state)
+  local r = public(save, path, state)
+  return r
+end
+
+---------------------------------------------------------------------------
+-- load
+
+-- opens path and checks that it is a checkpoint this version can read
+local function open_checked(path)
+  if type(path) ~= "string" or path == "" then fail("checkpoint: path must be a non-empty string") end
+  local f = core.h5_open(path, "r")
+  local ok, attrs = pcall(f.attrs, f, "/")
+  if not ok then
+    f:close()
+    error(plain(attrs), 0)
+  end
+  local function reject(fmt, ...)
+    f:close()
+    fail("%s: " .. fmt, path, ...)
+  end
+  if attrs.format ~= FORMAT then
+    if attrs.format == nil then
+      local members = f:list("/")
+      reject("not an aerun checkpoint (no format attribute; it holds: %s)",
+        #members > 0 and table.concat(members, ", ") or "nothing")
+    end
+    reject("not an aerun checkpoint (format is %q, expected %q)", tostring(attrs.format), FORMAT)
+  end
+  local v = attrs.format_version
+  if math.type(v) ~= "integer" or v < 1 then reject("format_version is %s, not a version number", tostring(v)) end
+  if v > VERSION then reject("format_version %d is newer than this aerun reads (%d); update aerun", v, VERSION) end
+  return f, attrs
+end
+
+local function decode_attr(f, path, obj, key)
+  local ok, v = pcall(json.decode, f:attr(obj, key))
+  if not ok then fail("%s: /%s: attribute %s: %s", path, obj, key, plain(v)) end
+  return v
+end
+
+-- compares the datasets under group with the model's names and shapes,
+-- adding what differs to problems
+local function compare(f, group, names, tensors, problems)
+  local expected, in_file = {}, {}
+  for i, n in ipairs(names) do expected[n] = i end
+  local missing, unexpected = {}, {}
+  for _, n in ipairs(f:walk(group)) do
+    in_file[n] = true
+    if not expected[n] then unexpected[#unexpected + 1] = group .. "/" .. n end
+  end
+  for i, n in ipairs(names) do
+    local full = group .. "/" .. n
+    if not in_file[n] then
+      missing[#missing + 1] = full
+    else
+      local s, want = f:shape(full), tensors[i]:shape()
+      if shape_str(s) ~= shape_str(want) then
+        problems[#problems + 1] = string.format("%s: file has %s, model has %s", full, shape_str(s), shape_str(want))
+      end
+    end
+  end
+  if #missing > 0 then problems[#problems + 1] = "missing in the file: " .. table.concat(missing, ", ") end
+  if #unexpected > 0 then
+    problems[#problems + 1] = "unexpected in the file: " .. table.concat(unexpected, ", ")
+  end
+end
+
+-- the optimizer state in the file, checked against the optimizer; returns
+-- a state_dict for opt:load_state_dict with dataset names where tensors go
+local function read_optimizer(f, path, opt, names, params, problems)
+  if f:kind("optimizer") ~= "group" then
+    problems[#problems + 1] = "/optimizer: not found (the checkpoint was saved without an optimizer)"
+    return nil
+  end
+  local a = f:attrs("optimizer")
+  if opt.type and a.type ~= opt.type then
+    problems[#problems + 1] = string.format("/optimizer: the file holds %s state, the optimizer is %s",
+      tostring(a.type), tostring(opt.type))
+    return nil
+  end
+  local onames = optimizer_names(opt, names, params)
+  local oparams = type(opt.params) == "table" and opt.params or params
+  local index = {}
+  for i = 1, #oparams do index[onames[i]] = i end
+  local state, unexpected = {}, {}
+  for _, rel in ipairs(f:walk("optimizer/state")) do
+    local pname, slot = rel:match("^(.*)/([^/]+)$")
+    local i = pname and index[pname]
+    local full = "optimizer/state/" .. rel
+    if not i then
+      unexpected[#unexpected + 1] = full
+    else
+      local s, want = f:shape(full), oparams[i]:shape()
+      if slot ~= "step" and shape_str(s) ~= shape_str(want) then
+        problems[#problems + 1] = string.format("%s: file has %s, parameter has %s", full, shape_str(s),
+          shape_str(want))
+      end
+      state[i] = state[i] or {}
+      state[i][slot] = full
+    end
+  end
+  if #unexpected > 0 then
+    problems[#problems + 1] = "unexpected in the file: " .. table.concat(unexpected, ", ")
+  end
+  -- numbers are attributes of a parameter's state group
+  for pname, i in pairs(index) do
+    local group = "optimizer/state/" .. pname
+    if f:kind(group) == "group" then
+      for k, v in pairs(f:attrs(group)) do
+        state[i] = state[i] or {}
+        state[i][k] = v
+      end
+    end
+  end
+  return { type = a.type, step = a.step, hyperparameters = decode_attr(f, path, "optimizer", "hyperparameters"),
+    state = state }
+end
+
+local function read_metrics(f)
+  local out = {}
+  for _, name in ipairs(f:walk("train/metrics")) do out[name] = f:read_numbers("train/metrics/" .. name) end
+  return out
+end
+
+local function summary(f, path, root)
+  local t = f:kind("train") == "group" and f:attrs("train") or {}
+  return {
+    epoch = t.epoch, step = t.step, seed = t.seed, script = t.script,
+    created = root.created, aerun_version = root.aerun_version, format_version = root.format_version,
+    config = f:kind("config") == "group" and decode_attr(f, path, "config", "json") or {},
+    metrics = read_metrics(f),
+  }
+end
+
+-- with the file open: check, read, then change
+local function restore(f, path, root, opts)
+  local model, opt = opts.model, opts.optimizer
+  local names, params = named(model:named_parameters())
+  local bnames, buffers = named(model:named_buffers())
+  local problems = {}
+  compare(f, "params", names, params, problems)
+  compare(f, "buffers", bnames, buffers, problems)
+  local sd = opt and read_optimizer(f, path, opt, names, params, problems)
+  if #problems > 0 then
+    fail("%s: the checkpoint does not match the model:\n  %s", path, table.concat(problems, "\n  "))
+  end
+  local values, bvalues = {}, {}
+  for i, n in ipairs(names) do values[i] = f:read("params/" .. n) end
+  for i, n in ipairs(bnames) do bvalues[i] = f:read("buffers/" .. n) end
+  if sd then
+    for _, slots in pairs(sd.state) do
+      for slot, v in pairs(slots) do
+        if type(v) == "string" then slots[slot] = f:read(v) end
+      end
+    end
+  end
+  local rng = opts.restore_rng ~= false and f:read_bytes("train/rng_state")
+  local info = summary(f, path, root)
+  -- the changes, in an order that can undo the ones that might fail
+  local saved_rng = core.rng_state()
+  if rng then
+    local ok, err = pcall(core.set_rng_state, rng)
+    if not ok then fail("%s: /train/rng_state: %s", path, plain(err)) end
+  end
+  if sd then
+    local ok, err = pcall(opt.load_state_dict, opt, sd)
+    if not ok then
+      core.set_rng_state(saved_rng)
+      fail("%s: /optimizer: %s", path, plain(err))
+    end
+  end
+  core.no_grad(function()
+    for i, p in ipairs(params) do p:copy_(values[i]) end
+    for i, b in ipairs(buffers) do b:copy_(bvalues[i]) end
+  end)
+  return info
+end
+
+local function load(path, opts)
+  if type(opts) ~= "table" then fail("checkpoint.load: expects a table {model =, optimizer =}") end
+  check_model("load", opts.model)
+  if opts.optimizer ~= nil then check_optimizer("load", opts.optimizer) end
+  local f, root = open_checked(path)
+  local ok, info = pcall(restore, f, path, root, opts)
+  f:close()
+  if not ok then error(info, 0) end
+  return info
+end
+
+function checkpoint.load(path, opts)
+  local info = public(load, path, opts)
+  return info
+end
+
+-- the model the file describes, built from /model and loaded; modules of
+-- types this aerun does not know become containers (weights load, forward
+-- needs the script's class: see nn.register)
+local function rebuild(path)
+  local f = open_checked(path)
+  local ok, arch = pcall(decode_attr, f, path, "model", "architecture")
+  f:close()
+  if not ok then error(arch, 0) end
+  local nn = require "aerun.nn"
+  local built, model = pcall(nn.build, arch)
+  if not built then fail("%s: /model: cannot rebuild the model: %s", path, plain(model)) end
+  local loaded, info = pcall(load, path, { model = model, restore_rng = false })
+  if not loaded then
+    -- name the module types that nn.build could not construct
+    local unknown, seen = {}, {}
+    for _, entry in ipairs(model:named_modules()) do
+      local m = entry[2]
+      if getmetatable(m) == nn.Container and not seen[m._type] then
+        seen[m._type] = true
+        unknown[#unknown + 1] = m._type
+      end
+    end
+    if #unknown > 0 then
+      info = string.format("%s\n  (nn.build cannot construct %s; register the classes with nn.register)", plain(info),
+        table.concat(unknown, ", "))
+    end
+    error(info, 0)
+  end
+  return model, info
+end
+
+function checkpoint.model(path)
+  local model, info = public(rebuild, path)
+  return model, info
+end
+
+-- what a checkpoint holds, without a model: the summary load returns, plus
+-- params and buffers ({name =, shape =}, sorted by name), num_parameters,
+-- architecture and optimizer ({type =, hyperparameters =, step =})
+local function describe(f, path, root)
+  local info = summary(f, path, root)
+  info.num_parameters = 0
+  for _, group in ipairs { "params", "buffers" } do
+    local list = {}
+    for _, name in ipairs(f:walk(group)) do
+      local s = f:shape(group .. "/" .. name)
+      list[#list + 1] = { name = name, shape = s }
+      if group == "params" then
+        local n = 1
+        for _, d in ipairs(s) do n = n * d end
+        info.num_parameters = info.num_parameters + n
+      end
+    end
+    info[group] = list
+  end
+  if f:kind("model") == "group" then info.architecture = decode_attr(f, path, "model", "architecture") end
+  if f:kind("optimizer") == "group" then
+    local a = f:attrs("optimizer")
+    info.optimizer = { type = a.type, step = a.step,
+      hyperparameters = decode_attr(f, path, "optimizer", "hyperparameters") }
+  end
+  return info
+end
+
+local function inspect(path)
+  local f, root = open_checked(path)
+  local ok, info = pcall(describe, f, path, root)
+  f:close()
+  if not ok then error(info, 0) end
+  return info
+end
+
+function checkpoint.info(path)
+  local info = public(inspect, path)
+  return info
+end
+
+return checkpoint
