@@ -2,6 +2,7 @@
 #   make          build build/aerun and build/aerun.so
 #   make demo     deps + build + data, then the demo experiment
 #   make test     deps + build + data, then every test
+#   make bench    training speed of the tutorials' models, side by side with PyTorch
 #   make deps     install the Debian packages that are missing (sudo when not root)
 #   make data     fill data/ with MNIST and Fashion-MNIST
 #   make install PREFIX=/usr/local
@@ -31,7 +32,7 @@ LUA_SRC := $(wildcard lua/aerun/*.lua)
 DEBS := pkg-config lua5.4 liblua5.4-dev libopenblas-dev libhdf5-dev hdf5-tools zlib1g-dev \
         libpng-dev lua-cjson lua-busted dataset-fashion-mnist
 
-.PHONY: all deps data demo test test-c install clean
+.PHONY: all deps data demo test bench install clean
 all: $(BUILD)/aerun $(BUILD)/aerun.so
 
 $(BUILD)/obj/%.o: runtime/%.c runtime/*.h Makefile | $(BUILD)/obj
@@ -67,6 +68,11 @@ demo: deps
 test: deps
 	@$(MAKE) --no-print-directory -j2 all && $(MAKE) --no-print-directory data
 	@sh tools/run_tests.sh
+
+# speed against PyTorch (where python3-torch is installed), never in make test
+bench: deps
+	@$(MAKE) --no-print-directory -j2 all && $(MAKE) --no-print-directory data
+	$(BUILD)/aerun bench/run.lua
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/lua/5.4 $(DESTDIR)$(PREFIX)/share/lua/5.4/aerun
