@@ -82,3 +82,6 @@ install: all
 
 clean:
 	rm -rf $(BUILD)
+
+# further targets (sanitizers, fuzzing, ...) live in mk/, one file each
+-include mk/*.mk

@@ -41,6 +41,8 @@ void lae_open_image(lua_State *L);
 void lae_open_vae(lua_State *L);
 void lae_open_h5(lua_State *L);
 void lae_open_blas(lua_State *L);
+void lae_open_classify(lua_State *L);
+void lae_open_signal(lua_State *L);
 
 int luaopen_aerun(lua_State *L);
 

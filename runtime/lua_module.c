@@ -31,6 +31,8 @@ static int open_core(lua_State *L)
     lae_open_vae(L);
     lae_open_h5(L);
     lae_open_blas(L);
+    lae_open_classify(L);
+    lae_open_signal(L);
     return 1;
 }
 
