@@ -1,13 +1,13 @@
 -- A sparse autoencoder: one sigmoid hidden layer whose code is pushed
 -- towards sparsity by a penalty, λ·Σ_j KL(ρ‖ρ̂_j) (--penalty=kl) or λ·|h|₁
 -- (--penalty=l1), beside the MSE.  Reports how sparse the code became.
---   aerun experiments/sparse_ae_mnist.lua --penalty=l1 --lambda=1e-3
+--   aerun experiments/sparse_ae_mnist.lua --penalty=l1 --lambda=1e-4
 local ae = require "aerun"
 local ex = ae.experiment
 
 local cfg = ex.config {
   dataset = "mnist", epochs = 10, batch_size = 128, lr = 1e-3, seed = 42, limit = 0,
-  hidden = 256, penalty = "kl", lambda = 1e-3, rho = 0.05,
+  hidden = 256, penalty = "kl", lambda = 3e-5, rho = 0.05,
 }
 if cfg.penalty ~= "kl" and cfg.penalty ~= "l1" then error("--penalty must be kl or l1") end
 ae.manual_seed(cfg.seed)
