@@ -8,7 +8,10 @@
 --   /optimizer             attrs type, hyperparameters (JSON), step;
 --                          /optimizer/state/<param path>/<slot> datasets
 --   /train                 attrs epoch, step, seed, script; dataset rng_state
---                          (uint8); /train/metrics/<name> float64 series
+--                          (uint8); /train/metrics/<name> float64 series;
+--                          a checkpoint taken inside an epoch (on a signal)
+--                          adds attrs batch, epoch_loss_sum, epoch_batches,
+--                          epoch_samples and dataset epoch_rng_state
 --   /config                attr json
 --
 --   ae.checkpoint.save(path, {model =, optimizer =, epoch =, step =, config =,
@@ -171,6 +174,18 @@ local function prepare(state)
   p.step = whole("step", state.step) or (p.opt and whole("optimizer step", p.opt.step)) or 0
   p.seed = whole("seed", state.seed) or core.initial_seed()
   p.script = state.script or (type(arg) == "table" and type(arg[0]) == "string" and arg[0]) or ""
+  if state.partial ~= nil then
+    -- a checkpoint taken inside an epoch (on SIGINT/SIGTERM): where in the
+    -- epoch it stopped, the RNG state when the epoch began (which fixes
+    -- the epoch's data order) and the epoch's running sums
+    local q = state.partial
+    if type(q) ~= "table" or type(q.epoch_rng_state) ~= "string" then
+      fail("checkpoint.save: partial needs batch and epoch_rng_state")
+    end
+    p.partial = { batch = whole("partial.batch", q.batch) or 0, rng = q.epoch_rng_state,
+      loss_sum = tonumber(q.loss_sum) or 0, batches = whole("partial.batches", q.batches) or 0,
+      samples = whole("partial.samples", q.samples) or 0 }
+  end
   if type(p.script) ~= "string" then fail("checkpoint.save: script must be a string") end
   if not utf8.len(p.script) then fail("checkpoint.save: script is not valid UTF-8") end
   return p
@@ -207,6 +222,13 @@ local function write_all(f, p)
   f:set_attr("train", "seed", p.seed)
   f:set_attr("train", "script", p.script)
   f:write_bytes("train/rng_state", core.rng_state())
+  if p.partial then
+    f:set_attr("train", "batch", p.partial.batch)
+    f:set_attr("train", "epoch_loss_sum", p.partial.loss_sum)
+    f:set_attr("train", "epoch_batches", p.partial.batches)
+    f:set_attr("train", "epoch_samples", p.partial.samples)
+    f:write_bytes("train/epoch_rng_state", p.partial.rng)
+  end
   f:create_group("train/metrics")
   for _, name in ipairs(p.metric_names) do f:write_numbers("train/metrics/" .. name, p.metrics[name]) end
   f:set_attr("config", "json", p.config)
@@ -363,8 +385,13 @@ end
 
 local function summary(f, path, root)
   local t = f:kind("train") == "group" and f:attrs("train") or {}
+  local partial
+  if t.batch and f:kind("train/epoch_rng_state") == "dataset" then
+    partial = { batch = t.batch, epoch_rng_state = f:read_bytes("train/epoch_rng_state"),
+      loss_sum = t.epoch_loss_sum, batches = t.epoch_batches, samples = t.epoch_samples }
+  end
   return {
-    epoch = t.epoch, step = t.step, seed = t.seed, script = t.script,
+    epoch = t.epoch, step = t.step, seed = t.seed, script = t.script, partial = partial,
     created = root.created, aerun_version = root.aerun_version, format_version = root.format_version,
     config = f:kind("config") == "group" and decode_attr(f, path, "config", "json") or {},
     metrics = read_metrics(f),

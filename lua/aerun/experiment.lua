@@ -166,6 +166,9 @@ function experiment.start(name, cfg, objects)
   mkdir(run.dir)
   run.checkpoint_path = run.dir .. "/checkpoint.h5"
   if cfg.resume and cfg.resume ~= "" then run:resume(cfg.resume) end
+  -- SIGINT and SIGTERM (what Slurm sends before preempting) end the
+  -- current step, then the run saves a checkpoint and exits (see Run:step)
+  if core.trap_signals then core.trap_signals(true) end
   write_file(run.dir .. "/config.json", json.encode(cfg) .. "\n")
   return run
 end
@@ -187,6 +190,7 @@ function Run:resume(from)
   f:close()
   local state = require("aerun.checkpoint").load(path, { model = self.model, optimizer = self.optimizer })
   self.resumed = true
+  self.partial = state.partial
   self.epoch = state.epoch or 0
   self.start_epoch = self.epoch + 1
   self.step_count = state.step or 0
@@ -195,7 +199,12 @@ function Run:resume(from)
     self.metric_names[#self.metric_names + 1] = k
   end
   table.sort(self.metric_names)
-  self:say("resumed from %s after epoch %d (step %d)", path, self.epoch, self.step_count)
+  if self.partial then
+    self:say("resumed from %s in epoch %d after batch %d (step %d)", path, self.epoch + 1,
+      self.partial.batch, self.step_count)
+  else
+    self:say("resumed from %s after epoch %d (step %d)", path, self.epoch, self.step_count)
+  end
 end
 
 -- for epoch in run:epochs() do ... end, from the resumed epoch on
@@ -208,6 +217,10 @@ function Run:epochs(last)
     self.epoch = e
     self.epoch_started = core.time()
     self.epoch_samples, self.epoch_loss, self.epoch_batches = 0, 0, 0
+    local q = self.partial
+    if q and e == self.start_epoch then
+      self.epoch_samples, self.epoch_loss, self.epoch_batches = q.samples or 0, q.loss_sum or 0, q.batches or 0
+    end
     return e
   end
 end
@@ -218,8 +231,24 @@ function Run:batches(dataset, batch_size, opts)
   local o = { shuffle = true }
   for k, v in pairs(opts or {}) do o[k] = v end
   local nb = dataset:num_batches(batch_size, o)
+  -- the RNG state as the epoch begins fixes its data order: a checkpoint
+  -- taken inside the epoch keeps it, so a resumed run replays the order
+  local q = self.partial
+  local now_state
+  if q and self.epoch == self.start_epoch then
+    now_state = core.rng_state()
+    core.set_rng_state(q.epoch_rng_state)
+  end
+  self.epoch_rng = core.rng_state()
   local it = dataset:batches(batch_size, o)
   local done = 0
+  if now_state then
+    for _ = 1, q.batch do it() end
+    done = q.batch
+    core.set_rng_state(now_state)
+    self.partial = nil
+  end
+  self.batch_in_epoch = done
   self.batches_total = nb
   return function()
     local x, y = it()
@@ -231,6 +260,7 @@ function Run:batches(dataset, batch_size, opts)
       return nil
     end
     done = done + 1
+    self.batch_in_epoch = done
     self.current_batch_size = x:size(1)
     return x, y
   end
@@ -252,9 +282,44 @@ function Run:step(loss)
   self.epoch_batches = self.epoch_batches + 1
   self.epoch_loss = self.epoch_loss + v
   self.epoch_samples = self.epoch_samples + (self.current_batch_size or 0)
-  self.progress:draw(self.epoch, self.cfg.epochs, self.epoch_batches, self.batches_total or 0,
-    self.epoch_samples, self.epoch_loss / self.epoch_batches, core.time() - self.epoch_started)
+  self.progress:draw(self.epoch, self.cfg.epochs, self.batch_in_epoch or self.epoch_batches,
+    self.batches_total or 0, self.epoch_samples, self.epoch_loss / self.epoch_batches,
+    core.time() - self.epoch_started)
+  local signal = core.interrupted and core.interrupted()
+  if signal then self:stop(signal) end
   return true
+end
+
+-- the command that resumes this run: the same script and arguments, plus --resume
+local function resume_command()
+  local words = { "aerun", type(arg) == "table" and arg[0] or "script.lua" }
+  local has = false
+  for i = 1, type(arg) == "table" and #arg or 0 do
+    words[#words + 1] = arg[i]
+    if arg[i]:match("^%-%-resume") then has = true end
+  end
+  if not has then words[#words + 1] = "--resume" end
+  return table.concat(words, " ")
+end
+
+-- after a signal: a checkpoint that records where in the epoch the run
+-- stopped, a message saying how to continue, and the conventional exit code
+function Run:stop(signal)
+  self.progress:clear()
+  local codes = { SIGINT = 130, SIGTERM = 143 }
+  if self.model and self.cfg.checkpoint ~= false then
+    self:save {
+      batch = self.batch_in_epoch or 0, epoch_rng_state = self.epoch_rng, loss_sum = self.epoch_loss,
+      batches = self.epoch_batches, samples = self.epoch_samples,
+    }
+    io.stderr:write(string.format("aerun: %s in epoch %d after batch %d (step %d); checkpoint saved to %s\n"
+      .. "aerun: resume with: %s\n", signal, self.epoch, self.batch_in_epoch or 0, self.step_count,
+      self.checkpoint_path, resume_command()))
+  else
+    io.stderr:write(string.format("aerun: %s in epoch %d; no checkpoint was written\n", signal, self.epoch))
+  end
+  io.stderr:flush()
+  os.exit(codes[signal] or 1, true)
 end
 
 function Run:record(name, value)
@@ -338,11 +403,13 @@ function Run:end_epoch(metrics)
   if self.cfg.checkpoint ~= false and self.model then self:save() end
 end
 
-function Run:save()
-  local ok, checkpoint = pcall(require, "aerun.checkpoint")
-  if not ok then return end
+-- partial: where inside the current epoch the run stopped (Run:stop), or nil
+-- at the end of an epoch
+function Run:save(partial)
+  local checkpoint = require "aerun.checkpoint"
   checkpoint.save(self.checkpoint_path, {
-    model = self.model, optimizer = self.optimizer, epoch = self.epoch, step = self.step_count,
+    model = self.model, optimizer = self.optimizer, partial = partial,
+    epoch = partial and self.epoch - 1 or self.epoch, step = self.step_count,
     config = self.cfg, metrics = self.metrics, seed = self.cfg.seed,
     script = type(arg) == "table" and arg[0] or nil,
   })
