@@ -45,5 +45,8 @@ void lae_open_classify(lua_State *L);
 void lae_open_signal(lua_State *L);
 
 int luaopen_aerun(lua_State *L);
+/* registers the library (as luaopen_aerun does) and requires one of its
+ * modules: the body of every luaopen_aerun_<name> in embedded_lua.c */
+int lae_require_embedded(lua_State *L, const char *module);
 
 #endif

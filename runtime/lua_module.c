@@ -36,7 +36,9 @@ static int open_core(lua_State *L)
     return 1;
 }
 
-int luaopen_aerun(lua_State *L)
+/* puts the core and every compiled-in module into package.preload;
+ * returns the entry of the main module */
+static const lae_embedded *register_modules(lua_State *L)
 {
     luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
     lua_pushcfunction(L, open_core);
@@ -52,6 +54,21 @@ int luaopen_aerun(lua_State *L)
         lua_setfield(L, -2, e->module);
     }
     lua_pop(L, 1);
+    return main;
+}
+
+int lae_require_embedded(lua_State *L, const char *module)
+{
+    register_modules(L);
+    lua_getglobal(L, "require");
+    lua_pushstring(L, module);
+    lua_call(L, 1, 1);
+    return 1;
+}
+
+int luaopen_aerun(lua_State *L)
+{
+    const lae_embedded *main = register_modules(L);
     if (!main) return luaL_error(L, "aerun: the Lua library was not compiled in");
     lua_settop(L, 1);
     if (lua_isnil(L, 1)) {
@@ -64,3 +81,6 @@ int luaopen_aerun(lua_State *L)
     lua_call(L, 1, 1);
     return 1;
 }
+
+/* require "aerun.core" from a stock lua5.4 finds this in aerun.so */
+int luaopen_aerun_core(lua_State *L) { return lae_require_embedded(L, "aerun.core"); }

@@ -28,4 +28,14 @@ for _, path in ipairs(arg) do
   emit(string.format("{%q, %q,\n%s,\n%d},", name, "@" .. path, cstring(src), #src))
 end
 emit("{0, 0, 0, 0}};")
+-- luaopen_aerun_<name> for each module, so that a stock lua5.4 with aerun.so
+-- on its C path can require "aerun.json" before (or without) "aerun"
+emit('\n#include "lua_aerun.h"')
+for _, path in ipairs(arg) do
+  local name = path:match("lua/(.-)%.lua$"):gsub("/", "."):gsub("%.init$", "")
+  if name ~= "aerun" then
+    emit(string.format("int luaopen_%s(lua_State *L) { return lae_require_embedded(L, %q); }",
+      name:gsub("%.", "_"), name))
+  end
+end
 io.write(table.concat(out, "\n"), "\n")

@@ -8,7 +8,8 @@
 -- Here floats are written with the fewest digits (15 to 17) that read back
 -- exactly and keep a ".0", integers stay integers, keys are sorted so equal
 -- tables give equal text, and the reader accepts any JSON (null reads as nil).
-local tensor_mt = debug.getregistry()["aerun.Tensor"]
+require "aerun.core"   -- registers the tensor metatable looked up below
+local tensor_mt = assert(debug.getregistry()["aerun.Tensor"])
 local function is_tensor(v) return getmetatable(v) == tensor_mt end
 
 -- JSON: floats written so they read back exactly and stay floats (1.0),
