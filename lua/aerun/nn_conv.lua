@@ -1,2 +1,242 @@
--- aerun.nn_conv: placeholder until its layers land
-return function(nn) end
+-- aerun.nn_conv: the convolutional layers of ae.nn, as in PyTorch:
+--
+--   nn.Conv2d(in_channels, out_channels, kernel_size, {stride = 1, padding = 0, bias = true})
+--   nn.ConvTranspose2d(in_channels, out_channels, kernel_size,
+--                      {stride = 1, padding = 0, output_padding = 0, bias = true})
+--   nn.MaxPool2d(kernel_size, {stride = kernel_size, padding = 0})
+--   nn.Upsample{scale_factor = 2, mode = "nearest"}
+--
+-- Sizes are numbers or {h, w} pairs.  The options may also come
+-- positionally in PyTorch's order (Conv2d(1, 16, 3, 2, 1)) or all as one
+-- table named like the constructor's arguments (Conv2d{in_channels = 1,
+-- ...}, which is how a model is rebuilt from its architecture JSON).
+-- Weights are in PyTorch's orientation and initialised as PyTorch does.
+local core = require "aerun.core"
+
+-- Errors point at the script that built the layer: reject is called from
+-- an init (reject < init < Module:new < the script), fail from a helper
+-- of an init, one level deeper.
+local function reject(layer, fmt, ...)
+  error(layer .. ": " .. string.format(fmt, ...), 4)
+end
+
+local function fail(layer, fmt, ...)
+  error(layer .. ": " .. string.format(fmt, ...), 5)
+end
+
+local function is_int(v)
+  return math.type(v) == "integer" or (type(v) == "number" and v == math.floor(v) and v == v
+    and math.abs(v) < 2 ^ 53)
+end
+
+-- a size as an {h, w} pair of integers >= min
+local function pair(layer, name, v, min)
+  local p
+  if type(v) == "number" then
+    p = { v, v }
+  elseif type(v) == "table" and #v == 2 and type(v[1]) == "number" and type(v[2]) == "number" then
+    p = { v[1], v[2] }
+  else
+    fail(layer, "%s must be an integer or an {h, w} pair, got %s", name, type(v))
+  end
+  for i = 1, 2 do
+    if not is_int(p[i]) then fail(layer, "%s must hold integers, got %s", name, tostring(p[i])) end
+    if p[i] < min then fail(layer, "%s must be at least %d, got %s", name, min, tostring(p[i])) end
+    p[i] = math.tointeger(p[i])
+  end
+  return p
+end
+
+local function count(layer, name, v)
+  if not is_int(v) then fail(layer, "%s must be an integer, got %s", name, tostring(v)) end
+  if v < 1 then fail(layer, "%s must be at least 1, got %s", name, tostring(v)) end
+  return math.tointeger(v)
+end
+
+-- the constructor's arguments by name: from one named table, or from
+-- positional arguments (names), the last of which may be an options table
+local function arguments(layer, names, args)
+  local a1 = args[1]
+  if type(a1) == "table" and a1[1] == nil and getmetatable(a1) == nil then
+    for k in pairs(a1) do
+      local known = false
+      for _, n in ipairs(names) do known = known or n == k end
+      if not known then fail(layer, "unknown argument '%s'", tostring(k)) end
+    end
+    return a1
+  end
+  local out, n = {}, 0
+  for i, name in ipairs(names) do
+    local v = args[i]
+    if type(v) == "table" and v[1] == nil and i > 1 then
+      for k, val in pairs(v) do
+        local known = false
+        for j = i, #names do known = known or names[j] == k end
+        if not known then fail(layer, "unknown option '%s'", tostring(k)) end
+        out[k] = val
+      end
+      return out
+    end
+    out[name] = v
+    n = i
+  end
+  if args.n > n then fail(layer, "too many arguments (%d)", args.n) end
+  return out
+end
+
+local function shown(p) return "(" .. p[1] .. ", " .. p[2] .. ")" end
+local function is_zero(p) return p[1] == 0 and p[2] == 0 end
+
+return function(nn)
+  local class, configure, uniform = nn._class, nn._configure, nn.uniform_init
+
+  -- Conv2d and ConvTranspose2d share everything but the weight's
+  -- orientation, the output_padding and the op
+  local function conv_layer(name, transposed)
+    local cls = class(name, nn.Module)
+    nn[name] = cls
+    local names = { "in_channels", "out_channels", "kernel_size", "stride", "padding", "bias" }
+    if transposed then
+      table.insert(names, 6, "output_padding")
+    end
+
+    function cls:init(...)
+      local a = arguments(name, names, table.pack(...))
+      local cfg = {
+        in_channels = count(name, "in_channels", a.in_channels),
+        out_channels = count(name, "out_channels", a.out_channels),
+        kernel_size = pair(name, "kernel_size", a.kernel_size, 1),
+        stride = pair(name, "stride", a.stride or 1, 1),
+        padding = pair(name, "padding", a.padding or 0, 0),
+        bias = a.bias ~= false,
+      }
+      if transposed then
+        local op = pair(name, "output_padding", a.output_padding or 0, 0)
+        for i = 1, 2 do
+          if op[i] >= cfg.stride[i] then
+            reject(name, "output_padding %s must be smaller than the stride %s", shown(op),
+              shown(cfg.stride))
+          end
+        end
+        cfg.output_padding = op
+      end
+      if a.bias ~= nil and type(a.bias) ~= "boolean" then
+        reject(name, "bias must be true or false, got %s", type(a.bias))
+      end
+      configure(self, names, cfg)
+      -- kaiming_uniform(a = √5), as PyTorch does, is U(±1/√fan_in) where
+      -- fan_in counts the weight's second dimension times the kernel: the
+      -- input channels for Conv2d, the output channels for ConvTranspose2d
+      local kh, kw = cfg.kernel_size[1], cfg.kernel_size[2]
+      local first, second = cfg.out_channels, cfg.in_channels
+      if transposed then first, second = second, first end
+      local bound = 1 / math.sqrt(second * kh * kw)
+      self.weight = uniform(bound, first, second, kh, kw)
+      if cfg.bias then self.bias = uniform(bound, cfg.out_channels) end
+    end
+
+    function cls:extra_repr()
+      local c = self._config
+      local s = string.format("%d, %d, kernel_size=%s, stride=%s", c.in_channels, c.out_channels,
+        shown(c.kernel_size), shown(c.stride))
+      if not is_zero(c.padding) then s = s .. ", padding=" .. shown(c.padding) end
+      if transposed and not is_zero(c.output_padding) then
+        s = s .. ", output_padding=" .. shown(c.output_padding)
+      end
+      if not c.bias then s = s .. ", bias=false" end
+      return s
+    end
+
+    -- nn.build's constructor from the architecture's config (JSON gives
+    -- the pairs back as arrays)
+    cls.from_config = function(c)
+      return cls(c.in_channels, c.out_channels, c.kernel_size, { stride = c.stride, padding = c.padding,
+        output_padding = transposed and c.output_padding or nil, bias = c.bias })
+    end
+
+    if transposed then
+      function cls:forward(x)
+        local c = self._config
+        return core.conv_transpose2d(x, self.weight, self.bias, c.stride, c.padding, c.output_padding)
+      end
+    else
+      function cls:forward(x)
+        local c = self._config
+        return core.conv2d(x, self.weight, self.bias, c.stride, c.padding)
+      end
+    end
+  end
+
+  conv_layer("Conv2d", false)
+  conv_layer("ConvTranspose2d", true)
+
+  local MaxPool2d = class("MaxPool2d", nn.Module)
+  nn.MaxPool2d = MaxPool2d
+
+  function MaxPool2d:init(...)
+    local a = arguments("MaxPool2d", { "kernel_size", "stride", "padding" }, table.pack(...))
+    local k = pair("MaxPool2d", "kernel_size", a.kernel_size, 1)
+    local cfg = {
+      kernel_size = k,
+      stride = a.stride and pair("MaxPool2d", "stride", a.stride, 1) or { k[1], k[2] },
+      padding = pair("MaxPool2d", "padding", a.padding or 0, 0),
+    }
+    for i = 1, 2 do
+      if 2 * cfg.padding[i] > k[i] then
+        reject("MaxPool2d", "padding %s must be at most half the kernel_size %s", shown(cfg.padding),
+          shown(k))
+      end
+    end
+    configure(self, { "kernel_size", "stride", "padding" }, cfg)
+  end
+
+  -- PyTorch prints the sizes as they were given: 2 when square, (2, 3) otherwise
+  local function size(p) return p[1] == p[2] and tostring(p[1]) or shown(p) end
+
+  function MaxPool2d:extra_repr()
+    local c = self._config
+    return string.format("kernel_size=%s, stride=%s, padding=%s, dilation=1, ceil_mode=false",
+      size(c.kernel_size), size(c.stride), size(c.padding))
+  end
+
+  function MaxPool2d:forward(x)
+    local c = self._config
+    return core.max_pool2d(x, c.kernel_size, c.stride, c.padding)
+  end
+
+  MaxPool2d.from_config = function(c)
+    return MaxPool2d(c.kernel_size, { stride = c.stride, padding = c.padding })
+  end
+
+  local Upsample = class("Upsample", nn.Module)
+  nn.Upsample = Upsample
+
+  function Upsample:init(opts)
+    if type(opts) == "number" then opts = { scale_factor = opts } end
+    if type(opts) ~= "table" then reject("Upsample", "expects {scale_factor = n, mode = \"nearest\"}") end
+    for k in pairs(opts) do
+      if k ~= "scale_factor" and k ~= "mode" then
+        reject("Upsample", "unknown option '%s' (only scale_factor and mode are supported)", tostring(k))
+      end
+    end
+    local mode = opts.mode or "nearest"
+    if mode ~= "nearest" then reject("Upsample", "mode '%s' is not supported, only \"nearest\"", tostring(mode)) end
+    if opts.scale_factor == nil then reject("Upsample", "scale_factor is required") end
+    local s = pair("Upsample", "scale_factor", opts.scale_factor, 1)
+    configure(self, { "scale_factor", "mode" },
+      { scale_factor = s[1] == s[2] and s[1] or s, mode = mode })
+  end
+
+  function Upsample:extra_repr()
+    local s = self._config.scale_factor
+    local shown_s = type(s) == "number" and string.format("%.1f", s)
+      or string.format("(%.1f, %.1f)", s[1], s[2])
+    return "scale_factor=" .. shown_s .. ", mode=" .. self._config.mode
+  end
+
+  function Upsample:forward(x)
+    return core.upsample_nearest(x, self._config.scale_factor)
+  end
+
+  Upsample.from_config = function(c) return Upsample { scale_factor = c.scale_factor, mode = c.mode } end
+end

@@ -1,0 +1,672 @@
+/* ops_conv.c: conv2d and conv_transpose2d, forward and backward.
+ *
+ * Both go through one column matrix.  Take conv2d's input as the "image"
+ * (batch × channels × h × w) and its output positions as the "grid"
+ * (oh × ow).  The column matrix has a row per (channel, ki, kj) and a
+ * column per (grid position, sample): im2col gathers the image into it,
+ * col2im scatters it back, adding.  Then
+ *     conv2d            y = W · im2col(x)         (out × grid·batch)
+ *     its x-gradient    gx += col2im(Wᵀ · gy)
+ *     conv_transpose2d  y = col2im(Wᵀ · x)        (the same two, swapped:
+ *     its x-gradient    gx += W · im2col(gy)       it is conv2d's adjoint)
+ * with the whole batch folded into the GEMM's N dimension, so each pass
+ * is one large GEMM rather than a small one per sample (a batch too large
+ * for a 16 MB column matrix goes through in chunks, see COL_LIMIT).
+ *
+ * The sample is the innermost index of the column matrix, and im2col and
+ * col2im work on images stored sample-innermost (c·h·w × batch, the
+ * transpose of the N×C×H×W tensor).  Every patch element then moves as a
+ * run of batch contiguous floats, instead of the 7-float rows a 7×7 map
+ * gives in N×C×H×W order, where the loop overhead dominated; the price is
+ * one transpose of each tensor in and out, which a blocked 8×8 kernel
+ * does at memory speed.  A GEMM result (out × grid·batch) is already the
+ * output's transpose.
+ *
+ * When the kernel covers the whole image with no padding (the tutorial's
+ * 7×7 layers on 7×7 maps) the column matrix is just the batch's
+ * transpose, and the layer is a fully connected one: those take a GEMM on
+ * the tensors themselves and skip im2col and the transposes.
+ *
+ * Buffers come from the pool (ae_empty/ae_release), so a training loop
+ * allocates nothing in its steady state. */
+#include "ops_conv.h"
+#include "autograd.h"
+#include "error.h"
+#include "gemm.h"
+#include "mathf.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+#if defined(__AVX__)
+#include <immintrin.h>
+#endif
+
+#define TIMES "\xC3\x97"
+
+typedef struct {
+    int64_t batch, channels, h, w;   /* the image */
+    int64_t kh, kw, sh, sw, ph, pw;  /* kernel, stride, padding */
+    int64_t oh, ow;                  /* the grid of kernel positions */
+} geom;
+
+static int64_t rows_of(const geom *g) { return g->channels * g->kh * g->kw; }
+
+static bool is_dense(const geom *g)
+{
+    return g->oh == 1 && g->ow == 1 && g->ph == 0 && g->pw == 0 && g->kh == g->h && g->kw == g->w;
+}
+
+static ae_tensor *scratch(int64_t n) { return ae_empty(1, &n); }
+
+/* ------------------------------------------------------------ transposes */
+
+/* d[j][i] = s[i][j] (or +=) over an 8×8 tile: with AVX, the usual
+ * unpack/shuffle/permute network on eight rows held in registers */
+static inline void tile8(const float *s, int64_t ls, float *d, int64_t ld, bool add)
+{
+#if defined(__AVX__)
+    __m256 r[8], t[8], u[8];
+    for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(s + i * ls);
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 8; i += 4) {
+        u[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+        u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);
+        u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+        u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+    }
+    for (int j = 0; j < 4; j++) {
+        __m256 lo = _mm256_permute2f128_ps(u[j], u[j + 4], 0x20);
+        __m256 hi = _mm256_permute2f128_ps(u[j], u[j + 4], 0x31);
+        if (add) {
+            lo = _mm256_add_ps(lo, _mm256_loadu_ps(d + j * ld));
+            hi = _mm256_add_ps(hi, _mm256_loadu_ps(d + (j + 4) * ld));
+        }
+        _mm256_storeu_ps(d + j * ld, lo);
+        _mm256_storeu_ps(d + (j + 4) * ld, hi);
+    }
+#else
+    for (int j = 0; j < 8; j++)
+        for (int i = 0; i < 8; i++) {
+            if (add)
+                d[j * ld + i] += s[i * ls + j];
+            else
+                d[j * ld + i] = s[i * ls + j];
+        }
+#endif
+}
+
+/* the elements of src outside whole tiles, one at a time */
+static void transpose_edge(const float *src, float *dst, int64_t rows, int64_t cols, int64_t i0,
+                           int64_t i1, int64_t j0, int64_t j1, bool add)
+{
+    for (int64_t i = i0; i < i1; i++)
+        for (int64_t j = j0; j < j1; j++) {
+            if (add)
+                dst[j * rows + i] += src[i * cols + j];
+            else
+                dst[j * rows + i] = src[i * cols + j];
+        }
+}
+
+/* dst (cols × rows) = src (rows × cols)ᵀ, or dst += it; a column strip of
+ * src at a time, so each of dst's rows is written in one sweep */
+static void transpose(const float *src, float *dst, int64_t rows, int64_t cols, bool add)
+{
+    int64_t rt = rows & ~(int64_t)7, ct = cols & ~(int64_t)7;
+    for (int64_t j0 = 0; j0 < ct; j0 += 8) {
+        for (int64_t i0 = 0; i0 < rt; i0 += 8)
+            tile8(src + i0 * cols + j0, cols, dst + j0 * rows + i0, rows, add);
+        transpose_edge(src, dst, rows, cols, rt, rows, j0, j0 + 8, add);
+    }
+    transpose_edge(src, dst, rows, cols, 0, rows, ct, cols, add);
+}
+
+/* the samples' data (batch × n) in sample-innermost order (n × batch):
+ * the data itself for one sample, else transposed into buf */
+static const float *inner(const float *x, int64_t batch, int64_t n, float *buf)
+{
+    if (batch == 1) return x;
+    transpose(x, buf, batch, n, false);
+    return buf;
+}
+
+/* A batch goes through the column matrix in chunks of this many samples:
+ * the whole of a training batch, but an evaluation batch of thousands
+ * does not make a column matrix of hundreds of MB. */
+#define COL_LIMIT ((int64_t)1 << 22)   /* floats, 16 MB */
+
+static int64_t chunk_of(const geom *g)
+{
+    int64_t per = rows_of(g) * g->oh * g->ow, c = COL_LIMIT / (per > 0 ? per : 1);
+    if (c > g->batch) c = g->batch;
+    return c > 0 ? c : 1;
+}
+
+/* t[i] = a scratch buffer of n[i] floats, or NULL where n[i] is 0; all
+ * or none */
+static int scratches(int count, ae_tensor **t, const int64_t *n)
+{
+    int failed = 0;
+    for (int i = 0; i < count; i++) {
+        t[i] = n[i] > 0 && !failed ? scratch(n[i]) : NULL;
+        failed |= n[i] > 0 && !t[i];
+    }
+    if (!failed) return 0;
+    for (int i = 0; i < count; i++) {
+        ae_release(t[i]);
+        t[i] = NULL;
+    }
+    return -1;
+}
+
+static float *data_or_null(ae_tensor *t) { return t ? ae_data(t) : NULL; }
+
+/* ---------------------------------------------------------- im2col/col2im */
+
+/* the grid positions o in [0, n_grid) whose image index o·stride + offset
+ * falls inside [0, n_image): [*lo, *hi) */
+static void inside(int64_t n_grid, int64_t stride, int64_t offset, int64_t n_image, int64_t *lo,
+                   int64_t *hi)
+{
+    int64_t a = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+    int64_t b = n_image - offset <= 0 ? 0 : (n_image - offset + stride - 1) / stride;
+    if (b > n_grid) b = n_grid;
+    if (a > b) a = b;
+    *lo = a;
+    *hi = b;
+}
+
+/* col (rows × grid·batch) ← the patches of img (c·h·w × batch), zeros
+ * where a patch overhangs the image */
+static void im2col(const geom *g, const float *img, float *col)
+{
+    int64_t nb = g->batch, run = g->ow * nb;
+    size_t fb = sizeof(float);
+    for (int64_t c = 0; c < g->channels; c++)
+        for (int64_t i = 0; i < g->kh; i++)
+            for (int64_t j = 0; j < g->kw; j++) {
+                float *row = col + ((c * g->kh + i) * g->kw + j) * g->oh * run;
+                int64_t ylo, yhi, xlo, xhi;
+                inside(g->oh, g->sh, i - g->ph, g->h, &ylo, &yhi);
+                inside(g->ow, g->sw, j - g->pw, g->w, &xlo, &xhi);
+                memset(row, 0, (size_t)(ylo * run) * fb);
+                for (int64_t y = ylo; y < yhi; y++) {
+                    const float *s = img + (c * g->h + y * g->sh - g->ph + i) * g->w * nb;
+                    float *d = row + y * run;
+                    int64_t x0 = xlo * g->sw + j - g->pw;   /* image column of x = xlo */
+                    memset(d, 0, (size_t)(xlo * nb) * fb);
+                    if (g->sw == 1 && xhi > xlo)
+                        memcpy(d + xlo * nb, s + x0 * nb, (size_t)((xhi - xlo) * nb) * fb);
+                    else if (g->sw > 1)
+                        for (int64_t x = xlo; x < xhi; x++)
+                            memcpy(d + x * nb, s + (x0 + (x - xlo) * g->sw) * nb, (size_t)nb * fb);
+                    memset(d + xhi * nb, 0, (size_t)((g->ow - xhi) * nb) * fb);
+                }
+                memset(row + yhi * run, 0, (size_t)((g->oh - yhi) * run) * fb);
+            }
+}
+
+/* img (c·h·w × batch) += the columns scattered back to where im2col
+ * took them from */
+static void col2im_add(const geom *g, const float *col, float *img)
+{
+    int64_t nb = g->batch, run = g->ow * nb;
+    for (int64_t c = 0; c < g->channels; c++)
+        for (int64_t i = 0; i < g->kh; i++)
+            for (int64_t j = 0; j < g->kw; j++) {
+                const float *row = col + ((c * g->kh + i) * g->kw + j) * g->oh * run;
+                int64_t ylo, yhi, xlo, xhi;
+                inside(g->oh, g->sh, i - g->ph, g->h, &ylo, &yhi);
+                inside(g->ow, g->sw, j - g->pw, g->w, &xlo, &xhi);
+                for (int64_t y = ylo; y < yhi; y++) {
+                    float *d = img + (c * g->h + y * g->sh - g->ph + i) * g->w * nb;
+                    const float *s = row + y * run;
+                    int64_t x0 = xlo * g->sw + j - g->pw;
+                    if (g->sw == 1 && xhi > xlo) {
+                        float *dd = d + x0 * nb;
+                        const float *ss = s + xlo * nb;
+                        for (int64_t q = 0; q < (xhi - xlo) * nb; q++) dd[q] += ss[q];
+                        continue;
+                    }
+                    for (int64_t x = xlo; x < xhi; x++) {
+                        float *dd = d + (x0 + (x - xlo) * g->sw) * nb;
+                        const float *ss = s + x * nb;
+                        for (int64_t b = 0; b < nb; b++) dd[b] += ss[b];
+                    }
+                }
+            }
+}
+
+/* ------------------------------------------------------------------ bias */
+
+/* y in channel-major order (c × per) set to bias[k] in channel k, or 0:
+ * a GEMM or col2im then adds into it, so the bias costs no pass of its own */
+static void fill_channels(float *y, int64_t c, int64_t per, const float *bias)
+{
+    for (int64_t k = 0; k < c; k++) {
+        float v = bias ? bias[k] : 0.0f, *d = y + k * per;
+        for (int64_t q = 0; q < per; q++) d[q] = v;
+    }
+}
+
+static void add_bias(float *y, int64_t batch, int64_t c, int64_t p, const float *bias)
+{
+    for (int64_t b = 0; b < batch; b++)
+        for (int64_t k = 0; k < c; k++) {
+            float *d = y + (b * c + k) * p;
+            for (int64_t q = 0; q < p; q++) d[q] += bias[k];
+        }
+}
+
+/* gb[k] += Σ over samples and positions of gy (batch × c × p) */
+static void bias_grad(const float *gy, float *gb, int64_t batch, int64_t c, int64_t p)
+{
+    for (int64_t k = 0; k < c; k++) {
+        double s = 0;
+        for (int64_t b = 0; b < batch; b++) s += ae_sumf(gy + (b * c + k) * p, p);
+        gb[k] += (float)s;
+    }
+}
+
+/* checks shared by both ops; sizes are (h, w) pairs; the weight's
+ * dimension in_dim counts the input channels */
+static int check_common(const char *op, const char *worient, int in_dim, ae_tensor *x,
+                        ae_tensor *w, const int64_t stride[2], const int64_t pad[2])
+{
+    char s1[AE_SHAPE_STR], s2[AE_SHAPE_STR];
+    if (x->ndim != 4)
+        return ae_failc("%s: input must be 4-D (N" TIMES "C" TIMES "H" TIMES "W), got %s", op,
+                        ae_shape_str(x, s1));
+    if (w->ndim != 4)
+        return ae_failc("%s: weight must be 4-D (%s), got %s", op, worient, ae_shape_str(w, s1));
+    if (x->shape[1] != w->shape[in_dim])
+        return ae_failc("%s: input %s has %lld channels, weight %s expects %lld", op,
+                        ae_shape_str(x, s1), (long long)x->shape[1], ae_shape_str(w, s2),
+                        (long long)w->shape[in_dim]);
+    if (x->shape[1] == 0 || x->shape[2] == 0 || x->shape[3] == 0)
+        return ae_failc("%s: input %s has an empty channel or spatial dimension", op,
+                        ae_shape_str(x, s1));
+    if (w->shape[0] == 0 || w->shape[1] == 0 || w->shape[2] == 0 || w->shape[3] == 0)
+        return ae_failc("%s: weight %s is empty", op, ae_shape_str(w, s1));
+    if (stride[0] <= 0 || stride[1] <= 0)
+        return ae_failc("%s: stride must be positive, got %lld" TIMES "%lld", op,
+                        (long long)stride[0], (long long)stride[1]);
+    if (pad[0] < 0 || pad[1] < 0)
+        return ae_failc("%s: padding must be non-negative, got %lld" TIMES "%lld", op,
+                        (long long)pad[0], (long long)pad[1]);
+    /* beyond this the size arithmetic below could overflow */
+    const int64_t big = (int64_t)1 << 31;
+    if (stride[0] > big || stride[1] > big || pad[0] > big || pad[1] > big)
+        return ae_failc("%s: stride %lld" TIMES "%lld or padding %lld" TIMES "%lld is too large", op,
+                        (long long)stride[0], (long long)stride[1], (long long)pad[0],
+                        (long long)pad[1]);
+    return 0;
+}
+
+static int check_bias(const char *op, ae_tensor *b, ae_tensor *w, int64_t out_channels)
+{
+    char s1[AE_SHAPE_STR], s2[AE_SHAPE_STR];
+    if (b && (b->ndim != 1 || b->shape[0] != out_channels))
+        return ae_failc("%s: bias %s should have shape %lld (weight %s has %lld output channels)", op,
+                        ae_shape_str(b, s1), (long long)out_channels, ae_shape_str(w, s2),
+                        (long long)out_channels);
+    return 0;
+}
+
+/* contiguous copies of the operands (or the operands themselves, retained) */
+typedef struct { ae_tensor *x, *w, *b; } operands;
+
+static int contiguous_operands(ae_tensor *x, ae_tensor *w, ae_tensor *b, operands *o)
+{
+    o->x = ae_contiguous(x);
+    o->w = o->x ? ae_contiguous(w) : NULL;
+    o->b = o->w && b ? ae_contiguous(b) : NULL;
+    return o->w && (o->b || !b) ? 0 : -1;
+}
+
+static void release_operands(operands *o)
+{
+    ae_release(o->x);
+    ae_release(o->w);
+    ae_release(o->b);
+}
+
+/* ---------------------------------------------------------------- conv2d */
+
+/* the geometry of conv2d from its input's and weight's shapes */
+static void conv2d_geom(const int64_t *xs, const int64_t *ws, const int64_t stride[2],
+                        const int64_t pad[2], geom *g)
+{
+    g->batch = xs[0];
+    g->channels = xs[1];
+    g->h = xs[2];
+    g->w = xs[3];
+    g->kh = ws[2];
+    g->kw = ws[3];
+    g->sh = stride[0];
+    g->sw = stride[1];
+    g->ph = pad[0];
+    g->pw = pad[1];
+    g->oh = (g->h + 2 * g->ph - g->kh) / g->sh + 1;
+    g->ow = (g->w + 2 * g->pw - g->kw) / g->sw + 1;
+}
+
+/* y (batch × out × oh × ow) from contiguous operands.  Returns through
+ * *savep what backward needs for W's gradient: the column matrix when the
+ * batch went through in one chunk, else x (backward rebuilds the columns) */
+static int conv2d_compute(const geom *g, int64_t out_c, const operands *o, ae_tensor *y,
+                          ae_tensor **savep)
+{
+    int64_t k = rows_of(g), grid = g->oh * g->ow, nb = g->batch, image = g->channels * g->h * g->w;
+    const float *px = ae_data(o->x), *pw = ae_data(o->w), *pb = o->b ? ae_data(o->b) : NULL;
+    float *py = ae_data(y);
+    *savep = NULL;
+    if (is_dense(g)) {
+        /* y (batch × out) = x (batch × k) · Wᵀ */
+        ae_gemm(false, true, nb, out_c, k, 1.0f, px, k, pw, k, 0.0f, py, out_c);
+        if (pb) add_bias(py, nb, out_c, 1, pb);
+        *savep = ae_retain(o->x);
+        return 0;
+    }
+    geom c = *g;
+    int64_t chunk = chunk_of(g);
+    /* column matrix, x and y of a chunk in sample-innermost order */
+    ae_tensor *t[3];
+    const int64_t sizes[3] = {k * grid * chunk, chunk > 1 ? image * chunk : 0,
+                              chunk > 1 ? out_c * grid * chunk : 0};
+    if (scratches(3, t, sizes) != 0) return -1;
+    for (int64_t b0 = 0; b0 < nb; b0 += chunk) {
+        c.batch = nb - b0 < chunk ? nb - b0 : chunk;
+        int64_t n = c.batch * grid;
+        float *ys = py + b0 * out_c * grid;
+        im2col(&c, inner(px + b0 * image, c.batch, image, data_or_null(t[1])), ae_data(t[0]));
+        /* (out × grid·batch) is y's transpose */
+        float *dst = c.batch > 1 ? ae_data(t[2]) : ys;
+        if (pb) fill_channels(dst, out_c, n, pb);
+        ae_gemm(false, false, out_c, n, k, 1.0f, pw, k, ae_data(t[0]), n, pb ? 1.0f : 0.0f, dst, n);
+        if (c.batch > 1) transpose(dst, ys, out_c * grid, c.batch, false);
+    }
+    *savep = chunk >= nb ? ae_retain(t[0]) : ae_retain(o->x);
+    for (int i = 0; i < 3; i++) ae_release(t[i]);
+    return 0;
+}
+
+/* saved[0]: the column matrix or x (see conv2d_compute), kept when W
+ * needs a gradient; saved[1]: W, kept when x needs one */
+static void conv2d_backward(ae_node *n)
+{
+    const int64_t stride[2] = {(int64_t)n->arg[0], (int64_t)n->arg[1]};
+    const int64_t pad[2] = {(int64_t)n->arg[2], (int64_t)n->arg[3]};
+    geom g;
+    conv2d_geom(n->inputs[0]->shape, n->inputs[1]->shape, stride, pad, &g);
+    int64_t out_c = n->out_shape[1], k = rows_of(&g), grid = g.oh * g.ow;
+    int64_t nb = g.batch, image = g.channels * g.h * g.w;
+    const float *gy = ae_gout(n);
+    /* an input whose requires_grad was switched on after the forward
+     * pass gets no gradient: nothing was kept for it */
+    float *gx = n->saved[1] ? ae_grad_of(n, 0) : NULL, *gw = n->saved[0] ? ae_grad_of(n, 1) : NULL;
+    float *gb = n->ninputs > 2 ? ae_grad_of(n, 2) : NULL;
+    if (gb) bias_grad(gy, gb, nb, out_c, grid);
+    if (!gx && !gw) return;
+    const float *kept = gw ? ae_data(n->saved[0]) : NULL, *w = gx ? ae_data(n->saved[1]) : NULL;
+    if (is_dense(&g)) {
+        if (gw) ae_gemm(true, false, out_c, k, nb, 1.0f, gy, out_c, kept, k, 1.0f, gw, k);
+        if (gx) ae_gemm(false, false, nb, k, out_c, 1.0f, gy, out_c, w, k, 1.0f, gx, k);
+        return;
+    }
+    geom c = g;
+    int64_t chunk = chunk_of(&g);
+    bool rebuild = gw && chunk < nb;
+    /* gy of a chunk sample-innermost, its x (to rebuild the columns) and
+     * columns, the columns' gradient and x's gradient sample-innermost */
+    ae_tensor *t[5];
+    const int64_t sizes[5] = {chunk > 1 ? out_c * grid * chunk : 0,
+                              rebuild && chunk > 1 ? image * chunk : 0,
+                              rebuild ? k * grid * chunk : 0, gx ? k * grid * chunk : 0,
+                              gx && chunk > 1 ? image * chunk : 0};
+    /* backward has no error channel: a failed scratch allocation leaves
+     * the gradients out, and the pool has recorded the message */
+    if (scratches(5, t, sizes) != 0) return;
+    for (int64_t b0 = 0; b0 < nb; b0 += chunk) {
+        c.batch = nb - b0 < chunk ? nb - b0 : chunk;
+        int64_t cols = c.batch * grid;
+        const float *gyt = inner(gy + b0 * out_c * grid, c.batch, out_c * grid, data_or_null(t[0]));
+        if (gw) {
+            const float *col = kept;
+            if (rebuild) {
+                im2col(&c, inner(kept + b0 * image, c.batch, image, data_or_null(t[1])), ae_data(t[2]));
+                col = ae_data(t[2]);
+            }
+            ae_gemm(false, true, out_c, k, cols, 1.0f, gyt, cols, col, cols, 1.0f, gw, k);
+        }
+        if (gx) {
+            float *gcol = ae_data(t[3]), *gxs = gx + b0 * image;
+            ae_gemm(true, false, k, cols, out_c, 1.0f, w, k, gyt, cols, 0.0f, gcol, cols);
+            if (c.batch == 1) {
+                col2im_add(&c, gcol, gxs);
+            } else {
+                memset(ae_data(t[4]), 0, (size_t)(image * c.batch) * sizeof(float));
+                col2im_add(&c, gcol, ae_data(t[4]));
+                transpose(ae_data(t[4]), gxs, image, c.batch, true);
+            }
+        }
+    }
+    for (int i = 0; i < 5; i++) ae_release(t[i]);
+}
+
+ae_tensor *ae_conv2d(ae_tensor *x, ae_tensor *w, ae_tensor *b, int64_t stride_h, int64_t stride_w,
+                     int64_t pad_h, int64_t pad_w)
+{
+    char s1[AE_SHAPE_STR];
+    const int64_t stride[2] = {stride_h, stride_w}, pad[2] = {pad_h, pad_w};
+    if (check_common("conv2d", "out" TIMES "in" TIMES "kh" TIMES "kw", 1, x, w, stride, pad) != 0)
+        return NULL;
+    if (check_bias("conv2d", b, w, w->shape[0]) != 0) return NULL;
+    if (x->shape[2] + 2 * pad_h < w->shape[2] || x->shape[3] + 2 * pad_w < w->shape[3])
+        return ae_fail("conv2d: kernel %lld" TIMES "%lld is larger than the padded input %lld" TIMES
+                       "%lld (input %s, padding %lld" TIMES "%lld)",
+                       (long long)w->shape[2], (long long)w->shape[3],
+                       (long long)(x->shape[2] + 2 * pad_h), (long long)(x->shape[3] + 2 * pad_w),
+                       ae_shape_str(x, s1), (long long)pad_h, (long long)pad_w);
+    geom g;
+    conv2d_geom(x->shape, w->shape, stride, pad, &g);
+    int64_t out_c = w->shape[0];
+    int64_t shape[4] = {g.batch, out_c, g.oh, g.ow};
+    if (ae_check_shape("conv2d", 4, shape) < 0) return NULL;
+    operands o;
+    ae_tensor *y = NULL, *kept = NULL;
+    if (contiguous_operands(x, w, b, &o) == 0) y = ae_empty(4, shape);
+    if (y && conv2d_compute(&g, out_c, &o, y, &kept) != 0) {
+        ae_release(y);
+        y = NULL;
+    }
+    if (y) {
+        ae_tensor *in[3] = {x, w, b};
+        ae_node *n = ae_record(y, "conv2d", conv2d_backward, b ? 3 : 2, in);
+        if (n) {
+            n->arg[0] = (double)stride_h;
+            n->arg[1] = (double)stride_w;
+            n->arg[2] = (double)pad_h;
+            n->arg[3] = (double)pad_w;
+            int rc = 0;
+            if (w->requires_grad) rc |= ae_node_save(n, 0, kept);
+            if (x->requires_grad) rc |= ae_node_save(n, 1, o.w);
+            if (rc != 0) {
+                ae_release(y);
+                y = NULL;
+            }
+        }
+    }
+    ae_release(kept);
+    release_operands(&o);
+    return y;
+}
+
+/* ------------------------------------------------------ conv_transpose2d */
+
+/* the geometry of conv_transpose2d: the image is its output, the grid its
+ * input; out_shape is (batch, out channels, oh, ow) */
+static void convt_geom(const int64_t *xs, const int64_t *ws, const int64_t *out_shape,
+                       const int64_t stride[2], const int64_t pad[2], geom *g)
+{
+    g->batch = xs[0];
+    g->channels = ws[1];
+    g->h = out_shape[2];
+    g->w = out_shape[3];
+    g->kh = ws[2];
+    g->kw = ws[3];
+    g->sh = stride[0];
+    g->sw = stride[1];
+    g->ph = pad[0];
+    g->pw = pad[1];
+    g->oh = xs[2];
+    g->ow = xs[3];
+}
+
+/* y from contiguous operands.  Returns through *savep what backward needs
+ * for W's gradient: x sample-innermost when the batch went through in one
+ * chunk, else x itself (backward transposes each chunk again) */
+static int convt_compute(const geom *g, int64_t in_c, const operands *o, ae_tensor *y,
+                         ae_tensor **savep)
+{
+    int64_t k = rows_of(g), grid = g->oh * g->ow, nb = g->batch;
+    int64_t image = g->h * g->w, out_size = g->channels * image, in_size = in_c * grid;
+    const float *px = ae_data(o->x), *pw = ae_data(o->w), *pb = o->b ? ae_data(o->b) : NULL;
+    float *py = ae_data(y);
+    *savep = NULL;
+    if (is_dense(g)) {
+        /* y (batch × out·kh·kw) = x (batch × in) · W (in × out·kh·kw) */
+        ae_gemm(false, false, nb, k, in_c, 1.0f, px, in_c, pw, k, 0.0f, py, k);
+        if (pb) add_bias(py, nb, g->channels, image, pb);
+        *savep = ae_retain(o->x);
+        return 0;
+    }
+    geom c = *g;
+    int64_t chunk = chunk_of(g);
+    /* x, the column matrix and y of a chunk, sample-innermost */
+    ae_tensor *t[3];
+    const int64_t sizes[3] = {chunk > 1 ? in_size * chunk : 0, k * grid * chunk,
+                              chunk > 1 ? out_size * chunk : 0};
+    if (scratches(3, t, sizes) != 0) return -1;
+    for (int64_t b0 = 0; b0 < nb; b0 += chunk) {
+        c.batch = nb - b0 < chunk ? nb - b0 : chunk;
+        int64_t n = c.batch * grid;
+        float *ys = py + b0 * out_size, *yt = c.batch > 1 ? ae_data(t[2]) : ys;
+        const float *xt = inner(px + b0 * in_size, c.batch, in_size, data_or_null(t[0]));
+        ae_gemm(true, false, k, n, in_c, 1.0f, pw, k, xt, n, 0.0f, ae_data(t[1]), n);
+        fill_channels(yt, g->channels, image * c.batch, pb);
+        col2im_add(&c, ae_data(t[1]), yt);
+        if (c.batch > 1) transpose(yt, ys, out_size, c.batch, false);
+    }
+    *savep = chunk >= nb && nb > 1 ? ae_retain(t[0]) : ae_retain(o->x);
+    for (int i = 0; i < 3; i++) ae_release(t[i]);
+    return 0;
+}
+
+/* saved[0]: x, sample-innermost or not (see convt_compute), kept when W
+ * needs a gradient; saved[1]: W, kept when x needs one */
+static void convt_backward(ae_node *n)
+{
+    const int64_t stride[2] = {(int64_t)n->arg[0], (int64_t)n->arg[1]};
+    const int64_t pad[2] = {(int64_t)n->arg[2], (int64_t)n->arg[3]};
+    geom g;
+    convt_geom(n->inputs[0]->shape, n->inputs[1]->shape, n->out_shape, stride, pad, &g);
+    int64_t in_c = n->inputs[0]->shape[1], k = rows_of(&g), grid = g.oh * g.ow, nb = g.batch;
+    int64_t image = g.h * g.w, out_size = g.channels * image, in_size = in_c * grid;
+    const float *gy = ae_gout(n);
+    float *gx = n->saved[1] ? ae_grad_of(n, 0) : NULL, *gw = n->saved[0] ? ae_grad_of(n, 1) : NULL;
+    float *gb = n->ninputs > 2 ? ae_grad_of(n, 2) : NULL;
+    if (gb) bias_grad(gy, gb, nb, g.channels, image);
+    if (!gx && !gw) return;
+    const float *kept = gw ? ae_data(n->saved[0]) : NULL, *w = gx ? ae_data(n->saved[1]) : NULL;
+    if (is_dense(&g)) {
+        if (gw) ae_gemm(true, false, in_c, k, nb, 1.0f, kept, in_c, gy, k, 1.0f, gw, k);
+        if (gx) ae_gemm(false, true, nb, in_c, k, 1.0f, gy, k, w, k, 1.0f, gx, in_c);
+        return;
+    }
+    geom c = g;
+    int64_t chunk = chunk_of(&g);
+    bool retranspose = gw && chunk < nb;
+    /* gy of a chunk sample-innermost, its columns, x sample-innermost
+     * again, and x's gradient sample-innermost */
+    ae_tensor *t[4];
+    const int64_t sizes[4] = {chunk > 1 ? out_size * chunk : 0, k * grid * chunk,
+                              retranspose && chunk > 1 ? in_size * chunk : 0,
+                              gx && chunk > 1 ? in_size * chunk : 0};
+    if (scratches(4, t, sizes) != 0) return;
+    for (int64_t b0 = 0; b0 < nb; b0 += chunk) {
+        c.batch = nb - b0 < chunk ? nb - b0 : chunk;
+        int64_t cols = c.batch * grid;
+        float *gcol = ae_data(t[1]);
+        im2col(&c, inner(gy + b0 * out_size, c.batch, out_size, data_or_null(t[0])), gcol);
+        if (gw) {
+            const float *xt = retranspose ? inner(kept + b0 * in_size, c.batch, in_size,
+                                                  data_or_null(t[2]))
+                                          : kept;
+            ae_gemm(false, true, in_c, k, cols, 1.0f, xt, cols, gcol, cols, 1.0f, gw, k);
+        }
+        if (gx && c.batch == 1)
+            ae_gemm(false, false, in_c, cols, k, 1.0f, w, k, gcol, cols, 1.0f, gx + b0 * in_size, cols);
+        if (gx && c.batch > 1) {
+            ae_gemm(false, false, in_c, cols, k, 1.0f, w, k, gcol, cols, 0.0f, ae_data(t[3]), cols);
+            transpose(ae_data(t[3]), gx + b0 * in_size, in_size, c.batch, true);
+        }
+    }
+    for (int i = 0; i < 4; i++) ae_release(t[i]);
+}
+
+ae_tensor *ae_conv_transpose2d(ae_tensor *x, ae_tensor *w, ae_tensor *b, int64_t stride_h,
+                               int64_t stride_w, int64_t pad_h, int64_t pad_w, int64_t out_pad_h,
+                               int64_t out_pad_w)
+{
+    char s1[AE_SHAPE_STR], s2[AE_SHAPE_STR];
+    const char *op = "conv_transpose2d";
+    const int64_t stride[2] = {stride_h, stride_w}, pad[2] = {pad_h, pad_w};
+    if (check_common(op, "in" TIMES "out" TIMES "kh" TIMES "kw", 0, x, w, stride, pad) != 0) return NULL;
+    if (check_bias(op, b, w, w->shape[1]) != 0) return NULL;
+    if (out_pad_h < 0 || out_pad_w < 0 || out_pad_h >= stride_h || out_pad_w >= stride_w)
+        return ae_fail("%s: output_padding %lld" TIMES "%lld must be non-negative and smaller than "
+                       "the stride %lld" TIMES "%lld", op, (long long)out_pad_h,
+                       (long long)out_pad_w, (long long)stride_h, (long long)stride_w);
+    int64_t oh = (x->shape[2] - 1) * stride_h - 2 * pad_h + w->shape[2] + out_pad_h;
+    int64_t ow = (x->shape[3] - 1) * stride_w - 2 * pad_w + w->shape[3] + out_pad_w;
+    if (oh <= 0 || ow <= 0)
+        return ae_fail("%s: output would be %lld" TIMES "%lld, padding %lld" TIMES "%lld is too large "
+                       "for input %s and weight %s", op, (long long)oh, (long long)ow,
+                       (long long)pad_h, (long long)pad_w, ae_shape_str(x, s1), ae_shape_str(w, s2));
+    int64_t shape[4] = {x->shape[0], w->shape[1], oh, ow};
+    if (ae_check_shape(op, 4, shape) < 0) return NULL;
+    geom g;
+    convt_geom(x->shape, w->shape, shape, stride, pad, &g);
+    operands o;
+    ae_tensor *y = NULL, *kept = NULL;
+    if (contiguous_operands(x, w, b, &o) == 0) y = ae_empty(4, shape);
+    if (y && convt_compute(&g, x->shape[1], &o, y, &kept) != 0) {
+        ae_release(y);
+        y = NULL;
+    }
+    if (y) {
+        ae_tensor *in[3] = {x, w, b};
+        ae_node *n = ae_record(y, op, convt_backward, b ? 3 : 2, in);
+        if (n) {
+            n->arg[0] = (double)stride_h;
+            n->arg[1] = (double)stride_w;
+            n->arg[2] = (double)pad_h;
+            n->arg[3] = (double)pad_w;
+            int rc = 0;
+            if (w->requires_grad) rc |= ae_node_save(n, 0, kept);
+            if (x->requires_grad) rc |= ae_node_save(n, 1, o.w);
+            if (rc != 0) {
+                ae_release(y);
+                y = NULL;
+            }
+        }
+    }
+    ae_release(kept);
+    release_operands(&o);
+    return y;
+}

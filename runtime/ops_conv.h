@@ -1,0 +1,33 @@
+/* ops_conv.h: 2-D convolution layers on N×C×H×W float tensors.
+ * Weights are in PyTorch's orientation so that checkpoints carry over:
+ * conv2d (out, in, kh, kw), conv_transpose2d (in, out, kh, kw).  Each op
+ * returns a new tensor (one reference) or NULL with ae_error() set naming
+ * the op and the shapes, and records its backward when an input requires
+ * grad.  Sizes come as (h, w) pairs. */
+#ifndef AE_OPS_CONV_H
+#define AE_OPS_CONV_H
+
+#include "tensor.h"
+
+/* ops_conv.c: y = x ⋆ w + b, output (H + 2·pad - k) / stride + 1 per side;
+ * b may be NULL */
+ae_tensor *ae_conv2d(ae_tensor *x, ae_tensor *w, ae_tensor *b, int64_t stride_h, int64_t stride_w,
+                     int64_t pad_h, int64_t pad_w);
+
+/* ops_conv.c: the adjoint of conv2d (its input gradient), output
+ * (H - 1)·stride - 2·pad + k + output_pad per side, output_pad < stride;
+ * b may be NULL */
+ae_tensor *ae_conv_transpose2d(ae_tensor *x, ae_tensor *w, ae_tensor *b, int64_t stride_h,
+                               int64_t stride_w, int64_t pad_h, int64_t pad_w, int64_t out_pad_h,
+                               int64_t out_pad_w);
+
+/* ops_pool.c: max over k_h×k_w windows, padding counts as -inf, output
+ * (H + 2·pad - k) / stride + 1 (floor); the gradient goes to each window's
+ * first maximum, as in PyTorch */
+ae_tensor *ae_max_pool2d(ae_tensor *x, int64_t k_h, int64_t k_w, int64_t stride_h,
+                         int64_t stride_w, int64_t pad_h, int64_t pad_w);
+
+/* ops_pool.c: each pixel repeated into a scale_h×scale_w block */
+ae_tensor *ae_upsample_nearest2d(ae_tensor *x, int64_t scale_h, int64_t scale_w);
+
+#endif
