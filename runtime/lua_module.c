@@ -68,6 +68,11 @@ int lae_require_embedded(lua_State *L, const char *module)
 
 int luaopen_aerun(lua_State *L)
 {
+    /* lua5.4's own interpreter runs the collector in generational mode, in
+     * which the size hints of lae_push_tensor barely move it and dead
+     * tensors pile up between rare full collections; the incremental mode
+     * frees them at the pace they are made */
+    lua_gc(L, LUA_GCINC, 0, 0, 0);
     const lae_embedded *main = register_modules(L);
     if (!main) return luaL_error(L, "aerun: the Lua library was not compiled in");
     lua_settop(L, 1);
