@@ -30,7 +30,7 @@ CORE_OBJ := $(CORE_SRC:runtime/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/embedded_lua.o
 LUA_SRC := $(wildcard lua/aerun/*.lua)
 
 DEBS := pkg-config lua5.4 liblua5.4-dev libopenblas-dev libhdf5-dev hdf5-tools zlib1g-dev \
-        libpng-dev lua-cjson lua-busted dataset-fashion-mnist
+        libpng-dev lua-cjson lua-busted dataset-fashion-mnist parallel
 
 .PHONY: all deps data demo test bench install clean
 all: $(BUILD)/aerun $(BUILD)/aerun.so

@@ -61,6 +61,12 @@ static int l_symlink(lua_State *L)
     return 1;
 }
 
+static int l_getpid(lua_State *L)
+{
+    lua_pushinteger(L, (lua_Integer)getpid());
+    return 1;
+}
+
 static int l_isatty(lua_State *L)
 {
     lua_pushboolean(L, isatty((int)luaL_optinteger(L, 1, 1)));
@@ -76,6 +82,6 @@ static int l_memory(lua_State *L)
 }
 
 static const luaL_Reg functions[] = {
-    {"time", l_time}, {"mkdir_p", l_mkdir_p}, {"isatty", l_isatty}, {"symlink", l_symlink}, {"memory", l_memory}, {NULL, NULL}};
+    {"time", l_time}, {"mkdir_p", l_mkdir_p}, {"isatty", l_isatty}, {"symlink", l_symlink}, {"getpid", l_getpid}, {"memory", l_memory}, {NULL, NULL}};
 
 void lae_open_sys(lua_State *L) { luaL_setfuncs(L, functions, 0); }

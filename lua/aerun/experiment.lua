@@ -52,15 +52,20 @@ experiment.time = core.time
 local json = require "aerun.json"
 experiment.json = json
 
--- writes text to path through a temporary file, so readers never see half a file
+-- writes text to path through a temporary file, so readers never see half
+-- a file; the temporary name is unique, since runs of a sweep may write the
+-- same file (the experiment's result.json) at the same moment
 local function write_file(path, text)
-  local tmp = path .. ".tmp"
+  local tmp = string.format("%s.%d.%x.tmp", path, core.getpid(), math.random(0, 0x7fffffff))
   local f, err = io.open(tmp, "w")
   if not f then error("cannot write " .. path .. ": " .. tostring(err), 3) end
   f:write(text)
   f:close()
   local ok, rerr = os.rename(tmp, path)
-  if not ok then error("cannot write " .. path .. ": " .. tostring(rerr), 3) end
+  if not ok then
+    os.remove(tmp)
+    error("cannot write " .. path .. ": " .. tostring(rerr), 3)
+  end
 end
 experiment.write_file = write_file
 
@@ -131,7 +136,7 @@ end
 function Progress:draw(epoch, epochs, done, total, samples, loss, elapsed, final)
   if self.quiet or not self.tty then return end
   local now = core.time()
-  if not final and now - self.last_draw < 0.2 then return end
+  if not final and (now - self.last_draw < 0.2 or elapsed < 0.2) then return end
   self.last_draw = now
   local width = 24
   local filled = total > 0 and math.floor(width * done / total) or width
@@ -217,9 +222,11 @@ function Run:epochs(last)
     self.epoch = e
     self.epoch_started = core.time()
     self.epoch_samples, self.epoch_loss, self.epoch_batches = 0, 0, 0
+    self.samples_replayed = 0
     local q = self.partial
     if q and e == self.start_epoch then
       self.epoch_samples, self.epoch_loss, self.epoch_batches = q.samples or 0, q.loss_sum or 0, q.batches or 0
+      self.samples_replayed = self.epoch_samples
     end
     return e
   end
@@ -413,11 +420,15 @@ function Run:save(partial)
     config = self.cfg, metrics = self.metrics, seed = self.cfg.seed,
     script = type(arg) == "table" and arg[0] or nil,
   })
-  local latest = self.root .. "/latest.h5"
-  local target = self.checkpoint_path
-  if target:sub(1, #self.root + 1) == self.root .. "/" then target = target:sub(#self.root + 2) end
-  os.remove(latest)
-  core.symlink(target, latest)
+  -- latest.h5 beside the experiment's runs, for runs that live there (a
+  -- run elsewhere, with --out, leaves the experiment's directory alone)
+  local inside = self.dir:sub(1, #self.root + 1) == self.root .. "/"
+  if inside then
+    local latest = self.root .. "/latest.h5"
+    local tmp = string.format("%s.%d.tmp", latest, core.getpid())
+    os.remove(tmp)
+    if core.symlink(self.checkpoint_path:sub(#self.root + 2), tmp) then os.rename(tmp, latest) end
+  end
 end
 
 -- the final result: printed as "result {json}" and written to result.json in
@@ -429,8 +440,9 @@ function Run:finish(result)
   result.seconds = result.seconds or (core.time() - self.started)
   local text = json.encode(result)
   write_file(self.dir .. "/result.json", text .. "\n")
-  mkdir(self.root)
-  if self.dir ~= self.root then write_file(self.root .. "/result.json", text .. "\n") end
+  if self.dir:sub(1, #self.root + 1) == self.root .. "/" then
+    write_file(self.root .. "/result.json", text .. "\n")
+  end
   print("result " .. text)
   return result
 end

@@ -14,6 +14,7 @@ local submodules = {
   models = "aerun.models", kl = "aerun.kl", penalty = "aerun.penalty", noise = "aerun.noise",
   schedule = "aerun.schedule", image = "aerun.image", h5 = "aerun.h5", checkpoint = "aerun.checkpoint",
   recipes = "aerun.recipes", metrics = "aerun.metrics", json = "aerun.json",
+  sweep = "aerun.sweep",
 }
 
 return setmetatable(ae, {

@@ -20,4 +20,9 @@ function loss.bce_logits(logits, target, reduction)
   return core.bce_logits_loss(logits, target, reduction)
 end
 
+-- cross-entropy of logits N×K against class ids 0..K-1 (a float tensor N)
+function loss.cross_entropy(logits, labels, reduction)
+  return core.cross_entropy(logits, labels, reduction)
+end
+
 return loss

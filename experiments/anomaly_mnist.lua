@@ -1,0 +1,111 @@
+-- Anomaly detection by reconstruction error, in the one-class setup of
+-- Deep SVDD (Ruff et al., 2018): train an autoencoder on one digit
+-- (--normal=D) only, score every test image by its reconstruction error
+-- (per-sample MSE), and take the other nine digits as the anomalies.
+-- Reports the ROC AUC and the score threshold whose false-positive rate
+-- on normal test digits is --fpr, with the true-positive rate it gives.
+-- --normal=all (the default) trains the ten one-class models in turn,
+-- each in its own run directory (checkpoints/anomaly_mnist/normal=D/),
+-- skipping those already done, and reports each AUC and their mean.
+--   aerun experiments/anomaly_mnist.lua                  # all ten digits
+--   aerun experiments/anomaly_mnist.lua --normal=3 --fpr=0.01
+local ae = require "aerun"
+local sweep = require "aerun.sweep"
+local ex = ae.experiment
+local nn = ae.nn
+
+local defaults = {
+  dataset = "mnist", normal = "all", epochs = 30, batch_size = 64, lr = 1e-3, seed = 42,
+  limit = 0, fpr = 0.05, hidden = 256, code = 16,
+  shard = "",   -- with --normal=all: K/N runs a share of the ten (see ae.sweep)
+}
+
+-- a small bottleneck: what the normal digit shares is kept, the rest lost
+local function autoencoder(cfg)
+  return nn.AutoEncoder(
+    nn.Sequential { nn.Linear(784, cfg.hidden), nn.ReLU(), nn.Linear(cfg.hidden, cfg.code), nn.ReLU() },
+    nn.Sequential { nn.Linear(cfg.code, cfg.hidden), nn.ReLU(), nn.Linear(cfg.hidden, 784), nn.Sigmoid() })
+end
+
+-- one normal class
+local function one_class(cfg)
+  local digit = math.tointeger(tonumber(cfg.normal))
+  if not digit or digit < 0 or digit > 9 then
+    error("--normal must be a digit 0..9 or all, got " .. cfg.normal)
+  end
+  if not (cfg.fpr > 0 and cfg.fpr < 1) then error("--fpr must be between 0 and 1") end
+  ae.manual_seed(cfg.seed)
+  local limit = cfg.limit > 0 and cfg.limit or nil
+  local train = ex.dataset(cfg.dataset, "train", { classes = digit, limit = limit })
+  local test = ex.dataset(cfg.dataset, "test", { limit = limit })
+
+  local model = autoencoder(cfg)
+  local opt = ae.optim.Adam(model:parameters(), { lr = cfg.lr })
+  local run = ex.start("anomaly_mnist", cfg, { model = model, optimizer = opt })
+
+  -- every test image's reconstruction error, and whether it is an anomaly
+  local function scores()
+    local s, anomalous = {}, {}
+    ae.no_grad(function()
+      for x, y in test:batches(1000) do
+        local errs = ae.metrics.per_sample_mse(model(x), x)
+        for i, label in ipairs(y:totable()) do
+          s[#s + 1] = errs[i]
+          anomalous[#anomalous + 1] = label ~= digit
+        end
+      end
+    end)
+    return s, anomalous
+  end
+
+  for _ in run:epochs() do
+    for x in run:batches(train) do
+      opt:zero_grad()
+      local loss = ae.loss.mse(model(x), x)
+      loss:backward()
+      opt:step()
+      run:step(loss)
+    end
+    local s, anomalous = scores()
+    local normal_err, n = 0, 0   -- the test loss: the error on the normal test digits
+    for i, e in ipairs(s) do
+      if not anomalous[i] then normal_err, n = normal_err + e, n + 1 end
+    end
+    run:end_epoch { test_auc = ae.metrics.roc_auc(s, anomalous), test_loss = normal_err / n }
+  end
+
+  local s, anomalous = scores()
+  local threshold, tpr = ae.metrics.threshold_at_fpr(s, anomalous, cfg.fpr)
+  return run:finish {
+    dataset = cfg.dataset, normal = digit, epochs = cfg.epochs, auc = ae.metrics.roc_auc(s, anomalous),
+    fpr = cfg.fpr, threshold = threshold, tpr = tpr, train_samples = #train, test_samples = #test,
+  }
+end
+
+-- --normal=all: the ten one-class runs as a sweep, then their mean (once
+-- all ten have a result: with --shard, when the last share ends)
+local function experiment(cfg)
+  if cfg.normal ~= "all" then
+    if cfg.shard ~= "" then error("--shard goes with --normal=all") end
+    return one_class(cfg)
+  end
+  local s = sweep.new("anomaly_mnist", { name = "anomaly_mnist", defaults = defaults, run = one_class },
+    { base = cfg })
+  for digit = 0, 9 do s:run(s:config { normal = tostring(digit) }) end
+  local summary = s:finish()
+  if not summary or #summary.missing > 0 then return nil end
+  local aucs, tprs, sum, seconds = {}, {}, 0, 0
+  for i, row in ipairs(summary.rows) do
+    aucs[i], tprs[i] = row.result.auc, row.result.tpr
+    sum, seconds = sum + row.result.auc, seconds + (row.result.seconds or 0)
+  end
+  local id = ex.run_id(s:config {})
+  local result = {
+    dataset = cfg.dataset, normal = "all", epochs = cfg.epochs, auc = aucs, tpr = tprs, fpr = cfg.fpr,
+    mean_auc = sum / #aucs, seconds = seconds, run_id = id, run_dir = s.root .. "/" .. id,
+  }
+  ex.result("anomaly_mnist", result, result.run_dir)
+  return result
+end
+
+return sweep.experiment("anomaly_mnist", defaults, experiment)

@@ -1,0 +1,96 @@
+-- Progress output of a run (lua/aerun/experiment.lua): on a terminal a bar
+-- redrawn in place with \r (samples/s, loss, ETA), at most a few times a
+-- second; without a terminal one plain line per epoch; --quiet only the
+-- result line.  The terminal is a pseudo-terminal made by script(1).
+local root = os.getenv("PWD")
+local aerun = os.getenv("AERUN_BIN") or "build/aerun"
+if aerun:sub(1, 1) ~= "/" then aerun = root .. "/" .. aerun end
+
+local function sh(cmd)
+  local p = assert(io.popen(cmd .. " 2>&1"))
+  local out = p:read("a")
+  local ok = p:close()
+  return out, ok
+end
+
+local dir = os.tmpname()
+os.remove(dir)
+assert(os.execute("mkdir -p " .. dir))
+
+local script = root .. "/experiments/ae_mnist.lua"
+local env = string.format("cd %q && export OPENBLAS_NUM_THREADS=1 AERUN_DATA=%q;", dir, root .. "/data")
+
+local function lines(text)
+  local out = {}
+  for line in text:gmatch("[^\n]+") do out[#out + 1] = line end
+  return out
+end
+
+local function count(text, pattern)
+  return select(2, text:gsub(pattern, ""))
+end
+
+describe("progress", function()
+  it("without a terminal: one plain line per epoch, then the result", function()
+    local out, ok = sh(string.format("%s %q %q --epochs=3 --limit=2000 --no-checkpoint | cat", env, aerun, script))
+    assert.is_true(ok, out)
+    assert.is_nil(out:find("\r", 1, true), "a carriage return in piped output")
+    assert.is_nil(out:find("\27", 1, true), "an escape sequence in piped output")
+    local l = lines(out)
+    assert.are.equal(4, #l, out)
+    for e = 1, 3 do
+      assert.matches("^epoch " .. e .. "/3  train_loss [%d.e+-]+  test_loss [%d.e+-]+  [%d.]+s  %d+ samples/s$", l[e])
+    end
+    assert.matches("^result {", l[4])
+  end)
+
+  it("--quiet: only the result line", function()
+    local out, ok = sh(string.format("%s %q %q --epochs=2 --limit=1000 --no-checkpoint --quiet | cat", env, aerun, script))
+    assert.is_true(ok, out)
+    local l = lines(out)
+    assert.are.equal(1, #l, out)
+    assert.matches("^result {.*}$", l[1])
+  end)
+
+  it("on a terminal: a bar redrawn in place, then the epoch's line", function()
+    if not sh("command -v script"):find("script") then
+      pending("script(1) is not installed (Debian package bsdutils)")
+      return
+    end
+    -- 10,000 samples in batches of 32 take long enough for several redraws
+    local cmd = string.format("%q %q --epochs=2 --limit=10000 --batch_size=32 --no-checkpoint", aerun, script)
+    local out, ok = sh(string.format("%s script -qec %q /dev/null", env, cmd))
+    assert.is_true(ok, out)
+    local draws = count(out, "\r\27%[Kepoch %d/2 %[")
+    assert.is_true(draws >= 2, out)
+    -- a bar: progress, batches done of the total, loss, speed, ETA
+    assert.matches("\r\27%[Kepoch 1/2 %[=* *%] %d+/313  loss [%d.e+-]+  %d+ samples/s  ETA %d+m?%d*s", out)
+    -- each epoch's bar ends full and is replaced by the epoch's line
+    assert.matches("epoch 1/2 %[=+%] 313/313", out)
+    assert.matches("\r\27%[Kepoch 1/2  train_loss", out)
+    assert.matches("\r\27%[Kepoch 2/2  train_loss", out)
+    assert.matches("result {", out)
+    -- at most five redraws a second, plus the closing one of each epoch
+    local seconds = 0
+    for s in out:gmatch("test_loss [%d.e+-]+  ([%d.]+)s") do seconds = seconds + tonumber(s) end
+    assert.is_true(draws <= math.ceil(seconds * 5) + 4, draws .. " redraws in " .. seconds .. " s")
+  end)
+
+  it("on a terminal with --quiet: only the result line, no bar", function()
+    if not sh("command -v script"):find("script") then
+      pending("script(1) is not installed")
+      return
+    end
+    local cmd = string.format("%q %q --epochs=1 --limit=2000 --no-checkpoint --quiet", aerun, script)
+    local out, ok = sh(string.format("%s script -qec %q /dev/null", env, cmd))
+    assert.is_true(ok, out)
+    assert.is_nil(out:find("\27", 1, true), out)
+    local l = lines((out:gsub("\r", "")))
+    assert.are.equal(1, #l, out)
+    assert.matches("^result {", l[1])
+  end)
+
+  it("cleans up", function()
+    sh("rm -rf " .. dir)
+  end)
+end)
