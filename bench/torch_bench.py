@@ -4,10 +4,15 @@ The same three models as bench/train.lua (those of shared/reference/
 torch_reference.py), on the same IDX files, batch and optimizer, after the
 same kind of warm-up.  Prints one JSON line.  Needs Debian's python3-torch:
     /usr/bin/python3 bench/torch_bench.py MODEL THREADS [--seed=N] [--batch=128] [--hidden=400]
+THREADS is torch.set_num_threads (intra-op, OpenMP).  Debian's torch does its
+matrix products in OpenBLAS, whose own thread pool follows
+OPENBLAS_NUM_THREADS (default: one per core) whatever THREADS says; bench/run.lua
+tries both.
 """
 import gzip
 import json
 import os
+import resource
 import sys
 import time
 
@@ -99,7 +104,7 @@ def main():
     m = build()
     opt = torch.optim.Adam(m.parameters(), lr=1e-3)
 
-    t = time.time()
+    t, c = time.time(), time.process_time()
     perm = torch.randperm(X.shape[0])
     for i in range(0, X.shape[0], batch):
         xb = X[perm[i:i + batch]]
@@ -107,14 +112,16 @@ def main():
         l = lossf(m, xb)
         l.backward()
         opt.step()
-    dt = time.time() - t
+    dt, dc = time.time() - t, time.process_time() - c
     with torch.no_grad():
         if which == "vae":
             tl = sum(lossf(m, Xt[i:i + 1000]).item() for i in range(0, 10000, 1000)) / 10000
         else:
             tl = sum(lossf(m, Xt[i:i + 1000]).item() for i in range(0, 10000, 1000)) / 10
     print(json.dumps({"model": which, "threads": threads, "seed": seed, "batch_size": batch, "hidden": hidden,
-                      "samples_per_second": X.shape[0] / dt, "seconds": dt, "test_loss": tl,
+                      "samples_per_second": X.shape[0] / dt, "seconds": dt, "cpu_seconds": dc, "test_loss": tl,
+                      "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS", "default"),
+                      "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                       "torch": torch.__version__}))
 
 

@@ -1,13 +1,17 @@
 -- bench/train.lua: one model's training throughput on Fashion-MNIST, the
 -- way `make bench` measures it: a warm-up, then full epochs of 60,000
 -- images (batch 128, Adam 1e-3), then the test loss.  Prints one JSON line.
---   aerun bench/train.lua --model=vae [--batch_size=128] [--hidden=400] [--epochs=1]
+--   aerun bench/train.lua --model=vae [--batch_size=128] [--hidden=400] [--epochs=1] [--threads=2]
+-- The GEMM backend is AERUN_GEMM's (openblas or dnnl; default: oneDNN where
+-- installed).  Run under `aerun --profile` (or AERUN_PROFILE=1) it adds
+-- where the epoch's time went, by kind of work.
 local ae = require "aerun"
 
 local cfg = ae.config {
   model = "vae", epochs = 1, batch_size = 128, hidden = 400, seed = 1, warmup = 20,
-  dataset = "fashion_mnist", limit = 0,
+  dataset = "fashion_mnist", limit = 0, threads = 0,
 }
+if cfg.threads > 0 then ae.gemm_threads(cfg.threads) end
 ae.manual_seed(cfg.seed)
 local ex = ae.experiment
 local limit = cfg.limit > 0 and cfg.limit or nil
@@ -48,16 +52,18 @@ local function step(x)
   opt:step()
 end
 
--- warm-up: the pool fills, BLAS threads start, caches warm; then restore
--- the initial weights' optimizer state by starting from a fresh optimizer
+-- warm-up: the pool fills, threads start, caches warm; then restore the
+-- initial weights and optimizer state by starting from a fresh model
 local warm = train:batch(1, cfg.batch_size)
 for _ = 1, cfg.warmup do step(warm) end
 ae.manual_seed(cfg.seed)
 model = r.build()
 opt = ae.optim.Adam(model:parameters(), { lr = 1e-3 })
 
+local profiling = ae.profile and ae.profile() ~= nil
+if profiling then ae.profile_reset() end
 local flops0 = ae.gemm_flops()
-local t0 = ae.time()
+local t0, c0 = ae.time(), os.clock()
 local samples = 0
 for _ = 1, cfg.epochs do
   for x in train:batches(cfg.batch_size, { shuffle = true }) do
@@ -65,8 +71,9 @@ for _ = 1, cfg.epochs do
     samples = samples + x:size(1)
   end
 end
-local seconds = ae.time() - t0
+local seconds, cpu = ae.time() - t0, os.clock() - c0
 local flops = ae.gemm_flops() - flops0
+local profile = profiling and ae.profile() or nil
 
 local total = 0
 ae.no_grad(function()
@@ -83,7 +90,7 @@ end
 
 print(ae.experiment.json.encode {
   model = cfg.model, batch_size = cfg.batch_size, hidden = cfg.hidden, epochs = cfg.epochs,
-  samples_per_second = samples / seconds, seconds = seconds, test_loss = total / #test,
+  samples_per_second = samples / seconds, seconds = seconds, cpu_seconds = cpu, test_loss = total / #test,
   gemm_gflops = flops / seconds / 1e9, peak_rss_mib = peak_rss_mib(),
-  backend = ae.gemm_backend(),
+  backend = ae.gemm_backend(), threads = ae.gemm_threads(), profile = profile,
 })

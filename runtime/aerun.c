@@ -28,6 +28,7 @@
 
 #include "embedded_lua.h"
 #include "lua_aerun.h"
+#include "profile.h"
 #include "version.h"
 
 #define PROGNAME "aerun"
@@ -47,6 +48,8 @@ typedef struct cli {
     int no_env;          /* -E */
     int warnings;        /* -W */
     int help;            /* --help */
+    int sweep_list;      /* --sweep-list: print the sweep script's commands */
+    const char *sweep_collect;  /* --sweep-collect DIR */
     int script;          /* argv index of the script; argc when there is none */
     int script_literal;  /* the script came after "--": "-" is then a file name */
     int executes;        /* some -e: no implicit REPL or stdin afterwards */
@@ -63,10 +66,17 @@ typedef struct long_option {
 
 static void set_help(cli *c, const char *value) { (void)value; c->help = 1; }
 static void set_version(cli *c, const char *value) { (void)value; c->version = 1; }
+static void set_sweep_list(cli *c, const char *value) { (void)value; c->sweep_list = 1; }
+static void set_sweep_collect(cli *c, const char *value) { c->sweep_collect = value; }
+/* the clock starts now; the table is printed to stderr at exit */
+static void set_profile(cli *c, const char *value) { (void)c, (void)value; ae_profile_enable(); }
 
 static const long_option long_options[] = {
     {"help", NULL, "show this help and exit", set_help},
     {"version", NULL, "show aerun's and Lua's versions (as -v)", set_version},
+    {"sweep-list", NULL, "print one command per config of the sweep script", set_sweep_list},
+    {"sweep-collect", "DIR", "merge the runs' results under DIR into DIR/sweep.csv", set_sweep_collect},
+    {"profile", NULL, "print at exit where the time went, by kind of work", set_profile},
     {NULL, NULL, NULL, NULL}
 };
 
@@ -495,6 +505,22 @@ static void preload_aerun(lua_State *L) {
     lua_pop(L, 1);
 }
 
+/* --sweep-list and --sweep-collect are functions of the aerun.sweep
+ * module: calls its function fn with arg (when not NULL).  Their errors
+ * are messages for the user, printed without a traceback. */
+static int sweep_call(lua_State *L, const char *fn, const char *arg) {
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "aerun.sweep");
+    int status = docall(L, 1, 1);
+    if (status != LUA_OK)
+        return report(L, status);
+    lua_getfield(L, -1, fn);
+    lua_remove(L, -2);
+    if (arg)
+        lua_pushstring(L, arg);
+    return report(L, lua_pcall(L, arg ? 1 : 0, 0, 0));
+}
+
 /* everything that can raise runs here, under lua_pcall */
 static int run(lua_State *L) {
     int argc = (int)lua_tointeger(L, 1);
@@ -517,6 +543,27 @@ static int run(lua_State *L) {
         return 0;
     if (!run_actions(L, c))
         return 0;
+    if (c->sweep_collect) {
+        if (c->script < argc) {
+            fputs(PROGNAME ": --sweep-collect DIR takes no script\n", stderr);
+            return 0;
+        }
+        if (sweep_call(L, "collect", c->sweep_collect) != LUA_OK)
+            return 0;
+        lua_pushboolean(L, 1);
+        return 1;
+    }
+    if (c->sweep_list) {  /* the script runs with its runs only counted */
+        if (c->script == argc) {
+            fputs(PROGNAME ": --sweep-list needs a sweep script\n", stderr);
+            return 0;
+        }
+        if (sweep_call(L, "begin_listing", NULL) != LUA_OK || run_script(L, argv, c) != LUA_OK ||
+            sweep_call(L, "list_commands", argv[0]) != LUA_OK)
+            return 0;
+        lua_pushboolean(L, 1);
+        return 1;
+    }
     if (c->script < argc && run_script(L, argv, c) != LUA_OK)
         return 0;
     if (c->interactive) {

@@ -1,6 +1,8 @@
 /* autograd.c: see autograd.h */
 #include "autograd.h"
+#include "anomaly.h"
 #include "error.h"
+#include "profile.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -71,25 +73,50 @@ void ae_node_release(ae_node *n)
     free(n);
 }
 
-static ae_tensor *zeros_shaped(int ndim, const int64_t *shape)
+static ae_tensor *empty_shaped(int ndim, const int64_t *shape)
 {
-    ae_tensor *g = ae_zeros(ndim, shape);
+    ae_tensor *g = ae_empty(ndim, shape);
     if (!g) alloc_failed = true;
     return g;
 }
 
-float *ae_grad_of(ae_node *n, int i)
+float *ae_grad_slot(ae_node *n, int i, bool *fresh)
 {
-    ae_tensor *in = n->inputs[i];
+    ae_tensor *in = n->inputs[i], **slot;
+    int ndim;
+    const int64_t *shape;
+    *fresh = false;
     if (!in || !in->requires_grad) return NULL;
     if (in->grad_fn) {
         ae_node *m = in->grad_fn;
         if (m->freed) return NULL;
-        if (!m->gout) m->gout = zeros_shaped(m->out_ndim, m->out_shape);
-        return m->gout ? ae_data(m->gout) : NULL;
+        slot = &m->gout;
+        ndim = m->out_ndim;
+        shape = m->out_shape;
+    } else {
+        slot = &in->grad;
+        ndim = in->ndim;
+        shape = in->shape;
     }
-    if (!in->grad) in->grad = zeros_shaped(in->ndim, in->shape);
-    return in->grad ? ae_data(in->grad) : NULL;
+    if (!*slot) {
+        /* uninitialised: the first writer stores instead of adding, which
+         * saves a zero-fill and a read of every element */
+        *slot = empty_shaped(ndim, shape);
+        *fresh = *slot != NULL;
+    }
+    return *slot ? ae_data(*slot) : NULL;
+}
+
+float *ae_grad_of(ae_node *n, int i)
+{
+    bool fresh;
+    float *g = ae_grad_slot(n, i, &fresh);
+    if (fresh) {
+        ae_tensor *in = n->inputs[i];
+        ae_tensor *t = in->grad_fn ? in->grad_fn->gout : in->grad;
+        memset(g, 0, (size_t)ae_numel(t) * sizeof(float));
+    }
+    return g;
 }
 
 /* reverse topological order by an iterative depth-first search */
@@ -136,6 +163,19 @@ static int topo_order(ae_node *root, nodelist *order)
     return rc;
 }
 
+/* with anomaly detection on, after x's backward: the gradients it has just
+ * added into, for each input.  A sum stays non-finite once a term is, so
+ * the first backward to produce a NaN or an infinity is the one named. */
+static void check_gradients(ae_node *x)
+{
+    for (int i = 0; i < x->ninputs; i++) {
+        ae_tensor *in = x->inputs[i];
+        if (!in || !in->requires_grad) continue;
+        ae_tensor *g = in->grad_fn ? in->grad_fn->gout : in->grad;
+        if (g) ae_anomaly_check(g, "gradient", x->op);
+    }
+}
+
 int ae_backward(ae_tensor *root, ae_tensor *grad)
 {
     char a[AE_SHAPE_STR], b[AE_SHAPE_STR];
@@ -173,7 +213,12 @@ int ae_backward(ae_tensor *root, ae_tensor *grad)
     int rc = top->gout ? 0 : -1;
     for (size_t k = order.n; rc == 0 && k-- > 0;) {
         ae_node *x = order.v[k];
-        if (x->gout) x->backward(x);
+        if (x->gout) {
+            int token = ae_prof_on ? ae_prof_enter_backward(ae_prof_kind_of_op(x->op), x->op) : 0;
+            x->backward(x);
+            if (ae_prof_on) ae_prof_leave(token);
+        }
+        if (x->gout && ae_anomaly_on) check_gradients(x);
         ae_release(x->gout);
         x->gout = NULL;
         if (alloc_failed) rc = ae_failc("backward: out of memory in %s", x->op);

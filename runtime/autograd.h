@@ -51,6 +51,10 @@ int ae_node_save(ae_node *n, int slot, ae_tensor *t);
  * first use, contiguous with the input's shape; NULL when input i needs no
  * gradient.  Allocation failure is reported by ae_backward. */
 float *ae_grad_of(ae_node *n, int i);
+/* The same buffer without the zero-fill: *fresh is true when nothing has
+ * been written into it yet, and the caller must then store every element
+ * (GEMM with beta = 0, g[i] = ... rather than +=) instead of adding. */
+float *ae_grad_slot(ae_node *n, int i, bool *fresh);
 /* the gradient flowing into n from its output (contiguous, output's shape) */
 static inline const float *ae_gout(ae_node *n) { return ae_data(n->gout); }
 

@@ -1,7 +1,12 @@
 /* gemm.h: the one matrix product every layer goes through, row-major
  * C = alpha·op(A)·op(B) + beta·C, so that the BLAS behind it can change
- * (OpenBLAS now) without touching the ops.  It also counts the floating
- * point operations it performs, for the benchmark's GFLOP/s. */
+ * without touching the ops.  Two backends: OpenBLAS (always there; the
+ * baseline every test runs on) and oneDNN's dnnl_sgemm (loaded at run time
+ * when libdnnl is installed, and then the default).  The environment
+ * variable AERUN_GEMM=openblas|dnnl picks one at the first product;
+ * ae_gemm_use switches at run time.  Big products are shared by the
+ * runtime's threads (parallel.h).  It also counts the floating point
+ * operations it performs, for the benchmark's GFLOP/s. */
 #ifndef AE_GEMM_H
 #define AE_GEMM_H
 
@@ -14,9 +19,18 @@ void ae_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float 
 
 /* 2·m·n·k summed over every call since the start */
 double ae_gemm_flops(void);
-/* "OpenBLAS 0.3.21 Cooperlake (2 threads)": what does the work */
+/* what does the work, with its kernel and threads:
+ * "OpenBLAS 0.3.21 Cooperlake (1 thread)", "oneDNN 2.6.3 avx512_core (2 threads)" */
 const char *ae_gemm_backend(void);
+/* "openblas" or "dnnl" */
+const char *ae_gemm_name(void);
+/* switches the backend ("openblas" or "dnnl"); -1 with ae_error set when
+ * the name is unknown or the backend was not compiled in */
+int ae_gemm_use(const char *name);
+/* the backends compiled in, comma-separated */
+const char *ae_gemm_available(void);
 int ae_gemm_threads(void);
+/* threads for both backends (OpenBLAS's pool and oneDNN's OpenMP team) */
 void ae_gemm_set_threads(int n);
 
 #endif

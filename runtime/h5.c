@@ -157,6 +157,79 @@ static void free_handle(ae_h5 *f)
     free(f);
 }
 
+/* HDF5 1.10's reader of global heap collections (where variable-length
+ * strings live: every string attribute, ours and h5py's) loops forever on
+ * a collection whose free-space object has size 0, and runs off its buffer
+ * when an object's size points outside the collection.  Before HDF5 sees a
+ * file, every collection in it ("GCOL", version 1) is walked the way HDF5
+ * will walk it, and a file that would hang or crash the reader is refused.
+ * Files over 1 GiB are not scanned (a checkpoint of the models aerun trains
+ * is a few megabytes); the lengths are taken as 8 bytes, HDF5's default,
+ * and a superblock that says otherwise turns the check off. */
+#define GCOL_SCAN_LIMIT ((off_t)1 << 30)
+
+static uint64_t le_bytes(const unsigned char *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = n - 1; i >= 0; i--) v = v << 8 | p[i];
+    return v;
+}
+
+/* 0, or -1 when the collection at offset off of the file is corrupt */
+static int check_collection(int fd, off_t off, off_t file_size)
+{
+    unsigned char h[16];
+    if (pread(fd, h, 16, off) != 16 || h[4] != 1) return 0;   /* not one: HDF5 decides */
+    uint64_t size = le_bytes(h + 8, 8);
+    if (size < 16 || size > (uint64_t)(file_size - off)) return 0;
+    uint64_t p = 16;
+    while (p + 16 <= size) {
+        if (pread(fd, h, 16, off + (off_t)p) != 16) return 0;
+        uint64_t idx = le_bytes(h, 2), osize = le_bytes(h + 8, 8);
+        uint64_t need = idx > 0 ? (osize > size ? size + 1 : 16 + ((osize + 7) & ~(uint64_t)7)) : osize;
+        if (need == 0 || need > size - p) return -1;
+        p += need;
+    }
+    return 0;
+}
+
+static int check_global_heaps(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;   /* HDF5 will say why */
+    struct stat st;
+    unsigned char sb[16];
+    int rc = 0;
+    if (fstat(fd, &st) != 0 || st.st_size > GCOL_SCAN_LIMIT || pread(fd, sb, 16, 0) != 16) goto done;
+    /* superblock version 0/1: size of lengths at byte 14; 2/3: byte 10 */
+    if (memcmp(sb, "\x89HDF\r\n\x1a\n", 8) == 0 && (sb[8] <= 1 ? sb[14] : sb[10]) != 8) goto done;
+    enum { CHUNK = 1 << 20 };
+    unsigned char *buf = malloc(CHUNK + 3);
+    if (!buf) goto done;
+    off_t base = 0;
+    size_t carry = 0;
+    for (;;) {
+        ssize_t n = pread(fd, buf + carry, CHUNK, base + (off_t)carry);
+        if (n <= 0) break;
+        size_t len = carry + (size_t)n;
+        for (size_t i = 0; i + 4 <= len && rc == 0; i++)
+            if (buf[i] == 'G' && memcmp(buf + i, "GCOL", 4) == 0 &&
+                check_collection(fd, base + (off_t)i, st.st_size) < 0) {
+                rc = ae_failc("%s: cannot open as HDF5, damaged: the global heap collection at byte "
+                              "%lld is corrupt", path, (long long)(base + (off_t)i));
+            }
+        if (rc) break;
+        /* the last 3 bytes may start a signature that the next chunk ends */
+        carry = len < 3 ? len : 3;
+        memmove(buf, buf + len - carry, carry);
+        base += (off_t)(len - carry);
+    }
+    free(buf);
+done:
+    close(fd);
+    return rc;
+}
+
 /* why path cannot be opened for reading, before HDF5 looks at it */
 static int check_readable(const char *path)
 {
@@ -167,7 +240,7 @@ static int check_readable(const char *path)
     if (access(path, R_OK) != 0) return ae_failc("%s: cannot open (%s)", path, strerror(errno));
     htri_t is = H5Fis_hdf5(path);
     if (is <= 0) return ae_failc("%s: not an HDF5 file", path);
-    return 0;
+    return check_global_heaps(path);
 }
 
 /* where path leads through symlinks (at most 40 of them), malloc'd */

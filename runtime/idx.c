@@ -176,6 +176,28 @@ static const char *describe_size(const ae_idx *idx, char *buf)
     return buf;
 }
 
+/* A compressed file's header can claim gigabytes that the stream does not
+ * hold, and its real size is known only by decompressing it: the buffer
+ * grows with the data that arrives, so a 40-byte file costs 1 MiB at most,
+ * not the 16 GiB it may claim.  A plain file was checked against its size.
+ * Returns the bytes read, -1 on a read error, -2 when out of memory. */
+static int64_t read_growing(gzFile f, ae_idx *idx, uint64_t bytes, int direct)
+{
+    uint64_t cap = direct || bytes < ((uint64_t)1 << 20) ? bytes : (uint64_t)1 << 20, got = 0;
+    idx->data = malloc(cap ? cap : 1);
+    if (!idx->data) return -2;
+    for (;;) {
+        int64_t r = read_fully(f, (unsigned char *)idx->data + got, cap - got);
+        if (r < 0) return -1;
+        got += (uint64_t)r;
+        if (got < cap || cap == bytes) return (int64_t)got;
+        cap = cap > bytes / 2 ? bytes : 2 * cap;
+        void *more = realloc(idx->data, cap);
+        if (!more) return -2;
+        idx->data = more;
+    }
+}
+
 static int read_data(gzFile f, const char *path, ae_idx *idx, const struct stat *st, int header)
 {
     char what[2 * AE_SHAPE_STR];
@@ -185,11 +207,10 @@ static int read_data(gzFile f, const char *path, ae_idx *idx, const struct stat 
         return ae_failc("IDX file '%s' is truncated: header says %s = %llu bytes of data, file has %lld",
                         path, describe_size(idx, what), (unsigned long long)bytes,
                         (long long)st->st_size - header);
-    idx->data = malloc(bytes);
-    if (!idx->data)
+    int64_t got = read_growing(f, idx, bytes, gzdirect(f));
+    if (got == -2)
         return ae_failc("IDX file '%s': out of memory for %llu bytes of data", path,
                         (unsigned long long)bytes);
-    int64_t got = read_fully(f, idx->data, bytes);
     if (got < 0)
         return read_error(f, path);
     if ((uint64_t)got < bytes)

@@ -33,6 +33,7 @@ static int open_core(lua_State *L)
     lae_open_blas(L);
     lae_open_classify(L);
     lae_open_signal(L);
+    lae_open_profile(L);
     return 1;
 }
 

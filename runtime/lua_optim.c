@@ -52,6 +52,81 @@ static int l_adam_step(lua_State *L)
     return 0;
 }
 
+/* the slot `name` of the state table at st: a tensor shaped like p, made
+ * (zeros) when absent */
+static float *state_slot(lua_State *L, int st, const char *name, ae_tensor *p, int index)
+{
+    if (lua_getfield(L, st, name) == LUA_TNIL) {
+        lua_pop(L, 1);
+        lae_push_tensor(L, ae_zeros(p->ndim, p->shape));
+        lua_pushvalue(L, -1);
+        lua_setfield(L, st, name);
+    }
+    ae_tensor *t = lae_test_tensor(L, -1);
+    if (!t || !ae_same_shape(t, p) || !ae_is_contiguous(t)) {
+        char a[AE_SHAPE_STR], b[AE_SHAPE_STR];
+        luaL_error(L, "optimizer: state[%d].%s has shape %s, parameter %d has %s", index, name,
+                   t ? ae_shape_str(t, a) : luaL_typename(L, -1), index, ae_shape_str(p, b));
+    }
+    lua_pop(L, 1);   /* the state table keeps it alive */
+    return ae_data(t);
+}
+
+/* adam_step_all(params, state, lr, beta1, beta2, eps, weight_decay, decoupled):
+ * one Adam step for every parameter of the list that has a gradient, in one
+ * pass shared by the runtime's threads.  state[i] is parameter i's table
+ * {step =, exp_avg =, exp_avg_sq =} (PyTorch's slots, as state_dict saves
+ * them), made here at a parameter's first step. */
+static int l_adam_step_all(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    ae_adam_config c = {luaL_checknumber(L, 3), luaL_checknumber(L, 4), luaL_checknumber(L, 5),
+                        luaL_checknumber(L, 6), luaL_checknumber(L, 7), lua_toboolean(L, 8)};
+    int count = (int)luaL_len(L, 1);
+    ae_adam_param *list = lua_newuserdatauv(L, (size_t)(count > 0 ? count : 1) * sizeof *list, 0);
+    int used = 0;
+    for (int i = 1; i <= count; i++) {
+        lua_rawgeti(L, 1, i);
+        ae_tensor *p = lae_test_tensor(L, -1);
+        lua_pop(L, 1);   /* the parameter list keeps it alive */
+        if (!p) return luaL_error(L, "optimizer: parameter %d is not a tensor", i);
+        if (!p->grad) continue;
+        if (!ae_is_contiguous(p)) return luaL_error(L, "optimizer: parameters must be contiguous tensors");
+        if (!ae_same_shape(p->grad, p) || !ae_is_contiguous(p->grad)) {
+            char a[AE_SHAPE_STR], b[AE_SHAPE_STR];
+            return luaL_error(L, "optimizer: the gradient of parameter %d has shape %s, the parameter %s", i,
+                              ae_shape_str(p->grad, a), ae_shape_str(p, b));
+        }
+        if (lua_rawgeti(L, 2, i) != LUA_TTABLE) {
+            lua_pop(L, 1);
+            lua_createtable(L, 0, 3);
+            lua_pushinteger(L, 0);
+            lua_setfield(L, -2, "step");
+            lua_pushvalue(L, -1);
+            lua_rawseti(L, 2, i);
+        }
+        int st = lua_gettop(L);
+        lua_getfield(L, st, "step");
+        int isnum;
+        lua_Integer step = lua_tointegerx(L, -1, &isnum);
+        if (!isnum || step < 0) return luaL_error(L, "optimizer: state[%d].step must be a non-negative integer", i);
+        lua_pop(L, 1);
+        lua_pushinteger(L, step + 1);
+        lua_setfield(L, st, "step");
+        list[used].m = state_slot(L, st, "exp_avg", p, i);
+        list[used].v = state_slot(L, st, "exp_avg_sq", p, i);
+        list[used].p = ae_data(p);
+        list[used].g = ae_data(p->grad);
+        list[used].n = ae_numel(p);
+        list[used].step = step + 1;
+        used++;
+        lua_settop(L, st - 1);
+    }
+    ae_adam_step_many(list, used, &c);
+    return 0;
+}
+
 /* rmsprop_step(p, grad, square_avg, grad_avg|nil, momentum_buffer|nil, lr, alpha, eps,
  *              weight_decay, momentum, centered) */
 static int l_rmsprop_step(lua_State *L)
@@ -90,7 +165,8 @@ static int l_grad_scale_(lua_State *L)
 }
 
 static const luaL_Reg functions[] = {
-    {"sgd_step", l_sgd_step}, {"adam_step", l_adam_step}, {"rmsprop_step", l_rmsprop_step},
+    {"sgd_step", l_sgd_step}, {"adam_step", l_adam_step}, {"adam_step_all", l_adam_step_all},
+    {"rmsprop_step", l_rmsprop_step},
     {"grad_norm", l_grad_norm}, {"grad_scale_", l_grad_scale_}, {NULL, NULL}};
 
 void lae_open_optim(lua_State *L) { luaL_setfuncs(L, functions, 0); }

@@ -8,6 +8,7 @@
 
 #include "autograd.h"
 #include "error.h"
+#include "lua_anomaly.h"
 #include "ops.h"
 #include "pool.h"
 
@@ -35,6 +36,7 @@ ae_tensor *lae_check_tensor(lua_State *L, int idx)
 int lae_push_tensor(lua_State *L, ae_tensor *t)
 {
     if (!t) return lae_raise(L);
+    if (ae_anomaly_on) lae_anomaly_check_result(L, t);
     ae_tensor **u = lua_newuserdatauv(L, sizeof *u, 0);
     *u = t;
     luaL_setmetatable(L, LAE_TENSOR);
@@ -403,7 +405,9 @@ static int l_backward(lua_State *L)
 {
     ae_tensor *t = lae_check_tensor(L, 1);
     ae_tensor *g = lua_isnoneornil(L, 2) ? NULL : lae_check_tensor(L, 2);
-    if (ae_backward(t, g) != 0) return lae_raise(L);
+    int rc = ae_backward(t, g);
+    if (ae_anomaly_on) lae_anomaly_locate(L, " in backward");
+    if (rc != 0) return lae_raise(L);
     return 0;
 }
 

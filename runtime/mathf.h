@@ -13,8 +13,11 @@
 
 static inline float ae_expf(float x)
 {
-    float xc = x > 88.0f ? 88.0f : x;
-    xc = xc < -87.0f ? -87.0f : xc;
+    /* written so that NaN lands on 88 (comparisons with NaN are false):
+     * converting NaN to int32 below would be undefined; the NaN comes
+     * back through the last select */
+    float xc = x < 88.0f ? x : 88.0f;
+    xc = xc > -87.0f ? xc : -87.0f;
     /* round to nearest by the 1.5·2^23 trick: floorf does not vectorise */
     float n = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
     float r = xc - n * 0.693359375f + n * 2.12194440e-4f;
@@ -33,10 +36,69 @@ static inline float ae_expf(float x)
      * denormal, flushed to 0 here */
     y = x > 88.72283f ? INFINITY : y;
     y = x < -87.33654f ? 0.0f : y;
+    y = x != x ? x : y;
     return y;
 }
 
 static inline float ae_sigmoidf(float x) { return 1.0f / (1.0f + ae_expf(-x)); }
+
+/* natural log, Cephes-style: x = m·2^e with m in [√½, √2), a degree-9
+ * polynomial in m - 1 (within 2 ulp of logf), branch-free so that a loop
+ * over it vectorises.  Subnormals are scaled up first; log(0) = -inf,
+ * log(x < 0) = NaN, log(inf) = inf, as logf. */
+static inline float ae_logf(float x)
+{
+    float xs = x < 1.17549435e-38f ? x * 8388608.0f : x;    /* 2^23 */
+    float ebias = x < 1.17549435e-38f ? -23.0f : 0.0f;
+    int32_t bits;
+    memcpy(&bits, &xs, sizeof bits);
+    /* exponent such that the mantissa lands in [√½, √2) */
+    /* unsigned arithmetic: for x < 0 (a NaN result, selected below) the
+     * signed subtraction would overflow, which is undefined */
+    int32_t shifted = (int32_t)((uint32_t)bits - 0x3f3504f3u);   /* bits of √½ */
+    int32_t e = shifted >> 23;
+    uint32_t mbits = (uint32_t)bits - (uint32_t)e * 8388608u;    /* e·2^23 without shifting a negative */
+    float m;
+    memcpy(&m, &mbits, sizeof m);
+    float f = m - 1.0f;
+    float ef = (float)e + ebias;
+    float z = f * f;
+    float p = 7.0376836292e-2f;
+    p = p * f - 1.1514610310e-1f;
+    p = p * f + 1.1676998740e-1f;
+    p = p * f - 1.2420140846e-1f;
+    p = p * f + 1.4249322787e-1f;
+    p = p * f - 1.6668057665e-1f;
+    p = p * f + 2.0000714765e-1f;
+    p = p * f - 2.4999993993e-1f;
+    p = p * f + 3.3333331174e-1f;
+    float y = p * f * z;
+    y += -2.12194440e-4f * ef;
+    y += -0.5f * z;
+    y = f + y + 0.693359375f * ef;
+    y = x == 0.0f ? -INFINITY : y;
+    y = x < 0.0f || x != x ? NAN : y;
+    y = x == INFINITY ? INFINITY : y;
+    return y;
+}
+
+/* sin and cos of 2π·u for u in [0, 1), branch-free (for Box-Muller):
+ * u is split into a quarter turn q and a remainder f in [-1/8, 1/8] (both
+ * exact in float), Cephes' minimax polynomials give sin and cos of 2πf,
+ * and the quarter turn permutes and negates them.  Within 2e-7. */
+static inline void ae_sincos2pif(float u, float *s, float *c)
+{
+    float q = (u * 4.0f + 12582912.0f) - 12582912.0f;   /* round(4u): 0..4 */
+    float x = (u - q * 0.25f) * 6.28318530717958648f;
+    float z = x * x;
+    float sn = x + x * z * (-1.6666654611e-1f + z * (8.3321608736e-3f + z * -1.9515295891e-4f));
+    float cs = 1.0f - 0.5f * z + z * z * (4.166664568298827e-2f + z * (-1.388731625493765e-3f + z * 2.443315711809948e-5f));
+    int32_t k = (int32_t)q & 3;
+    float s1 = k == 1 ? cs : k == 2 ? -sn : k == 3 ? -cs : sn;
+    float c1 = k == 1 ? -sn : k == 2 ? -cs : k == 3 ? sn : cs;
+    *s = s1;
+    *c = c1;
+}
 
 /* Σx in float lanes of 16, folded into double per block: vectorises
  * without -ffast-math and loses no digits worth having over 10^6 terms */

@@ -28,12 +28,19 @@
  * the tensors themselves and skip im2col and the transposes.
  *
  * Buffers come from the pool (ae_empty/ae_release), so a training loop
- * allocates nothing in its steady state. */
+ * allocates nothing in its steady state.
+ *
+ * The data movement (transposes, im2col, col2im, bias) is shared between
+ * the runtime's threads (parallel.h) like the GEMMs: transposes by column
+ * strips, im2col by rows of the column matrix, col2im by ranges of
+ * samples (the innermost index, so threads write disjoint runs).  Backward
+ * stores into fresh gradient buffers instead of zero-filling them. */
 #include "ops_conv.h"
 #include "autograd.h"
 #include "error.h"
 #include "gemm.h"
 #include "mathf.h"
+#include "parallel.h"
 
 #include <stdbool.h>
 #include <string.h>
@@ -112,17 +119,33 @@ static void transpose_edge(const float *src, float *dst, int64_t rows, int64_t c
         }
 }
 
+typedef struct { const float *src; float *dst; int64_t rows, cols; bool add; } transpose_job;
+
+/* the column strips [lo, hi) of 8 columns each (the last may be narrower) */
+static void transpose_strips(void *ctx, int64_t lo, int64_t hi)
+{
+    const transpose_job *t = ctx;
+    int64_t rows = t->rows, cols = t->cols, rt = rows & ~(int64_t)7;
+    for (int64_t s = lo; s < hi; s++) {
+        int64_t j0 = 8 * s;
+        if (j0 + 8 > cols) {
+            transpose_edge(t->src, t->dst, rows, cols, 0, rows, j0, cols, t->add);
+            continue;
+        }
+        for (int64_t i0 = 0; i0 < rt; i0 += 8)
+            tile8(t->src + i0 * cols + j0, cols, t->dst + j0 * rows + i0, rows, t->add);
+        transpose_edge(t->src, t->dst, rows, cols, rt, rows, j0, j0 + 8, t->add);
+    }
+}
+
 /* dst (cols × rows) = src (rows × cols)ᵀ, or dst += it; a column strip of
- * src at a time, so each of dst's rows is written in one sweep */
+ * src at a time, so each of dst's rows is written in one sweep, and the
+ * strips shared between threads (at least 16384 elements each) */
 static void transpose(const float *src, float *dst, int64_t rows, int64_t cols, bool add)
 {
-    int64_t rt = rows & ~(int64_t)7, ct = cols & ~(int64_t)7;
-    for (int64_t j0 = 0; j0 < ct; j0 += 8) {
-        for (int64_t i0 = 0; i0 < rt; i0 += 8)
-            tile8(src + i0 * cols + j0, cols, dst + j0 * rows + i0, rows, add);
-        transpose_edge(src, dst, rows, cols, rt, rows, j0, j0 + 8, add);
-    }
-    transpose_edge(src, dst, rows, cols, 0, rows, ct, cols, add);
+    transpose_job t = {src, dst, rows, cols, add};
+    int64_t grain = 16384 / (8 * (rows > 0 ? rows : 1));
+    ae_parallel_for((cols + 7) / 8, grain > 1 ? grain : 1, transpose_strips, &t);
 }
 
 /* the samples' data (batch × n) in sample-innermost order (n × batch):
@@ -180,41 +203,60 @@ static void inside(int64_t n_grid, int64_t stride, int64_t offset, int64_t n_ima
     *hi = b;
 }
 
+typedef struct { const geom *g; const float *img; float *col; } im2col_job;
+
+/* rows [lo, hi) of the column matrix: row (c, i, j) holds patch element
+ * (i, j) of channel c at every grid position and sample */
+static void im2col_rows(void *ctx, int64_t lo, int64_t hi)
+{
+    const im2col_job *job = ctx;
+    const geom *g = job->g;
+    const float *img = job->img;
+    int64_t nb = g->batch, run = g->ow * nb;
+    size_t fb = sizeof(float);
+    for (int64_t r = lo; r < hi; r++) {
+        int64_t c = r / (g->kh * g->kw), i = r / g->kw % g->kh, j = r % g->kw;
+        float *row = job->col + r * g->oh * run;
+        int64_t ylo, yhi, xlo, xhi;
+        inside(g->oh, g->sh, i - g->ph, g->h, &ylo, &yhi);
+        inside(g->ow, g->sw, j - g->pw, g->w, &xlo, &xhi);
+        memset(row, 0, (size_t)(ylo * run) * fb);
+        for (int64_t y = ylo; y < yhi; y++) {
+            const float *s = img + (c * g->h + y * g->sh - g->ph + i) * g->w * nb;
+            float *d = row + y * run;
+            int64_t x0 = xlo * g->sw + j - g->pw;   /* image column of x = xlo */
+            memset(d, 0, (size_t)(xlo * nb) * fb);
+            if (g->sw == 1 && xhi > xlo)
+                memcpy(d + xlo * nb, s + x0 * nb, (size_t)((xhi - xlo) * nb) * fb);
+            else if (g->sw > 1)
+                for (int64_t x = xlo; x < xhi; x++)
+                    memcpy(d + x * nb, s + (x0 + (x - xlo) * g->sw) * nb, (size_t)nb * fb);
+            memset(d + xhi * nb, 0, (size_t)((g->ow - xhi) * nb) * fb);
+        }
+        memset(row + yhi * run, 0, (size_t)((g->oh - yhi) * run) * fb);
+    }
+}
+
 /* col (rows × grid·batch) ← the patches of img (c·h·w × batch), zeros
  * where a patch overhangs the image */
 static void im2col(const geom *g, const float *img, float *col)
 {
-    int64_t nb = g->batch, run = g->ow * nb;
-    size_t fb = sizeof(float);
-    for (int64_t c = 0; c < g->channels; c++)
-        for (int64_t i = 0; i < g->kh; i++)
-            for (int64_t j = 0; j < g->kw; j++) {
-                float *row = col + ((c * g->kh + i) * g->kw + j) * g->oh * run;
-                int64_t ylo, yhi, xlo, xhi;
-                inside(g->oh, g->sh, i - g->ph, g->h, &ylo, &yhi);
-                inside(g->ow, g->sw, j - g->pw, g->w, &xlo, &xhi);
-                memset(row, 0, (size_t)(ylo * run) * fb);
-                for (int64_t y = ylo; y < yhi; y++) {
-                    const float *s = img + (c * g->h + y * g->sh - g->ph + i) * g->w * nb;
-                    float *d = row + y * run;
-                    int64_t x0 = xlo * g->sw + j - g->pw;   /* image column of x = xlo */
-                    memset(d, 0, (size_t)(xlo * nb) * fb);
-                    if (g->sw == 1 && xhi > xlo)
-                        memcpy(d + xlo * nb, s + x0 * nb, (size_t)((xhi - xlo) * nb) * fb);
-                    else if (g->sw > 1)
-                        for (int64_t x = xlo; x < xhi; x++)
-                            memcpy(d + x * nb, s + (x0 + (x - xlo) * g->sw) * nb, (size_t)nb * fb);
-                    memset(d + xhi * nb, 0, (size_t)((g->ow - xhi) * nb) * fb);
-                }
-                memset(row + yhi * run, 0, (size_t)((g->oh - yhi) * run) * fb);
-            }
+    im2col_job job = {g, img, col};
+    int64_t per_row = g->oh * g->ow * g->batch, grain = 16384 / (per_row > 0 ? per_row : 1);
+    ae_parallel_for(rows_of(g), grain > 1 ? grain : 1, im2col_rows, &job);
 }
 
-/* img (c·h·w × batch) += the columns scattered back to where im2col
- * took them from */
-static void col2im_add(const geom *g, const float *col, float *img)
+typedef struct { const geom *g; const float *col; float *img; } col2im_job;
+
+/* the samples [b0, b1) of col2im_add: in the sample-innermost layout they
+ * are disjoint runs, so threads never add into the same float */
+static void col2im_samples(void *ctx, int64_t b0, int64_t b1)
 {
-    int64_t nb = g->batch, run = g->ow * nb;
+    const col2im_job *job = ctx;
+    const geom *g = job->g;
+    const float *col = job->col;
+    float *img = job->img;
+    int64_t nb = g->batch, run = g->ow * nb, bn = b1 - b0;
     for (int64_t c = 0; c < g->channels; c++)
         for (int64_t i = 0; i < g->kh; i++)
             for (int64_t j = 0; j < g->kw; j++) {
@@ -223,10 +265,10 @@ static void col2im_add(const geom *g, const float *col, float *img)
                 inside(g->oh, g->sh, i - g->ph, g->h, &ylo, &yhi);
                 inside(g->ow, g->sw, j - g->pw, g->w, &xlo, &xhi);
                 for (int64_t y = ylo; y < yhi; y++) {
-                    float *d = img + (c * g->h + y * g->sh - g->ph + i) * g->w * nb;
-                    const float *s = row + y * run;
+                    float *d = img + (c * g->h + y * g->sh - g->ph + i) * g->w * nb + b0;
+                    const float *s = row + y * run + b0;
                     int64_t x0 = xlo * g->sw + j - g->pw;
-                    if (g->sw == 1 && xhi > xlo) {
+                    if (g->sw == 1 && xhi > xlo && bn == nb) {
                         float *dd = d + x0 * nb;
                         const float *ss = s + xlo * nb;
                         for (int64_t q = 0; q < (xhi - xlo) * nb; q++) dd[q] += ss[q];
@@ -235,22 +277,42 @@ static void col2im_add(const geom *g, const float *col, float *img)
                     for (int64_t x = xlo; x < xhi; x++) {
                         float *dd = d + (x0 + (x - xlo) * g->sw) * nb;
                         const float *ss = s + x * nb;
-                        for (int64_t b = 0; b < nb; b++) dd[b] += ss[b];
+                        for (int64_t b = 0; b < bn; b++) dd[b] += ss[b];
                     }
                 }
             }
+}
+
+/* img (c·h·w × batch) += the columns scattered back to where im2col
+ * took them from */
+static void col2im_add(const geom *g, const float *col, float *img)
+{
+    col2im_job job = {g, col, img};
+    int64_t per_sample = rows_of(g) * g->oh * g->ow, grain = 16384 / (per_sample > 0 ? per_sample : 1);
+    /* whole multiples of 16 samples (one cache line) per thread */
+    ae_parallel_for(g->batch, grain > 16 ? grain : 16, col2im_samples, &job);
 }
 
 /* ------------------------------------------------------------------ bias */
 
 /* y in channel-major order (c × per) set to bias[k] in channel k, or 0:
  * a GEMM or col2im then adds into it, so the bias costs no pass of its own */
+typedef struct { float *y; int64_t per; const float *bias; } fill_job;
+
+static void fill_range(void *ctx, int64_t lo, int64_t hi)
+{
+    const fill_job *f = ctx;
+    for (int64_t q = lo; q < hi;) {
+        int64_t k = q / f->per, end = (k + 1) * f->per < hi ? (k + 1) * f->per : hi;
+        float v = f->bias ? f->bias[k] : 0.0f;
+        for (; q < end; q++) f->y[q] = v;
+    }
+}
+
 static void fill_channels(float *y, int64_t c, int64_t per, const float *bias)
 {
-    for (int64_t k = 0; k < c; k++) {
-        float v = bias ? bias[k] : 0.0f, *d = y + k * per;
-        for (int64_t q = 0; q < per; q++) d[q] = v;
-    }
+    fill_job f = {y, per, bias};
+    ae_parallel_for(c * per, 16384, fill_range, &f);
 }
 
 static void add_bias(float *y, int64_t batch, int64_t c, int64_t p, const float *bias)
@@ -262,14 +324,25 @@ static void add_bias(float *y, int64_t batch, int64_t c, int64_t p, const float 
         }
 }
 
-/* gb[k] += Σ over samples and positions of gy (batch × c × p) */
-static void bias_grad(const float *gy, float *gb, int64_t batch, int64_t c, int64_t p)
+typedef struct { const float *gy; float *gb; int64_t batch, c, p; bool fresh; } bias_job;
+
+static void bias_channels(void *ctx, int64_t lo, int64_t hi)
 {
-    for (int64_t k = 0; k < c; k++) {
+    const bias_job *j = ctx;
+    for (int64_t k = lo; k < hi; k++) {
         double s = 0;
-        for (int64_t b = 0; b < batch; b++) s += ae_sumf(gy + (b * c + k) * p, p);
-        gb[k] += (float)s;
+        for (int64_t b = 0; b < j->batch; b++) s += ae_sumf(j->gy + (b * j->c + k) * j->p, j->p);
+        j->gb[k] = j->fresh ? (float)s : j->gb[k] + (float)s;
     }
+}
+
+/* gb[k] (+)= Σ over samples and positions of gy (batch × c × p): stored
+ * when gb is fresh; a channel per thread at a time */
+static void bias_grad(const float *gy, float *gb, bool fresh, int64_t batch, int64_t c, int64_t p)
+{
+    bias_job j = {gy, gb, batch, c, p, fresh};
+    int64_t grain = 16384 / (batch * p > 0 ? batch * p : 1);
+    ae_parallel_for(c, grain > 1 ? grain : 1, bias_channels, &j);
 }
 
 /* checks shared by both ops; sizes are (h, w) pairs; the weight's
@@ -408,14 +481,15 @@ static void conv2d_backward(ae_node *n)
     const float *gy = ae_gout(n);
     /* an input whose requires_grad was switched on after the forward
      * pass gets no gradient: nothing was kept for it */
-    float *gx = n->saved[1] ? ae_grad_of(n, 0) : NULL, *gw = n->saved[0] ? ae_grad_of(n, 1) : NULL;
-    float *gb = n->ninputs > 2 ? ae_grad_of(n, 2) : NULL;
-    if (gb) bias_grad(gy, gb, nb, out_c, grid);
+    bool fx = false, fw = false, fb = false;
+    float *gx = n->saved[1] ? ae_grad_slot(n, 0, &fx) : NULL, *gw = n->saved[0] ? ae_grad_slot(n, 1, &fw) : NULL;
+    float *gb = n->ninputs > 2 ? ae_grad_slot(n, 2, &fb) : NULL;
+    if (gb) bias_grad(gy, gb, fb, nb, out_c, grid);
     if (!gx && !gw) return;
     const float *kept = gw ? ae_data(n->saved[0]) : NULL, *w = gx ? ae_data(n->saved[1]) : NULL;
     if (is_dense(&g)) {
-        if (gw) ae_gemm(true, false, out_c, k, nb, 1.0f, gy, out_c, kept, k, 1.0f, gw, k);
-        if (gx) ae_gemm(false, false, nb, k, out_c, 1.0f, gy, out_c, w, k, 1.0f, gx, k);
+        if (gw) ae_gemm(true, false, out_c, k, nb, 1.0f, gy, out_c, kept, k, fw ? 0.0f : 1.0f, gw, k);
+        if (gx) ae_gemm(false, false, nb, k, out_c, 1.0f, gy, out_c, w, k, fx ? 0.0f : 1.0f, gx, k);
         return;
     }
     geom c = g;
@@ -441,17 +515,20 @@ static void conv2d_backward(ae_node *n)
                 im2col(&c, inner(kept + b0 * image, c.batch, image, data_or_null(t[1])), ae_data(t[2]));
                 col = ae_data(t[2]);
             }
-            ae_gemm(false, true, out_c, k, cols, 1.0f, gyt, cols, col, cols, 1.0f, gw, k);
+            /* a fresh buffer takes the first chunk's product, the rest add */
+            ae_gemm(false, true, out_c, k, cols, 1.0f, gyt, cols, col, cols, fw && b0 == 0 ? 0.0f : 1.0f, gw, k);
         }
         if (gx) {
+            /* each chunk has its own slice of gx: fresh for every chunk */
             float *gcol = ae_data(t[3]), *gxs = gx + b0 * image;
             ae_gemm(true, false, k, cols, out_c, 1.0f, w, k, gyt, cols, 0.0f, gcol, cols);
             if (c.batch == 1) {
+                if (fx) memset(gxs, 0, (size_t)image * sizeof(float));
                 col2im_add(&c, gcol, gxs);
             } else {
-                memset(ae_data(t[4]), 0, (size_t)(image * c.batch) * sizeof(float));
+                fill_channels(ae_data(t[4]), 1, image * c.batch, NULL);
                 col2im_add(&c, gcol, ae_data(t[4]));
-                transpose(ae_data(t[4]), gxs, image, c.batch, true);
+                transpose(ae_data(t[4]), gxs, image, c.batch, !fx);
             }
         }
     }
@@ -578,14 +655,15 @@ static void convt_backward(ae_node *n)
     int64_t in_c = n->inputs[0]->shape[1], k = rows_of(&g), grid = g.oh * g.ow, nb = g.batch;
     int64_t image = g.h * g.w, out_size = g.channels * image, in_size = in_c * grid;
     const float *gy = ae_gout(n);
-    float *gx = n->saved[1] ? ae_grad_of(n, 0) : NULL, *gw = n->saved[0] ? ae_grad_of(n, 1) : NULL;
-    float *gb = n->ninputs > 2 ? ae_grad_of(n, 2) : NULL;
-    if (gb) bias_grad(gy, gb, nb, g.channels, image);
+    bool fx = false, fw = false, fb = false;
+    float *gx = n->saved[1] ? ae_grad_slot(n, 0, &fx) : NULL, *gw = n->saved[0] ? ae_grad_slot(n, 1, &fw) : NULL;
+    float *gb = n->ninputs > 2 ? ae_grad_slot(n, 2, &fb) : NULL;
+    if (gb) bias_grad(gy, gb, fb, nb, g.channels, image);
     if (!gx && !gw) return;
     const float *kept = gw ? ae_data(n->saved[0]) : NULL, *w = gx ? ae_data(n->saved[1]) : NULL;
     if (is_dense(&g)) {
-        if (gw) ae_gemm(true, false, in_c, k, nb, 1.0f, kept, in_c, gy, k, 1.0f, gw, k);
-        if (gx) ae_gemm(false, true, nb, in_c, k, 1.0f, gy, k, w, k, 1.0f, gx, in_c);
+        if (gw) ae_gemm(true, false, in_c, k, nb, 1.0f, kept, in_c, gy, k, fw ? 0.0f : 1.0f, gw, k);
+        if (gx) ae_gemm(false, true, nb, in_c, k, 1.0f, gy, k, w, k, fx ? 0.0f : 1.0f, gx, in_c);
         return;
     }
     geom c = g;
@@ -607,13 +685,13 @@ static void convt_backward(ae_node *n)
             const float *xt = retranspose ? inner(kept + b0 * in_size, c.batch, in_size,
                                                   data_or_null(t[2]))
                                           : kept;
-            ae_gemm(false, true, in_c, k, cols, 1.0f, xt, cols, gcol, cols, 1.0f, gw, k);
+            ae_gemm(false, true, in_c, k, cols, 1.0f, xt, cols, gcol, cols, fw && b0 == 0 ? 0.0f : 1.0f, gw, k);
         }
         if (gx && c.batch == 1)
-            ae_gemm(false, false, in_c, cols, k, 1.0f, w, k, gcol, cols, 1.0f, gx + b0 * in_size, cols);
+            ae_gemm(false, false, in_c, cols, k, 1.0f, w, k, gcol, cols, fx ? 0.0f : 1.0f, gx + b0 * in_size, cols);
         if (gx && c.batch > 1) {
             ae_gemm(false, false, in_c, cols, k, 1.0f, w, k, gcol, cols, 0.0f, ae_data(t[3]), cols);
-            transpose(ae_data(t[3]), gx + b0 * in_size, in_size, c.batch, true);
+            transpose(ae_data(t[3]), gx + b0 * in_size, in_size, c.batch, !fx);
         }
     }
     for (int i = 0; i < 4; i++) ae_release(t[i]);

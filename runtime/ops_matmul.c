@@ -38,13 +38,14 @@ static void matmul_backward(ae_node *n)
 {
     ae_tensor *a = n->saved[0], *b = n->saved[1];
     int64_t m = a->shape[0], k = a->shape[1], nn = b->shape[1];
-    float *ga = ae_grad_of(n, 0), *gb = ae_grad_of(n, 1);
+    bool fa, fb;
+    float *ga = ae_grad_slot(n, 0, &fa), *gb = ae_grad_slot(n, 1, &fb);
     const float *go = ae_gout(n);
     matview va, vb;
     if (as_matrix(a, &va) != 0 || as_matrix(b, &vb) != 0) return;
-    /* ga += go · bᵀ ; gb += aᵀ · go */
-    if (ga) ae_gemm(false, !vb.trans, m, k, nn, 1.0f, go, nn, vb.p, vb.ld, 1.0f, ga, k);
-    if (gb) ae_gemm(!va.trans, false, k, nn, m, 1.0f, va.p, va.ld, go, nn, 1.0f, gb, nn);
+    /* ga += go · bᵀ ; gb += aᵀ · go (beta = 0 stores into a fresh buffer) */
+    if (ga) ae_gemm(false, !vb.trans, m, k, nn, 1.0f, go, nn, vb.p, vb.ld, fa ? 0.0f : 1.0f, ga, k);
+    if (gb) ae_gemm(!va.trans, false, k, nn, m, 1.0f, va.p, va.ld, go, nn, fb ? 0.0f : 1.0f, gb, nn);
     ae_release(va.owned);
     ae_release(vb.owned);
 }
@@ -86,12 +87,21 @@ static void linear_backward(ae_node *n)
     ae_tensor *x = n->saved[0], *w = n->saved[1];
     int64_t out_f = w->shape[0], in_f = w->shape[1], rows = ae_numel(x) / (in_f ? in_f : 1);
     const float *go = ae_gout(n);
-    float *gx = ae_grad_of(n, 0), *gw = ae_grad_of(n, 1), *gb = n->ninputs > 2 ? ae_grad_of(n, 2) : NULL;
-    if (gx) ae_gemm(false, false, rows, in_f, out_f, 1.0f, go, out_f, ae_data(w), in_f, 1.0f, gx, in_f);
-    if (gw) ae_gemm(true, false, out_f, in_f, rows, 1.0f, go, out_f, ae_data(x), in_f, 1.0f, gw, in_f);
-    if (gb)
-        for (int64_t r = 0; r < rows; r++)
+    bool fx, fw, fb = false;
+    float *gx = ae_grad_slot(n, 0, &fx), *gw = ae_grad_slot(n, 1, &fw);
+    float *gb = n->ninputs > 2 ? ae_grad_slot(n, 2, &fb) : NULL;
+    if (gx) ae_gemm(false, false, rows, in_f, out_f, 1.0f, go, out_f, ae_data(w), in_f, fx ? 0.0f : 1.0f, gx, in_f);
+    if (gw) ae_gemm(true, false, out_f, in_f, rows, 1.0f, go, out_f, ae_data(x), in_f, fw ? 0.0f : 1.0f, gw, in_f);
+    if (gb) {
+        /* column sums, row by row so that the inner loop is a vector add */
+        int64_t r = 0;
+        if (fb) {
+            for (int64_t j = 0; j < out_f; j++) gb[j] = rows ? go[j] : 0.0f;
+            r = 1;
+        }
+        for (; r < rows; r++)
             for (int64_t j = 0; j < out_f; j++) gb[j] += go[r * out_f + j];
+    }
 }
 
 ae_tensor *ae_linear(ae_tensor *x, ae_tensor *w, ae_tensor *b)

@@ -4,6 +4,7 @@
 #include "error.h"
 #include "ops.h"
 
+#include <stdint.h>
 #include <string.h>
 
 int ae_dim_index(int dim, int ndim)
@@ -35,6 +36,10 @@ ae_tensor *ae_reshape(ae_tensor *a, int ndim, const int64_t *shape)
             infer = d;
         } else if (s[d] < 0) {
             return ae_fail("reshape: size %lld of dimension %d is negative", (long long)s[d], d + 1);
+        } else if (s[d] > 0 && known > INT64_MAX / s[d]) {
+            char b[AE_SHAPE_STR], c[AE_SHAPE_STR];
+            return ae_fail("reshape: cannot view %s as %s (too many elements)", ae_shape_str(a, b),
+                           ae_dims_str(ndim, shape, c));
         } else {
             known *= s[d];
         }

@@ -1,9 +1,11 @@
 /* ops_unary.c: elementwise functions of one tensor, each a forward kernel
- * and a backward kernel side by side.  Backward kernels add gout·f'(x) into
- * g and may use the input x or the output y, whichever is cheaper. */
+ * and a backward kernel side by side.  Backward kernels store gout·f'(x)
+ * into g (a fresh gradient buffer, or a chunk that is then added into a
+ * used one) and may use the input x or the output y, whichever is cheaper. */
 #include "autograd.h"
 #include "error.h"
 #include "ops.h"
+#include "parallel.h"
 
 #include <math.h>
 
@@ -21,7 +23,7 @@ static void neg_forward(const float *x, float *y, int64_t n, float p, float q)
 static void neg_backward(const float *x, const float *y, const float *go, float *g, int64_t n, float p, float q)
 {
     (void)x, (void)y, (void)p, (void)q;
-    for (int64_t i = 0; i < n; i++) g[i] -= go[i];
+    for (int64_t i = 0; i < n; i++) g[i] = -go[i];
 }
 
 static void exp_forward(const float *x, float *y, int64_t n, float p, float q)
@@ -32,7 +34,7 @@ static void exp_forward(const float *x, float *y, int64_t n, float p, float q)
 static void exp_backward(const float *x, const float *y, const float *go, float *g, int64_t n, float p, float q)
 {
     (void)x, (void)p, (void)q;
-    for (int64_t i = 0; i < n; i++) g[i] += go[i] * y[i];
+    for (int64_t i = 0; i < n; i++) g[i] = go[i] * y[i];
 }
 
 static void log_forward(const float *x, float *y, int64_t n, float p, float q)
@@ -43,7 +45,7 @@ static void log_forward(const float *x, float *y, int64_t n, float p, float q)
 static void log_backward(const float *x, const float *y, const float *go, float *g, int64_t n, float p, float q)
 {
     (void)y, (void)p, (void)q;
-    for (int64_t i = 0; i < n; i++) g[i] += go[i] / x[i];
+    for (int64_t i = 0; i < n; i++) g[i] = go[i] / x[i];
 }
 
 static void abs_forward(const float *x, float *y, int64_t n, float p, float q)
@@ -55,7 +57,7 @@ static void abs_backward(const float *x, const float *y, const float *go, float 
 {
     (void)y, (void)p, (void)q;
     /* sign(0) = 0, as in PyTorch */
-    for (int64_t i = 0; i < n; i++) g[i] += go[i] * (float)((x[i] > 0) - (x[i] < 0));
+    for (int64_t i = 0; i < n; i++) g[i] = go[i] * (float)((x[i] > 0) - (x[i] < 0));
 }
 
 static void sqrt_forward(const float *x, float *y, int64_t n, float p, float q)
@@ -66,7 +68,7 @@ static void sqrt_forward(const float *x, float *y, int64_t n, float p, float q)
 static void sqrt_backward(const float *x, const float *y, const float *go, float *g, int64_t n, float p, float q)
 {
     (void)x, (void)p, (void)q;
-    for (int64_t i = 0; i < n; i++) g[i] += go[i] * 0.5f / y[i];
+    for (int64_t i = 0; i < n; i++) g[i] = go[i] * 0.5f / y[i];
 }
 
 static void pow_forward(const float *x, float *y, int64_t n, float p, float q)
@@ -80,11 +82,12 @@ static void pow_forward(const float *x, float *y, int64_t n, float p, float q)
 static void pow_backward(const float *x, const float *y, const float *go, float *g, int64_t n, float p, float q)
 {
     (void)y, (void)q;
-    if (p == 0.0f) return;
-    if (p == 2.0f)
-        for (int64_t i = 0; i < n; i++) g[i] += go[i] * 2.0f * x[i];
+    if (p == 0.0f)
+        for (int64_t i = 0; i < n; i++) g[i] = 0.0f;
+    else if (p == 2.0f)
+        for (int64_t i = 0; i < n; i++) g[i] = go[i] * 2.0f * x[i];
     else
-        for (int64_t i = 0; i < n; i++) g[i] += go[i] * p * powf(x[i], p - 1.0f);
+        for (int64_t i = 0; i < n; i++) g[i] = go[i] * p * powf(x[i], p - 1.0f);
 }
 
 /* clamp to [p, q]; the gradient passes where lo <= x <= hi, as in PyTorch */
@@ -95,8 +98,7 @@ static void clamp_forward(const float *x, float *y, int64_t n, float p, float q)
 static void clamp_backward(const float *x, const float *y, const float *go, float *g, int64_t n, float p, float q)
 {
     (void)y;
-    for (int64_t i = 0; i < n; i++)
-        if (x[i] >= p && x[i] <= q) g[i] += go[i];
+    for (int64_t i = 0; i < n; i++) g[i] = x[i] >= p && x[i] <= q ? go[i] : 0.0f;
 }
 
 static void relu_forward(const float *x, float *y, int64_t n, float p, float q)
@@ -107,7 +109,7 @@ static void relu_forward(const float *x, float *y, int64_t n, float p, float q)
 static void relu_backward(const float *x, const float *y, const float *go, float *g, int64_t n, float p, float q)
 {
     (void)x, (void)p, (void)q;
-    for (int64_t i = 0; i < n; i++) g[i] += y[i] > 0 ? go[i] : 0.0f;
+    for (int64_t i = 0; i < n; i++) g[i] = y[i] > 0 ? go[i] : 0.0f;
 }
 
 static void sigmoid_forward(const float *x, float *y, int64_t n, float p, float q)
@@ -118,7 +120,7 @@ static void sigmoid_forward(const float *x, float *y, int64_t n, float p, float 
 static void sigmoid_backward(const float *x, const float *y, const float *go, float *g, int64_t n, float p, float q)
 {
     (void)x, (void)p, (void)q;
-    for (int64_t i = 0; i < n; i++) g[i] += go[i] * y[i] * (1.0f - y[i]);
+    for (int64_t i = 0; i < n; i++) g[i] = go[i] * y[i] * (1.0f - y[i]);
 }
 
 static void tanh_forward(const float *x, float *y, int64_t n, float p, float q)
@@ -129,7 +131,7 @@ static void tanh_forward(const float *x, float *y, int64_t n, float p, float q)
 static void tanh_backward(const float *x, const float *y, const float *go, float *g, int64_t n, float p, float q)
 {
     (void)x, (void)p, (void)q;
-    for (int64_t i = 0; i < n; i++) g[i] += go[i] * (1.0f - y[i] * y[i]);
+    for (int64_t i = 0; i < n; i++) g[i] = go[i] * (1.0f - y[i] * y[i]);
 }
 
 static void leaky_relu_forward(const float *x, float *y, int64_t n, float p, float q)
@@ -140,7 +142,7 @@ static void leaky_relu_forward(const float *x, float *y, int64_t n, float p, flo
 static void leaky_relu_backward(const float *x, const float *y, const float *go, float *g, int64_t n, float p, float q)
 {
     (void)y, (void)q;
-    for (int64_t i = 0; i < n; i++) g[i] += x[i] > 0 ? go[i] : p * go[i];
+    for (int64_t i = 0; i < n; i++) g[i] = x[i] > 0 ? go[i] : p * go[i];
 }
 
 /* elu with alpha p */
@@ -152,7 +154,7 @@ static void elu_forward(const float *x, float *y, int64_t n, float p, float q)
 static void elu_backward(const float *x, const float *y, const float *go, float *g, int64_t n, float p, float q)
 {
     (void)q;
-    for (int64_t i = 0; i < n; i++) g[i] += x[i] > 0 ? go[i] : go[i] * (y[i] + p);
+    for (int64_t i = 0; i < n; i++) g[i] = x[i] > 0 ? go[i] : go[i] * (y[i] + p);
 }
 
 /* softplus with beta p and threshold q: linear above the threshold as in
@@ -169,7 +171,7 @@ static void softplus_backward(const float *x, const float *y, const float *go, f
     (void)y;
     for (int64_t i = 0; i < n; i++) {
         float bx = p * x[i];
-        g[i] += bx > q ? go[i] : go[i] * ae_sigmoidf(bx);
+        g[i] = bx > q ? go[i] : go[i] * ae_sigmoidf(bx);
     }
 }
 
@@ -181,7 +183,7 @@ static void add_scalar_forward(const float *x, float *y, int64_t n, float p, flo
 static void add_scalar_backward(const float *x, const float *y, const float *go, float *g, int64_t n, float p, float q)
 {
     (void)x, (void)y, (void)p, (void)q;
-    for (int64_t i = 0; i < n; i++) g[i] += go[i];
+    for (int64_t i = 0; i < n; i++) g[i] = go[i];
 }
 
 static void mul_scalar_forward(const float *x, float *y, int64_t n, float p, float q)
@@ -192,7 +194,7 @@ static void mul_scalar_forward(const float *x, float *y, int64_t n, float p, flo
 static void mul_scalar_backward(const float *x, const float *y, const float *go, float *g, int64_t n, float p, float q)
 {
     (void)x, (void)y, (void)q;
-    for (int64_t i = 0; i < n; i++) g[i] += go[i] * p;
+    for (int64_t i = 0; i < n; i++) g[i] = go[i] * p;
 }
 
 /* p - x */
@@ -204,7 +206,7 @@ static void rsub_scalar_forward(const float *x, float *y, int64_t n, float p, fl
 static void rsub_scalar_backward(const float *x, const float *y, const float *go, float *g, int64_t n, float p, float q)
 {
     (void)x, (void)y, (void)p, (void)q;
-    for (int64_t i = 0; i < n; i++) g[i] -= go[i];
+    for (int64_t i = 0; i < n; i++) g[i] = -go[i];
 }
 
 /* p / x */
@@ -216,7 +218,7 @@ static void rdiv_scalar_forward(const float *x, float *y, int64_t n, float p, fl
 static void rdiv_scalar_backward(const float *x, const float *y, const float *go, float *g, int64_t n, float p, float q)
 {
     (void)q;
-    for (int64_t i = 0; i < n; i++) g[i] -= go[i] * y[i] / x[i];
+    for (int64_t i = 0; i < n; i++) g[i] = -(go[i] * y[i] / x[i]);
     (void)p;
 }
 
@@ -246,13 +248,51 @@ static const struct {
 
 const char *ae_unary_name(ae_unop op) { return kernels[op].name; }
 
+/* a tensor this long is shared between the runtime's threads (in ranges
+ * of at least GRAIN elements): below it a second thread costs more than
+ * it saves; CHUNK is the scratch block of the adding backward */
+#define GRAIN 16384
+#define CHUNK 1024
+
+typedef struct {
+    ae_unop op;
+    const float *x, *y, *go;
+    float *out;
+    float p, q;
+    bool add;   /* backward into a used gradient buffer */
+} unary_job;
+
+static void forward_range(void *ctx, int64_t lo, int64_t hi)
+{
+    const unary_job *j = ctx;
+    kernels[j->op].forward(j->x + lo, j->out + lo, hi - lo, j->p, j->q);
+}
+
+static void backward_range(void *ctx, int64_t lo, int64_t hi)
+{
+    const unary_job *j = ctx;
+    bwd_kernel f = kernels[j->op].backward;
+    if (!j->add) {
+        f(j->x + lo, j->y + lo, j->go + lo, j->out + lo, hi - lo, j->p, j->q);
+        return;
+    }
+    /* another op already put a gradient there: add ours a chunk at a time */
+    float part[CHUNK];
+    for (int64_t i = lo; i < hi; i += CHUNK) {
+        int64_t m = hi - i < CHUNK ? hi - i : CHUNK;
+        f(j->x + i, j->y + i, j->go + i, part, m, j->p, j->q);
+        for (int64_t k = 0; k < m; k++) j->out[i + k] += part[k];
+    }
+}
+
 static void unary_backward(ae_node *n)
 {
-    float *g = ae_grad_of(n, 0);
+    bool fresh;
+    float *g = ae_grad_slot(n, 0, &fresh);
     if (!g) return;
-    ae_unop op = (ae_unop)n->arg[0];
-    kernels[op].backward(ae_data(n->saved[0]), ae_data(n->saved[1]), ae_gout(n), g,
-                         ae_numel(n->gout), (float)n->arg[1], (float)n->arg[2]);
+    unary_job j = {(ae_unop)n->arg[0], ae_data(n->saved[0]), ae_data(n->saved[1]), ae_gout(n), g,
+                   (float)n->arg[1], (float)n->arg[2], !fresh};
+    ae_parallel_for(ae_numel(n->gout), GRAIN, backward_range, &j);
 }
 
 ae_tensor *ae_unary(ae_unop op, ae_tensor *a, double p, double q)
@@ -261,7 +301,8 @@ ae_tensor *ae_unary(ae_unop op, ae_tensor *a, double p, double q)
     ae_tensor *x = ae_contiguous(a);
     ae_tensor *y = x ? ae_empty(a->ndim, a->shape) : NULL;
     if (y) {
-        kernels[op].forward(ae_data(x), ae_data(y), ae_numel(y), (float)p, (float)q);
+        unary_job j = {op, ae_data(x), NULL, NULL, ae_data(y), (float)p, (float)q, false};
+        ae_parallel_for(ae_numel(y), GRAIN, forward_range, &j);
         ae_node *n = ae_record(y, kernels[op].name, unary_backward, 1, &a);
         if (n) {
             n->arg[0] = op;

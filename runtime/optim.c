@@ -3,6 +3,9 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
+
+#include "parallel.h"
 
 void ae_sgd_step(float *p, const float *g, float *buf, int64_t n, const ae_sgd_config *c,
                  bool first_step)
@@ -39,6 +42,53 @@ void ae_adam_step(float *p, const float *g, float *m, float *v, int64_t n, const
         float denom = sqrtf(v[i]) / bc2_sqrt + eps;
         p[i] -= step_size * (m[i] / denom);
     }
+}
+
+/* Adam is a pass over memory (seven floats moved per parameter), so the
+ * blocks are large enough to amortise a claim and small enough (64 KiB of
+ * each array) to spread a 10^5-parameter model over two threads */
+#define ADAM_BLOCK 16384
+
+typedef struct {
+    const ae_adam_param *params;
+    int count;
+    const ae_adam_config *c;
+    const int64_t *first_block;   /* per parameter: its first block's number */
+} adam_job;
+
+static void adam_block(void *ctx, int64_t q)
+{
+    const adam_job *j = ctx;
+    int lo = 0, hi = j->count;   /* the parameter holding block q */
+    while (hi - lo > 1) {
+        int mid = (lo + hi) / 2;
+        if (j->first_block[mid] <= q) lo = mid;
+        else hi = mid;
+    }
+    const ae_adam_param *a = &j->params[lo];
+    int64_t start = (q - j->first_block[lo]) * ADAM_BLOCK;
+    int64_t len = a->n - start < ADAM_BLOCK ? a->n - start : ADAM_BLOCK;
+    ae_adam_step(a->p + start, a->g + start, a->m + start, a->v + start, len, j->c, a->step);
+}
+
+void ae_adam_step_many(const ae_adam_param *params, int count, const ae_adam_config *c)
+{
+    int64_t stack_first[64], *first = count <= 64 ? stack_first : malloc((size_t)count * sizeof *first);
+    int64_t blocks = 0;
+    if (!first) {   /* no memory for the index: one parameter at a time */
+        for (int i = 0; i < count; i++)
+            ae_adam_step(params[i].p, params[i].g, params[i].m, params[i].v, params[i].n, c, params[i].step);
+        return;
+    }
+    for (int i = 0; i < count; i++) {
+        first[i] = blocks;
+        blocks += (params[i].n + ADAM_BLOCK - 1) / ADAM_BLOCK;
+    }
+    /* a parameter with no elements has no block; the search skips it
+     * because the next parameter starts at the same block number */
+    adam_job j = {params, count, c, first};
+    ae_parallel_run(adam_block, &j, blocks);
+    if (first != stack_first) free(first);
 }
 
 /* PyTorch's _single_tensor_rmsprop: the decay, the centering and eps are

@@ -26,6 +26,18 @@ typedef struct {
 void ae_adam_step(float *p, const float *g, float *m, float *v, int64_t n, const ae_adam_config *c,
                   int64_t step);
 
+/* one parameter of a many-parameter Adam step */
+typedef struct {
+    float *p, *m, *v;
+    const float *g;
+    int64_t n, step;
+} ae_adam_param;
+
+/* the same update for every parameter in one pass, cut into blocks of a
+ * few thousand elements that the runtime's threads share (parallel.h);
+ * the result is the same as ae_adam_step on each in turn */
+void ae_adam_step_many(const ae_adam_param *params, int count, const ae_adam_config *c);
+
 typedef struct {
     double lr, alpha, eps, weight_decay, momentum;
     bool centered;

@@ -4,8 +4,10 @@
 #include "error.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define NCLASS 1024             /* power of two */
 #define MAX_CACHED ((size_t)2 << 30)
@@ -32,6 +34,61 @@ static sizeclass *class_of(size_t n, int create)
     return NULL;
 }
 
+/* Linux grants an allocation larger than free memory (overcommit) and
+ * kills the process when the pages are touched, which ae_zeros does at
+ * once.  So a request is checked against the machine first: more than its
+ * RAM is refused outright, and a large one (1 GiB and up, where reading
+ * /proc/meminfo costs nothing beside the allocation) must fit in what is
+ * available now, counting the buffers this pool could give back. */
+#define LARGE_REQUEST ((size_t)1 << 30)
+
+size_t ae_pool_machine_bytes(void)
+{
+    static size_t total;
+    if (!total) {
+        long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+        total = pages > 0 && size > 0 ? (size_t)pages * (size_t)size : SIZE_MAX;
+    }
+    return total;
+}
+
+/* MemAvailable plus free swap, from /proc/meminfo; SIZE_MAX when unknown */
+static size_t available_bytes(void)
+{
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (!f) return SIZE_MAX;
+    char line[128];
+    unsigned long long kib, avail = 0, swap = 0;
+    int found = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1) avail = kib, found = 1;
+        else if (sscanf(line, "SwapFree: %llu kB", &kib) == 1) swap = kib;
+    }
+    fclose(f);
+    return found ? (size_t)((avail + swap) * 1024) : SIZE_MAX;
+}
+
+static double gib(size_t bytes) { return (double)bytes / (double)((size_t)1 << 30); }
+
+static int check_fits(size_t bytes)
+{
+    size_t total = ae_pool_machine_bytes();
+    if (bytes > total)
+        return ae_failc("out of memory: a tensor of %.1f GiB is more than this machine's %.1f GiB",
+                        gib(bytes), gib(total));
+    if (live > total - bytes)
+        return ae_failc("out of memory: a tensor of %.1f GiB does not fit beside the %.1f GiB of "
+                        "tensors already live (this machine has %.1f GiB)", gib(bytes), gib(live),
+                        gib(total));
+    if (bytes >= LARGE_REQUEST) {
+        size_t avail = available_bytes();
+        if (avail != SIZE_MAX && bytes > avail + cached)
+            return ae_failc("out of memory: a tensor of %.1f GiB does not fit in the %.1f GiB "
+                            "available now", gib(bytes), gib(avail + cached));
+    }
+    return 0;
+}
+
 float *ae_pool_get(size_t n)
 {
     if (n == 0) n = 1;
@@ -45,6 +102,7 @@ float *ae_pool_get(size_t n)
         live += bytes;
         return (float *)b;
     }
+    if (check_fits(bytes) != 0) return NULL;
     size_t rounded = (bytes + 63) & ~(size_t)63;
     float *p = aligned_alloc(64, rounded);
     if (!p) {

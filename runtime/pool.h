@@ -16,5 +16,8 @@ size_t ae_pool_take_fresh_bytes(void);
 size_t ae_pool_live_bytes(void);
 size_t ae_pool_cached_bytes(void);
 void ae_pool_trim(void);
+/* the machine's physical memory in bytes (SIZE_MAX when unknown): no
+ * tensor can be larger */
+size_t ae_pool_machine_bytes(void);
 
 #endif

@@ -1,11 +1,19 @@
 /* rng.c: xoshiro256** (Blackman and Vigna), seeded through splitmix64.
  * Normals come in pairs from the Box-Muller transform; the spare one is part
- * of the state so that a restored state continues the exact sequence. */
+ * of the state so that a restored state continues the exact sequence.
+ * A pair takes one 64-bit draw: its high half gives the radius's uniform
+ * u1 in (0, 1] (2^-32 steps, so the tail reaches 6.7σ), its low half the
+ * angle's.  The transform runs in float through mathf.h's vectorisable log
+ * and sincos: ae_rng_fill_normal draws a block of pairs, then transforms
+ * them as one vector loop, and gives exactly the numbers that as many
+ * calls of ae_rng_normal would. */
 #include "rng.h"
 #include "error.h"
 
 #include <math.h>
 #include <string.h>
+
+#include "mathf.h"
 
 static uint64_t s[4];
 static uint64_t seed0;
@@ -52,20 +60,33 @@ float ae_rng_uniform(void) { return (float)(ae_rng_next() >> 40) * 0x1.0p-24f; }
 
 double ae_rng_uniform_double(void) { return (double)(ae_rng_next() >> 11) * 0x1.0p-53; }
 
+/* the two uniforms of a pair from one draw */
+static inline void pair_uniforms(uint64_t r, float *u1, float *u2)
+{
+    *u1 = ((float)(uint32_t)(r >> 32) + 0.5f) * 0x1.0p-32f;   /* (0, 1]: the log is finite */
+    *u2 = (float)((uint32_t)r >> 8) * 0x1.0p-24f;             /* 24 bits: exact in float, [0, 1) */
+}
+
+/* the Box-Muller pair: radius √(-2 ln u1), angle 2π·u2 */
+static inline void box_muller(float u1, float u2, float *z0, float *z1)
+{
+    float r = sqrtf(-2.0f * ae_logf(u1)), s, c;
+    ae_sincos2pif(u2, &s, &c);
+    *z0 = r * c;
+    *z1 = r * s;
+}
+
 float ae_rng_normal(void)
 {
     if (have_spare) {
         have_spare = 0;
         return spare;
     }
-    /* 1 - u is in (0, 1], so the log is finite */
-    double u1 = 1.0 - ae_rng_uniform_double();
-    double u2 = ae_rng_uniform_double();
-    double r = sqrt(-2.0 * log(u1));
-    double a = 6.283185307179586476925 * u2;
-    spare = (float)(r * sin(a));
+    float u1, u2, z0;
+    pair_uniforms(ae_rng_next(), &u1, &u2);
+    box_muller(u1, u2, &z0, &spare);
     have_spare = 1;
-    return (float)(r * cos(a));
+    return z0;
 }
 
 uint64_t ae_rng_below(uint64_t n)
@@ -83,9 +104,25 @@ void ae_rng_fill_uniform(float *x, int64_t n, float lo, float hi)
     for (int64_t i = 0; i < n; i++) x[i] = lo + w * ae_rng_uniform();
 }
 
+#define PAIRS 256
+
 void ae_rng_fill_normal(float *x, int64_t n, float mean, float std)
 {
-    for (int64_t i = 0; i < n; i++) x[i] = mean + std * ae_rng_normal();
+    int64_t i = 0;
+    if (n > 0 && have_spare) x[i++] = mean + std * ae_rng_normal();
+    float u1[PAIRS], u2[PAIRS], z0[PAIRS], z1[PAIRS];
+    while (n - i >= 2) {
+        int64_t pairs = (n - i) / 2 < PAIRS ? (n - i) / 2 : PAIRS;
+        for (int64_t k = 0; k < pairs; k++) pair_uniforms(ae_rng_next(), &u1[k], &u2[k]);
+        for (int64_t k = 0; k < pairs; k++) box_muller(u1[k], u2[k], &z0[k], &z1[k]);
+        float *o = x + i;
+        for (int64_t k = 0; k < pairs; k++) {
+            o[2 * k] = mean + std * z0[k];
+            o[2 * k + 1] = mean + std * z1[k];
+        }
+        i += 2 * pairs;
+    }
+    if (i < n) x[i] = mean + std * ae_rng_normal();   /* leaves the pair's spare */
 }
 
 /* layout: magic "AERNG1\0\0", s[0..3] little-endian, spare flag, spare bits */

@@ -90,6 +90,14 @@ int64_t ae_check_shape(const char *op, int ndim, const int64_t *shape)
         }
         n *= shape[d];
     }
+    /* refused here, with the op's name, rather than by the allocator */
+    size_t machine = ae_pool_machine_bytes();
+    if ((uint64_t)n > machine / sizeof(float)) {
+        char b[AE_SHAPE_STR];
+        return ae_failc("%s: shape %s needs %.1f GiB, more than this machine's %.1f GiB of memory", op,
+                        ae_dims_str(ndim, shape, b), (double)n * sizeof(float) / (1 << 30),
+                        (double)machine / (1 << 30));
+    }
     return n;
 }
 

@@ -276,23 +276,13 @@ local function adam_class(name, default_wd)
   })
   cls.decoupled = name == "AdamW"
   function cls.slots() return { "step", "exp_avg", "exp_avg_sq" } end
+  -- every parameter in one C call (one pass, shared by the runtime's
+  -- threads); it makes state[i] = {step, exp_avg, exp_avg_sq} at a
+  -- parameter's first step, as the loop over core.adam_step would
   function cls:step()
     self.step_count = self.step_count + 1
-    local b1, b2 = self.betas[1], self.betas[2]
-    for i, p in ipairs(self.params) do
-      local g = p.grad
-      if g then
-        local st = self.state[i]
-        if not st then
-          local shape = p:shape()
-          st = { step = 0, exp_avg = core.zeros(shape), exp_avg_sq = core.zeros(shape) }
-          self.state[i] = st
-        end
-        st.step = st.step + 1
-        core.adam_step(p, g, st.exp_avg, st.exp_avg_sq, st.step, self.lr, b1, b2, self.eps,
-          self.weight_decay, self.decoupled)
-      end
-    end
+    core.adam_step_all(self.params, self.state, self.lr, self.betas[1], self.betas[2], self.eps,
+      self.weight_decay, self.decoupled)
   end
   return cls
 end

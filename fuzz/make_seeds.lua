@@ -1,0 +1,119 @@
+-- fuzz/make_seeds.lua: writes the seed corpora under fuzz/corpus/<target>/.
+--   build/aerun fuzz/make_seeds.lua        (from the repository's root)
+-- Each seed is a small valid input of its driver (fuzz/drivers/*.lua), so
+-- that mutations start from files that get past the first checks.
+local ae = require "aerun"
+local json = require "aerun.json"
+
+local function quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+local function write(path, bytes)
+  local f = assert(io.open(path, "wb"))
+  f:write(bytes)
+  f:close()
+end
+local function read(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+local dir = "fuzz/corpus"
+for _, t in ipairs { "idx", "checkpoint", "config", "tensor" } do
+  assert(os.execute("mkdir -p " .. quote(dir .. "/" .. t)))
+end
+
+-- IDX: type byte, dims, big-endian values
+local function idx(type_byte, dims, values, fmt)
+  local parts = { string.char(0, 0, type_byte, #dims) }
+  for _, d in ipairs(dims) do parts[#parts + 1] = string.pack(">I4", d) end
+  for _, v in ipairs(values) do parts[#parts + 1] = string.pack(fmt, v) end
+  return table.concat(parts)
+end
+local function range(n, f)
+  local out = {}
+  for i = 1, n do out[i] = f(i) end
+  return out
+end
+local images = idx(8, { 3, 2, 2 }, range(12, function(i) return i * 20 end), "B")
+local labels = idx(8, { 3 }, { 1, 7, 3 }, "B")
+write(dir .. "/idx/ubyte_3d", "\0" .. images)
+write(dir .. "/idx/float_1d", "\0" .. idx(0x0D, { 3 }, { 0.5, -1, 1e30 }, ">f"))
+write(dir .. "/idx/double_2d", "\0" .. idx(0x0E, { 2, 2 }, { 1, 2, 3, 4 }, ">d"))
+write(dir .. "/idx/short_1d", "\0" .. idx(0x0B, { 2 }, { -3, 300 }, ">i2"))
+write(dir .. "/idx/int_1d", "\0" .. idx(0x0C, { 2 }, { -70000, 5 }, ">i4"))
+write(dir .. "/idx/byte_1d", "\0" .. idx(0x09, { 2 }, { -3, 5 }, ">i1"))
+local tmp = os.tmpname()
+write(tmp, images)
+local gz = io.popen("gzip -9 -n -c " .. quote(tmp)):read("a")
+os.remove(tmp)
+write(dir .. "/idx/gzip_3d", "\0" .. gz)
+write(dir .. "/idx/pair", "\1" .. string.pack(">I2", 2 + #images) .. images .. labels)
+
+-- checkpoints: the driver's model after one Adam step, as a file and as
+-- the driver's description of one
+ae.manual_seed(1)
+local nn = ae.nn
+local model = nn.Sequential { nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 4) }
+local opt = ae.optim.Adam(model:parameters(), { lr = 1e-3 })
+local x = ae.rand(2, 4)
+ae.loss.mse(model(x), x):backward()
+opt:step()
+local h5path = os.tmpname()
+ae.checkpoint.save(h5path, { model = model, optimizer = opt, epoch = 1, step = 1,
+  config = { lr = 1e-3, name = "seed" }, metrics = { loss = { 0.25 } } })
+write(dir .. "/checkpoint/raw.h5", read(h5path))
+
+local lines = { "#aerun-fuzz-h5" }
+local f = ae.h5.open(h5path, "r")
+local function attrs(obj)
+  local a = f:attrs(obj)
+  local keys = {}
+  for k in pairs(a) do keys[#keys + 1] = k end
+  table.sort(keys)
+  for _, k in ipairs(keys) do
+    local v = a[k]
+    if math.type(v) == "integer" then lines[#lines + 1] = string.format("i %s %s %d", obj, k, v)
+    elseif type(v) == "number" then lines[#lines + 1] = string.format("f %s %s %.17g", obj, k, v)
+    else lines[#lines + 1] = string.format("a %s %s %s", obj, k, tostring(v):gsub("\n", " ")) end
+  end
+end
+local function visit(group)
+  attrs(group)
+  for _, name in ipairs(f:list(group)) do
+    local child = (group == "/" and "" or group) .. "/" .. name
+    if f:kind(child) == "group" then
+      lines[#lines + 1] = "g " .. child
+      visit(child)
+    elseif child:match("rng_state$") then
+      lines[#lines + 1] = "b " .. child .. " " .. f:read_bytes(child):gsub("[\n]", " ")
+    elseif child:match("metrics/") then
+      lines[#lines + 1] = "n " .. child .. " " .. table.concat(f:read_numbers(child), ",")
+    else
+      lines[#lines + 1] = string.format("t %s %s %.9g", child, table.concat(f:shape(child), "x"),
+        f:read(child):reshape(-1):narrow(1, 1, 1):item())
+    end
+  end
+end
+visit("/")
+f:close()
+os.remove(h5path)
+write(dir .. "/checkpoint/described", table.concat(lines, "\n") .. "\n")
+
+-- config: argv words separated by NUL; JSON
+write(dir .. "/config/argv_vae", "\0\0" .. table.concat({ "--epochs=3", "--lr=1e-4", "--name=x", "--no-verbose",
+  "--kl-warmup=2" }, "\0"))
+write(dir .. "/config/argv_args", "\0\1" .. table.concat({ "--n=0x10", "--mode=", "--flag=off", "--", "a", "b" }, "\0"))
+write(dir .. "/config/experiment", "\2\0" .. table.concat({ "--epochs=2", "--resume", "--on-nan=skip", "--quiet" }, "\0"))
+write(dir .. "/config/json_architecture", "\3" .. json.encode(model:architecture()))
+write(dir .. "/config/json_escapes", "\3" .. '{"a":[1,2.5,-3e10,true,false,null],"s":"\\u00e9\\ud83d\\ude00\\n","o":{}}')
+
+-- tensor programs (see the opcodes in fuzz/drivers/tensor.lua)
+local function program(...) return string.char(...) end
+write(dir .. "/tensor/matrix", program(0, 2, 129, 2, 130, 1, 0, 2, 131, 2, 132, 1))
+write(dir .. "/tensor/nested_repeat", program(0, 0, 2, 129, 12, 3, 1, 12, 4, 1))
+write(dir .. "/tensor/specials", program(0, 7, 8, 1, 8, 0, 4) .. string.pack("<d", 1e308) .. program(9)
+  .. string.pack("<i8", math.maxinteger))
+write(dir .. "/tensor/ragged", program(0, 2, 129, 1, 0, 2, 129, 2, 130, 1))
+write(dir .. "/tensor/mixed", program(0, 2, 129, 5, 3, 120, 121, 122, 6, 1, 10, 2, 130, 11, 107, 1))
+print("seeds written under " .. dir)

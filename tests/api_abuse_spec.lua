@@ -1,0 +1,132 @@
+-- API abuse: tests/abuse/walk.lua generates calls over the whole public
+-- Lua API with bad arguments (nil, wrong types, NaN, ±inf, negative and
+-- huge sizes, 0-size, wrong-shaped and non-contiguous tensors...).  It runs
+-- in subprocesses of the executable, two halves side by side, so that a
+-- crash, an abort or a hang shows as a process that did not finish; its
+-- log of calls then names the call that killed it.
+--
+-- What must hold:
+--   * no call crashes, aborts or hangs, and the walk makes thousands of calls;
+--   * every error raised by a C function of the runtime is a string that
+--     starts with the calling script's file:line;
+--   * the Lua library's functions raise errors at the caller's line that
+--     name the function, not Lua runtime errors from inside the library
+--     ("attempt to index a nil value").  The targets that do not yet are
+--     listed in tests/abuse/known_gaps.lua: a target outside that list
+--     fails the test, and a listed one that has become clean is reported
+--     so that the list only shrinks.
+local ae = require "aerun"
+local json = require "aerun.json"
+
+local root = os.getenv("PWD")
+local aerun = os.getenv("AERUN_BIN") or "build/aerun"
+if aerun:sub(1, 1) ~= "/" then aerun = root .. "/" .. aerun end
+local PARTS = 2
+local TIMEOUT = tonumber(os.getenv("ABUSE_TIMEOUT") or "600")
+
+local function read(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+local function last_line(path)
+  local s = read(path) or ""
+  local lines = {}
+  for l in s:gmatch("[^\n]+") do lines[#lines + 1] = l end
+  return lines[#lines] or "(no call logged)"
+end
+
+local function quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+
+-- runs the walk; returns the parts' results (or fails naming the call
+-- that crashed or hung)
+local results
+local function walk()
+  if results then return results end
+  local dir = os.tmpname()
+  os.remove(dir)
+  assert(os.execute("mkdir -p " .. quote(dir .. "/data")))
+  local cmds = {}
+  for part = 1, PARTS do
+    local out = dir .. "/part" .. part
+    cmds[#cmds + 1] = string.format(
+      "(cd %s && AERUN_DATA=%s timeout -s KILL %d %s %s %s %d %d </dev/null >%s.stdout 2>%s.stderr; echo $? > %s.rc) &",
+      quote(dir), quote(dir .. "/data"), TIMEOUT, quote(aerun), quote(root .. "/tests/abuse/walk.lua"),
+      quote(out .. ".json"), part, PARTS, quote(out), quote(out), quote(out))
+  end
+  assert(os.execute(table.concat(cmds, " ") .. " wait"))
+  results = {}
+  for part = 1, PARTS do
+    local out = dir .. "/part" .. part
+    local rc = tonumber(read(out .. ".rc"))
+    local text = read(out .. ".json")
+    if rc ~= 0 or not text then
+      local why = rc == 137 and "hung (killed after " .. TIMEOUT .. " s)" or ("exited with status " .. tostring(rc))
+      local stderr = (read(out .. ".stderr") or ""):gsub("aerun: [^\n]* no checkpoint was written\n", "")
+      error(string.format("the walk (part %d) %s during the call\n  %s\nstderr:\n%s", part, why,
+        last_line(out .. ".json.log"), stderr:sub(-3000)), 0)
+    end
+    results[part] = json.decode(text)
+  end
+  os.execute("rm -rf " .. quote(dir))
+  return results
+end
+
+local function total(key)
+  local n = 0
+  for _, r in ipairs(walk()) do n = n + (r[key] or 0) end
+  return n
+end
+
+describe("the public API called with bad arguments", function()
+  it("never crashes, aborts or hangs, over thousands of generated calls", function()
+    walk()
+    local calls = total("calls")
+    print(string.format("\napi abuse: %d calls over %d targets (%d seeds, %d objects): %d returned, "
+      .. "%d errors at the caller's line, %d at the library's line, %d unlocated, %d Lua runtime "
+      .. "errors from the library, %d on a wrong self",
+      calls, total("targets"), total("seeds"), total("objects"), total("returned"), total("located"),
+      total("library"), total("unlocated"), total("internal"), total("self")))
+    assert.is_true(calls >= 20000, "only " .. calls .. " calls were made")
+    assert.is_true(total("located") >= 10000)
+  end)
+
+  it("gets errors from C functions that start with the script's file:line", function()
+    local offenders = {}
+    for _, r in ipairs(walk()) do
+      for _, o in ipairs(r.c_offenders or {}) do offenders[#offenders + 1] = o end
+    end
+    assert.are.equal(0, #offenders, "errors without the caller's file:line:\n  " .. table.concat(offenders, "\n  "))
+  end)
+
+  it("gets errors from the Lua library that name the function at the caller's line (except known gaps)", function()
+    local known = dofile(root .. "/tests/abuse/known_gaps.lua")
+    local listed = {}
+    for _, name in ipairs(known) do listed[name] = true end
+    local new, seen = {}, {}
+    for _, r in ipairs(walk()) do
+      for target, per in pairs(r.examples or {}) do
+        for _, kind in ipairs { "internal", "unlocated", "library" } do
+          if per[kind] then
+            seen[target] = true
+            if not listed[target] then new[#new + 1] = kind .. ": " .. per[kind] end
+          end
+        end
+      end
+    end
+    local fixed = {}
+    for _, name in ipairs(known) do
+      if not seen[name] then fixed[#fixed + 1] = name end
+    end
+    if #fixed > 0 then
+      print("\napi abuse: these known gaps are clean now; remove them from tests/abuse/known_gaps.lua:\n  "
+        .. table.concat(fixed, "\n  "))
+    end
+    table.sort(new)
+    assert.are.equal(0, #new, "errors that do not name the function at the caller's line:\n  "
+      .. table.concat(new, "\n  "))
+  end)
+end)

@@ -1,0 +1,128 @@
+-- Kill and resume: a 3-epoch run killed with SIGKILL at 20 random moments
+-- (anywhere: before the first checkpoint, inside an epoch, while a
+-- checkpoint is being written, after the end), then resumed with --resume,
+-- must end every time with parameters and optimizer state bit-identical to
+-- an uninterrupted run.  Single-threaded (OPENBLAS_NUM_THREADS=1), so that
+-- the GEMMs are deterministic.  The moments are drawn from a fixed seed
+-- (AERUN_KILL_SEED changes it, AERUN_KILL_TRIALS their number) and printed,
+-- so a failure can be replayed.
+local ae = require "aerun"
+
+local root = os.getenv("PWD")
+local aerun = os.getenv("AERUN_BIN") or "build/aerun"
+if aerun:sub(1, 1) ~= "/" then aerun = root .. "/" .. aerun end
+local TRIALS = tonumber(os.getenv("AERUN_KILL_TRIALS") or "20")
+local SEED = tonumber(os.getenv("AERUN_KILL_SEED") or "7")
+
+local function quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+
+local function sh(cmd)
+  local p = assert(io.popen(cmd .. " 2>&1"))
+  local out = p:read("a")
+  local ok = p:close()
+  return out, ok
+end
+
+local function exists(path)
+  local f = io.open(path, "rb")
+  if f then f:close() end
+  return f ~= nil
+end
+
+-- /params and /optimizer/state of a checkpoint, as tensors by dataset name
+local function state(path)
+  local f = ae.h5.open(path, "r")
+  local out = {}
+  for _, group in ipairs { "params", "optimizer/state" } do
+    for _, name in ipairs(f:walk(group)) do out[group .. "/" .. name] = f:read(group .. "/" .. name) end
+  end
+  f:close()
+  return out
+end
+
+-- the name of the first dataset that differs, or nil.  Equal shapes and a
+-- largest difference of exactly 0 (parameters are finite: a NaN would
+-- show as a NaN difference and fail too)
+local function differs(a, b)
+  local names = {}
+  for name in pairs(a) do names[#names + 1] = name end
+  table.sort(names)
+  for _, name in ipairs(names) do
+    local x, y = a[name], b[name]
+    if y == nil then return name .. " (missing)" end
+    if table.concat(x:shape(), "x") ~= table.concat(y:shape(), "x") then return name .. " (shape)" end
+    local d = (x - y):abs():max()
+    if d ~= 0 then return string.format("%s: largest difference %.9g", name, d) end
+  end
+  for name in pairs(b) do
+    if a[name] == nil then return name .. " (unexpected)" end
+  end
+  return nil
+end
+
+-- a killed process stays a zombie until something reaps it, and kill -0
+-- succeeds on a zombie: its state in /proc tells
+local function wait_dead(pid)
+  local t0 = ae.time()
+  while ae.time() - t0 < 30 do
+    local f = io.open("/proc/" .. pid .. "/stat")
+    local stat = f and f:read("a")
+    if f then f:close() end
+    if not stat or stat:match("%) (%a)") == "Z" then return end
+    sh("sleep 0.01")
+  end
+  error("process " .. pid .. " did not die")
+end
+
+describe("a run killed with SIGKILL at any moment", function()
+  it("resumes to a result bit-identical to an uninterrupted run, " .. TRIALS .. " times out of " .. TRIALS, function()
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir -p " .. quote(dir)))
+    local base = string.format("cd %s && OPENBLAS_NUM_THREADS=1 AERUN_DATA=%s exec %s %s --epochs=3 --limit=2000 --quiet",
+      quote(dir), quote(root .. "/data"), quote(aerun), quote(root .. "/experiments/vae_mnist.lua"))
+
+    local t0 = ae.time()
+    local out, ok = sh(base .. " --out=whole")
+    local whole_seconds = ae.time() - t0
+    assert.is_true(ok, out)
+    local reference = state(dir .. "/whole/checkpoint.h5")
+    local n = 0
+    for _ in pairs(reference) do n = n + 1 end
+    assert.is_true(n >= 10, "the reference checkpoint holds " .. n .. " datasets")
+
+    math.randomseed(SEED)
+    local kinds = { scratch = 0, epoch = 0, finished = 0 }
+    local moments = {}
+    for trial = 1, TRIALS do
+      local run = "trial" .. trial
+      local at = math.random() * whole_seconds * 1.1
+      moments[#moments + 1] = string.format("%.3f", at)
+      local pidfile = dir .. "/" .. run .. ".pid"
+      assert(os.execute(string.format("(%s --out=%s >/dev/null 2>&1 & echo $! > %s)", base, run, quote(pidfile))))
+      local pid = assert(assert(io.open(pidfile)):read("n"))
+      sh(string.format("sleep %.3f; kill -9 %d", at, pid))
+      wait_dead(pid)
+
+      -- what the kill left: nothing, a checkpoint after an epoch, a
+      -- finished run (the kill came too late)
+      local ckpt = dir .. "/" .. run .. "/checkpoint.h5"
+      if not exists(ckpt) then
+        kinds.scratch = kinds.scratch + 1
+      else
+        local info = ae.checkpoint.info(ckpt)   -- must load: writes are atomic
+        if info.epoch == 3 and exists(dir .. "/" .. run .. "/result.json") then kinds.finished = kinds.finished + 1
+        else kinds.epoch = kinds.epoch + 1 end
+      end
+
+      out, ok = sh(base .. " --out=" .. run .. " --resume")
+      assert.is_true(ok, string.format("trial %d (killed after %.3f s): the resume failed:\n%s", trial, at, out))
+      local d = differs(reference, state(ckpt))
+      assert.is_nil(d, string.format("trial %d (killed after %.3f s, seed %d) ends different: %s", trial, at, SEED, d))
+    end
+    print(string.format("\nkill and resume: %d of %d trials bit-identical (uninterrupted run %.2f s; kills at %s s): "
+      .. "%d killed before the first checkpoint, %d after one, %d after the end",
+      TRIALS, TRIALS, whole_seconds, table.concat(moments, ", "), kinds.scratch, kinds.epoch, kinds.finished))
+    sh("rm -rf " .. quote(dir))
+  end)
+end)
