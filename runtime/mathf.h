@@ -120,4 +120,39 @@ static inline double ae_sumf(const float *x, int64_t n)
     return total;
 }
 
+/* Σ|x| and Σx², blocked the same way (penalties and gradient norms) */
+static inline double ae_sum_absf(const float *x, int64_t n)
+{
+    double total = 0;
+    int64_t i = 0;
+    while (i < n) {
+        int64_t end = n - i > 4096 ? i + 4096 : n;
+        float acc[16] = {0};
+        for (; i + 16 <= end; i += 16)
+            for (int j = 0; j < 16; j++) acc[j] += fabsf(x[i + j]);
+        double block = 0;
+        for (; i < end; i++) block += fabsf(x[i]);
+        for (int j = 0; j < 16; j++) block += acc[j];
+        total += block;
+    }
+    return total;
+}
+
+static inline double ae_sum_sqf(const float *x, int64_t n)
+{
+    double total = 0;
+    int64_t i = 0;
+    while (i < n) {
+        int64_t end = n - i > 4096 ? i + 4096 : n;
+        float acc[16] = {0};
+        for (; i + 16 <= end; i += 16)
+            for (int j = 0; j < 16; j++) acc[j] += x[i + j] * x[i + j];
+        double block = 0;
+        for (; i < end; i++) block += (double)x[i] * x[i];
+        for (int j = 0; j < 16; j++) block += acc[j];
+        total += block;
+    }
+    return total;
+}
+
 #endif

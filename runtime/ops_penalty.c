@@ -5,47 +5,12 @@
 #include "autograd.h"
 #include "error.h"
 #include "ops_ae.h"
+#include "mathf.h"
 
 #include <math.h>
 
 /* --------------------------------------------------------------------- l1
  * (1/N)·Σ|z|; saved: z, arg[0] = 1/N. */
-
-/* Σ|x| in float lanes folded into double per block, as ae_sumf does */
-static double abs_sum(const float *x, int64_t n)
-{
-    double total = 0;
-    int64_t i = 0;
-    while (i < n) {
-        int64_t end = n - i > 4096 ? i + 4096 : n;
-        float acc[16] = {0};
-        for (; i + 16 <= end; i += 16)
-            for (int j = 0; j < 16; j++) acc[j] += fabsf(x[i + j]);
-        double block = 0;
-        for (; i < end; i++) block += fabsf(x[i]);
-        for (int j = 0; j < 16; j++) block += acc[j];
-        total += block;
-    }
-    return total;
-}
-
-/* Σx² the same way: a weight row of 784 terms should not be a serial chain */
-static double square_sum(const float *x, int64_t n)
-{
-    double total = 0;
-    int64_t i = 0;
-    while (i < n) {
-        int64_t end = n - i > 4096 ? i + 4096 : n;
-        float acc[16] = {0};
-        for (; i + 16 <= end; i += 16)
-            for (int j = 0; j < 16; j++) acc[j] += x[i + j] * x[i + j];
-        double block = 0;
-        for (; i < end; i++) block += x[i] * x[i];
-        for (int j = 0; j < 16; j++) block += acc[j];
-        total += block;
-    }
-    return total;
-}
 
 static void l1_backward(ae_node *n)
 {
@@ -65,7 +30,7 @@ ae_tensor *ae_l1_penalty(ae_tensor *z)
     ae_tensor *out = cz ? ae_scalar(0) : NULL;
     if (out) {
         double inv = 1.0 / (double)rows;
-        ae_data(out)[0] = (float)(abs_sum(ae_data(cz), ae_numel(cz)) * inv);
+        ae_data(out)[0] = (float)(ae_sum_absf(ae_data(cz), ae_numel(cz)) * inv);
         ae_node *n = ae_record(out, "penalty.l1", l1_backward, 1, &z);
         if (n) {
             n->arg[0] = inv;
@@ -127,7 +92,7 @@ ae_tensor *ae_contractive_penalty(ae_tensor *h, ae_tensor *w)
     if (out) {
         const float *x = ae_data(ch), *wd = ae_data(cw);
         float *s = ae_data(st), *c = ae_data(ct);
-        for (int64_t j = 0; j < hidden; j++) s[j] = (float)square_sum(wd + j * in, in);
+        for (int64_t j = 0; j < hidden; j++) s[j] = (float)ae_sum_sqf(wd + j * in, in);
         for (int64_t i = 0; i < rows; i++)
             for (int64_t j = 0; j < hidden; j++) {
                 float a = x[i * hidden + j] * (1.0f - x[i * hidden + j]);

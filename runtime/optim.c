@@ -1,5 +1,6 @@
 /* optim.c: see optim.h */
 #include "optim.h"
+#include "mathf.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -136,46 +137,10 @@ void ae_rmsprop_step(float *p, const float *g, float *square_avg, float *grad_av
     else rmsprop_loop(p, g, square_avg, NULL, NULL, n, c, false, false);
 }
 
-/* the sums run in float lanes folded into double per block (as ae_sumf),
- * so a 10^6-element gradient is a vector loop and keeps its digits */
-static double lane_sum_sq(const float *x, int64_t n)
-{
-    double total = 0;
-    int64_t i = 0;
-    while (i < n) {
-        int64_t end = n - i > 4096 ? i + 4096 : n;
-        float acc[16] = {0};
-        for (; i + 16 <= end; i += 16)
-            for (int j = 0; j < 16; j++) acc[j] += x[i + j] * x[i + j];
-        double block = 0;
-        for (; i < end; i++) block += (double)x[i] * x[i];
-        for (int j = 0; j < 16; j++) block += acc[j];
-        total += block;
-    }
-    return total;
-}
-
-static double lane_sum_abs(const float *x, int64_t n)
-{
-    double total = 0;
-    int64_t i = 0;
-    while (i < n) {
-        int64_t end = n - i > 4096 ? i + 4096 : n;
-        float acc[16] = {0};
-        for (; i + 16 <= end; i += 16)
-            for (int j = 0; j < 16; j++) acc[j] += fabsf(x[i + j]);
-        double block = 0;
-        for (; i < end; i++) block += fabsf(x[i]);
-        for (int j = 0; j < 16; j++) block += acc[j];
-        total += block;
-    }
-    return total;
-}
-
 double ae_vector_norm(const float *g, int64_t n, double p)
 {
-    if (p == 2) return sqrt(lane_sum_sq(g, n));
-    if (p == 1) return lane_sum_abs(g, n);
+    if (p == 2) return sqrt(ae_sum_sqf(g, n));
+    if (p == 1) return ae_sum_absf(g, n);
     if (isinf(p)) {
         float m = 0;
         for (int64_t i = 0; i < n; i++) {
