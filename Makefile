@@ -63,7 +63,7 @@ data:
 
 demo: deps
 	@$(MAKE) --no-print-directory -j2 all && $(MAKE) --no-print-directory data
-	$(BUILD)/aerun experiments/ae_mnist.lua
+	$(BUILD)/aerun experiments/vae_mnist.lua
 
 test: deps
 	@$(MAKE) --no-print-directory -j2 all && $(MAKE) --no-print-directory data
