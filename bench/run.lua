@@ -7,7 +7,7 @@
 --
 --   build/aerun bench/run.lua [--models=ae,vae,cae] [--seeds=3] [--repeat=2]
 --                             [--threads=1,2] [--no-scaling] [--profile] [--quick]
---                             [--wait_idle=30]
+--                             [--wait_idle=20]
 --
 -- Both sides are measured at their best thread setting, alternately, model
 -- by model, so that load from other processes hits both alike; each
@@ -24,7 +24,7 @@ local json = require "aerun.json"
 
 local cfg = ae.config {
   quick = false, models = "ae,vae,cae", seeds = 3, ["repeat"] = 2, threads = "1,2",
-  scaling = true, profile = false, wait_idle = 30,
+  scaling = true, profile = false, wait_idle = 20,
 }
 if cfg.quick then cfg["repeat"], cfg.seeds, cfg.scaling = 1, 1, false end
 local aerun = arg[-1] or "build/aerun"
@@ -260,8 +260,9 @@ print(" GFLOP/s: the GEMM work of aerun's epoch over its time, against the peak 
   "threads;")
 print(" losses: the test set after one epoch, " .. cfg.seeds .. " seeds (MSE per pixel, VAE nats per sample);" ..
   " same: means closer than the seed spread)")
+local t1 = rows[1] and rows[1].torch
 print("aerun GEMM: " .. (rows[1] and rows[1].aerun.backend:gsub(" %(.*", "") or "?") ..
-  "; PyTorch " .. (rows[1] and rows[1].torch and rows[1].torch.torch or "-"))
+  (t1 and ("; PyTorch " .. t1.torch .. ", products in " .. (t1.blas or "its BLAS")) or ""))
 
 print()
 print("every setting (best epoch each, samples/s):")

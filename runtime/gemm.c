@@ -143,10 +143,12 @@ static void backend_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64
             single = true;
         }
         /* oneDNN 2.6's sgemm corrupts the heap when a signal handler runs
-         * during the call (any handler, even an empty one: seen with the
-         * SIGINT/SIGTERM handlers of lua_signal.c, which a run installs).
-         * Signals wait until the product is done; the OpenMP threads it
-         * starts inherit the blocked mask. */
+         * during the call (any handler, even an empty one; found with the
+         * SIGINT/SIGTERM handlers of lua_signal.c, which a run installs):
+         * its JIT kernels move the stack pointer into a heap block (valgrind:
+         * "client switching stacks"), where the kernel then writes the
+         * signal frame.  Signals wait until the product is done; the
+         * OpenMP threads it starts inherit the blocked mask. */
         sigset_t all, old;
         sigfillset(&all);
         pthread_sigmask(SIG_BLOCK, &all, &old);

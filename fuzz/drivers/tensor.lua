@@ -7,7 +7,8 @@
 --   7 NaN   8 ±inf   9 int64   10 a hole (the next index skipped)
 --   11 a string key   12 repeat the last element n times (the same table)
 --   13 the open table inside itself (a cycle)   14 a tensor   15 a function
--- Tables hold at most 2^20 numbers all told, counting repeats.  ae.tensor
+-- A value holds at most 2^14 numbers and tables all told, counting
+-- repeats (a bigger one makes a slower input, not a new one).  ae.tensor
 -- must return a tensor whose shape and values are the table's (numbers as
 -- float32) or fail with a message naming tensor; the same value as a shape
 -- must give a tensor of that shape or a message.
@@ -15,7 +16,7 @@ local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 local common = dofile(here .. "common.lua")
 local ae = require "aerun"
 
-local LIMIT = 1 << 20
+local LIMIT = 1 << 14
 
 -- the value a program builds
 local function decode(s)
@@ -50,7 +51,7 @@ local function decode(s)
       if #stack > 1 then
         local f = table.remove(stack)
         total = total - f.weight
-        add(f.t, f.weight)
+        add(f.t, f.weight + 1)
       end
     elseif op == 2 then add(byte() - 128, 1)
     elseif op == 3 then add((string.unpack("<f", bytes(4))), 1)
@@ -75,7 +76,8 @@ local function decode(s)
   end
   while #stack > 1 do
     local f = table.remove(stack)
-    add(f.t, f.weight)
+    total = total - f.weight
+    add(f.t, f.weight + 1)
   end
   local root = stack[1].t
   -- a program that made one value makes that value, not a list of it

@@ -268,9 +268,12 @@ local function build(makers, n)
 end
 
 -- one call; returns ok, results
-local function try(target, label, makers, n, bad_self)
+-- the budget cuts the abuse of slow targets short, never the search: what
+-- the search finds (seeds, objects, the names of targets) must not depend
+-- on the machine's speed
+local function try(target, label, makers, n, bad_self, searching)
   local spent = stats.by_target[target.name] or 0
-  if spent > budget_per_target then return false end
+  if spent > budget_per_target and not searching then return false end
   local built, args = pcall(build, makers, n)
   if not built then
     stats.skipped = (stats.skipped or 0) + 1
@@ -327,7 +330,11 @@ local function harvest(target, names, results)
   if target.depth >= 2 then return end
   for i = 1, math.min(results.n, 3) do
     local v = results[i]
-    local label = describe(target, names) .. "[" .. i .. "]"
+    -- named after the target, without the arguments, or after the
+    -- object's class when it has one ("aerun.H5File", "Linear")
+    local label = target.name .. "[" .. i .. "]"
+    local mt = getmetatable(v)
+    if type(mt) == "table" and type(rawget(mt, "__name")) == "string" then label = rawget(mt, "__name") end
     if type(v) == "function" then
       add_target(label, v, nil, target.depth + 1)
     elseif (type(v) == "table" or type(v) == "userdata") and not is_tensor(v) and getmetatable(v) then
@@ -366,7 +373,7 @@ local function walk(target)
       local makers, names = {}, {}
       if self_maker then makers[1], names[1] = self_maker, "self" end
       for i, m in ipairs(prefix_makers) do makers[i + offset], names[i + offset] = m, prefix_names[i] end
-      local ok, r = try(target, describe(target, names), makers, #makers)
+      local ok, r = try(target, describe(target, names), makers, #makers, false, true)
       if ok then
         seeds[#seeds + 1] = { makers = makers, names = names }
         target.makers = makers
