@@ -11,4 +11,12 @@ return {
     fix = "lua/aerun/nn.lua nn.build: a child without a name in the architecture JSON "
       .. "(input: fuzz/regressions/checkpoint/architecture-child-without-name)",
   },
+  {
+    target = "config",
+    match = "bad argument #1 to 'char' (value out of range)",
+    fix = "lua/aerun/json.lua: a \\u escape must be exactly four hex digits (\"\\u-3e1\" passes "
+      .. "tonumber(s, 16) as -993): local hex = s:sub(k + 2, k + 5); local code = "
+      .. "hex:match(\"^%x%x%x%x$\") and tonumber(hex, 16) "
+      .. "(input: fuzz/regressions/config/json-u-escape-with-sign)",
+  },
 }
