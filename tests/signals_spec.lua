@@ -53,7 +53,12 @@ local function spawn(dir, name, cmd)
   local inner = "echo $$ > " .. quote(pidfile) .. "; " .. cmd
   assert(os.execute(string.format("(sh -c %s >%s 2>&1; echo $? >%s) &", quote(inner), quote(out), quote(status))))
   wait_for(name .. " to start", function() return (read(pidfile) or ""):match("%d+") end)
-  return tonumber(read(pidfile):match("%d+")), out, status
+  local pid = tonumber(read(pidfile):match("%d+"))
+  -- a failed assertion must not leave a spinning process behind
+  finally(function()
+    if not (read(status) or ""):match("%d") then sh("kill -9 " .. pid) end
+  end)
+  return pid, out, status
 end
 
 local function wait_status(status_file, seconds)

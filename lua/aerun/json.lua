@@ -102,7 +102,8 @@ local function decode_string(s, i)
       out[#out + 1] = simple[c]
       j = k + 2
     elseif c == "u" then
-      local code = tonumber(s:sub(k + 2, k + 5), 16)
+      local hex = s:sub(k + 2, k + 5)
+      local code = hex:match("^%x%x%x%x$") and tonumber(hex, 16)
       if not code then decode_error(s, k, "bad \\u escape") end
       j = k + 6
       if code >= 0xD800 and code < 0xDC00 and s:sub(j, j + 1) == "\\u" then

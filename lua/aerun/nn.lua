@@ -454,6 +454,9 @@ function nn.build(arch)
   end
   local children = {}
   for i, c in ipairs(arch.children or {}) do
+    if type(c) ~= "table" or type(c.name) ~= "string" or type(c.module) ~= "table" then
+      error(string.format("nn.build: child %d of %s needs a name and a module", i, arch.type), 2)
+    end
     children[i] = { name = c.name, module = nn.build(c.module) }
   end
   local cls = registered[arch.type] or nn[arch.type]
