@@ -73,6 +73,14 @@ class CAE(nn.Module):
         return s.dec(s.enc(x.view(-1, 1, 28, 28))).view(-1, 784)
 
 
+def blas_library():
+    """the BLAS Debian's torch reaches through libblas.so.3 (update-alternatives)"""
+    for p in ("/usr/lib/x86_64-linux-gnu/libblas.so.3", "/usr/lib/libblas.so.3"):
+        if os.path.exists(p):
+            return os.path.realpath(p)
+    return "unknown"
+
+
 def mse(m, x):
     return F.mse_loss(m(x), x)
 
@@ -121,6 +129,7 @@ def main():
     print(json.dumps({"model": which, "threads": threads, "seed": seed, "batch_size": batch, "hidden": hidden,
                       "samples_per_second": X.shape[0] / dt, "seconds": dt, "cpu_seconds": dc, "test_loss": tl,
                       "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS", "default"),
+                      "blas": blas_library(),
                       "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                       "torch": torch.__version__}))
 

@@ -53,7 +53,7 @@ fuzz-deps:
 	@sh tools/deps.sh $(FUZZ_DEBS)
 
 # the core compiled for libFuzzer's coverage, plus one harness per driver
-fuzz-build: fuzz-deps
+fuzz-build: deps fuzz-deps
 	@$(MAKE) --no-print-directory -j2 BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) \
 	    CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	    fuzz-bins

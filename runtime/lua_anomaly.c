@@ -5,6 +5,8 @@
  *   ae.anomaly()             nil, or the first non-finite tensor:
  *                            {what, op, shape, count, index, value, where, message}
  *   ae.clear_anomaly()       forget it, keep detecting
+ *   ae.count_nonfinite(t)    how many of t's values are NaN or ±inf, and the
+ *                            (1-based) index of the first, or nil
  *
  * "where" is the script's file:line: the innermost frame that is not the
  * library's own Lua code (lua/aerun/...), so a NaN born in nn.Linear is
@@ -106,8 +108,21 @@ static int l_clear_anomaly(lua_State *L)
     return 0;
 }
 
+static int l_count_nonfinite(lua_State *L)
+{
+    ae_tensor *c = ae_contiguous(lae_check_tensor(L, 1));
+    if (!c) return lae_raise(L);
+    int64_t first = 0, bad = ae_count_nonfinite(ae_data(c), ae_numel(c), &first);
+    ae_release(c);
+    lua_pushinteger(L, bad);
+    if (bad > 0) lua_pushinteger(L, first + 1);
+    else lua_pushnil(L);
+    return 2;
+}
+
 static const luaL_Reg functions[] = {
     {"detect_anomaly", l_detect_anomaly}, {"anomaly", l_anomaly}, {"clear_anomaly", l_clear_anomaly},
+    {"count_nonfinite", l_count_nonfinite},
     {NULL, NULL}};
 
 void lae_open_anomaly(lua_State *L) { luaL_setfuncs(L, functions, 0); }

@@ -281,10 +281,10 @@ static void bce_backward(ae_node *n)
 {
     /* p made by a sigmoid: its gradient goes straight to the sigmoid's
      * input (the sigmoid's backward then runs only for other users of p).
-     * Not under anomaly detection, which names the op whose backward made
-     * a NaN and so needs every backward to run. */
+     * Under anomaly detection too: a NaN made here is then reported as the
+     * bce backward's, which is where the fused arithmetic ran. */
     ae_node *s = n->inputs[0]->grad_fn;
-    if (!s || s->freed || s->op != ae_unary_name(AE_SIGMOID) || ae_anomaly_on) {
+    if (!s || s->freed || s->op != ae_unary_name(AE_SIGMOID)) {
         loss_backward(n, bce_dp, bce_dt);
         return;
     }

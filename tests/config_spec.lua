@@ -18,11 +18,14 @@ local ROOT = capture("pwd")
 local SOURCE = debug.getinfo(1, "S").source:match("^@(.*)tests/config_spec%.lua$")
 local config = assert(loadfile((SOURCE or "") .. "lua/aerun/config.lua"))()
 
--- the error message of config.parse(defaults, argv)
+-- the error message of config.parse(defaults, argv), without the
+-- "file:line: ae.config.parse: " that every library error starts with
 local function parse_error(defaults, argv)
   local ok, err = pcall(config.parse, defaults, argv)
   assert.is_false(ok, "expected an error")
-  return err
+  local rest = err:match("^[^:]+:%d+: ae%.config%.parse: (.*)$")
+  assert.is_not_nil(rest, err)
+  return rest
 end
 
 describe("ae.config", function()
@@ -230,11 +233,11 @@ print(cfg.epochs, math.type(cfg.epochs), cfg.lambda, cfg.kl_warmup, cfg.verbose,
     local out, err, code = run("--lamda=3")
     assert.are.equal(1, code)
     assert.are.equal("", out)
-    assert.is_truthy(err:find("aerun: " .. script .. ":2: unknown option --lamda "
+    assert.is_truthy(err:find("aerun: " .. script .. ":2: ae.config: unknown option --lamda "
                               .. "(did you mean --lambda?); known options: --epochs, ", 1, true), err)
     _, err, code = run("--epochs=2.5")
     assert.are.equal(1, code)
-    assert.is_truthy(err:find(script .. ':2: --epochs expects an integer, got "2.5"', 1, true), err)
+    assert.is_truthy(err:find(script .. ':2: ae.config: --epochs expects an integer, got "2.5"', 1, true), err)
   end)
 
   it("prints the keys for --help and exits 0", function()

@@ -535,4 +535,4 @@ function checkpoint.info(path)
   return info
 end
 
-return checkpoint
+return require("aerun.guard").module("ae.checkpoint", checkpoint)

@@ -275,10 +275,10 @@ function M.help(defaults, program)
   return table.concat(lines, "\n") .. "\n"
 end
 
-return setmetatable(M, {
+return require("aerun.guard").module("ae.config", setmetatable(M, {
   __call = function(_, defaults, argv)
     local cfg, explicit = build(defaults, argv)
     if not cfg then error(explicit, 2) end
     return cfg, explicit
   end,
-})
+}))

@@ -156,4 +156,4 @@ end
 function data.mnist(opts) return standard("mnist", opts) end
 function data.fashion_mnist(opts) return standard("fashion-mnist", opts) end
 
-return data
+return require("aerun.guard").module("ae.data", data)

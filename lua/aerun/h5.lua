@@ -47,6 +47,7 @@ local File = debug.getregistry()["aerun.H5File"].__index
 -- ("encoder/0/weight"); a missing group gives an empty list
 function File:walk(group)
   group = group or "/"
+  if type(group) ~= "string" then error("walk: group must be a path (a string), got " .. type(group), 2) end
   local out = {}
   if not self:exists(group) then return out end
   local function visit(abs, rel)
@@ -66,4 +67,5 @@ end
 -- use it to check that nothing leaks
 h5.open_objects = core.h5_open_objects
 
-return h5
+File.walk = require("aerun.guard").wrap("H5File:walk", File.walk)
+return require("aerun.guard").module("ae.h5", h5)

@@ -457,4 +457,4 @@ function M.plot(path, spec)
   save_canvas(canvas, path)
 end
 
-return M
+return require("aerun.guard").module("ae.image", M)

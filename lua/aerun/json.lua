@@ -176,4 +176,4 @@ function json.decode(s)
   return v
 end
 
-return json
+return require("aerun.guard").module("ae.json", json)

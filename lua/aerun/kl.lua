@@ -25,4 +25,4 @@ kl.normal = core.kl_normal
 -- logs, so dead or saturated units give finite values and gradients.
 kl.sparsity = core.kl_sparsity
 
-return kl
+return require("aerun.guard").module("ae.kl", kl)

@@ -25,4 +25,4 @@ function loss.cross_entropy(logits, labels, reduction)
   return core.cross_entropy(logits, labels, reduction)
 end
 
-return loss
+return require("aerun.guard").module("ae.loss", loss)

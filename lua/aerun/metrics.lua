@@ -75,4 +75,4 @@ function metrics.accuracy(logits, labels)
   return right / #l
 end
 
-return metrics
+return require("aerun.guard").module("ae.metrics", metrics)

@@ -48,4 +48,4 @@ function models.shallow_ae(input, hidden)
     nn.Sequential { nn.Linear(hidden, input), nn.Sigmoid() })
 end
 
-return models
+return require("aerun.guard").module("ae.models", models)

@@ -7,6 +7,7 @@
 -- constructor's arguments (_config) so that a model can be described as
 -- JSON and rebuilt without the script that made it.
 local core = require "aerun.core"
+local guard = require "aerun.guard"
 
 local nn = {}
 
@@ -326,7 +327,7 @@ function Sequential:forward(x)
     local ok, y = pcall(self[name], x)
     if not ok then
       -- name the failing layer, as Torch7 did, keeping the inner message
-      error(string.format("%s (%s): %s", name, self[name]._type, tostring(y)), 0)
+      error(string.format("%s (%s): %s", name, self[name]._type, tostring(guard.strip(y))), 0)
     end
     x = y
   end
@@ -499,4 +500,4 @@ nn.Module = Module
 require "aerun.nn_conv" (nn)
 require "aerun.nn_norm" (nn)
 
-return nn
+return guard.module("ae.nn", nn)

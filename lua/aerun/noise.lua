@@ -41,4 +41,4 @@ noise.masking = core.noise_masking
 -- with equal chance.
 noise.salt_pepper = core.noise_salt_pepper
 
-return noise
+return require("aerun.guard").module("ae.noise", noise)

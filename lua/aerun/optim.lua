@@ -105,6 +105,21 @@ local function construct(cls, params, opts)
   return self
 end
 
+-- with opt.skip_nonfinite set (a run with --on-nan=skip sets it), a step
+-- whose gradients hold a NaN or an infinity changes nothing and returns
+-- false; opt.skipped counts such steps
+function Optimizer:skips_step()
+  if not self.skip_nonfinite then return false end
+  for _, p in ipairs(self.params) do
+    local g = p.grad
+    if g and core.count_nonfinite(g) > 0 then
+      self.skipped = (self.skipped or 0) + 1
+      return true
+    end
+  end
+  return false
+end
+
 function Optimizer:zero_grad()
   for _, p in ipairs(self.params) do p.grad = nil end
 end
@@ -244,6 +259,7 @@ end
 function SGD.slots(h) return h.momentum ~= 0 and { "momentum_buffer" } or {} end
 
 function SGD:step()
+  if self:skips_step() then return false end
   self.step_count = self.step_count + 1
   for i, p in ipairs(self.params) do
     local g = p.grad
@@ -280,6 +296,7 @@ local function adam_class(name, default_wd)
   -- threads); it makes state[i] = {step, exp_avg, exp_avg_sq} at a
   -- parameter's first step, as the loop over core.adam_step would
   function cls:step()
+    if self:skips_step() then return false end
     self.step_count = self.step_count + 1
     core.adam_step_all(self.params, self.state, self.lr, self.betas[1], self.betas[2], self.eps,
       self.weight_decay, self.decoupled)
@@ -319,6 +336,7 @@ function RMSprop.slots(h)
 end
 
 function RMSprop:step()
+  if self:skips_step() then return false end
   self.step_count = self.step_count + 1
   for i, p in ipairs(self.params) do
     local g = p.grad
@@ -455,4 +473,4 @@ scheduler("CosineAnnealingLR", { { "T_max", nil, count }, { "eta_min", 0, nonneg
   return self.eta_min + (self.base_lr - self.eta_min) * (1 + math.cos(math.pi * e / self.T_max)) / 2
 end)
 
-return optim
+return require("aerun.guard").module("ae.optim", optim)

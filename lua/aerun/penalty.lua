@@ -19,4 +19,4 @@ penalty.l1 = core.l1_penalty
 -- encoder through both.
 penalty.contractive = core.contractive_penalty
 
-return penalty
+return require("aerun.guard").module("ae.penalty", penalty)

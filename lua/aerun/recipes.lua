@@ -46,4 +46,4 @@ function recipes.autoencoder(name, cfg, model)
   }
 end
 
-return recipes
+return require("aerun.guard").module("ae.recipes", recipes)

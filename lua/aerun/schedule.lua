@@ -186,4 +186,4 @@ function schedule.value(s, epoch)
   return v
 end
 
-return schedule
+return require("aerun.guard").module("ae.schedule", schedule)

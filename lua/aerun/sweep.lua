@@ -117,7 +117,8 @@ end
 -- then from the current directory)
 function sweep.load(name)
   if type(name) ~= "string" then error("sweep.load: expects a file name", 2) end
-  local path = resolve(name, debug.getinfo(2, "S").source)
+  local caller = require("aerun.guard").caller()
+  local path = resolve(name, caller and caller.source)
   local chunk, err = loadfile(path)
   if not chunk then error("sweep.load: " .. err, 2) end
   loading = loading + 1
@@ -577,4 +578,4 @@ function sweep.list_commands(program)
   return lines
 end
 
-return sweep
+return require("aerun.guard").module("ae.sweep", sweep)

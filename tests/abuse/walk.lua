@@ -220,17 +220,27 @@ add_object("T(4x3)", function() return ae.rand(4, 3) end)
 local stats = {
   calls = 0, returned = 0, located = 0, library = 0, internal = 0, object = 0,
   targets = 0, seeds = 0, objects = 0, slowest = {}, examples = {}, by_target = {},
-  c_offenders = {},
+  c_offenders = {}, unnamed_lua = {},
 }
 local clock = ae.time
 
--- not a tail call: the callee's errors then point at this line, the
--- caller's file:line a script would see
-local function invoke(f, args, n)
-  local r = table.pack(f(table.unpack(args, 1, n)))
-  return r
+-- not a tail call: the callee's errors then point at the call's line, the
+-- caller's file:line a script would see.  The call goes through a field
+-- named as the target (its last name part), as a script's would, so that
+-- C functions' argument errors name it ("bad argument #1 to 'exp'"): one
+-- small chunk per name, compiled under this file's name
+local invokers = {}
+local function invoke(f, args, n, short)
+  local call = invokers[short]
+  if not call then
+    call = assert(load(string.format(
+      "local t, f, args, n = {}, ...; t[%q] = f; return table.pack(t[%q](table.unpack(args, 1, n)))",
+      short, short), "@" .. SELF))
+    invokers[short] = call
+  end
+  return call(f, args, n)
 end
-local CALL_LINE = debug.getinfo(invoke, "S").linedefined + 1
+local CALL_LINE = 1   -- the line of the generated chunks
 
 local internal_patterns = {
   "attempt to ", "stack overflow", "table index is ", "number has no integer representation",
@@ -283,7 +293,8 @@ local function try(target, label, makers, n, bad_self, searching)
   log:flush()
   local grad = ae.is_grad_enabled()
   local t0 = clock()
-  local ok, r = pcall(invoke, target.f, args, n)
+  target.short = target.short or target.name:match("([%w_]+)[%[%d%]]*$") or "f"
+  local ok, r = pcall(invoke, target.f, args, n, target.short)
   local dt = clock() - t0
   ae.set_grad_enabled(grad)
   ae.trap_signals(false)
@@ -311,6 +322,18 @@ local function try(target, label, makers, n, bad_self, searching)
     stats.c_offenders[#stats.c_offenders + 1] = label .. "  ->  " .. tostring(r)
   end
   if bad_self and kind ~= "located" then kind = "self" end
+  -- a located error should also name what was called (its last name
+  -- part); counted for every target, listed for the Lua library's (the C
+  -- functions name their op or file in their own words: "mse: ...",
+  -- "w.h5: /x: not found").  Errors raised by the walk's own callbacks
+  -- carry their own line, not the call's.
+  if kind == "located" and not bad_self and tostring(r):sub(1, #SELF + 3) == SELF .. ":1:"
+      and not tostring(r):lower():find(target.short:lower(), 1, true) then
+    stats.unnamed = (stats.unnamed or 0) + 1
+    if not target.is_c and target.short:sub(1, 1) ~= "_" and not stats.unnamed_lua[target.name] then
+      stats.unnamed_lua[target.name] = label .. "  ->  " .. tostring(r):gsub("\n.*", "")
+    end
+  end
   stats[kind] = (stats[kind] or 0) + 1
   if kind ~= "located" then
     local per = stats.examples[target.name] or {}

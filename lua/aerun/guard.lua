@@ -1,0 +1,210 @@
+-- aerun.guard: the library's boundary with scripts.
+--
+-- A script that passes a bad argument must see the error at its own line,
+-- naming the function it called, and not a Lua runtime error at some line
+-- of lua/aerun/nn.lua.  Each module wraps its public functions and class
+-- methods here on the way out.  When a script calls one, an error raised
+-- inside the library is raised again as
+--
+--   script.lua:12: ae.nn.Linear: <message> (arguments: 784, nil)
+--
+-- (the arguments only when the message is a Lua runtime error, i.e. the
+-- library did not check them).  Errors raised by the script's own code,
+-- such as its Module:forward called by Sequential, pass through untouched,
+-- and so do error values that are not strings.  Calls from inside the
+-- library go straight through at the cost of one debug.getinfo.
+--
+-- AERUN_RAW_ERRORS=1 turns the boundary off: errors keep the library's
+-- line and traceback, for working on the library itself.
+local guard = {}
+
+local getinfo, pcall, select, type = debug.getinfo, pcall, select, type
+local pack, unpack = table.pack, table.unpack
+
+local raw = os.getenv("AERUN_RAW_ERRORS") or ""
+raw = raw ~= "" and raw ~= "0"
+
+-- the library's files sit in this file's directory, embedded or installed
+local here = getinfo(1, "S")
+local dir_source = here.source:match("^(.*[/\\])") or here.source
+local dir_short = here.short_src:match("^(.*[/\\])") or here.short_src
+
+local memo = {}
+local function is_library_source(source)
+  local v = memo[source]
+  if v == nil then
+    v = source:sub(1, #dir_source) == dir_source
+    memo[source] = v
+  end
+  return v
+end
+
+-- the location prefix of a message ("lua/aerun/nn.lua:88") is the library's
+-- (Lua shortens long paths to ".../aerun/nn.lua")
+local function is_library_location(file)
+  return file:sub(1, #dir_short) == dir_short
+    or (file:sub(1, 3) == "..." and file:match("aerun[/\\][%w_]+%.lua$") ~= nil)
+end
+
+-- "script.lua:12: ": the innermost Lua frame outside the library (this
+-- file is in the library, and C frames have no line)
+local function where()
+  local level = 2
+  while true do
+    local info = getinfo(level, "Sl")
+    if not info then return "" end
+    if info.currentline > 0 and not is_library_source(info.source) then
+      return info.short_src .. ":" .. info.currentline .. ": "
+    end
+    level = level + 1
+  end
+end
+
+-- the debug info ("S") of the innermost Lua function outside the library:
+-- the script a library function works for
+function guard.caller()
+  local level = 2
+  while true do
+    local info = getinfo(level, "S")
+    if not info then return nil end
+    if info.what ~= "C" and not is_library_source(info.source) then return info end
+    level = level + 1
+  end
+end
+
+local runtime_errors = {
+  "attempt to ", "bad argument #%d+ to ", "table index is ", "number has no integer representation",
+  "invalid value %(at index", "string length overflow", "stack overflow",
+}
+
+local function is_runtime_error(msg)
+  for _, p in ipairs(runtime_errors) do
+    if msg:match(p) then return true end
+  end
+  return false
+end
+
+local tensor_mt = debug.getregistry()["aerun.Tensor"]
+
+local function describe(v)
+  local t = type(v)
+  if t == "number" then
+    return math.type(v) == "integer" and tostring(v) or string.format("%.6g", v)
+  elseif t == "string" then
+    return #v <= 20 and string.format("%q", v) or "a string"
+  elseif t == "table" and type(rawget(v, "_type")) == "string" then
+    return v._type
+  elseif getmetatable(v) == tensor_mt and tensor_mt then
+    local ok, shape = pcall(function() return table.concat(v:shape(), "×") end)
+    return ok and ("tensor " .. (shape ~= "" and shape or "scalar")) or "tensor"
+  elseif t == "nil" or t == "boolean" then
+    return tostring(v)
+  end
+  return "a " .. t
+end
+
+-- skip: leading arguments not to show (the class, for a constructor)
+local function arguments(skip, ...)
+  local n = select("#", ...) - skip
+  local parts = {}
+  for i = 1, math.min(n, 6) do parts[i] = describe((select(skip + i, ...))) end
+  if n > 6 then parts[#parts + 1] = "..." end
+  return "(arguments: " .. (n == 0 and "none" or table.concat(parts, ", ")) .. ")"
+end
+
+-- msg without a leading location inside the library
+function guard.strip(msg)
+  if type(msg) ~= "string" then return msg end
+  local file, rest = msg:match("^([^\n:]+):%d+: (.*)$")
+  if file and is_library_location(file) then return rest end
+  return msg
+end
+
+-- the message a script sees for an error raised by the library
+local function rewrite(name, err, skip, ...)
+  if type(err) ~= "string" then return err end
+  local file, line, rest = err:match("^([^\n:]+):(%d+): (.*)$")
+  if file and not is_library_location(file) then return err end
+  if not file then rest = err end
+  -- "Linear: in_features must be..." already names it
+  local named = rest:match("^[%w_.:]*" .. name:match("[%w_]+$") .. "[%s:(]")
+  local msg = named and rest or (name .. ": " .. rest)
+  if is_runtime_error(rest) then
+    msg = msg .. " " .. arguments(skip, ...)
+    if file then msg = msg .. " [" .. file .. ":" .. line .. "]" end
+  end
+  return where() .. msg
+end
+
+-- guarded calls under way: only the outermost is a boundary, unless the
+-- script's own code (a Module:forward, a callback) calls in again
+local depth = 0
+
+-- f, guarded under `name`; skip: leading arguments not shown in messages
+function guard.wrap(name, f, skip)
+  if raw then return f end
+  skip = skip or 0
+  return function(...)
+    if depth > 0 then
+      -- called by the library (or a C function it called): no boundary
+      local info = getinfo(2, "S")
+      if not info or info.what == "C" or is_library_source(info.source) then return f(...) end
+    end
+    depth = depth + 1
+    local r = pack(pcall(f, ...))
+    depth = depth - 1
+    if r[1] then return unpack(r, 2, r.n) end
+    error(rewrite(name, r[2], skip, ...), 0)
+  end
+end
+
+local function is_class(t)
+  return rawget(t, "__index") == t
+end
+
+-- a class's methods, as Name:method
+function guard.class(name, cls)
+  if raw then return cls end
+  for k, v in pairs(cls) do
+    if type(k) == "string" and k:sub(1, 2) ~= "__" and type(v) == "function" then
+      cls[k] = guard.wrap(name .. ":" .. k, v)
+    end
+  end
+  return cls
+end
+
+-- a module's functions (prefix.name), the classes it holds (their methods,
+-- and the constructor behind calling the class) and its plain subtables
+function guard.module(prefix, m)
+  if raw then return m end
+  local seen = {}
+  local function visit(path, t)
+    if seen[t] then return end
+    seen[t] = true
+    for k, v in pairs(t) do
+      if type(k) == "string" and k:sub(1, 2) ~= "__" then
+        local name = path .. "." .. k
+        if type(v) == "function" then
+          t[k] = guard.wrap(name, v)
+        elseif type(v) == "table" and getmetatable(v) ~= tensor_mt then
+          if is_class(v) then
+            if not seen[v] then
+              seen[v] = true
+              guard.class(rawget(v, "__name") or k, v)
+              local mt = getmetatable(v)
+              if mt and type(rawget(mt, "__call")) == "function" then mt.__call = guard.wrap(name, mt.__call, 1) end
+            end
+          elseif not getmetatable(v) then
+            visit(name, v)
+          end
+        end
+      end
+    end
+  end
+  visit(prefix, m)
+  local mt = getmetatable(m)
+  if mt and type(rawget(mt, "__call")) == "function" then mt.__call = guard.wrap(prefix, mt.__call, 1) end
+  return m
+end
+
+return guard
