@@ -133,12 +133,17 @@ static void transpose_block(const float *src, int64_t lds, float *dst, int64_t l
     int64_t rt = overlap ? rows : rows & ~(int64_t)7, ct = overlap ? cols : cols & ~(int64_t)7;
     for (int64_t j0 = 0; j0 < ct; j0 += 8) {
         int64_t j = j0 + 8 > cols ? cols - 8 : j0;
+        /* the next row's bias index and place in it, carried from tile
+         * to tile: a division per tile cost a third of the pass */
+        int64_t k = 0, r = 0;
         for (int64_t i0 = 0; i0 < rt; i0 += 8) {
             int64_t i = i0 + 8 > rows ? rows - 8 : i0;
             float rb[8];
             if (b->bias) {
-                /* one division a tile: they were a third of the pass */
-                int64_t k = i / b->per, r = i - k * b->per;
+                if (i != i0) {
+                    k = i / b->per;
+                    r = i - k * b->per;
+                }
                 for (int q = 0; q < 8; q++) {
                     rb[q] = b->bias[k];
                     if (++r == b->per) {
