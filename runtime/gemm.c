@@ -293,6 +293,37 @@ static bool dot_gemm(int64_t m, int64_t n, int64_t k, float alpha, const float *
     return true;
 }
 
+/* the product, on as many threads as it pays for */
+static void product(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
+                    int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc)
+{
+    int threads = ae_parallel_threads();
+    double work = 2.0 * (double)m * (double)n * (double)k;
+    if (!blas_threading && dot_shape(trans_a, trans_b, m, n, k) &&
+        dot_gemm(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc))
+        return;
+    if (threads < 2 || blas_threading || work < SPLIT_FLOPS) {
+        backend_gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        return;
+    }
+    /* the longer side of C in one block per thread, in multiples of 16
+     * (whole vector registers for the kernels) */
+    split s = {trans_a, trans_b, m > n, m, n, k, lda, ldb, ldc, 0, alpha, beta, a, b, c};
+    int64_t size = s.by_rows ? m : n;
+    s.step = ((size + threads - 1) / threads + 15) / 16 * 16;
+    ae_parallel_run(split_block, &s, (size + s.step - 1) / s.step);
+}
+
+/* A·Bᵀ with the shorter side first and a long K (the weight gradients of
+ * the conv AE's middle layers, 32 × 144 over K = 6272) runs 1.5x faster
+ * with the sides swapped, as Cᵀ = B·Aᵀ, in oneDNN (575 against 875 µs on
+ * one core, 355 against 489 on two) and 10% faster in OpenBLAS; Cᵀ is
+ * small enough to transpose back for nothing */
+static bool swap_shape(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k)
+{
+    return !trans_a && trans_b && m < n && k >= 8 * n && m * n <= 65536;
+}
+
 void ae_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
              const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
              int64_t ldc)
@@ -306,22 +337,19 @@ void ae_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float 
     }
     int token = ae_prof_on ? ae_prof_enter(AE_PROF_GEMM, NULL) : 0;
     chosen();
-    double work = 2.0 * (double)m * (double)n * (double)k;
-    flops += work;
-    int threads = ae_parallel_threads();
-    if (blas_threading) set_blas_threads(threads);
-    if (!blas_threading && dot_shape(trans_a, trans_b, m, n, k) &&
-        dot_gemm(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) {
-        /* done */
-    } else if (threads < 2 || blas_threading || work < SPLIT_FLOPS) {
-        backend_gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    flops += 2.0 * (double)m * (double)n * (double)k;
+    if (blas_threading) set_blas_threads(ae_parallel_threads());
+    float *ct = !blas_threading && swap_shape(trans_a, trans_b, m, n, k) && !dot_shape(trans_a, trans_b, m, n, k)
+                    ? malloc((size_t)(m * n) * sizeof(float))
+                    : NULL;
+    if (ct) {
+        product(false, true, n, m, k, alpha, b, ldb, a, lda, 0.0f, ct, m);
+        for (int64_t i = 0; i < m; i++)
+            for (int64_t j = 0; j < n; j++)
+                c[i * ldc + j] = beta == 0 ? ct[j * m + i] : ct[j * m + i] + beta * c[i * ldc + j];
+        free(ct);
     } else {
-        /* the longer side of C in one block per thread, in multiples of 16
-         * (whole vector registers for the kernels) */
-        split s = {trans_a, trans_b, m > n, m, n, k, lda, ldb, ldc, 0, alpha, beta, a, b, c};
-        int64_t size = s.by_rows ? m : n;
-        s.step = ((size + threads - 1) / threads + 15) / 16 * 16;
-        ae_parallel_run(split_block, &s, (size + s.step - 1) / s.step);
+        product(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     }
     if (ae_prof_on) ae_prof_leave(token);
 }
