@@ -182,7 +182,7 @@ static void transpose_biased(const float *src, float *dst, int64_t rows, int64_t
 {
     transpose_job t = {src, dst, rows, cols, add, bias};
     int64_t grain = 16384 / (8 * (rows > 0 ? rows : 1));
-    ae_parallel_for((cols + 8 - 1) / 8, grain > 1 ? grain : 1, transpose_strips, &t);
+    ae_parallel_for((cols + 7) / 8, grain > 1 ? grain : 1, transpose_strips, &t);
 }
 
 static void transpose(const float *src, float *dst, int64_t rows, int64_t cols, bool add)
