@@ -13,14 +13,14 @@
  * is one large GEMM rather than a small one per sample (a batch too large
  * for a 16 MB column matrix goes through in chunks, see COL_LIMIT).
  *
- * The sample is the innermost index of the column matrix, and im2col and
- * col2im work on images stored sample-innermost (c·h·w × batch, the
- * transpose of the N×C×H×W tensor).  Every patch element then moves as a
- * run of batch contiguous floats, instead of the 7-float rows a 7×7 map
- * gives in N×C×H×W order, where the loop overhead dominated; the price is
- * one transpose of each tensor in and out, which a blocked 8×8 kernel
- * does at memory speed.  A GEMM result (out × grid·batch) is already the
- * output's transpose.
+ * The sample is the innermost index of the column matrix, so that every
+ * patch element moves as a run of batch contiguous floats, instead of the
+ * 7-float rows a 7×7 map gives in N×C×H×W order, where the loop overhead
+ * dominated.  im2col and col2im take and give N×C×H×W images and do the
+ * transpose to and from sample-innermost themselves, a band of one
+ * channel's rows at a time in a scratch region that stays in the core's
+ * cache (a blocked 8×8 kernel); a GEMM result (out × grid·batch) is the
+ * output's transpose, transposed back with the bias added on the way.
  *
  * When the kernel covers the whole image with no padding (the tutorial's
  * 7×7 layers on 7×7 maps) the column matrix is just the batch's
@@ -32,9 +32,10 @@
  *
  * The data movement (transposes, im2col, col2im, bias) is shared between
  * the runtime's threads (parallel.h) like the GEMMs: transposes by column
- * strips, im2col by rows of the column matrix, col2im by ranges of
- * samples (the innermost index, so threads write disjoint runs).  Backward
- * stores into fresh gradient buffers instead of zero-filling them. */
+ * strips, im2col and col2im by (channel, band of rows), each band's
+ * transpose done by the thread that uses it, so that it never crosses to
+ * the other core's cache.  Backward stores into fresh gradient buffers
+ * instead of zero-filling them. */
 #include "ops_conv.h"
 #include "autograd.h"
 #include "error.h"
@@ -68,13 +69,18 @@ static ae_tensor *scratch(int64_t n) { return ae_empty(1, &n); }
 
 /* ------------------------------------------------------------ transposes */
 
-/* d[j][i] = s[i][j] (or +=) over an 8×8 tile: with AVX, the usual
- * unpack/shuffle/permute network on eight rows held in registers */
-static inline void tile8(const float *s, int64_t ls, float *d, int64_t ld, bool add)
+/* d[j][i] = s[i][j] + rb[i] (or +=) over an 8×8 tile, rb being the
+ * eight source rows' biases or NULL: with AVX, the usual
+ * unpack/shuffle/permute network on eight rows held in registers, the bias
+ * added to each row as it is loaded, so that it costs no pass of its own */
+static inline void tile8(const float *s, int64_t ls, float *d, int64_t ld, bool add, const float *rb)
 {
 #if defined(__AVX__)
     __m256 r[8], t[8], u[8];
-    for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(s + i * ls);
+    for (int i = 0; i < 8; i++) {
+        r[i] = _mm256_loadu_ps(s + i * ls);
+        if (rb) r[i] = _mm256_add_ps(r[i], _mm256_set1_ps(rb[i]));
+    }
     for (int i = 0; i < 8; i += 2) {
         t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
         t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
@@ -98,54 +104,90 @@ static inline void tile8(const float *s, int64_t ls, float *d, int64_t ld, bool 
 #else
     for (int j = 0; j < 8; j++)
         for (int i = 0; i < 8; i++) {
+            float v = s[i * ls + j] + (rb ? rb[i] : 0.0f);
             if (add)
-                d[j * ld + i] += s[i * ls + j];
+                d[j * ld + i] += v;
             else
-                d[j * ld + i] = s[i * ls + j];
+                d[j * ld + i] = v;
         }
 #endif
 }
 
-/* the elements of src outside whole tiles, one at a time */
-static void transpose_edge(const float *src, float *dst, int64_t rows, int64_t cols, int64_t i0,
-                           int64_t i1, int64_t j0, int64_t j1, bool add)
+/* Adds a per-row bias to a transpose: source row i gets bias[i / per]
+ * (the rows of a GEMM result are (channel, position) pairs).  A NULL bias
+ * adds nothing. */
+typedef struct { const float *bias; int64_t per; } row_bias;
+
+static float bias_of(const row_bias *b, int64_t i) { return b->bias ? b->bias[i / b->per] : 0.0f; }
+
+/* dst[j·ldd + i] = src[i·lds + j] + bias (or +=) for i < rows, j < cols,
+ * on the calling thread, 8 columns of src at a time.  When storing, a
+ * ragged edge is covered by one more tile overlapping the last whole one
+ * (it stores some elements twice, the same values): the blocks im2col and
+ * col2im transpose are 196 or 140 wide, and their edges one element at a
+ * time cost as much as the tiles. */
+static void transpose_block(const float *src, int64_t lds, float *dst, int64_t ldd, int64_t rows,
+                            int64_t cols, bool add, const row_bias *b)
 {
-    for (int64_t i = i0; i < i1; i++)
-        for (int64_t j = j0; j < j1; j++) {
-            if (add)
-                dst[j * rows + i] += src[i * cols + j];
-            else
-                dst[j * rows + i] = src[i * cols + j];
+    bool overlap = !add && rows >= 8 && cols >= 8;
+    int64_t rt = overlap ? rows : rows & ~(int64_t)7, ct = overlap ? cols : cols & ~(int64_t)7;
+    for (int64_t j0 = 0; j0 < ct; j0 += 8) {
+        int64_t j = j0 + 8 > cols ? cols - 8 : j0;
+        /* the next row's bias index and place in it, carried from tile
+         * to tile: a division per tile cost a third of the pass */
+        int64_t k = 0, r = 0;
+        for (int64_t i0 = 0; i0 < rt; i0 += 8) {
+            int64_t i = i0 + 8 > rows ? rows - 8 : i0;
+            float rb[8];
+            if (b->bias) {
+                if (i != i0) {
+                    k = i / b->per;
+                    r = i - k * b->per;
+                }
+                for (int q = 0; q < 8; q++) {
+                    rb[q] = b->bias[k];
+                    if (++r == b->per) {
+                        r = 0;
+                        k++;
+                    }
+                }
+            }
+            tile8(src + i * lds + j, lds, dst + j * ldd + i, ldd, add, b->bias ? rb : NULL);
+        }
+    }
+    if (overlap) return;
+    for (int64_t i = 0; i < rows; i++)
+        for (int64_t j = i < rt ? ct : 0; j < cols; j++) {
+            float v = src[i * lds + j] + bias_of(b, i);
+            dst[j * ldd + i] = add ? dst[j * ldd + i] + v : v;
         }
 }
 
-typedef struct { const float *src; float *dst; int64_t rows, cols; bool add; } transpose_job;
+typedef struct { const float *src; float *dst; int64_t rows, cols; bool add; row_bias bias; } transpose_job;
 
 /* the column strips [lo, hi) of 8 columns each (the last may be narrower) */
 static void transpose_strips(void *ctx, int64_t lo, int64_t hi)
 {
     const transpose_job *t = ctx;
-    int64_t rows = t->rows, cols = t->cols, rt = rows & ~(int64_t)7;
-    for (int64_t s = lo; s < hi; s++) {
-        int64_t j0 = 8 * s;
-        if (j0 + 8 > cols) {
-            transpose_edge(t->src, t->dst, rows, cols, 0, rows, j0, cols, t->add);
-            continue;
-        }
-        for (int64_t i0 = 0; i0 < rt; i0 += 8)
-            tile8(t->src + i0 * cols + j0, cols, t->dst + j0 * rows + i0, rows, t->add);
-        transpose_edge(t->src, t->dst, rows, cols, rt, rows, j0, j0 + 8, t->add);
-    }
+    int64_t j0 = 8 * lo, j1 = 8 * hi < t->cols ? 8 * hi : t->cols;
+    transpose_block(t->src + j0, t->cols, t->dst + j0 * t->rows, t->rows, t->rows, j1 - j0, t->add, &t->bias);
 }
 
-/* dst (cols × rows) = src (rows × cols)ᵀ, or dst += it; a column strip of
- * src at a time, so each of dst's rows is written in one sweep, and the
- * strips shared between threads (at least 16384 elements each) */
-static void transpose(const float *src, float *dst, int64_t rows, int64_t cols, bool add)
+/* dst (cols × rows) = src (rows × cols)ᵀ (+ the row bias), or dst += it;
+ * a column strip of src at a time, so each of dst's rows is written in one
+ * sweep, and the strips shared between threads (at least 16384 elements
+ * each) */
+static void transpose_biased(const float *src, float *dst, int64_t rows, int64_t cols, bool add,
+                             row_bias bias)
 {
-    transpose_job t = {src, dst, rows, cols, add};
+    transpose_job t = {src, dst, rows, cols, add, bias};
     int64_t grain = 16384 / (8 * (rows > 0 ? rows : 1));
     ae_parallel_for((cols + 7) / 8, grain > 1 ? grain : 1, transpose_strips, &t);
+}
+
+static void transpose(const float *src, float *dst, int64_t rows, int64_t cols, bool add)
+{
+    transpose_biased(src, dst, rows, cols, add, (row_bias){NULL, 1});
 }
 
 /* the samples' data (batch × n) in sample-innermost order (n × batch):
@@ -167,6 +209,14 @@ static int64_t chunk_of(const geom *g)
     int64_t per = rows_of(g) * g->oh * g->ow, c = COL_LIMIT / (per > 0 ? per : 1);
     if (c > g->batch) c = g->batch;
     return c > 0 ? c : 1;
+}
+
+/* g for a chunk of `batch` samples */
+static geom chunk_geom(const geom *g, int64_t batch)
+{
+    geom c = *g;
+    c.batch = batch;
+    return c;
 }
 
 /* t[i] = a scratch buffer of n[i] floats, or NULL where n[i] is 0; all
@@ -203,72 +253,142 @@ static void inside(int64_t n_grid, int64_t stride, int64_t offset, int64_t n_ima
     *hi = b;
 }
 
-typedef struct { const geom *g; const float *img; float *col; } im2col_job;
+/* im2col and col2im read and write the images in their own N×C×H×W
+ * order, and do the transpose to sample-innermost on the way, a band of
+ * one channel's rows at a time through a scratch region of the band's
+ * size that stays in cache: a separate transpose pass over the whole
+ * batch, written out and read back from memory, cost as much as the
+ * im2col or col2im itself.  A unit of work is (channel, band); the bands
+ * are cut so that there are at least 8 units to share between threads
+ * (the tutorial's first and last layers have one channel). */
+#define MIN_UNITS 8
 
-/* rows [lo, hi) of the column matrix: row (c, i, j) holds patch element
- * (i, j) of channel c at every grid position and sample */
-static void im2col_rows(void *ctx, int64_t lo, int64_t hi)
+/* bands of `rows` rows (of the grid or of the image) per channel: their
+ * number through *bands, their height returned */
+static int64_t band_of(const geom *g, int64_t rows, int64_t *bands)
+{
+    int64_t want = (MIN_UNITS + g->channels - 1) / g->channels;
+    if (want > rows) want = rows;
+    if (want < 1) want = 1;
+    int64_t band = (rows + want - 1) / want;
+    *bands = (rows + band - 1) / band;
+    return band;
+}
+
+/* the image rows a band of grid rows reads: at most this many */
+static int64_t im2col_band_rows(const geom *g, int64_t band)
+{
+    int64_t r = (band - 1) * g->sh + g->kh;
+    return r < g->h ? r : g->h;
+}
+
+/* floats of scratch im2col needs */
+static int64_t im2col_scratch(const geom *g)
+{
+    int64_t bands, band = band_of(g, g->oh, &bands);
+    return g->channels * bands * im2col_band_rows(g, band) * g->w * g->batch;
+}
+
+/* floats of scratch col2im needs */
+static int64_t col2im_scratch(const geom *g)
+{
+    int64_t bands, band = band_of(g, g->h, &bands);
+    return g->channels * bands * band * g->w * g->batch;
+}
+
+typedef struct { const geom *g; const float *img; float *col, *scratch; int64_t bands, band; } im2col_job;
+
+/* units [lo, hi): unit (c, band of grid rows) transposes the image rows
+ * that band reads into its own scratch region, then writes its part of
+ * every column-matrix row of channel c: row (c, i, j) holds patch element
+ * (i, j) at every grid position and sample */
+static void im2col_units(void *ctx, int64_t lo, int64_t hi)
 {
     const im2col_job *job = ctx;
     const geom *g = job->g;
-    const float *img = job->img;
-    int64_t nb = g->batch, run = g->ow * nb;
+    int64_t nb = g->batch, run = g->ow * nb, ld = g->channels * g->h * g->w;
+    int64_t span = im2col_band_rows(g, job->band) * g->w * nb;
     size_t fb = sizeof(float);
-    for (int64_t r = lo; r < hi; r++) {
-        int64_t c = r / (g->kh * g->kw), i = r / g->kw % g->kh, j = r % g->kw;
-        float *row = job->col + r * g->oh * run;
-        int64_t ylo, yhi, xlo, xhi;
-        inside(g->oh, g->sh, i - g->ph, g->h, &ylo, &yhi);
-        inside(g->ow, g->sw, j - g->pw, g->w, &xlo, &xhi);
-        memset(row, 0, (size_t)(ylo * run) * fb);
-        for (int64_t y = ylo; y < yhi; y++) {
-            const float *s = img + (c * g->h + y * g->sh - g->ph + i) * g->w * nb;
-            float *d = row + y * run;
-            int64_t x0 = xlo * g->sw + j - g->pw;   /* image column of x = xlo */
-            memset(d, 0, (size_t)(xlo * nb) * fb);
-            if (g->sw == 1 && xhi > xlo)
-                memcpy(d + xlo * nb, s + x0 * nb, (size_t)((xhi - xlo) * nb) * fb);
-            else if (g->sw > 1)
-                for (int64_t x = xlo; x < xhi; x++)
-                    memcpy(d + x * nb, s + (x0 + (x - xlo) * g->sw) * nb, (size_t)nb * fb);
-            memset(d + xhi * nb, 0, (size_t)((g->ow - xhi) * nb) * fb);
-        }
-        memset(row + yhi * run, 0, (size_t)((g->oh - yhi) * run) * fb);
+    const row_bias none = {NULL, 1};
+    for (int64_t u = lo; u < hi; u++) {
+        int64_t c = u / job->bands, y0 = u % job->bands * job->band;
+        int64_t y1 = y0 + job->band < g->oh ? y0 + job->band : g->oh;
+        int64_t iy0 = y0 * g->sh - g->ph, iy1 = (y1 - 1) * g->sh - g->ph + g->kh;
+        if (iy0 < 0) iy0 = 0;
+        if (iy1 > g->h) iy1 = g->h;
+        float *sc = job->scratch + u * span;
+        if (iy1 > iy0)
+            transpose_block(job->img + (c * g->h + iy0) * g->w, ld, sc, nb, nb, (iy1 - iy0) * g->w, false, &none);
+        for (int64_t i = 0; i < g->kh; i++)
+            for (int64_t j = 0; j < g->kw; j++) {
+                float *row = job->col + ((c * g->kh + i) * g->kw + j) * g->oh * run;
+                int64_t xlo, xhi;
+                inside(g->ow, g->sw, j - g->pw, g->w, &xlo, &xhi);
+                int64_t x0 = xlo * g->sw + j - g->pw;   /* image column of x = xlo */
+                for (int64_t y = y0; y < y1; y++) {
+                    int64_t iy = y * g->sh - g->ph + i;
+                    float *d = row + y * run;
+                    if (iy < 0 || iy >= g->h || xhi <= xlo) {
+                        memset(d, 0, (size_t)run * fb);
+                        continue;
+                    }
+                    const float *sr = sc + (iy - iy0) * g->w * nb;
+                    memset(d, 0, (size_t)(xlo * nb) * fb);
+                    if (g->sw == 1)
+                        memcpy(d + xlo * nb, sr + x0 * nb, (size_t)((xhi - xlo) * nb) * fb);
+                    else
+                        for (int64_t x = xlo; x < xhi; x++)
+                            memcpy(d + x * nb, sr + (x0 + (x - xlo) * g->sw) * nb, (size_t)nb * fb);
+                    memset(d + xhi * nb, 0, (size_t)((g->ow - xhi) * nb) * fb);
+                }
+            }
     }
 }
 
-/* col (rows × grid·batch) ← the patches of img (c·h·w × batch), zeros
- * where a patch overhangs the image */
-static void im2col(const geom *g, const float *img, float *col)
+/* col (rows × grid·batch) ← the patches of img (batch × c·h·w, N×C×H×W),
+ * zeros where a patch overhangs the image; scratch has
+ * im2col_scratch(g) floats */
+static void im2col(const geom *g, const float *img, float *col, float *scratch)
 {
-    im2col_job job = {g, img, col};
-    int64_t per_row = g->oh * g->ow * g->batch, grain = 16384 / (per_row > 0 ? per_row : 1);
-    ae_parallel_for(rows_of(g), grain > 1 ? grain : 1, im2col_rows, &job);
+    im2col_job job = {g, img, col, scratch, 0, 0};
+    job.band = band_of(g, g->oh, &job.bands);
+    ae_parallel_for(g->channels * job.bands, 1, im2col_units, &job);
 }
 
-typedef struct { const geom *g; const float *col; float *img; } col2im_job;
+typedef struct {
+    const geom *g;
+    const float *col, *bias;
+    float *img, *scratch;
+    int64_t bands, band;
+    bool add;
+} col2im_job;
 
-/* the samples [b0, b1) of col2im_add: in the sample-innermost layout they
- * are disjoint runs, so threads never add into the same float */
-static void col2im_samples(void *ctx, int64_t b0, int64_t b1)
+/* units [lo, hi): unit (c, band of image rows) sums into its scratch
+ * region, sample-innermost, every column-matrix entry that lands in its
+ * rows, then transposes the sums into the N×C×H×W image.  Each image
+ * element has one owner, so nothing is shared between threads. */
+static void col2im_units(void *ctx, int64_t lo, int64_t hi)
 {
     const col2im_job *job = ctx;
     const geom *g = job->g;
-    const float *col = job->col;
-    float *img = job->img;
-    int64_t nb = g->batch, run = g->ow * nb, bn = b1 - b0;
-    for (int64_t c = 0; c < g->channels; c++)
+    int64_t nb = g->batch, run = g->ow * nb, ld = g->channels * g->h * g->w, wn = g->w * nb;
+    for (int64_t u = lo; u < hi; u++) {
+        int64_t c = u / job->bands, iy0 = u % job->bands * job->band;
+        int64_t iy1 = iy0 + job->band < g->h ? iy0 + job->band : g->h;
+        float *sc = job->scratch + u * job->band * wn;
+        memset(sc, 0, (size_t)((iy1 - iy0) * wn) * sizeof(float));
         for (int64_t i = 0; i < g->kh; i++)
-            for (int64_t j = 0; j < g->kw; j++) {
-                const float *row = col + ((c * g->kh + i) * g->kw + j) * g->oh * run;
-                int64_t ylo, yhi, xlo, xhi;
-                inside(g->oh, g->sh, i - g->ph, g->h, &ylo, &yhi);
-                inside(g->ow, g->sw, j - g->pw, g->w, &xlo, &xhi);
-                for (int64_t y = ylo; y < yhi; y++) {
-                    float *d = img + (c * g->h + y * g->sh - g->ph + i) * g->w * nb + b0;
-                    const float *s = row + y * run + b0;
+            for (int64_t iy = iy0; iy < iy1; iy++) {
+                int64_t t = iy + g->ph - i;   /* y·sh for the grid row y that puts i on iy */
+                if (t < 0 || t % g->sh != 0 || t / g->sh >= g->oh) continue;
+                int64_t y = t / g->sh;
+                float *d = sc + (iy - iy0) * wn;
+                for (int64_t j = 0; j < g->kw; j++) {
+                    const float *s = job->col + ((c * g->kh + i) * g->kw + j) * g->oh * run + y * run;
+                    int64_t xlo, xhi;
+                    inside(g->ow, g->sw, j - g->pw, g->w, &xlo, &xhi);
                     int64_t x0 = xlo * g->sw + j - g->pw;
-                    if (g->sw == 1 && xhi > xlo && bn == nb) {
+                    if (g->sw == 1) {
                         float *dd = d + x0 * nb;
                         const float *ss = s + xlo * nb;
                         for (int64_t q = 0; q < (xhi - xlo) * nb; q++) dd[q] += ss[q];
@@ -277,20 +397,24 @@ static void col2im_samples(void *ctx, int64_t b0, int64_t b1)
                     for (int64_t x = xlo; x < xhi; x++) {
                         float *dd = d + (x0 + (x - xlo) * g->sw) * nb;
                         const float *ss = s + x * nb;
-                        for (int64_t b = 0; b < bn; b++) dd[b] += ss[b];
+                        for (int64_t b = 0; b < nb; b++) dd[b] += ss[b];
                     }
                 }
             }
+        /* every row of the band is channel c's: one bias for all */
+        const row_bias rb = {job->bias ? job->bias + c : NULL, INT64_MAX};
+        transpose_block(sc, nb, job->img + (c * g->h + iy0) * g->w, ld, (iy1 - iy0) * g->w, nb, job->add, &rb);
+    }
 }
 
-/* img (c·h·w × batch) += the columns scattered back to where im2col
- * took them from */
-static void col2im_add(const geom *g, const float *col, float *img)
+/* img (batch × c·h·w, N×C×H×W) = the columns scattered back to where
+ * im2col took them from, plus bias[c] in channel c (bias may be NULL), or
+ * img += that when add; scratch has col2im_scratch(g) floats */
+static void col2im(const geom *g, const float *col, float *img, const float *bias, bool add, float *scratch)
 {
-    col2im_job job = {g, col, img};
-    int64_t per_sample = rows_of(g) * g->oh * g->ow, grain = 16384 / (per_sample > 0 ? per_sample : 1);
-    /* whole multiples of 16 samples (one cache line) per thread */
-    ae_parallel_for(g->batch, grain > 16 ? grain : 16, col2im_samples, &job);
+    col2im_job job = {g, col, bias, img, scratch, 0, 0, add};
+    job.band = band_of(g, g->h, &job.bands);
+    ae_parallel_for(g->channels * job.bands, 1, col2im_units, &job);
 }
 
 /* ------------------------------------------------------------------ bias */
@@ -447,21 +571,26 @@ static int conv2d_compute(const geom *g, int64_t out_c, const operands *o, ae_te
     }
     geom c = *g;
     int64_t chunk = chunk_of(g);
-    /* column matrix, x and y of a chunk in sample-innermost order */
+    geom cg = chunk_geom(g, chunk);
+    /* column matrix, im2col's scratch and y of a chunk in sample-innermost order */
     ae_tensor *t[3];
-    const int64_t sizes[3] = {k * grid * chunk, chunk > 1 ? image * chunk : 0,
-                              chunk > 1 ? out_c * grid * chunk : 0};
+    const int64_t sizes[3] = {k * grid * chunk, im2col_scratch(&cg), chunk > 1 ? out_c * grid * chunk : 0};
     if (scratches(3, t, sizes) != 0) return -1;
     for (int64_t b0 = 0; b0 < nb; b0 += chunk) {
         c.batch = nb - b0 < chunk ? nb - b0 : chunk;
         int64_t n = c.batch * grid;
         float *ys = py + b0 * out_c * grid;
-        im2col(&c, inner(px + b0 * image, c.batch, image, data_or_null(t[1])), ae_data(t[0]));
-        /* (out × grid·batch) is y's transpose */
-        float *dst = c.batch > 1 ? ae_data(t[2]) : ys;
-        if (pb) fill_channels(dst, out_c, n, pb);
-        ae_gemm(false, false, out_c, n, k, 1.0f, pw, k, ae_data(t[0]), n, pb ? 1.0f : 0.0f, dst, n);
-        if (c.batch > 1) transpose(dst, ys, out_c * grid, c.batch, false);
+        im2col(&c, px + b0 * image, ae_data(t[0]), ae_data(t[1]));
+        /* (out × grid·batch) is y's transpose; the bias goes in with the
+         * transpose back, or for one sample before the GEMM adds to it */
+        if (c.batch > 1) {
+            float *dst = ae_data(t[2]);
+            ae_gemm(false, false, out_c, n, k, 1.0f, pw, k, ae_data(t[0]), n, 0.0f, dst, n);
+            transpose_biased(dst, ys, out_c * grid, c.batch, false, (row_bias){pb, grid});
+        } else {
+            if (pb) fill_channels(ys, out_c, n, pb);
+            ae_gemm(false, false, out_c, n, k, 1.0f, pw, k, ae_data(t[0]), n, pb ? 1.0f : 0.0f, ys, n);
+        }
     }
     *savep = chunk >= nb ? ae_retain(t[0]) : ae_retain(o->x);
     for (int i = 0; i < 3; i++) ae_release(t[i]);
@@ -495,13 +624,13 @@ static void conv2d_backward(ae_node *n)
     geom c = g;
     int64_t chunk = chunk_of(&g);
     bool rebuild = gw && chunk < nb;
-    /* gy of a chunk sample-innermost, its x (to rebuild the columns) and
-     * columns, the columns' gradient and x's gradient sample-innermost */
+    geom cg = chunk_geom(&g, chunk);
+    /* gy of a chunk sample-innermost, im2col's scratch and the columns
+     * (to rebuild them), the columns' gradient and col2im's scratch */
     ae_tensor *t[5];
-    const int64_t sizes[5] = {chunk > 1 ? out_c * grid * chunk : 0,
-                              rebuild && chunk > 1 ? image * chunk : 0,
+    const int64_t sizes[5] = {chunk > 1 ? out_c * grid * chunk : 0, rebuild ? im2col_scratch(&cg) : 0,
                               rebuild ? k * grid * chunk : 0, gx ? k * grid * chunk : 0,
-                              gx && chunk > 1 ? image * chunk : 0};
+                              gx ? col2im_scratch(&cg) : 0};
     /* backward has no error channel: a failed scratch allocation leaves
      * the gradients out, and the pool has recorded the message */
     if (scratches(5, t, sizes) != 0) return;
@@ -512,7 +641,7 @@ static void conv2d_backward(ae_node *n)
         if (gw) {
             const float *col = kept;
             if (rebuild) {
-                im2col(&c, inner(kept + b0 * image, c.batch, image, data_or_null(t[1])), ae_data(t[2]));
+                im2col(&c, kept + b0 * image, ae_data(t[2]), ae_data(t[1]));
                 col = ae_data(t[2]);
             }
             /* a fresh buffer takes the first chunk's product, the rest add */
@@ -522,14 +651,7 @@ static void conv2d_backward(ae_node *n)
             /* each chunk has its own slice of gx: fresh for every chunk */
             float *gcol = ae_data(t[3]), *gxs = gx + b0 * image;
             ae_gemm(true, false, k, cols, out_c, 1.0f, w, k, gyt, cols, 0.0f, gcol, cols);
-            if (c.batch == 1) {
-                if (fx) memset(gxs, 0, (size_t)image * sizeof(float));
-                col2im_add(&c, gcol, gxs);
-            } else {
-                fill_channels(ae_data(t[4]), 1, image * c.batch, NULL);
-                col2im_add(&c, gcol, ae_data(t[4]));
-                transpose(ae_data(t[4]), gxs, image, c.batch, !fx);
-            }
+            col2im(&c, gcol, gxs, NULL, !fx, ae_data(t[4]));
         }
     }
     for (int i = 0; i < 5; i++) ae_release(t[i]);
@@ -624,20 +746,18 @@ static int convt_compute(const geom *g, int64_t in_c, const operands *o, ae_tens
     }
     geom c = *g;
     int64_t chunk = chunk_of(g);
-    /* x, the column matrix and y of a chunk, sample-innermost */
+    geom cg = chunk_geom(g, chunk);
+    /* x of a chunk sample-innermost, the column matrix, col2im's scratch */
     ae_tensor *t[3];
-    const int64_t sizes[3] = {chunk > 1 ? in_size * chunk : 0, k * grid * chunk,
-                              chunk > 1 ? out_size * chunk : 0};
+    const int64_t sizes[3] = {chunk > 1 ? in_size * chunk : 0, k * grid * chunk, col2im_scratch(&cg)};
     if (scratches(3, t, sizes) != 0) return -1;
     for (int64_t b0 = 0; b0 < nb; b0 += chunk) {
         c.batch = nb - b0 < chunk ? nb - b0 : chunk;
         int64_t n = c.batch * grid;
-        float *ys = py + b0 * out_size, *yt = c.batch > 1 ? ae_data(t[2]) : ys;
+        float *ys = py + b0 * out_size;
         const float *xt = inner(px + b0 * in_size, c.batch, in_size, data_or_null(t[0]));
         ae_gemm(true, false, k, n, in_c, 1.0f, pw, k, xt, n, 0.0f, ae_data(t[1]), n);
-        fill_channels(yt, g->channels, image * c.batch, pb);
-        col2im_add(&c, ae_data(t[1]), yt);
-        if (c.batch > 1) transpose(yt, ys, out_size, c.batch, false);
+        col2im(&c, ae_data(t[1]), ys, pb, false, ae_data(t[2]));
     }
     *savep = chunk >= nb && nb > 1 ? ae_retain(t[0]) : ae_retain(o->x);
     for (int i = 0; i < 3; i++) ae_release(t[i]);
@@ -669,10 +789,11 @@ static void convt_backward(ae_node *n)
     geom c = g;
     int64_t chunk = chunk_of(&g);
     bool retranspose = gw && chunk < nb;
-    /* gy of a chunk sample-innermost, its columns, x sample-innermost
-     * again, and x's gradient sample-innermost */
+    geom cg = chunk_geom(&g, chunk);
+    /* im2col's scratch, gy's columns, x sample-innermost again, and x's
+     * gradient sample-innermost */
     ae_tensor *t[4];
-    const int64_t sizes[4] = {chunk > 1 ? out_size * chunk : 0, k * grid * chunk,
+    const int64_t sizes[4] = {im2col_scratch(&cg), k * grid * chunk,
                               retranspose && chunk > 1 ? in_size * chunk : 0,
                               gx && chunk > 1 ? in_size * chunk : 0};
     if (scratches(4, t, sizes) != 0) return;
@@ -680,7 +801,7 @@ static void convt_backward(ae_node *n)
         c.batch = nb - b0 < chunk ? nb - b0 : chunk;
         int64_t cols = c.batch * grid;
         float *gcol = ae_data(t[1]);
-        im2col(&c, inner(gy + b0 * out_size, c.batch, out_size, data_or_null(t[0])), gcol);
+        im2col(&c, gy + b0 * out_size, gcol, ae_data(t[0]));
         if (gw) {
             const float *xt = retranspose ? inner(kept + b0 * in_size, c.batch, in_size,
                                                   data_or_null(t[2]))

@@ -220,6 +220,34 @@ describe("GEMM", function()
     end)
   end
 
+  -- few outputs over a long K (the conv weight gradients): the runtime's
+  -- own chunked kernel (5 × 7), and the product taken with its sides
+  -- swapped (6 × 40 over K = 400), edges in both directions
+  for _, c in ipairs { { 5, 7, 4100 }, { 6, 40, 400 } } do
+    it(("gives A·Bᵀ (%d × %d over K = %d) to float accuracy, the same on two threads"):format(c[1], c[2], c[3]), function()
+      local m, n, k = c[1], c[2], c[3]
+      ae.manual_seed(6)
+      local a, b = ae.randn(m, k), ae.randn(n, k)
+      ae.gemm_threads(1)
+      local one = ae.matmul(a, b:t())
+      ae.gemm_threads(2)
+      local two = ae.matmul(a, b:t())
+      assert.are.equal(0, max_diff(one, two))
+      local at, bt, y = a:totable(), b:totable(), one:totable()
+      for i = 1, m do
+        for j = 1, n do
+          local s, mag = 0, 0
+          for q = 1, k do
+            s = s + at[i][q] * bt[j][q]
+            mag = mag + math.abs(at[i][q] * bt[j][q])
+          end
+          -- the classic bound for a float sum of k products: (k + 1)·2⁻²⁴ of their magnitude
+          assert.is_true(math.abs(y[i][j] - s) <= 1.01 * (k + 1) * 2 ^ -24 * mag, ("(%d, %d): %g against %g"):format(i, j, y[i][j], s))
+        end
+      end
+    end)
+  end
+
   it("gives the same products through OpenBLAS and oneDNN (where oneDNN is installed)", function()
     local script = [[
       local ae = require "aerun"
