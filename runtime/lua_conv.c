@@ -1,10 +1,11 @@
 /* lua_conv.c: the convolution ops for Lua, with PyTorch's functional
  * argument order:
- *     core.conv2d(x, w [, b [, stride [, padding]]])
- *     core.conv_transpose2d(x, w [, b [, stride [, padding [, output_padding]]]])
+ *     core.conv2d(x, w [, b [, stride [, padding [, relu]]]])
+ *     core.conv_transpose2d(x, w [, b [, stride [, padding [, output_padding [, relu]]]]])
  *     core.max_pool2d(x, kernel_size [, stride [, padding]])   stride defaults to kernel_size
  *     core.upsample_nearest(x, scale_factor)
- * Every size is a number or an {h, w} pair. */
+ * Every size is a number or an {h, w} pair; relu (a boolean) puts the
+ * layer's output through a ReLU fused into it (ops_conv.h). */
 #include "lua_aerun.h"
 
 #include <math.h>
@@ -47,7 +48,8 @@ static int l_conv2d(lua_State *L)
     int64_t stride[2], pad[2];
     check_pair(L, 4, "conv2d", "stride", 1, stride);
     check_pair(L, 5, "conv2d", "padding", 0, pad);
-    return lae_push_tensor(L, ae_conv2d(x, w, b, stride[0], stride[1], pad[0], pad[1]));
+    bool relu = lua_toboolean(L, 6);
+    return lae_push_tensor(L, ae_conv2d(x, w, b, stride[0], stride[1], pad[0], pad[1], relu));
 }
 
 static int l_conv_transpose2d(lua_State *L)
@@ -57,8 +59,9 @@ static int l_conv_transpose2d(lua_State *L)
     check_pair(L, 4, "conv_transpose2d", "stride", 1, stride);
     check_pair(L, 5, "conv_transpose2d", "padding", 0, pad);
     check_pair(L, 6, "conv_transpose2d", "output_padding", 0, out_pad);
+    bool relu = lua_toboolean(L, 7);
     return lae_push_tensor(L, ae_conv_transpose2d(x, w, b, stride[0], stride[1], pad[0], pad[1],
-                                                  out_pad[0], out_pad[1]));
+                                                  out_pad[0], out_pad[1], relu));
 }
 
 static int l_max_pool2d(lua_State *L)

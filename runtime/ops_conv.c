@@ -35,7 +35,14 @@
  * strips, im2col and col2im by (channel, band of rows), each band's
  * transpose done by the thread that uses it, so that it never crosses to
  * the other core's cache.  Backward stores into fresh gradient buffers
- * instead of zero-filling them. */
+ * instead of zero-filling them.
+ *
+ * A ReLU after either op can be fused into it (conv2d_relu,
+ * conv_transpose2d_relu, which nn.Sequential records for a conv layer
+ * followed by nn.ReLU): it is applied in the pass that writes the output,
+ * and its backward mask in the pass that reads the output's gradient, so
+ * that the ReLU costs no pass over the activations of its own (see
+ * masked_gout). */
 #include "ops_conv.h"
 #include "autograd.h"
 #include "error.h"
@@ -70,16 +77,21 @@ static ae_tensor *scratch(int64_t n) { return ae_empty(1, &n); }
 /* ------------------------------------------------------------ transposes */
 
 /* d[j][i] = s[i][j] + rb[i] (or +=) over an 8×8 tile, rb being the
- * eight source rows' biases or NULL: with AVX, the usual
- * unpack/shuffle/permute network on eight rows held in registers, the bias
- * added to each row as it is loaded, so that it costs no pass of its own */
-static inline void tile8(const float *s, int64_t ls, float *d, int64_t ld, bool add, const float *rb)
+ * eight source rows' biases or NULL, then max(·, 0) when relu, and 0
+ * where m[i][j] (laid out as s, or NULL) is not positive: with AVX, the
+ * usual unpack/shuffle/permute network on eight rows held in registers,
+ * the bias, ReLU or mask applied to each row as it is loaded, so that they
+ * cost no pass of their own */
+static inline void tile8(const float *s, int64_t ls, float *d, int64_t ld, bool add, const float *rb,
+                         bool relu, const float *m)
 {
 #if defined(__AVX__)
     __m256 r[8], t[8], u[8];
     for (int i = 0; i < 8; i++) {
         r[i] = _mm256_loadu_ps(s + i * ls);
         if (rb) r[i] = _mm256_add_ps(r[i], _mm256_set1_ps(rb[i]));
+        if (relu) r[i] = _mm256_max_ps(r[i], _mm256_setzero_ps());
+        if (m) r[i] = _mm256_and_ps(r[i], _mm256_cmp_ps(_mm256_loadu_ps(m + i * ls), _mm256_setzero_ps(), _CMP_GT_OQ));
     }
     for (int i = 0; i < 8; i += 2) {
         t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
@@ -105,6 +117,8 @@ static inline void tile8(const float *s, int64_t ls, float *d, int64_t ld, bool 
     for (int j = 0; j < 8; j++)
         for (int i = 0; i < 8; i++) {
             float v = s[i * ls + j] + (rb ? rb[i] : 0.0f);
+            if (relu && !(v > 0)) v = 0.0f;
+            if (m && !(m[i * ls + j] > 0)) v = 0.0f;
             if (add)
                 d[j * ld + i] += v;
             else
@@ -113,12 +127,25 @@ static inline void tile8(const float *s, int64_t ls, float *d, int64_t ld, bool 
 #endif
 }
 
-/* Adds a per-row bias to a transpose: source row i gets bias[i / per]
- * (the rows of a GEMM result are (channel, position) pairs).  A NULL bias
- * adds nothing. */
-typedef struct { const float *bias; int64_t per; } row_bias;
+/* What a transpose does to the values it moves.  Adds a per-row bias:
+ * source row i gets bias[i / per] (the rows of a GEMM result are
+ * (channel, position) pairs); a NULL bias adds nothing.  relu: the sum
+ * then goes through max(·, 0), the ReLU that follows a layer fused into
+ * its output.  mask (laid out as the source, or NULL): the value passes
+ * where the mask is positive, else 0, that ReLU's backward fused into the
+ * transpose of the output's gradient (the mask is the layer's output). */
+typedef struct { const float *bias; int64_t per; bool relu; const float *mask; } row_bias;
 
 static float bias_of(const row_bias *b, int64_t i) { return b->bias ? b->bias[i / b->per] : 0.0f; }
+
+/* the value at source (i, j), with leading dimension lds */
+static float epilogue(const row_bias *b, const float *src, int64_t lds, int64_t i, int64_t j)
+{
+    float v = src[i * lds + j] + bias_of(b, i);
+    if (b->relu && !(v > 0)) v = 0.0f;
+    if (b->mask && !(b->mask[i * lds + j] > 0)) v = 0.0f;
+    return v;
+}
 
 /* dst[j·ldd + i] = src[i·lds + j] + bias (or +=) for i < rows, j < cols,
  * on the calling thread, 8 columns of src at a time.  When storing, a
@@ -152,13 +179,14 @@ static void transpose_block(const float *src, int64_t lds, float *dst, int64_t l
                     }
                 }
             }
-            tile8(src + i * lds + j, lds, dst + j * ldd + i, ldd, add, b->bias ? rb : NULL);
+            tile8(src + i * lds + j, lds, dst + j * ldd + i, ldd, add, b->bias ? rb : NULL, b->relu,
+                  b->mask ? b->mask + i * lds + j : NULL);
         }
     }
     if (overlap) return;
     for (int64_t i = 0; i < rows; i++)
         for (int64_t j = i < rt ? ct : 0; j < cols; j++) {
-            float v = src[i * lds + j] + bias_of(b, i);
+            float v = epilogue(b, src, lds, i, j);
             dst[j * ldd + i] = add ? dst[j * ldd + i] + v : v;
         }
 }
@@ -170,7 +198,9 @@ static void transpose_strips(void *ctx, int64_t lo, int64_t hi)
 {
     const transpose_job *t = ctx;
     int64_t j0 = 8 * lo, j1 = 8 * hi < t->cols ? 8 * hi : t->cols;
-    transpose_block(t->src + j0, t->cols, t->dst + j0 * t->rows, t->rows, t->rows, j1 - j0, t->add, &t->bias);
+    row_bias b = t->bias;
+    if (b.mask) b.mask += j0;
+    transpose_block(t->src + j0, t->cols, t->dst + j0 * t->rows, t->rows, t->rows, j1 - j0, t->add, &b);
 }
 
 /* dst (cols × rows) = src (rows × cols)ᵀ (+ the row bias), or dst += it;
@@ -187,7 +217,7 @@ static void transpose_biased(const float *src, float *dst, int64_t rows, int64_t
 
 static void transpose(const float *src, float *dst, int64_t rows, int64_t cols, bool add)
 {
-    transpose_biased(src, dst, rows, cols, add, (row_bias){NULL, 1});
+    transpose_biased(src, dst, rows, cols, add, (row_bias){NULL, 1, false, NULL});
 }
 
 /* the samples' data (batch × n) in sample-innermost order (n × batch):
@@ -296,7 +326,12 @@ static int64_t col2im_scratch(const geom *g)
     return g->channels * bands * band * g->w * g->batch;
 }
 
-typedef struct { const geom *g; const float *img; float *col, *scratch; int64_t bands, band; } im2col_job;
+typedef struct {
+    const geom *g;
+    const float *img, *mask;
+    float *col, *scratch;
+    int64_t bands, band;
+} im2col_job;
 
 /* units [lo, hi): unit (c, band of grid rows) transposes the image rows
  * that band reads into its own scratch region, then writes its part of
@@ -309,7 +344,6 @@ static void im2col_units(void *ctx, int64_t lo, int64_t hi)
     int64_t nb = g->batch, run = g->ow * nb, ld = g->channels * g->h * g->w;
     int64_t span = im2col_band_rows(g, job->band) * g->w * nb;
     size_t fb = sizeof(float);
-    const row_bias none = {NULL, 1};
     for (int64_t u = lo; u < hi; u++) {
         int64_t c = u / job->bands, y0 = u % job->bands * job->band;
         int64_t y1 = y0 + job->band < g->oh ? y0 + job->band : g->oh;
@@ -317,8 +351,9 @@ static void im2col_units(void *ctx, int64_t lo, int64_t hi)
         if (iy0 < 0) iy0 = 0;
         if (iy1 > g->h) iy1 = g->h;
         float *sc = job->scratch + u * span;
-        if (iy1 > iy0)
-            transpose_block(job->img + (c * g->h + iy0) * g->w, ld, sc, nb, nb, (iy1 - iy0) * g->w, false, &none);
+        int64_t at = (c * g->h + iy0) * g->w;
+        const row_bias mask = {NULL, 1, false, job->mask ? job->mask + at : NULL};
+        if (iy1 > iy0) transpose_block(job->img + at, ld, sc, nb, nb, (iy1 - iy0) * g->w, false, &mask);
         for (int64_t i = 0; i < g->kh; i++)
             for (int64_t j = 0; j < g->kw; j++) {
                 float *row = job->col + ((c * g->kh + i) * g->kw + j) * g->oh * run;
@@ -346,11 +381,11 @@ static void im2col_units(void *ctx, int64_t lo, int64_t hi)
 }
 
 /* col (rows × grid·batch) ← the patches of img (batch × c·h·w, N×C×H×W),
- * zeros where a patch overhangs the image; scratch has
- * im2col_scratch(g) floats */
-static void im2col(const geom *g, const float *img, float *col, float *scratch)
+ * zeros where a patch overhangs the image, and where mask (laid out as
+ * img, or NULL) is not positive; scratch has im2col_scratch(g) floats */
+static void im2col(const geom *g, const float *img, const float *mask, float *col, float *scratch)
 {
-    im2col_job job = {g, img, col, scratch, 0, 0};
+    im2col_job job = {g, img, mask, col, scratch, 0, 0};
     job.band = band_of(g, g->oh, &job.bands);
     ae_parallel_for(g->channels * job.bands, 1, im2col_units, &job);
 }
@@ -360,7 +395,7 @@ typedef struct {
     const float *col, *bias;
     float *img, *scratch;
     int64_t bands, band;
-    bool add;
+    bool add, relu;
 } col2im_job;
 
 /* units [lo, hi): unit (c, band of image rows) sums into its scratch
@@ -402,17 +437,19 @@ static void col2im_units(void *ctx, int64_t lo, int64_t hi)
                 }
             }
         /* every row of the band is channel c's: one bias for all */
-        const row_bias rb = {job->bias ? job->bias + c : NULL, INT64_MAX};
+        const row_bias rb = {job->bias ? job->bias + c : NULL, INT64_MAX, job->relu, NULL};
         transpose_block(sc, nb, job->img + (c * g->h + iy0) * g->w, ld, (iy1 - iy0) * g->w, nb, job->add, &rb);
     }
 }
 
 /* img (batch × c·h·w, N×C×H×W) = the columns scattered back to where
- * im2col took them from, plus bias[c] in channel c (bias may be NULL), or
- * img += that when add; scratch has col2im_scratch(g) floats */
-static void col2im(const geom *g, const float *col, float *img, const float *bias, bool add, float *scratch)
+ * im2col took them from, plus bias[c] in channel c (bias may be NULL),
+ * through max(·, 0) when relu; or img += that when add; scratch has
+ * col2im_scratch(g) floats */
+static void col2im(const geom *g, const float *col, float *img, const float *bias, bool add, bool relu,
+                   float *scratch)
 {
-    col2im_job job = {g, col, bias, img, scratch, 0, 0, add};
+    col2im_job job = {g, col, bias, img, scratch, 0, 0, add, relu};
     job.band = band_of(g, g->h, &job.bands);
     ae_parallel_for(g->channels * job.bands, 1, col2im_units, &job);
 }
@@ -448,23 +485,91 @@ static void add_bias(float *y, int64_t batch, int64_t c, int64_t p, const float 
         }
 }
 
-typedef struct { const float *gy; float *gb; int64_t batch, c, p; bool fresh; } bias_job;
+/* y = max(y, 0) over n floats: the fused ReLU where no transpose passes
+ * over the output (the 7×7 layers, single samples) */
+static void relu_range(void *ctx, int64_t lo, int64_t hi)
+{
+    float *y = ctx;
+    for (int64_t i = lo; i < hi; i++) {
+        float v = y[i];
+        y[i] = v > 0 ? v : 0.0f;
+    }
+}
+
+/* g = gy where y > 0, else 0: the fused ReLU's backward */
+typedef struct { const float *y, *gy; float *g; } mask_job;
+
+static void mask_range(void *ctx, int64_t lo, int64_t hi)
+{
+    const mask_job *m = ctx;
+    const float *restrict y = m->y, *restrict gy = m->gy;
+    float *restrict g = m->g;
+    /* both read unconditionally, so that this is a select, not a branch
+     * taken at random on the signs */
+    for (int64_t i = lo; i < hi; i++) {
+        float v = gy[i];
+        g[i] = y[i] > 0 ? v : 0.0f;
+    }
+}
+
+/* Σ x[i] where m[i] > 0, as ae_sumf sums: 16 float lanes over blocks of
+ * 4096, the blocks added in double.  The lanes are AVX registers where
+ * there is AVX: GCC 12's loop vectorizer gets the plain loop's select
+ * into an accumulator wrong at -O3 -march=x86-64-v3 (wrong sums, not
+ * rounding; found by the golden tests). */
+static double masked_sumf(const float *x, const float *m, int64_t n)
+{
+    double total = 0;
+    int64_t i = 0;
+    while (i < n) {
+        int64_t end = n - i > 4096 ? i + 4096 : n;
+        float acc[16] = {0};
+#if defined(__AVX__)
+        __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), zero = _mm256_setzero_ps();
+        for (; i + 16 <= end; i += 16) {
+            __m256 k0 = _mm256_cmp_ps(_mm256_loadu_ps(m + i), zero, _CMP_GT_OQ);
+            __m256 k1 = _mm256_cmp_ps(_mm256_loadu_ps(m + i + 8), zero, _CMP_GT_OQ);
+            a0 = _mm256_add_ps(a0, _mm256_and_ps(_mm256_loadu_ps(x + i), k0));
+            a1 = _mm256_add_ps(a1, _mm256_and_ps(_mm256_loadu_ps(x + i + 8), k1));
+        }
+        _mm256_storeu_ps(acc, a0);
+        _mm256_storeu_ps(acc + 8, a1);
+#else
+        for (; i + 16 <= end; i += 16)
+            for (int j = 0; j < 16; j++) acc[j] += m[i + j] > 0 ? x[i + j] : 0.0f;
+#endif
+        float rest = 0;
+        for (; i < end; i++) rest += m[i] > 0 ? x[i] : 0.0f;
+        double block = rest;
+        for (int j = 0; j < 16; j++) block += acc[j];
+        total += block;
+    }
+    return total;
+}
+
+/* mask: laid out as gy, or NULL (see bias_grad) */
+typedef struct { const float *gy, *mask; float *gb; int64_t batch, c, p; bool fresh; } bias_job;
 
 static void bias_channels(void *ctx, int64_t lo, int64_t hi)
 {
     const bias_job *j = ctx;
     for (int64_t k = lo; k < hi; k++) {
         double s = 0;
-        for (int64_t b = 0; b < j->batch; b++) s += ae_sumf(j->gy + (b * j->c + k) * j->p, j->p);
+        for (int64_t b = 0; b < j->batch; b++) {
+            int64_t at = (b * j->c + k) * j->p;
+            s += j->mask ? masked_sumf(j->gy + at, j->mask + at, j->p) : ae_sumf(j->gy + at, j->p);
+        }
         j->gb[k] = j->fresh ? (float)s : j->gb[k] + (float)s;
     }
 }
 
-/* gb[k] (+)= Σ over samples and positions of gy (batch × c × p): stored
- * when gb is fresh; a channel per thread at a time */
-static void bias_grad(const float *gy, float *gb, bool fresh, int64_t batch, int64_t c, int64_t p)
+/* gb[k] (+)= Σ over samples and positions of gy (batch × c × p), only
+ * where mask (laid out as gy, or NULL) is positive: stored when gb is
+ * fresh; a channel per thread at a time */
+static void bias_grad(const float *gy, const float *mask, float *gb, bool fresh, int64_t batch, int64_t c,
+                      int64_t p)
 {
-    bias_job j = {gy, gb, batch, c, p, fresh};
+    bias_job j = {gy, mask, gb, batch, c, p, fresh};
     int64_t grain = 16384 / (batch * p > 0 ? batch * p : 1);
     ae_parallel_for(c, grain > 1 ? grain : 1, bias_channels, &j);
 }
@@ -555,7 +660,7 @@ static void conv2d_geom(const int64_t *xs, const int64_t *ws, const int64_t stri
 /* y (batch × out × oh × ow) from contiguous operands.  Returns through
  * *savep what backward needs for W's gradient: the column matrix when the
  * batch went through in one chunk, else x (backward rebuilds the columns) */
-static int conv2d_compute(const geom *g, int64_t out_c, const operands *o, ae_tensor *y,
+static int conv2d_compute(const geom *g, int64_t out_c, const operands *o, bool relu, ae_tensor *y,
                           ae_tensor **savep)
 {
     int64_t k = rows_of(g), grid = g->oh * g->ow, nb = g->batch, image = g->channels * g->h * g->w;
@@ -566,6 +671,7 @@ static int conv2d_compute(const geom *g, int64_t out_c, const operands *o, ae_te
         /* y (batch × out) = x (batch × k) · Wᵀ */
         ae_gemm(false, true, nb, out_c, k, 1.0f, px, k, pw, k, 0.0f, py, out_c);
         if (pb) add_bias(py, nb, out_c, 1, pb);
+        if (relu) ae_parallel_for(nb * out_c, 16384, relu_range, py);
         *savep = ae_retain(o->x);
         return 0;
     }
@@ -580,16 +686,17 @@ static int conv2d_compute(const geom *g, int64_t out_c, const operands *o, ae_te
         c.batch = nb - b0 < chunk ? nb - b0 : chunk;
         int64_t n = c.batch * grid;
         float *ys = py + b0 * out_c * grid;
-        im2col(&c, px + b0 * image, ae_data(t[0]), ae_data(t[1]));
+        im2col(&c, px + b0 * image, NULL, ae_data(t[0]), ae_data(t[1]));
         /* (out × grid·batch) is y's transpose; the bias goes in with the
          * transpose back, or for one sample before the GEMM adds to it */
         if (c.batch > 1) {
             float *dst = ae_data(t[2]);
             ae_gemm(false, false, out_c, n, k, 1.0f, pw, k, ae_data(t[0]), n, 0.0f, dst, n);
-            transpose_biased(dst, ys, out_c * grid, c.batch, false, (row_bias){pb, grid});
+            transpose_biased(dst, ys, out_c * grid, c.batch, false, (row_bias){pb, grid, relu, NULL});
         } else {
             if (pb) fill_channels(ys, out_c, n, pb);
             ae_gemm(false, false, out_c, n, k, 1.0f, pw, k, ae_data(t[0]), n, pb ? 1.0f : 0.0f, ys, n);
+            if (relu) relu_range(ys, 0, out_c * n);
         }
     }
     *savep = chunk >= nb ? ae_retain(t[0]) : ae_retain(o->x);
@@ -597,8 +704,29 @@ static int conv2d_compute(const geom *g, int64_t out_c, const operands *o, ae_te
     return 0;
 }
 
+/* A layer followed by a ReLU can be recorded as one op (nn.Sequential
+ * does so, as conv2d_relu or conv_transpose2d_relu): the ReLU goes into
+ * the pass that writes the output, and its backward, the output's
+ * gradient masked where the output (saved[2]) is not positive, into the
+ * pass that reads that gradient (the transpose to sample-innermost, or
+ * im2col's), so that the ReLU costs no pass of its own either way.  The
+ * numbers are those of the two ops.  Where no pass reads the gradient
+ * (the layers that are a GEMM on the tensors themselves, one sample per
+ * chunk) the mask takes a pass of its own, into a scratch buffer: NULL
+ * when that fails (the pool has recorded the message). */
+static ae_tensor *masked_gout(ae_node *n)
+{
+    int64_t count = ae_numel(n->gout);
+    ae_tensor *t = scratch(count);
+    if (!t) return NULL;
+    mask_job m = {ae_data(n->saved[2]), ae_gout(n), ae_data(t)};
+    ae_parallel_for(count, 16384, mask_range, &m);
+    return t;
+}
+
 /* saved[0]: the column matrix or x (see conv2d_compute), kept when W
- * needs a gradient; saved[1]: W, kept when x needs one */
+ * needs a gradient; saved[1]: W, kept when x needs one; saved[2]: the
+ * output, when a ReLU was fused into it (see masked_gout) */
 static void conv2d_backward(ae_node *n)
 {
     const int64_t stride[2] = {(int64_t)n->arg[0], (int64_t)n->arg[1]};
@@ -606,23 +734,34 @@ static void conv2d_backward(ae_node *n)
     geom g;
     conv2d_geom(n->inputs[0]->shape, n->inputs[1]->shape, stride, pad, &g);
     int64_t out_c = n->out_shape[1], k = rows_of(&g), grid = g.oh * g.ow;
-    int64_t nb = g.batch, image = g.channels * g.h * g.w;
-    const float *gy = ae_gout(n);
+    int64_t nb = g.batch, image = g.channels * g.h * g.w, chunk = chunk_of(&g);
+    const float *gy = ae_gout(n), *mask = n->saved[2] ? ae_data(n->saved[2]) : NULL;
+    ae_tensor *masked = NULL;
+    if (mask && (is_dense(&g) || chunk == 1)) {
+        /* backward has no error channel: a failed scratch allocation
+         * leaves the gradients out, and the pool has recorded the message */
+        if (!(masked = masked_gout(n))) return;
+        gy = ae_data(masked);
+        mask = NULL;
+    }
     /* an input whose requires_grad was switched on after the forward
      * pass gets no gradient: nothing was kept for it */
     bool fx = false, fw = false, fb = false;
     float *gx = n->saved[1] ? ae_grad_slot(n, 0, &fx) : NULL, *gw = n->saved[0] ? ae_grad_slot(n, 1, &fw) : NULL;
     float *gb = n->ninputs > 2 ? ae_grad_slot(n, 2, &fb) : NULL;
-    if (gb) bias_grad(gy, gb, fb, nb, out_c, grid);
-    if (!gx && !gw) return;
+    /* with a mask, the bias's gradient is summed from the masked gradient
+     * sample-innermost, below */
+    if (gb && !mask) bias_grad(gy, NULL, gb, fb, nb, out_c, grid);
     const float *kept = gw ? ae_data(n->saved[0]) : NULL, *w = gx ? ae_data(n->saved[1]) : NULL;
     if (is_dense(&g)) {
         if (gw) ae_gemm(true, false, out_c, k, nb, 1.0f, gy, out_c, kept, k, fw ? 0.0f : 1.0f, gw, k);
         if (gx) ae_gemm(false, false, nb, k, out_c, 1.0f, gy, out_c, w, k, fx ? 0.0f : 1.0f, gx, k);
+    }
+    if (is_dense(&g) || (!gx && !gw && !(gb && mask))) {
+        ae_release(masked);
         return;
     }
     geom c = g;
-    int64_t chunk = chunk_of(&g);
     bool rebuild = gw && chunk < nb;
     geom cg = chunk_geom(&g, chunk);
     /* gy of a chunk sample-innermost, im2col's scratch and the columns
@@ -631,17 +770,31 @@ static void conv2d_backward(ae_node *n)
     const int64_t sizes[5] = {chunk > 1 ? out_c * grid * chunk : 0, rebuild ? im2col_scratch(&cg) : 0,
                               rebuild ? k * grid * chunk : 0, gx ? k * grid * chunk : 0,
                               gx ? col2im_scratch(&cg) : 0};
-    /* backward has no error channel: a failed scratch allocation leaves
-     * the gradients out, and the pool has recorded the message */
-    if (scratches(5, t, sizes) != 0) return;
+    if (scratches(5, t, sizes) != 0) {
+        ae_release(masked);
+        return;
+    }
     for (int64_t b0 = 0; b0 < nb; b0 += chunk) {
         c.batch = nb - b0 < chunk ? nb - b0 : chunk;
-        int64_t cols = c.batch * grid;
-        const float *gyt = inner(gy + b0 * out_c * grid, c.batch, out_c * grid, data_or_null(t[0]));
+        int64_t cols = c.batch * grid, at = b0 * out_c * grid;
+        const float *gyt;
+        if (mask && c.batch > 1) {
+            transpose_biased(gy + at, ae_data(t[0]), c.batch, out_c * grid, false,
+                             (row_bias){NULL, 1, false, mask + at});
+            gyt = ae_data(t[0]);
+        } else if (mask) {
+            /* the last chunk's one sample: its mask in a pass of its own */
+            mask_job m = {mask + at, gy + at, ae_data(t[0])};
+            mask_range(&m, 0, out_c * grid);
+            gyt = ae_data(t[0]);
+        } else {
+            gyt = inner(gy + at, c.batch, out_c * grid, data_or_null(t[0]));
+        }
+        if (mask && gb) bias_grad(gyt, NULL, gb, fb && b0 == 0, 1, out_c, cols);
         if (gw) {
             const float *col = kept;
             if (rebuild) {
-                im2col(&c, kept + b0 * image, ae_data(t[2]), ae_data(t[1]));
+                im2col(&c, kept + b0 * image, NULL, ae_data(t[2]), ae_data(t[1]));
                 col = ae_data(t[2]);
             }
             /* a fresh buffer takes the first chunk's product, the rest add */
@@ -651,14 +804,15 @@ static void conv2d_backward(ae_node *n)
             /* each chunk has its own slice of gx: fresh for every chunk */
             float *gcol = ae_data(t[3]), *gxs = gx + b0 * image;
             ae_gemm(true, false, k, cols, out_c, 1.0f, w, k, gyt, cols, 0.0f, gcol, cols);
-            col2im(&c, gcol, gxs, NULL, !fx, ae_data(t[4]));
+            col2im(&c, gcol, gxs, NULL, !fx, false, ae_data(t[4]));
         }
     }
     for (int i = 0; i < 5; i++) ae_release(t[i]);
+    ae_release(masked);
 }
 
 ae_tensor *ae_conv2d(ae_tensor *x, ae_tensor *w, ae_tensor *b, int64_t stride_h, int64_t stride_w,
-                     int64_t pad_h, int64_t pad_w)
+                     int64_t pad_h, int64_t pad_w, bool relu)
 {
     char s1[AE_SHAPE_STR];
     const int64_t stride[2] = {stride_h, stride_w}, pad[2] = {pad_h, pad_w};
@@ -679,13 +833,14 @@ ae_tensor *ae_conv2d(ae_tensor *x, ae_tensor *w, ae_tensor *b, int64_t stride_h,
     operands o;
     ae_tensor *y = NULL, *kept = NULL;
     if (contiguous_operands(x, w, b, &o) == 0) y = ae_empty(4, shape);
-    if (y && conv2d_compute(&g, out_c, &o, y, &kept) != 0) {
+    if (y && conv2d_compute(&g, out_c, &o, relu, y, &kept) != 0) {
         ae_release(y);
         y = NULL;
     }
     if (y) {
         ae_tensor *in[3] = {x, w, b};
-        ae_node *n = ae_record(y, "conv2d", conv2d_backward, b ? 3 : 2, in);
+        ae_node *n = relu ? ae_record(y, "conv2d_relu", conv2d_backward, b ? 3 : 2, in)
+                          : ae_record(y, "conv2d", conv2d_backward, b ? 3 : 2, in);
         if (n) {
             n->arg[0] = (double)stride_h;
             n->arg[1] = (double)stride_w;
@@ -694,6 +849,7 @@ ae_tensor *ae_conv2d(ae_tensor *x, ae_tensor *w, ae_tensor *b, int64_t stride_h,
             int rc = 0;
             if (w->requires_grad) rc |= ae_node_save(n, 0, kept);
             if (x->requires_grad) rc |= ae_node_save(n, 1, o.w);
+            if (relu) rc |= ae_node_save(n, 2, y);
             if (rc != 0) {
                 ae_release(y);
                 y = NULL;
@@ -729,7 +885,7 @@ static void convt_geom(const int64_t *xs, const int64_t *ws, const int64_t *out_
 /* y from contiguous operands.  Returns through *savep what backward needs
  * for W's gradient: x sample-innermost when the batch went through in one
  * chunk, else x itself (backward transposes each chunk again) */
-static int convt_compute(const geom *g, int64_t in_c, const operands *o, ae_tensor *y,
+static int convt_compute(const geom *g, int64_t in_c, const operands *o, bool relu, ae_tensor *y,
                          ae_tensor **savep)
 {
     int64_t k = rows_of(g), grid = g->oh * g->ow, nb = g->batch;
@@ -741,6 +897,7 @@ static int convt_compute(const geom *g, int64_t in_c, const operands *o, ae_tens
         /* y (batch × out·kh·kw) = x (batch × in) · W (in × out·kh·kw) */
         ae_gemm(false, false, nb, k, in_c, 1.0f, px, in_c, pw, k, 0.0f, py, k);
         if (pb) add_bias(py, nb, g->channels, image, pb);
+        if (relu) ae_parallel_for(nb * k, 16384, relu_range, py);
         *savep = ae_retain(o->x);
         return 0;
     }
@@ -757,7 +914,7 @@ static int convt_compute(const geom *g, int64_t in_c, const operands *o, ae_tens
         float *ys = py + b0 * out_size;
         const float *xt = inner(px + b0 * in_size, c.batch, in_size, data_or_null(t[0]));
         ae_gemm(true, false, k, n, in_c, 1.0f, pw, k, xt, n, 0.0f, ae_data(t[1]), n);
-        col2im(&c, ae_data(t[1]), ys, pb, false, ae_data(t[2]));
+        col2im(&c, ae_data(t[1]), ys, pb, false, relu, ae_data(t[2]));
     }
     *savep = chunk >= nb && nb > 1 ? ae_retain(t[0]) : ae_retain(o->x);
     for (int i = 0; i < 3; i++) ae_release(t[i]);
@@ -765,7 +922,8 @@ static int convt_compute(const geom *g, int64_t in_c, const operands *o, ae_tens
 }
 
 /* saved[0]: x, sample-innermost or not (see convt_compute), kept when W
- * needs a gradient; saved[1]: W, kept when x needs one */
+ * needs a gradient; saved[1]: W, kept when x needs one; saved[2]: the
+ * output, when a ReLU was fused into it (see masked_gout) */
 static void convt_backward(ae_node *n)
 {
     const int64_t stride[2] = {(int64_t)n->arg[0], (int64_t)n->arg[1]};
@@ -774,18 +932,26 @@ static void convt_backward(ae_node *n)
     convt_geom(n->inputs[0]->shape, n->inputs[1]->shape, n->out_shape, stride, pad, &g);
     int64_t in_c = n->inputs[0]->shape[1], k = rows_of(&g), grid = g.oh * g.ow, nb = g.batch;
     int64_t image = g.h * g.w, out_size = g.channels * image, in_size = in_c * grid;
-    const float *gy = ae_gout(n);
+    const float *gy = ae_gout(n), *mask = n->saved[2] ? ae_data(n->saved[2]) : NULL;
+    ae_tensor *masked = NULL;
+    if (mask && is_dense(&g)) {
+        /* backward has no error channel: a failed scratch allocation
+         * leaves the gradients out, and the pool has recorded the message */
+        if (!(masked = masked_gout(n))) return;
+        gy = ae_data(masked);
+        mask = NULL;
+    }
     bool fx = false, fw = false, fb = false;
     float *gx = n->saved[1] ? ae_grad_slot(n, 0, &fx) : NULL, *gw = n->saved[0] ? ae_grad_slot(n, 1, &fw) : NULL;
     float *gb = n->ninputs > 2 ? ae_grad_slot(n, 2, &fb) : NULL;
-    if (gb) bias_grad(gy, gb, fb, nb, g.channels, image);
-    if (!gx && !gw) return;
+    if (gb) bias_grad(gy, mask, gb, fb, nb, g.channels, image);
     const float *kept = gw ? ae_data(n->saved[0]) : NULL, *w = gx ? ae_data(n->saved[1]) : NULL;
     if (is_dense(&g)) {
         if (gw) ae_gemm(true, false, in_c, k, nb, 1.0f, kept, in_c, gy, k, fw ? 0.0f : 1.0f, gw, k);
         if (gx) ae_gemm(false, true, nb, in_c, k, 1.0f, gy, k, w, k, fx ? 0.0f : 1.0f, gx, in_c);
-        return;
     }
+    ae_release(masked);
+    if (is_dense(&g) || (!gx && !gw)) return;
     geom c = g;
     int64_t chunk = chunk_of(&g);
     bool retranspose = gw && chunk < nb;
@@ -801,7 +967,8 @@ static void convt_backward(ae_node *n)
         c.batch = nb - b0 < chunk ? nb - b0 : chunk;
         int64_t cols = c.batch * grid;
         float *gcol = ae_data(t[1]);
-        im2col(&c, gy + b0 * out_size, gcol, ae_data(t[0]));
+        /* the fused ReLU's mask goes in with im2col's transposes */
+        im2col(&c, gy + b0 * out_size, mask ? mask + b0 * out_size : NULL, gcol, ae_data(t[0]));
         if (gw) {
             const float *xt = retranspose ? inner(kept + b0 * in_size, c.batch, in_size,
                                                   data_or_null(t[2]))
@@ -820,7 +987,7 @@ static void convt_backward(ae_node *n)
 
 ae_tensor *ae_conv_transpose2d(ae_tensor *x, ae_tensor *w, ae_tensor *b, int64_t stride_h,
                                int64_t stride_w, int64_t pad_h, int64_t pad_w, int64_t out_pad_h,
-                               int64_t out_pad_w)
+                               int64_t out_pad_w, bool relu)
 {
     char s1[AE_SHAPE_STR], s2[AE_SHAPE_STR];
     const char *op = "conv_transpose2d";
@@ -844,13 +1011,14 @@ ae_tensor *ae_conv_transpose2d(ae_tensor *x, ae_tensor *w, ae_tensor *b, int64_t
     operands o;
     ae_tensor *y = NULL, *kept = NULL;
     if (contiguous_operands(x, w, b, &o) == 0) y = ae_empty(4, shape);
-    if (y && convt_compute(&g, x->shape[1], &o, y, &kept) != 0) {
+    if (y && convt_compute(&g, x->shape[1], &o, relu, y, &kept) != 0) {
         ae_release(y);
         y = NULL;
     }
     if (y) {
         ae_tensor *in[3] = {x, w, b};
-        ae_node *n = ae_record(y, op, convt_backward, b ? 3 : 2, in);
+        ae_node *n = relu ? ae_record(y, "conv_transpose2d_relu", convt_backward, b ? 3 : 2, in)
+                          : ae_record(y, op, convt_backward, b ? 3 : 2, in);
         if (n) {
             n->arg[0] = (double)stride_h;
             n->arg[1] = (double)stride_w;
@@ -859,6 +1027,7 @@ ae_tensor *ae_conv_transpose2d(ae_tensor *x, ae_tensor *w, ae_tensor *b, int64_t
             int rc = 0;
             if (w->requires_grad) rc |= ae_node_save(n, 0, kept);
             if (x->requires_grad) rc |= ae_node_save(n, 1, o.w);
+            if (relu) rc |= ae_node_save(n, 2, y);
             if (rc != 0) {
                 ae_release(y);
                 y = NULL;

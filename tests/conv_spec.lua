@@ -386,6 +386,48 @@ describe("conv properties", function()
     end
   end)
 
+  it("a conv and the ReLU after it in a Sequential run as one op with the two ops' numbers", function()
+    -- the ReLU goes into the output's pass and its backward into the
+    -- gradient's transpose or im2col; the layers that are a GEMM on the
+    -- tensors (7×7 on 7×7), one sample, a batch in chunks (11 = 10 + 1)
+    -- and a chunk of one sample (a 16 MB column matrix each) mask in a
+    -- pass of their own
+    local function scale(t) return math.max(math.abs(t:max()), math.abs(t:min()), 1e-30) end
+    local cases = {
+      { nn.Conv2d(3, 4, 3, { stride = 2, padding = 1 }), { 5, 3, 9, 8 } },
+      { nn.Conv2d(3, 4, 3, { stride = 2, padding = 1 }), { 1, 3, 9, 8 } },
+      { nn.Conv2d(8, 4, 7, { padding = 3 }), { 11, 8, 32, 32 } },
+      { nn.Conv2d(16, 2, 3, { padding = 1 }), { 2, 16, 180, 180 } },
+      { nn.Conv2d(32, 6, 7), { 4, 32, 7, 7 } },
+      { nn.ConvTranspose2d(3, 4, 3, { stride = 2, padding = 1, output_padding = 1 }), { 5, 3, 7, 6 } },
+      { nn.ConvTranspose2d(3, 4, 3, { stride = 2, padding = 1, output_padding = 1 }), { 1, 3, 7, 6 } },
+      { nn.ConvTranspose2d(8, 8, 7, { padding = 3 }), { 11, 8, 32, 32 } },
+      { nn.ConvTranspose2d(6, 5, 7), { 4, 6, 1, 1 } },
+    }
+    for _, c in ipairs(cases) do
+      local conv = c[1]
+      local seq = nn.Sequential { conv, nn.ReLU() }
+      local x0 = ae.randn(table.unpack(c[2]))
+      local function run(fused)
+        local x = x0:detach():requires_grad_(true)
+        conv:zero_grad()
+        local y = fused and seq(x) or ae.relu(conv(x))
+        ae.manual_seed(9)
+        local g = ae.randn(table.unpack(y:shape()))
+        ;(y * g):sum():backward()
+        return y:detach(), x.grad, conv.weight.grad:clone(), conv.bias.grad:clone(), y.grad_fn
+      end
+      local y1, gx1, gw1, gb1 = run(false)
+      local y2, gx2, gw2, gb2, op = run(true)
+      assert.are.equal(getmetatable(conv) == nn.Conv2d and "conv2d_relu" or "conv_transpose2d_relu", op)
+      assert.is_true(max_diff(y1, y2) == 0)
+      assert.is_true(max_diff(gx1, gx2) <= 1e-6 * scale(gx1))
+      assert.is_true(max_diff(gw1, gw2) <= 1e-6 * scale(gw1))
+      -- the bias's sum runs in another order
+      assert.is_true(max_diff(gb1, gb2) <= 1e-5 * scale(gb1))
+    end
+  end)
+
   it("conv_transpose2d is the adjoint of conv2d: <conv(x), y> = <x, convT(y)>", function()
     for _, c in ipairs {
       { { 3, 2, 7, 6 }, { 4, 2, 3, 3 }, 2, 1 },

@@ -154,15 +154,25 @@ return function(nn)
         output_padding = transposed and c.output_padding or nil, bias = c.bias })
     end
 
+    -- forward_relu(x) is relu(forward(x)) as one op, the ReLU fused into
+    -- the pass that writes the output (nn.Sequential uses it)
     if transposed then
       function cls:forward(x)
         local c = self._config
         return core.conv_transpose2d(x, self.weight, self.bias, c.stride, c.padding, c.output_padding)
       end
+      function cls:forward_relu(x)
+        local c = self._config
+        return core.conv_transpose2d(x, self.weight, self.bias, c.stride, c.padding, c.output_padding, true)
+      end
     else
       function cls:forward(x)
         local c = self._config
         return core.conv2d(x, self.weight, self.bias, c.stride, c.padding)
+      end
+      function cls:forward_relu(x)
+        local c = self._config
+        return core.conv2d(x, self.weight, self.bias, c.stride, c.padding, true)
       end
     end
   end
