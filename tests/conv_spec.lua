@@ -428,6 +428,75 @@ describe("conv properties", function()
     end
   end)
 
+  it("a one-channel layer's direct path computes what the column-matrix path does", function()
+    -- a layer whose image has one channel (conv2d's input, conv_transpose2d's
+    -- output) runs a sample at a time without the column matrix; the same
+    -- layer with a second image channel whose weights are zero takes the
+    -- general path, and its first channel must agree: forward, x's, W's
+    -- and b's gradients, with and without the fused ReLU
+    local function scale(t) return math.max(math.abs(t:max()), math.abs(t:min()), 1e-30) end
+    local cases = {
+      -- kind, batch, other side's channels, grid or image h, w, kernel, stride, padding, output_padding
+      { "conv", 5, 16, 28, 28, 3, 2, 1 },
+      { "conv", 7, 3, 9, 8, 3, 1, 1 },
+      { "conv", 3, 2, 11, 10, { 2, 3 }, { 2, 1 }, { 1, 0 } },
+      { "conv", 1, 4, 6, 6, 3, 2, 1 },
+      { "convT", 5, 16, 14, 14, 3, 2, 1, 1 },
+      { "convT", 7, 3, 9, 8, 3, 1, 1, 0 },
+      { "convT", 3, 2, 5, 7, { 3, 2 }, { 2, 3 }, { 1, 0 }, { 1, 2 } },
+      { "convT", 1, 4, 4, 4, 3, 2, 1, 1 },
+    }
+    for _, c in ipairs(cases) do
+      for _, relu in ipairs { false, true } do
+        local kind, nb, oc, h, w, k, s, p, op = table.unpack(c)
+        local kh, kw = type(k) == "table" and k[1] or k, type(k) == "table" and k[2] or k
+        local x0, w0, b0, xs, ws
+        if kind == "conv" then
+          xs, ws = { nb, 1, h, w }, { oc, 1, kh, kw }
+          b0 = ae.randn(oc)
+        else
+          xs, ws = { nb, oc, h, w }, { oc, 1, kh, kw }
+          b0 = ae.randn(1)
+        end
+        x0, w0 = ae.randn(table.unpack(xs)), ae.randn(table.unpack(ws))
+        local g
+        local function run(general)
+          local x = x0:detach():requires_grad_(true)
+          local wt = w0:detach():requires_grad_(true)
+          local b = b0:detach():requires_grad_(true)
+          local y
+          if kind == "conv" then
+            local xx, ww = x, wt
+            if general then
+              xx = ae.cat({ x, ae.randn(table.unpack(xs)) }, 2)
+              ww = ae.cat({ wt, ae.zeros(table.unpack(ws)) }, 2)
+            end
+            y = ae.conv2d(xx, ww, b, s, p, relu)
+          else
+            local ww, bb = wt, b
+            if general then
+              ww = ae.cat({ wt, ae.zeros(table.unpack(ws)) }, 2)
+              bb = ae.cat({ b, ae.zeros(1) }, 1)
+            end
+            y = ae.conv_transpose2d(x, ww, bb, s, p, op, relu)
+            if general then y = y:narrow(2, 1, 1):contiguous() end
+          end
+          ae.manual_seed(9)
+          g = g or ae.randn(table.unpack(y:shape()))
+          ;(y * g):sum():backward()
+          return y:detach(), x.grad, wt.grad, b.grad
+        end
+        local y1, gx1, gw1, gb1 = run(false)
+        local y2, gx2, gw2, gb2 = run(true)
+        local what = ("%s %s relu=%s"):format(kind, table.concat(xs, "x"), tostring(relu))
+        assert(max_diff(y1, y2) <= 1e-5 * scale(y2), what .. ": forward")
+        assert(max_diff(gx1, gx2) <= 1e-5 * scale(gx2), what .. ": x's gradient")
+        assert(max_diff(gw1, gw2) <= 1e-5 * scale(gw2), what .. ": W's gradient")
+        assert(max_diff(gb1, gb2) <= 1e-5 * scale(gb2), what .. ": b's gradient")
+      end
+    end
+  end)
+
   it("conv_transpose2d is the adjoint of conv2d: <conv(x), y> = <x, convT(y)>", function()
     for _, c in ipairs {
       { { 3, 2, 7, 6 }, { 4, 2, 3, 3 }, 2, 1 },
