@@ -476,17 +476,34 @@ static void fill_channels(float *y, int64_t c, int64_t per, const float *bias)
     ae_parallel_for(c * per, 16384, fill_range, &f);
 }
 
-static void add_bias(float *y, int64_t batch, int64_t c, int64_t p, const float *bias)
+/* y (batch × c × p) += bias[k] in channel k (bias may be NULL), then
+ * max(·, 0) when relu: the layers that are a GEMM on the tensors (7×7 on
+ * 7×7), in one pass shared between the threads, samples [lo, hi) */
+typedef struct { float *y; int64_t c, p; const float *bias; bool relu; } bias_relu_job;
+
+static void bias_relu_samples(void *ctx, int64_t lo, int64_t hi)
 {
-    for (int64_t b = 0; b < batch; b++)
-        for (int64_t k = 0; k < c; k++) {
-            float *d = y + (b * c + k) * p;
-            for (int64_t q = 0; q < p; q++) d[q] += bias[k];
+    const bias_relu_job *j = ctx;
+    for (int64_t b = lo; b < hi; b++)
+        for (int64_t k = 0; k < j->c; k++) {
+            float *restrict d = j->y + (b * j->c + k) * j->p, v = j->bias ? j->bias[k] : 0.0f;
+            if (j->relu)
+                for (int64_t q = 0; q < j->p; q++) d[q] = d[q] + v > 0 ? d[q] + v : 0.0f;
+            else
+                for (int64_t q = 0; q < j->p; q++) d[q] += v;
         }
 }
 
+static void bias_relu(float *y, int64_t batch, int64_t c, int64_t p, const float *bias, bool relu)
+{
+    if (!bias && !relu) return;
+    bias_relu_job j = {y, c, p, bias, relu};
+    int64_t grain = 16384 / (c * p > 0 ? c * p : 1);
+    ae_parallel_for(batch, grain > 1 ? grain : 1, bias_relu_samples, &j);
+}
+
 /* y = max(y, 0) over n floats: the fused ReLU where no transpose passes
- * over the output (the 7×7 layers, single samples) */
+ * over the output (single samples, the direct path) */
 static void relu_range(void *ctx, int64_t lo, int64_t hi)
 {
     float *y = ctx;
@@ -1118,8 +1135,7 @@ static int conv2d_compute(const geom *g, int64_t out_c, const operands *o, bool 
     if (is_dense(g)) {
         /* y (batch × out) = x (batch × k) · Wᵀ */
         ae_gemm(false, true, nb, out_c, k, 1.0f, px, k, pw, k, 0.0f, py, out_c);
-        if (pb) add_bias(py, nb, out_c, 1, pb);
-        if (relu) ae_parallel_for(nb * out_c, 16384, relu_range, py);
+        bias_relu(py, nb, out_c, 1, pb, relu);
         *savep = ae_retain(o->x);
         return 0;
     }
@@ -1361,8 +1377,7 @@ static int convt_compute(const geom *g, int64_t in_c, const operands *o, bool re
     if (is_dense(g)) {
         /* y (batch × out·kh·kw) = x (batch × in) · W (in × out·kh·kw) */
         ae_gemm(false, false, nb, k, in_c, 1.0f, px, in_c, pw, k, 0.0f, py, k);
-        if (pb) add_bias(py, nb, g->channels, image, pb);
-        if (relu) ae_parallel_for(nb * k, 16384, relu_range, py);
+        bias_relu(py, nb, g->channels, image, pb, relu);
         *savep = ae_retain(o->x);
         return 0;
     }
