@@ -859,42 +859,42 @@ static void dots_rows(int64_t m, int64_t kk, int64_t n, const float *restrict a,
 }
 
 #if defined(__AVX2__) && defined(__FMA__)
-/* rows r, r+1 of a against rows k..k+2 of b over the n positions,
- * six sums in registers, each load used two or three times (see
+/* rows r..r+3 of a against rows k..k+2 of b over the n positions,
+ * twelve sums in registers, each load used three or four times (see
  * combine_tile); d[i][j] NULL for a pair that repeats another and is not
  * stored */
-static void dots_tile(int64_t n, const float *const a[2], const float *const b[3], float *const d[2][3])
+static void dots_tile(int64_t n, const float *const a[4], const float *const b[3], float *const d[4][3])
 {
-    /* six named sums rather than an array, which GCC keeps on the stack */
+    /* named sums rather than an array, which GCC keeps on the stack */
     __m256 s00 = _mm256_setzero_ps(), s01 = s00, s02 = s00, s10 = s00, s11 = s00, s12 = s00;
-    const float *a0 = a[0], *a1 = a[1], *b0 = b[0], *b1 = b[1], *b2 = b[2];
+    __m256 s20 = s00, s21 = s00, s22 = s00, s30 = s00, s31 = s00, s32 = s00;
+    const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *b0 = b[0], *b1 = b[1], *b2 = b[2];
     int64_t n8 = n & ~(int64_t)7;
-    for (int64_t p = 0; p < n8; p += 8) {
-        __m256 x0 = _mm256_loadu_ps(b0 + p), x1 = _mm256_loadu_ps(b1 + p), x2 = _mm256_loadu_ps(b2 + p);
-        __m256 y = _mm256_loadu_ps(a0 + p);
+    __m256i all = _mm256_set1_epi32(-1);
+    __m256i tail = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n - n8)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    for (int64_t p = 0; p < n; p += 8) {
+        /* the ragged end's lanes past n load as zeros */
+        __m256i k = p < n8 ? all : tail;
+        __m256 x0 = _mm256_maskload_ps(b0 + p, k), x1 = _mm256_maskload_ps(b1 + p, k);
+        __m256 x2 = _mm256_maskload_ps(b2 + p, k), y = _mm256_maskload_ps(a0 + p, k);
         s00 = _mm256_fmadd_ps(y, x0, s00);
         s01 = _mm256_fmadd_ps(y, x1, s01);
         s02 = _mm256_fmadd_ps(y, x2, s02);
-        y = _mm256_loadu_ps(a1 + p);
+        y = _mm256_maskload_ps(a1 + p, k);
         s10 = _mm256_fmadd_ps(y, x0, s10);
         s11 = _mm256_fmadd_ps(y, x1, s11);
         s12 = _mm256_fmadd_ps(y, x2, s12);
+        y = _mm256_maskload_ps(a2 + p, k);
+        s20 = _mm256_fmadd_ps(y, x0, s20);
+        s21 = _mm256_fmadd_ps(y, x1, s21);
+        s22 = _mm256_fmadd_ps(y, x2, s22);
+        y = _mm256_maskload_ps(a3 + p, k);
+        s30 = _mm256_fmadd_ps(y, x0, s30);
+        s31 = _mm256_fmadd_ps(y, x1, s31);
+        s32 = _mm256_fmadd_ps(y, x2, s32);
     }
-    if (n8 < n) {
-        /* the ragged end, the lanes past it loaded as zeros */
-        __m256i k = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n - n8)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-        __m256 x0 = _mm256_maskload_ps(b0 + n8, k), x1 = _mm256_maskload_ps(b1 + n8, k);
-        __m256 x2 = _mm256_maskload_ps(b2 + n8, k), y = _mm256_maskload_ps(a0 + n8, k);
-        s00 = _mm256_fmadd_ps(y, x0, s00);
-        s01 = _mm256_fmadd_ps(y, x1, s01);
-        s02 = _mm256_fmadd_ps(y, x2, s02);
-        y = _mm256_maskload_ps(a1 + n8, k);
-        s10 = _mm256_fmadd_ps(y, x0, s10);
-        s11 = _mm256_fmadd_ps(y, x1, s11);
-        s12 = _mm256_fmadd_ps(y, x2, s12);
-    }
-    const __m256 s[2][3] = {{s00, s01, s02}, {s10, s11, s12}};
-    for (int i = 0; i < 2; i++)
+    const __m256 s[4][3] = {{s00, s01, s02}, {s10, s11, s12}, {s20, s21, s22}, {s30, s31, s32}};
+    for (int i = 0; i < 4; i++)
         for (int j = 0; j < 3; j++)
             if (d[i][j]) _mm256_storeu_ps(d[i][j], _mm256_add_ps(_mm256_loadu_ps(d[i][j]), s[i][j]));
 }
@@ -908,11 +908,11 @@ static void dots(int64_t m, int64_t kk, int64_t n, const float *restrict a, cons
     int64_t p0 = 0;
 #if defined(__AVX2__) && defined(__FMA__)
     p0 = n;
-    for (int64_t r = 0; r < m; r += 2)
+    for (int64_t r = 0; r < m; r += 4)
         for (int64_t k = 0; k < kk; k += 3) {
-            const float *ap[2], *bp[3];
-            float *d[2][3];
-            for (int i = 0; i < 2; i++) {
+            const float *ap[4], *bp[3];
+            float *d[4][3];
+            for (int i = 0; i < 4; i++) {
                 bool ri = r + i < m;
                 ap[i] = a + (ri ? r + i : r) * n;
                 for (int j = 0; j < 3; j++) {
@@ -972,6 +972,7 @@ typedef struct {
     const float *w, *bias;    /* the weight (oc × kh·kw either way), bias */
     const float *plane, *other, *mask;
     float *plane_out, *other_out;
+    float *cols;              /* conv2d's columns of the whole batch, or NULL */
     float *gw, *gb;           /* per-unit partials (LANES each), or NULL */
     float *scratch;           /* per unit: two column matrices and a plane */
     bool relu, add;
@@ -985,7 +986,10 @@ static int64_t direct_scratch(const geom *g, int64_t oc)
 }
 
 /* conv2d forward, samples of unit u: y = W · cols(x) + bias, stored in
- * N×C×H×W (through the ReLU when fused) */
+ * N×C×H×W (through the ReLU when fused); the columns built in the unit's
+ * scratch, or in cols when W's gradient will need them: rebuilding them
+ * in backward cost more than keeping them (the strided gathers are a
+ * third of the forward pass) */
 static void conv2d_direct_units(void *ctx, int64_t u)
 {
     const direct_job *j = ctx;
@@ -995,6 +999,7 @@ static void conv2d_direct_units(void *ctx, int64_t u)
     combo q = {j->oc, kk, kk, 1, grid, grid, grid, j->w, j->bias, j->relu, false};
     int64_t end = (u + 1) * j->per < g->batch ? (u + 1) * j->per : g->batch;
     for (int64_t s = u * j->per; s < end; s++) {
+        if (j->cols) col = j->cols + s * kk * grid;
         plane_to_cols(g, j->plane + s * image, col);
         combine(&q, col, j->other_out + s * j->oc * grid);
     }
@@ -1002,7 +1007,8 @@ static void conv2d_direct_units(void *ctx, int64_t u)
 
 /* conv2d backward, samples of unit u: gy (masked where the fused ReLU's
  * output is not positive) into the unit's scratch, then the bias's and
- * W's partial sums and x's gradient (fresh, or added) */
+ * W's partial sums (from the columns forward kept) and x's gradient
+ * (fresh, or added) */
 static void conv2d_direct_backward_units(void *ctx, int64_t u)
 {
     const direct_job *j = ctx;
@@ -1020,10 +1026,7 @@ static void conv2d_direct_backward_units(void *ctx, int64_t u)
             gy = masked;
         }
         if (j->gb) row_sums(j->oc, grid, gy, j->gb + u * j->oc * LANES);
-        if (j->gw) {
-            plane_to_cols(g, j->plane + s * image, col);
-            dots(j->oc, kk, grid, gy, col, j->gw + u * j->oc * kk * LANES);
-        }
+        if (j->gw) dots(j->oc, kk, grid, gy, j->cols + s * kk * grid, j->gw + u * j->oc * kk * LANES);
         if (j->plane_out) {
             combine(&q, gy, gcol);
             float *gx = j->plane_out + s * image;
@@ -1124,9 +1127,10 @@ static void conv2d_geom(const int64_t *xs, const int64_t *ws, const int64_t stri
 
 /* y (batch × out × oh × ow) from contiguous operands.  Returns through
  * *savep what backward needs for W's gradient: the column matrix when the
- * batch went through in one chunk, else x (backward rebuilds the columns) */
-static int conv2d_compute(const geom *g, int64_t out_c, const operands *o, bool relu, ae_tensor *y,
-                          ae_tensor **savep)
+ * batch went through in one chunk, else x (backward rebuilds the columns);
+ * on the direct path, the batch's columns when keep, else nothing */
+static int conv2d_compute(const geom *g, int64_t out_c, const operands *o, bool relu, bool keep,
+                          ae_tensor *y, ae_tensor **savep)
 {
     int64_t k = rows_of(g), grid = g->oh * g->ow, nb = g->batch, image = g->channels * g->h * g->w;
     const float *px = ae_data(o->x), *pw = ae_data(o->w), *pb = o->b ? ae_data(o->b) : NULL;
@@ -1140,9 +1144,15 @@ static int conv2d_compute(const geom *g, int64_t out_c, const operands *o, bool 
         return 0;
     }
     if (is_direct(g)) {
-        direct_job j = {.g = g, .oc = out_c, .w = pw, .bias = pb, .plane = px, .other_out = py, .relu = relu};
-        if (direct_run(&j, conv2d_direct_units, NULL, false, NULL, 0, false) != 0) return -1;
-        *savep = ae_retain(o->x);
+        ae_tensor *cols = keep ? scratch(nb * k * grid) : NULL;
+        if (keep && !cols) return -1;
+        direct_job j = {.g = g, .oc = out_c, .w = pw, .bias = pb, .plane = px, .other_out = py,
+                        .cols = data_or_null(cols), .relu = relu};
+        if (direct_run(&j, conv2d_direct_units, NULL, false, NULL, 0, false) != 0) {
+            ae_release(cols);
+            return -1;
+        }
+        *savep = cols;
         return 0;
     }
     geom c = *g;
@@ -1207,12 +1217,12 @@ static void conv2d_backward(ae_node *n)
     int64_t nb = g.batch, image = g.channels * g.h * g.w, chunk = chunk_of(&g);
     const float *gy = ae_gout(n), *mask = n->saved[2] ? ae_data(n->saved[2]) : NULL;
     if (is_direct(&g)) {
-        /* saved[0] is x here */
+        /* saved[0] is the batch's columns here */
         bool fx = false, fw = false, fb = false;
         float *gx = n->saved[1] ? ae_grad_slot(n, 0, &fx) : NULL, *gw = n->saved[0] ? ae_grad_slot(n, 1, &fw) : NULL;
         float *gb = n->ninputs > 2 ? ae_grad_slot(n, 2, &fb) : NULL;
         direct_job j = {.g = &g, .oc = out_c, .w = gx ? ae_data(n->saved[1]) : NULL,
-                        .plane = gw ? ae_data(n->saved[0]) : NULL, .other = gy, .mask = mask,
+                        .cols = gw ? ae_data(n->saved[0]) : NULL, .other = gy, .mask = mask,
                         .plane_out = gx, .add = !fx};
         direct_run(&j, conv2d_direct_backward_units, gw, fw, gb, out_c, fb);
         return;
@@ -1314,7 +1324,10 @@ ae_tensor *ae_conv2d(ae_tensor *x, ae_tensor *w, ae_tensor *b, int64_t stride_h,
     operands o;
     ae_tensor *y = NULL, *kept = NULL;
     if (contiguous_operands(x, w, b, &o) == 0) y = ae_empty(4, shape);
-    if (y && conv2d_compute(&g, out_c, &o, relu, y, &kept) != 0) {
+    /* the direct path keeps its columns only when W's gradient will be
+     * wanted */
+    bool keep = w->requires_grad && ae_grad_enabled();
+    if (y && conv2d_compute(&g, out_c, &o, relu, keep, y, &kept) != 0) {
         ae_release(y);
         y = NULL;
     }
