@@ -927,17 +927,30 @@ static void dots(int64_t m, int64_t kk, int64_t n, const float *restrict a, cons
     dots_rows(m, kk, n, a, b, acc, p0);
 }
 
-/* acc[r·LANES + l] += Σ x[r][p] over p in lane l, r < m, rows n apart */
+/* acc[r·LANES + l] += Σ x[r][p] over p in lane l, r < m, rows n apart.
+ * With AVX, two registers of sums: GCC leaves the plain loop's lanes
+ * scalar here, and the bias's gradient cost as much as W's. */
 static void row_sums(int64_t m, int64_t n, const float *restrict x, float *restrict acc)
 {
     for (int64_t r = 0; r < m; r++) {
+        const float *xr = x + r * n;
+        float *d = acc + r * LANES;
+        int64_t p = 0;
+#if defined(__AVX2__)
+        __m256 s0 = _mm256_setzero_ps(), s1 = s0;
+        for (; p + 16 <= n; p += 16) {
+            s0 = _mm256_add_ps(s0, _mm256_loadu_ps(xr + p));
+            s1 = _mm256_add_ps(s1, _mm256_loadu_ps(xr + p + 8));
+        }
+        _mm256_storeu_ps(d, _mm256_add_ps(_mm256_loadu_ps(d), s0));
+        _mm256_storeu_ps(d + 8, _mm256_add_ps(_mm256_loadu_ps(d + 8), s1));
+#endif
         float s[LANES];
         for (int l = 0; l < LANES; l++) s[l] = 0.0f;
-        int64_t p = 0;
         for (; p + LANES <= n; p += LANES)
-            for (int l = 0; l < LANES; l++) s[l] += x[r * n + p + l];
-        for (int l = 0; p < n; p++, l++) s[l] += x[r * n + p];
-        for (int l = 0; l < LANES; l++) acc[r * LANES + l] += s[l];
+            for (int l = 0; l < LANES; l++) s[l] += xr[p + l];
+        for (int l = 0; p < n; p++, l++) s[l] += xr[p];
+        for (int l = 0; l < LANES; l++) d[l] += s[l];
     }
 }
 
