@@ -484,6 +484,18 @@ typedef struct { float *y; int64_t c, p; const float *bias; bool relu; } bias_re
 static void bias_relu_samples(void *ctx, int64_t lo, int64_t hi)
 {
     const bias_relu_job *j = ctx;
+    if (j->p == 1) {
+        /* conv2d's: a bias per element of the sample, one loop over them */
+        for (int64_t b = lo; b < hi; b++) {
+            float *restrict d = j->y + b * j->c;
+            const float *restrict v = j->bias;
+            for (int64_t k = 0; k < j->c; k++) {
+                float t = d[k] + (v ? v[k] : 0.0f);
+                d[k] = j->relu && !(t > 0) ? 0.0f : t;
+            }
+        }
+        return;
+    }
     for (int64_t b = lo; b < hi; b++)
         for (int64_t k = 0; k < j->c; k++) {
             float *restrict d = j->y + (b * j->c + k) * j->p, v = j->bias ? j->bias[k] : 0.0f;
@@ -499,7 +511,11 @@ static void bias_relu(float *y, int64_t batch, int64_t c, int64_t p, const float
     if (!bias && !relu) return;
     bias_relu_job j = {y, c, p, bias, relu};
     int64_t grain = 16384 / (c * p > 0 ? c * p : 1);
-    ae_parallel_for(batch, grain > 1 ? grain : 1, bias_relu_samples, &j);
+    /* a pass too small to share costs less than waking a thread */
+    if (grain >= batch)
+        bias_relu_samples(&j, 0, batch);
+    else
+        ae_parallel_for(batch, grain > 1 ? grain : 1, bias_relu_samples, &j);
 }
 
 /* y = max(y, 0) over n floats: the fused ReLU where no transpose passes
