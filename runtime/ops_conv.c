@@ -519,7 +519,7 @@ static void bias_relu(float *y, int64_t batch, int64_t c, int64_t p, const float
 }
 
 /* y = max(y, 0) over n floats: the fused ReLU where no transpose passes
- * over the output (single samples, the direct path) */
+ * over the output (single samples) */
 static void relu_range(void *ctx, int64_t lo, int64_t hi)
 {
     float *y = ctx;
@@ -670,470 +670,6 @@ static void release_operands(operands *o)
     ae_release(o->b);
 }
 
-/* ------------------------------------------------- the one-channel layers */
-
-/* A layer whose image has one channel (the tutorial's first conv, 1 → 16,
- * and its last transposed conv, 16 → 1) is computed a sample at a time,
- * reading and writing N×C×H×W directly.  Through the column matrix its
- * GEMMs have K = 9 (or 16 on the other side), where the BLAS run at a
- * fraction of their speed, and it costs an im2col or col2im and a
- * whole-batch transpose each way.  Here the sample's column matrix
- * (kh·kw × grid, 7 KB for 3×3 on 14×14) is built in a unit's scratch and
- * used while it is in L1: the products are row combinations and dot
- * products over the grid positions, contiguous runs the compiler
- * vectorises.  The batch is cut into units of consecutive samples that
- * depend only on the batch size; each unit sums its weight and bias
- * gradients into partials of its own, added in unit order afterwards, so
- * the sums do not depend on which thread took which unit. */
-
-#define DIRECT_COLS 16384   /* floats of a sample's column matrix, at most */
-#define DIRECT_UNITS 8      /* units of work a batch is cut into, at most */
-#define LANES 16            /* float lanes of the partial sums */
-
-static bool is_direct(const geom *g)
-{
-    return g->channels == 1 && !is_dense(g) && g->kh * g->kw * g->oh * g->ow <= DIRECT_COLS;
-}
-
-/* col (kh·kw × grid) ← the patches of one plane, zeros where a patch
- * overhangs it */
-static void plane_to_cols(const geom *g, const float *restrict plane, float *restrict col)
-{
-    int64_t grid = g->oh * g->ow;
-    for (int64_t i = 0; i < g->kh; i++)
-        for (int64_t j = 0; j < g->kw; j++) {
-            float *row = col + (i * g->kw + j) * grid;
-            int64_t xlo, xhi;
-            inside(g->ow, g->sw, j - g->pw, g->w, &xlo, &xhi);
-            for (int64_t y = 0; y < g->oh; y++) {
-                int64_t iy = y * g->sh - g->ph + i;
-                float *d = row + y * g->ow;
-                if (iy < 0 || iy >= g->h) {
-                    memset(d, 0, (size_t)g->ow * sizeof(float));
-                    continue;
-                }
-                const float *s = plane + iy * g->w + j - g->pw;
-                for (int64_t x = 0; x < xlo; x++) d[x] = 0.0f;
-                /* the strides that occur, as constants the compiler
-                 * vectorises */
-                if (g->sw == 1)
-                    for (int64_t x = xlo; x < xhi; x++) d[x] = s[x];
-                else if (g->sw == 2)
-                    for (int64_t x = xlo; x < xhi; x++) d[x] = s[2 * x];
-                else
-                    for (int64_t x = xlo; x < xhi; x++) d[x] = s[x * g->sw];
-                for (int64_t x = xhi; x < g->ow; x++) d[x] = 0.0f;
-            }
-        }
-}
-
-/* plane += the columns scattered back to where plane_to_cols takes them */
-static void cols_to_plane(const geom *g, const float *restrict col, float *restrict plane)
-{
-    int64_t grid = g->oh * g->ow;
-    for (int64_t i = 0; i < g->kh; i++)
-        for (int64_t j = 0; j < g->kw; j++) {
-            const float *row = col + (i * g->kw + j) * grid;
-            int64_t xlo, xhi;
-            inside(g->ow, g->sw, j - g->pw, g->w, &xlo, &xhi);
-            for (int64_t y = 0; y < g->oh; y++) {
-                int64_t iy = y * g->sh - g->ph + i;
-                if (iy < 0 || iy >= g->h) continue;
-                const float *s = row + y * g->ow;
-                float *d = plane + iy * g->w + j - g->pw;
-                if (g->sw == 1)
-                    for (int64_t x = xlo; x < xhi; x++) d[x] += s[x];
-                else if (g->sw == 2)
-                    for (int64_t x = xlo; x < xhi; x++) d[2 * x] += s[x];
-                else
-                    for (int64_t x = xlo; x < xhi; x++) d[x * g->sw] += s[x];
-            }
-        }
-}
-
-/* c[r][p] (+)= bias[r] + Σ_k a[r·ars + k·aks] · b[k][p] for r < m, p < n
- * (b's rows ldb apart, c's ldc), through max(·, 0) when relu: LANES
- * positions at a time with the sums in registers, so that a row of c is
- * written once rather than once per k */
-typedef struct {
-    int64_t m, kk, ars, aks, n, ldb, ldc;
-    const float *a, *bias;
-    bool relu, add;
-} combo;
-
-/* combine for the positions from p0 on, a row at a time */
-static void combine_rows(const combo *q, const float *restrict b, float *restrict c, int64_t p0)
-{
-    for (int64_t r = 0; r < q->m; r++) {
-        const float *a = q->a + r * q->ars;
-        float b0 = q->bias ? q->bias[r] : 0.0f, *cr = c + r * q->ldc;
-        int64_t p = p0;
-        for (; p + LANES <= q->n; p += LANES) {
-            float s[LANES];
-            for (int l = 0; l < LANES; l++) s[l] = b0;
-            for (int64_t k = 0; k < q->kk; k++) {
-                float ak = a[k * q->aks];
-                const float *bk = b + k * q->ldb + p;
-                for (int l = 0; l < LANES; l++) s[l] += ak * bk[l];
-            }
-            for (int l = 0; l < LANES; l++) {
-                float v = q->add ? cr[p + l] + s[l] : s[l];
-                cr[p + l] = q->relu && !(v > 0) ? 0.0f : v;
-            }
-        }
-        for (; p < q->n; p++) {
-            float s = b0;
-            for (int64_t k = 0; k < q->kk; k++) s += a[k * q->aks] * b[k * q->ldb + p];
-            float v = q->add ? cr[p] + s : s;
-            cr[p] = q->relu && !(v > 0) ? 0.0f : v;
-        }
-    }
-}
-
-#if defined(__AVX2__) && defined(__FMA__)
-/* 4 rows × 16 positions of combine from p, the sums in eight registers,
- * each load of b used for four rows: GCC, left to itself, keeps the sums
- * of such a tile on the stack and (under -std=c11) does not fuse the
- * multiply-adds, at a third of the speed.  Rows from `rows` on repeat
- * row rows - 1 and are not stored. */
-static void combine_tile(const combo *q, const float *const a[4], const float bias[4], int rows,
-                         const float *b, int64_t p, float *const cr[4])
-{
-    /* eight named sums rather than an array, which GCC keeps on the stack */
-    __m256 s00 = _mm256_set1_ps(bias[0]), s01 = s00, s10 = _mm256_set1_ps(bias[1]), s11 = s10;
-    __m256 s20 = _mm256_set1_ps(bias[2]), s21 = s20, s30 = _mm256_set1_ps(bias[3]), s31 = s30;
-    const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];
-    const int64_t kk = q->kk, aks = q->aks, ldb = q->ldb;
-    const float *bk = b + p;
-    for (int64_t k = 0; k < kk; k++, bk += ldb) {
-        __m256 b0 = _mm256_loadu_ps(bk), b1 = _mm256_loadu_ps(bk + 8), ai;
-        ai = _mm256_broadcast_ss(a0 + k * aks);
-        s00 = _mm256_fmadd_ps(ai, b0, s00);
-        s01 = _mm256_fmadd_ps(ai, b1, s01);
-        ai = _mm256_broadcast_ss(a1 + k * aks);
-        s10 = _mm256_fmadd_ps(ai, b0, s10);
-        s11 = _mm256_fmadd_ps(ai, b1, s11);
-        ai = _mm256_broadcast_ss(a2 + k * aks);
-        s20 = _mm256_fmadd_ps(ai, b0, s20);
-        s21 = _mm256_fmadd_ps(ai, b1, s21);
-        ai = _mm256_broadcast_ss(a3 + k * aks);
-        s30 = _mm256_fmadd_ps(ai, b0, s30);
-        s31 = _mm256_fmadd_ps(ai, b1, s31);
-    }
-    const __m256 s[4][2] = {{s00, s01}, {s10, s11}, {s20, s21}, {s30, s31}};
-    for (int i = 0; i < rows; i++)
-        for (int h = 0; h < 2; h++) {
-            float *d = cr[i] + p + 8 * h;
-            __m256 v = s[i][h];
-            if (q->add) v = _mm256_add_ps(v, _mm256_loadu_ps(d));
-            if (q->relu) v = _mm256_max_ps(v, _mm256_setzero_ps());
-            _mm256_storeu_ps(d, v);
-        }
-}
-#endif
-
-static void combine(const combo *q, const float *restrict b, float *restrict c)
-{
-    int64_t p0 = 0;
-#if defined(__AVX2__) && defined(__FMA__)
-    /* a ragged end is one more tile overlapping the last whole one, which
-     * stores the same values again; not when adding */
-    bool overlap = !q->add && q->n >= 16;
-    p0 = overlap ? q->n : q->n & ~(int64_t)15;
-    for (int64_t r = 0; r < q->m; r += 4) {
-        int rows = q->m - r < 4 ? (int)(q->m - r) : 4;
-        const float *a[4];
-        float *cr[4], bias[4];
-        for (int i = 0; i < 4; i++) {
-            int64_t ri = r + (i < rows ? i : rows - 1);
-            a[i] = q->a + ri * q->ars;
-            cr[i] = c + ri * q->ldc;
-            bias[i] = q->bias ? q->bias[ri] : 0.0f;
-        }
-        for (int64_t p = 0; p < p0; p += 16) combine_tile(q, a, bias, rows, b, p + 16 > p0 ? p0 - 16 : p, cr);
-    }
-#endif
-    combine_rows(q, b, c, p0);
-}
-
-/* dots for the positions from p0 on, a pair of rows at a time */
-static void dots_rows(int64_t m, int64_t kk, int64_t n, const float *restrict a, const float *restrict b,
-                      float *restrict acc, int64_t p0)
-{
-    for (int64_t r = 0; r < m; r++)
-        for (int64_t k = 0; k < kk; k++) {
-            const float *ar = a + r * n, *bk = b + k * n;
-            float s[LANES];
-            for (int l = 0; l < LANES; l++) s[l] = 0.0f;
-            int64_t p = p0;
-            for (; p + LANES <= n; p += LANES)
-                for (int l = 0; l < LANES; l++) s[l] += ar[p + l] * bk[p + l];
-            for (int l = 0; p < n; p++, l++) s[l] += ar[p] * bk[p];
-            float *d = acc + (r * kk + k) * LANES;
-            for (int l = 0; l < LANES; l++) d[l] += s[l];
-        }
-}
-
-#if defined(__AVX2__) && defined(__FMA__)
-/* rows r..r+3 of a against rows k..k+2 of b over the n positions,
- * twelve sums in registers, each load used three or four times (see
- * combine_tile); d[i][j] NULL for a pair that repeats another and is not
- * stored */
-static void dots_tile(int64_t n, const float *const a[4], const float *const b[3], float *const d[4][3])
-{
-    /* named sums rather than an array, which GCC keeps on the stack */
-    __m256 s00 = _mm256_setzero_ps(), s01 = s00, s02 = s00, s10 = s00, s11 = s00, s12 = s00;
-    __m256 s20 = s00, s21 = s00, s22 = s00, s30 = s00, s31 = s00, s32 = s00;
-    const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *b0 = b[0], *b1 = b[1], *b2 = b[2];
-    int64_t n8 = n & ~(int64_t)7;
-    __m256i all = _mm256_set1_epi32(-1);
-    __m256i tail = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n - n8)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-    for (int64_t p = 0; p < n; p += 8) {
-        /* the ragged end's lanes past n load as zeros */
-        __m256i k = p < n8 ? all : tail;
-        __m256 x0 = _mm256_maskload_ps(b0 + p, k), x1 = _mm256_maskload_ps(b1 + p, k);
-        __m256 x2 = _mm256_maskload_ps(b2 + p, k), y = _mm256_maskload_ps(a0 + p, k);
-        s00 = _mm256_fmadd_ps(y, x0, s00);
-        s01 = _mm256_fmadd_ps(y, x1, s01);
-        s02 = _mm256_fmadd_ps(y, x2, s02);
-        y = _mm256_maskload_ps(a1 + p, k);
-        s10 = _mm256_fmadd_ps(y, x0, s10);
-        s11 = _mm256_fmadd_ps(y, x1, s11);
-        s12 = _mm256_fmadd_ps(y, x2, s12);
-        y = _mm256_maskload_ps(a2 + p, k);
-        s20 = _mm256_fmadd_ps(y, x0, s20);
-        s21 = _mm256_fmadd_ps(y, x1, s21);
-        s22 = _mm256_fmadd_ps(y, x2, s22);
-        y = _mm256_maskload_ps(a3 + p, k);
-        s30 = _mm256_fmadd_ps(y, x0, s30);
-        s31 = _mm256_fmadd_ps(y, x1, s31);
-        s32 = _mm256_fmadd_ps(y, x2, s32);
-    }
-    const __m256 s[4][3] = {{s00, s01, s02}, {s10, s11, s12}, {s20, s21, s22}, {s30, s31, s32}};
-    for (int i = 0; i < 4; i++)
-        for (int j = 0; j < 3; j++)
-            if (d[i][j]) _mm256_storeu_ps(d[i][j], _mm256_add_ps(_mm256_loadu_ps(d[i][j]), s[i][j]));
-}
-#endif
-
-/* acc[(r·kk + k)·LANES + l] += Σ a[r][p] · b[k][p] over the positions p
- * in lane l, r < m, k < kk, p < n; a's and b's rows n apart */
-static void dots(int64_t m, int64_t kk, int64_t n, const float *restrict a, const float *restrict b,
-                 float *restrict acc)
-{
-    int64_t p0 = 0;
-#if defined(__AVX2__) && defined(__FMA__)
-    p0 = n;
-    for (int64_t r = 0; r < m; r += 4)
-        for (int64_t k = 0; k < kk; k += 3) {
-            const float *ap[4], *bp[3];
-            float *d[4][3];
-            for (int i = 0; i < 4; i++) {
-                bool ri = r + i < m;
-                ap[i] = a + (ri ? r + i : r) * n;
-                for (int j = 0; j < 3; j++) {
-                    bool kj = k + j < kk;
-                    if (i == 0) bp[j] = b + (kj ? k + j : k) * n;
-                    d[i][j] = ri && kj ? acc + ((r + i) * kk + k + j) * LANES : NULL;
-                }
-            }
-            dots_tile(n, ap, bp, d);
-        }
-#endif
-    dots_rows(m, kk, n, a, b, acc, p0);
-}
-
-/* acc[r·LANES + l] += Σ x[r][p] over p in lane l, r < m, rows n apart.
- * With AVX, two registers of sums: GCC leaves the plain loop's lanes
- * scalar here, and the bias's gradient cost as much as W's. */
-static void row_sums(int64_t m, int64_t n, const float *restrict x, float *restrict acc)
-{
-    for (int64_t r = 0; r < m; r++) {
-        const float *xr = x + r * n;
-        float *d = acc + r * LANES;
-        int64_t p = 0;
-#if defined(__AVX2__)
-        __m256 s0 = _mm256_setzero_ps(), s1 = s0;
-        for (; p + 16 <= n; p += 16) {
-            s0 = _mm256_add_ps(s0, _mm256_loadu_ps(xr + p));
-            s1 = _mm256_add_ps(s1, _mm256_loadu_ps(xr + p + 8));
-        }
-        _mm256_storeu_ps(d, _mm256_add_ps(_mm256_loadu_ps(d), s0));
-        _mm256_storeu_ps(d + 8, _mm256_add_ps(_mm256_loadu_ps(d + 8), s1));
-#endif
-        float s[LANES];
-        for (int l = 0; l < LANES; l++) s[l] = 0.0f;
-        for (; p + LANES <= n; p += LANES)
-            for (int l = 0; l < LANES; l++) s[l] += xr[p + l];
-        for (int l = 0; p < n; p++, l++) s[l] += xr[p];
-        for (int l = 0; l < LANES; l++) d[l] += s[l];
-    }
-}
-
-/* the batch's units: their number, samples per unit through *per */
-static int64_t direct_units(int64_t batch, int64_t *per)
-{
-    int64_t units = (batch + 3) / 4;
-    if (units > DIRECT_UNITS) units = DIRECT_UNITS;
-    if (units < 1) units = 1;
-    *per = (batch + units - 1) / units;
-    return (batch + *per - 1) / *per;
-}
-
-/* out[i] (+)= Σ over units u of the LANES lanes of part[u][i], for
- * i < n, in unit order then lane order: the same sum on any thread count */
-static void sum_partials(const float *part, int64_t units, int64_t n, float *out, bool fresh)
-{
-    for (int64_t i = 0; i < n; i++) {
-        double s = 0;
-        for (int64_t u = 0; u < units; u++)
-            for (int l = 0; l < LANES; l++) s += part[(u * n + i) * LANES + l];
-        out[i] = fresh ? (float)s : out[i] + (float)s;
-    }
-}
-
-/* one job of the direct path, forward or backward, of either op: `other`
- * is the side with many channels (conv2d's output, conv_transpose2d's
- * input), `plane` the one-channel side */
-typedef struct {
-    const geom *g;
-    int64_t oc, per;          /* the other side's channels; samples per unit */
-    const float *w, *bias;    /* the weight (oc × kh·kw either way), bias */
-    const float *plane, *other, *mask;
-    float *plane_out, *other_out;
-    float *cols;              /* conv2d's columns of the whole batch, or NULL */
-    float *gw, *gb;           /* per-unit partials (LANES each), or NULL */
-    float *scratch;           /* per unit: two column matrices and a plane */
-    bool relu, add;
-} direct_job;
-
-/* floats of a unit's scratch: a column matrix, the columns' gradient,
- * the other side's gradient masked and the plane's */
-static int64_t direct_scratch(const geom *g, int64_t oc)
-{
-    return (2 * g->kh * g->kw + oc) * g->oh * g->ow + g->h * g->w;
-}
-
-/* conv2d forward, samples of unit u: y = W · cols(x) + bias, stored in
- * N×C×H×W (through the ReLU when fused); the columns built in the unit's
- * scratch, or in cols when W's gradient will need them: rebuilding them
- * in backward cost more than keeping them (the strided gathers are a
- * third of the forward pass) */
-static void conv2d_direct_units(void *ctx, int64_t u)
-{
-    const direct_job *j = ctx;
-    const geom *g = j->g;
-    int64_t kk = g->kh * g->kw, grid = g->oh * g->ow, image = g->h * g->w;
-    float *col = j->scratch + u * direct_scratch(g, j->oc);
-    combo q = {j->oc, kk, kk, 1, grid, grid, grid, j->w, j->bias, j->relu, false};
-    int64_t end = (u + 1) * j->per < g->batch ? (u + 1) * j->per : g->batch;
-    for (int64_t s = u * j->per; s < end; s++) {
-        if (j->cols) col = j->cols + s * kk * grid;
-        plane_to_cols(g, j->plane + s * image, col);
-        combine(&q, col, j->other_out + s * j->oc * grid);
-    }
-}
-
-/* conv2d backward, samples of unit u: gy (masked where the fused ReLU's
- * output is not positive) into the unit's scratch, then the bias's and
- * W's partial sums (from the columns forward kept) and x's gradient
- * (fresh, or added) */
-static void conv2d_direct_backward_units(void *ctx, int64_t u)
-{
-    const direct_job *j = ctx;
-    const geom *g = j->g;
-    int64_t kk = g->kh * g->kw, grid = g->oh * g->ow, image = g->h * g->w, n = j->oc * grid;
-    float *col = j->scratch + u * direct_scratch(g, j->oc), *gcol = col + kk * grid;
-    float *masked = gcol + kk * grid;
-    combo q = {kk, j->oc, 1, kk, grid, grid, grid, j->w, NULL, false, false};
-    int64_t end = (u + 1) * j->per < g->batch ? (u + 1) * j->per : g->batch;
-    for (int64_t s = u * j->per; s < end; s++) {
-        const float *gy = j->other + s * n;
-        if (j->mask) {
-            mask_job m = {j->mask + s * n, gy, masked};
-            mask_range(&m, 0, n);
-            gy = masked;
-        }
-        if (j->gb) row_sums(j->oc, grid, gy, j->gb + u * j->oc * LANES);
-        if (j->gw) dots(j->oc, kk, grid, gy, j->cols + s * kk * grid, j->gw + u * j->oc * kk * LANES);
-        if (j->plane_out) {
-            combine(&q, gy, gcol);
-            float *gx = j->plane_out + s * image;
-            if (!j->add) memset(gx, 0, (size_t)image * sizeof(float));
-            cols_to_plane(g, gcol, gx);
-        }
-    }
-}
-
-/* conv_transpose2d forward, samples of unit u: y = cols⁻¹(Wᵀ · x) + bias
- * (through the ReLU when fused) */
-static void convt_direct_units(void *ctx, int64_t u)
-{
-    const direct_job *j = ctx;
-    const geom *g = j->g;
-    int64_t kk = g->kh * g->kw, grid = g->oh * g->ow, image = g->h * g->w;
-    float *col = j->scratch + u * direct_scratch(g, j->oc);
-    combo q = {kk, j->oc, 1, kk, grid, grid, grid, j->w, NULL, false, false};
-    int64_t end = (u + 1) * j->per < g->batch ? (u + 1) * j->per : g->batch;
-    for (int64_t s = u * j->per; s < end; s++) {
-        float *y = j->plane_out + s * image, b = j->bias ? j->bias[0] : 0.0f;
-        combine(&q, j->other + s * j->oc * grid, col);
-        for (int64_t p = 0; p < image; p++) y[p] = b;
-        cols_to_plane(g, col, y);
-        if (j->relu) relu_range(y, 0, image);
-    }
-}
-
-/* conv_transpose2d backward, samples of unit u: gy (masked where the
- * fused ReLU's output is not positive), the bias's and W's partial sums,
- * and x's gradient W · cols(gy) (fresh, or added) */
-static void convt_direct_backward_units(void *ctx, int64_t u)
-{
-    const direct_job *j = ctx;
-    const geom *g = j->g;
-    int64_t kk = g->kh * g->kw, grid = g->oh * g->ow, image = g->h * g->w, n = j->oc * grid;
-    float *col = j->scratch + u * direct_scratch(g, j->oc), *masked = col + (2 * kk + j->oc) * grid;
-    combo q = {j->oc, kk, kk, 1, grid, grid, grid, j->w, NULL, false, j->add};
-    int64_t end = (u + 1) * j->per < g->batch ? (u + 1) * j->per : g->batch;
-    for (int64_t s = u * j->per; s < end; s++) {
-        const float *gy = j->plane + s * image;
-        if (j->mask) {
-            mask_job m = {j->mask + s * image, gy, masked};
-            mask_range(&m, 0, image);
-            gy = masked;
-        }
-        if (j->gb) row_sums(1, image, gy, j->gb + u * LANES);
-        if (!j->gw && !j->other_out) continue;
-        plane_to_cols(g, gy, col);
-        if (j->gw) dots(j->oc, kk, grid, j->other + s * n, col, j->gw + u * j->oc * kk * LANES);
-        if (j->other_out) combine(&q, col, j->other_out + s * n);
-    }
-}
-
-/* runs fn over the batch's units with the scratch and partials it needs;
- * the partials summed into gw (oc·kh·kw) and gb (nbias floats)
- * afterwards, stored where fresh.  -1 when the scratch cannot be had. */
-static int direct_run(direct_job *j, ae_chunk_fn fn, float *gw, bool fw, float *gb, int64_t nbias,
-                      bool fb)
-{
-    const geom *g = j->g;
-    int64_t units = direct_units(g->batch, &j->per), kk = g->kh * g->kw;
-    ae_tensor *t[3];
-    const int64_t sizes[3] = {units * direct_scratch(g, j->oc), gw ? units * j->oc * kk * LANES : 0,
-                              gb ? units * nbias * LANES : 0};
-    if (scratches(3, t, sizes) != 0) return -1;
-    j->scratch = ae_data(t[0]);
-    j->gw = data_or_null(t[1]);
-    j->gb = data_or_null(t[2]);
-    if (j->gw) memset(j->gw, 0, (size_t)sizes[1] * sizeof(float));
-    if (j->gb) memset(j->gb, 0, (size_t)sizes[2] * sizeof(float));
-    ae_parallel_run(fn, j, units);
-    if (gw) sum_partials(j->gw, units, j->oc * kk, gw, fw);
-    if (gb) sum_partials(j->gb, units, nbias, gb, fb);
-    for (int i = 0; i < 3; i++) ae_release(t[i]);
-    return 0;
-}
-
 /* ---------------------------------------------------------------- conv2d */
 
 /* the geometry of conv2d from its input's and weight's shapes */
@@ -1156,10 +692,9 @@ static void conv2d_geom(const int64_t *xs, const int64_t *ws, const int64_t stri
 
 /* y (batch × out × oh × ow) from contiguous operands.  Returns through
  * *savep what backward needs for W's gradient: the column matrix when the
- * batch went through in one chunk, else x (backward rebuilds the columns);
- * on the direct path, the batch's columns when keep, else nothing */
-static int conv2d_compute(const geom *g, int64_t out_c, const operands *o, bool relu, bool keep,
-                          ae_tensor *y, ae_tensor **savep)
+ * batch went through in one chunk, else x (backward rebuilds the columns) */
+static int conv2d_compute(const geom *g, int64_t out_c, const operands *o, bool relu, ae_tensor *y,
+                          ae_tensor **savep)
 {
     int64_t k = rows_of(g), grid = g->oh * g->ow, nb = g->batch, image = g->channels * g->h * g->w;
     const float *px = ae_data(o->x), *pw = ae_data(o->w), *pb = o->b ? ae_data(o->b) : NULL;
@@ -1170,18 +705,6 @@ static int conv2d_compute(const geom *g, int64_t out_c, const operands *o, bool 
         ae_gemm(false, true, nb, out_c, k, 1.0f, px, k, pw, k, 0.0f, py, out_c);
         bias_relu(py, nb, out_c, 1, pb, relu);
         *savep = ae_retain(o->x);
-        return 0;
-    }
-    if (is_direct(g)) {
-        ae_tensor *cols = keep ? scratch(nb * k * grid) : NULL;
-        if (keep && !cols) return -1;
-        direct_job j = {.g = g, .oc = out_c, .w = pw, .bias = pb, .plane = px, .other_out = py,
-                        .cols = data_or_null(cols), .relu = relu};
-        if (direct_run(&j, conv2d_direct_units, NULL, false, NULL, 0, false) != 0) {
-            ae_release(cols);
-            return -1;
-        }
-        *savep = cols;
         return 0;
     }
     geom c = *g;
@@ -1245,17 +768,6 @@ static void conv2d_backward(ae_node *n)
     int64_t out_c = n->out_shape[1], k = rows_of(&g), grid = g.oh * g.ow;
     int64_t nb = g.batch, image = g.channels * g.h * g.w, chunk = chunk_of(&g);
     const float *gy = ae_gout(n), *mask = n->saved[2] ? ae_data(n->saved[2]) : NULL;
-    if (is_direct(&g)) {
-        /* saved[0] is the batch's columns here */
-        bool fx = false, fw = false, fb = false;
-        float *gx = n->saved[1] ? ae_grad_slot(n, 0, &fx) : NULL, *gw = n->saved[0] ? ae_grad_slot(n, 1, &fw) : NULL;
-        float *gb = n->ninputs > 2 ? ae_grad_slot(n, 2, &fb) : NULL;
-        direct_job j = {.g = &g, .oc = out_c, .w = gx ? ae_data(n->saved[1]) : NULL,
-                        .cols = gw ? ae_data(n->saved[0]) : NULL, .other = gy, .mask = mask,
-                        .plane_out = gx, .add = !fx};
-        direct_run(&j, conv2d_direct_backward_units, gw, fw, gb, out_c, fb);
-        return;
-    }
     ae_tensor *masked = NULL;
     if (mask && (is_dense(&g) || chunk == 1)) {
         /* backward has no error channel: a failed scratch allocation
@@ -1353,10 +865,7 @@ ae_tensor *ae_conv2d(ae_tensor *x, ae_tensor *w, ae_tensor *b, int64_t stride_h,
     operands o;
     ae_tensor *y = NULL, *kept = NULL;
     if (contiguous_operands(x, w, b, &o) == 0) y = ae_empty(4, shape);
-    /* the direct path keeps its columns only when W's gradient will be
-     * wanted */
-    bool keep = w->requires_grad && ae_grad_enabled();
-    if (y && conv2d_compute(&g, out_c, &o, relu, keep, y, &kept) != 0) {
+    if (y && conv2d_compute(&g, out_c, &o, relu, y, &kept) != 0) {
         ae_release(y);
         y = NULL;
     }
@@ -1423,12 +932,6 @@ static int convt_compute(const geom *g, int64_t in_c, const operands *o, bool re
         *savep = ae_retain(o->x);
         return 0;
     }
-    if (is_direct(g)) {
-        direct_job j = {.g = g, .oc = in_c, .w = pw, .bias = pb, .other = px, .plane_out = py, .relu = relu};
-        if (direct_run(&j, convt_direct_units, NULL, false, NULL, 0, false) != 0) return -1;
-        *savep = ae_retain(o->x);
-        return 0;
-    }
     geom c = *g;
     int64_t chunk = chunk_of(g);
     geom cg = chunk_geom(g, chunk);
@@ -1461,17 +964,6 @@ static void convt_backward(ae_node *n)
     int64_t in_c = n->inputs[0]->shape[1], k = rows_of(&g), grid = g.oh * g.ow, nb = g.batch;
     int64_t image = g.h * g.w, out_size = g.channels * image, in_size = in_c * grid;
     const float *gy = ae_gout(n), *mask = n->saved[2] ? ae_data(n->saved[2]) : NULL;
-    if (is_direct(&g)) {
-        /* saved[0] is x itself here */
-        bool fx = false, fw = false, fb = false;
-        float *gx = n->saved[1] ? ae_grad_slot(n, 0, &fx) : NULL, *gw = n->saved[0] ? ae_grad_slot(n, 1, &fw) : NULL;
-        float *gb = n->ninputs > 2 ? ae_grad_slot(n, 2, &fb) : NULL;
-        direct_job j = {.g = &g, .oc = in_c, .w = gx ? ae_data(n->saved[1]) : NULL,
-                        .other = gw ? ae_data(n->saved[0]) : NULL, .plane = gy, .mask = mask,
-                        .other_out = gx, .add = !fx};
-        direct_run(&j, convt_direct_backward_units, gw, fw, gb, 1, fb);
-        return;
-    }
     ae_tensor *masked = NULL;
     if (mask && is_dense(&g)) {
         /* backward has no error channel: a failed scratch allocation
