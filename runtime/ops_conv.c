@@ -843,6 +843,29 @@ static void conv2d_backward(ae_node *n)
     ae_release(masked);
 }
 
+/* records y = op(x, w, b) for backward, with the geometry (stride h, w,
+ * padding h, w) and what the backward needs: the columns kept for W's
+ * gradient, the contiguous weight for x's, and y itself for the fused
+ * ReLU's mask.  Returns y, or NULL (y released) when saving failed. */
+static ae_tensor *record_conv(ae_tensor *y, const char *op, ae_backward_fn fn, ae_tensor *x,
+                              ae_tensor *w, ae_tensor *b, const int64_t geometry[4], ae_tensor *kept,
+                              ae_tensor *wc, bool relu)
+{
+    ae_tensor *in[3] = {x, w, b};
+    ae_node *n = ae_record(y, op, fn, b ? 3 : 2, in);
+    if (!n) return y;
+    for (int i = 0; i < 4; i++) n->arg[i] = (double)geometry[i];
+    int rc = 0;
+    if (w->requires_grad) rc |= ae_node_save(n, 0, kept);
+    if (x->requires_grad) rc |= ae_node_save(n, 1, wc);
+    if (relu) rc |= ae_node_save(n, 2, y);
+    if (rc != 0) {
+        ae_release(y);
+        return NULL;
+    }
+    return y;
+}
+
 ae_tensor *ae_conv2d(ae_tensor *x, ae_tensor *w, ae_tensor *b, int64_t stride_h, int64_t stride_w,
                      int64_t pad_h, int64_t pad_w, bool relu)
 {
@@ -870,23 +893,9 @@ ae_tensor *ae_conv2d(ae_tensor *x, ae_tensor *w, ae_tensor *b, int64_t stride_h,
         y = NULL;
     }
     if (y) {
-        ae_tensor *in[3] = {x, w, b};
-        ae_node *n = relu ? ae_record(y, "conv2d_relu", conv2d_backward, b ? 3 : 2, in)
-                          : ae_record(y, "conv2d", conv2d_backward, b ? 3 : 2, in);
-        if (n) {
-            n->arg[0] = (double)stride_h;
-            n->arg[1] = (double)stride_w;
-            n->arg[2] = (double)pad_h;
-            n->arg[3] = (double)pad_w;
-            int rc = 0;
-            if (w->requires_grad) rc |= ae_node_save(n, 0, kept);
-            if (x->requires_grad) rc |= ae_node_save(n, 1, o.w);
-            if (relu) rc |= ae_node_save(n, 2, y);
-            if (rc != 0) {
-                ae_release(y);
-                y = NULL;
-            }
-        }
+        const int64_t geometry[4] = {stride_h, stride_w, pad_h, pad_w};
+        y = record_conv(y, relu ? "conv2d_relu" : "conv2d", conv2d_backward, x, w, b, geometry, kept,
+                        o.w, relu);
     }
     ae_release(kept);
     release_operands(&o);
@@ -1047,23 +1056,9 @@ ae_tensor *ae_conv_transpose2d(ae_tensor *x, ae_tensor *w, ae_tensor *b, int64_t
         y = NULL;
     }
     if (y) {
-        ae_tensor *in[3] = {x, w, b};
-        ae_node *n = relu ? ae_record(y, "conv_transpose2d_relu", convt_backward, b ? 3 : 2, in)
-                          : ae_record(y, op, convt_backward, b ? 3 : 2, in);
-        if (n) {
-            n->arg[0] = (double)stride_h;
-            n->arg[1] = (double)stride_w;
-            n->arg[2] = (double)pad_h;
-            n->arg[3] = (double)pad_w;
-            int rc = 0;
-            if (w->requires_grad) rc |= ae_node_save(n, 0, kept);
-            if (x->requires_grad) rc |= ae_node_save(n, 1, o.w);
-            if (relu) rc |= ae_node_save(n, 2, y);
-            if (rc != 0) {
-                ae_release(y);
-                y = NULL;
-            }
-        }
+        const int64_t geometry[4] = {stride_h, stride_w, pad_h, pad_w};
+        y = record_conv(y, relu ? "conv_transpose2d_relu" : op, convt_backward, x, w, b, geometry, kept,
+                        o.w, relu);
     }
     ae_release(kept);
     release_operands(&o);
