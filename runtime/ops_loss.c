@@ -199,17 +199,24 @@ static void backward_into(float *g, bool fresh, deriv_kernel f, const float *a, 
 }
 
 /* the common backward of the three losses: the gradients of input and
- * target, each through its kernel */
-static void loss_backward(ae_node *n, deriv_kernel da, deriv_kernel dt)
+ * target, each through its kernel; the input's goes to input slot 0 of
+ * `into` (n itself, or the node that made the input when da goes
+ * through it too) */
+static void loss_backward_into(ae_node *n, ae_node *into, deriv_kernel da, deriv_kernel dt)
 {
     const float *a = ae_data(n->saved[0]), *t = ae_data(n->saved[1]);
     int64_t count = ae_numel(n->saved[0]);
     upstream u = upstream_of(n, count);
     bool fresh;
-    float *g = ae_grad_slot(n, 0, &fresh);
+    float *g = ae_grad_slot(into, 0, &fresh);
     if (g) backward_into(g, fresh, da, a, t, &u, count);
     g = ae_grad_slot(n, 1, &fresh);
     if (g) backward_into(g, fresh, dt, a, t, &u, count);
+}
+
+static void loss_backward(ae_node *n, deriv_kernel da, deriv_kernel dt)
+{
+    loss_backward_into(n, n, da, dt);
 }
 
 /* mse: (a - t)² */
@@ -284,18 +291,8 @@ static void bce_backward(ae_node *n)
      * Under anomaly detection too: a NaN made here is then reported as the
      * bce backward's, which is where the fused arithmetic ran. */
     ae_node *s = n->inputs[0]->grad_fn;
-    if (!s || s->freed || s->op != ae_unary_name(AE_SIGMOID)) {
-        loss_backward(n, bce_dp, bce_dt);
-        return;
-    }
-    const float *p = ae_data(n->saved[0]), *t = ae_data(n->saved[1]);
-    int64_t count = ae_numel(n->saved[0]);
-    upstream u = upstream_of(n, count);
-    bool fresh;
-    float *g = ae_grad_slot(s, 0, &fresh);
-    if (g) backward_into(g, fresh, bce_dz, p, t, &u, count);
-    g = ae_grad_slot(n, 1, &fresh);
-    if (g) backward_into(g, fresh, bce_dt, p, t, &u, count);
+    if (!s || s->freed || s->op != ae_unary_name(AE_SIGMOID)) loss_backward(n, bce_dp, bce_dt);
+    else loss_backward_into(n, s, bce_dz, bce_dt);
 }
 
 ae_tensor *ae_bce_loss(ae_tensor *p, ae_tensor *target, ae_reduction r)
