@@ -73,8 +73,9 @@ local function optimizer_names(opt, names, params)
   return setmetatable(out, { __index = function(_, i) return "param" .. i end })
 end
 
--- Errors inside this file are raised without a position (level 0); each
--- public function catches them and raises again at its caller's line.
+-- Errors inside this file are raised without a position (level 0):
+-- aerun.guard, the module's boundary, raises them again at the script's
+-- line.
 local function fail(fmt, ...) error(string.format(fmt, ...), 0) end
 
 -- a message without the positions inside aerun that Lua put in front of it
@@ -104,14 +105,6 @@ local function whole(what, v)
   local i = math.tointeger(v)
   if not i then fail("checkpoint.save: %s must be an integer, got %s", what, tostring(v)) end
   return i
-end
-
--- f(...) with any error raised again at the caller of the public function
--- (level 3: public, the public function, its caller; no tail calls)
-local function public(f, ...)
-  local ok, r1, r2 = pcall(f, ...)
-  if not ok then error(plain(r1), 3) end
-  return r1, r2
 end
 
 ---------------------------------------------------------------------------
@@ -258,10 +251,7 @@ local function save(path, state)
   return path
 end
 
-function checkpoint.save(path, state)
-  local r = public(save, path, state)
-  return r
-end
+checkpoint.save = save
 
 ---------------------------------------------------------------------------
 -- load
@@ -453,10 +443,7 @@ local function load(path, opts)
   return info
 end
 
-function checkpoint.load(path, opts)
-  local info = public(load, path, opts)
-  return info
-end
+checkpoint.load = load
 
 -- the model the file describes, built from /model and loaded; modules of
 -- types this aerun does not know become containers (weights load, forward
@@ -489,10 +476,7 @@ local function rebuild(path)
   return model, info
 end
 
-function checkpoint.model(path)
-  local model, info = public(rebuild, path)
-  return model, info
-end
+checkpoint.model = rebuild
 
 -- what a checkpoint holds, without a model: the summary load returns, plus
 -- params and buffers ({name =, shape =}, sorted by name), num_parameters,
@@ -530,9 +514,6 @@ local function inspect(path)
   return info
 end
 
-function checkpoint.info(path)
-  local info = public(inspect, path)
-  return info
-end
+checkpoint.info = inspect
 
 return require("aerun.guard").module("ae.checkpoint", checkpoint)

@@ -22,28 +22,9 @@ local core = require "aerun.core"
 
 local data = {}
 
-local here = debug.getinfo(1, "S").source
-
--- raises msg at the line of the script that called into this module
-local function fail(msg)
-  local level = 2
-  while true do
-    local info = debug.getinfo(level, "S")
-    if not info or info.source ~= here then break end
-    level = level + 1
-  end
-  error("aerun.data: " .. msg, level)
-end
-
--- f(...) with its error, if any, raised at the script's line rather than
--- at the line of this file that called the core
-local function call(f, ...)
-  local ok, result = pcall(f, ...)
-  if not ok then
-    fail((tostring(result):gsub("^[^\n]-data%.lua:%d+: ", "")))
-  end
-  return result
-end
+-- errors are raised without a position: aerun.guard, the module's
+-- boundary, raises them again at the script's line, naming the function
+local function fail(msg) error(msg, 0) end
 
 local function check_options(opts, allowed, what)
   if opts == nil then return {} end
@@ -64,14 +45,14 @@ end
 -- at once, its samples are no longer needed
 local function narrow(ds, opts)
   if opts.classes == nil and opts.limit == nil then return ds end
-  local out = call(ds.select, ds, opts.classes, opts.limit)
+  local out = ds:select(opts.classes, opts.limit)
   ds:close()
   return out
 end
 
 function data.idx(path)
   if type(path) ~= "string" then fail("idx: path must be a string, got " .. type(path)) end
-  return call(core.idx_read, path)
+  return core.idx_read(path)
 end
 
 local open_options = {images = true, labels = true, name = true, classes = true, limit = true}
@@ -82,7 +63,7 @@ function data.open(opts)
   if opts.labels ~= nil and type(opts.labels) ~= "string" then
     fail("open: labels must be the path of an IDX file or nil")
   end
-  return narrow(call(core.dataset_open, opts.images, opts.labels, opts.name), opts)
+  return narrow(core.dataset_open(opts.images, opts.labels, opts.name), opts)
 end
 
 -- where the standard data sets are looked for
@@ -149,7 +130,7 @@ local function standard(name, opts)
     fail(name .. ": root must be a directory path")
   end
   local images, labels = data.locate(name, split, opts.root)
-  local ds = call(core.dataset_open, images, labels, name .. " " .. split)
+  local ds = core.dataset_open(images, labels, name .. " " .. split)
   return narrow(ds, opts)
 end
 

@@ -112,12 +112,15 @@ local function arguments(skip, ...)
   return "(arguments: " .. (n == 0 and "none" or table.concat(parts, ", ")) .. ")"
 end
 
--- msg without a leading location inside the library
+-- msg without the locations inside the library in front of it (an error
+-- caught and raised again inside the library gathers one each time)
 function guard.strip(msg)
   if type(msg) ~= "string" then return msg end
-  local file, rest = msg:match("^([^\n:]+):%d+: (.*)$")
-  if file and is_library_location(file) then return rest end
-  return msg
+  while true do
+    local file, rest = msg:match("^([^\n:]+):%d+: (.*)$")
+    if not (file and is_library_location(file)) then return msg end
+    msg = rest
+  end
 end
 
 -- the message a script sees for an error raised by the library
@@ -125,7 +128,7 @@ local function rewrite(name, err, skip, ...)
   if type(err) ~= "string" then return err end
   local file, line, rest = err:match("^([^\n:]+):(%d+): (.*)$")
   if file and not is_library_location(file) then return err end
-  if not file then rest = err end
+  rest = guard.strip(file and rest or err)
   -- "Linear: in_features must be..." already names it
   local named = rest:match("^[%w_.:]*" .. name:match("[%w_]+$") .. "[%s:(]")
   local msg = named and rest or (name .. ": " .. rest)
