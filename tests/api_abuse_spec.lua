@@ -16,19 +16,10 @@
 local ae = require "aerun"
 local json = require "aerun.json"
 
-local root = os.getenv("PWD")
-local aerun = os.getenv("AERUN_BIN") or "build/aerun"
-if aerun:sub(1, 1) ~= "/" then aerun = root .. "/" .. aerun end
+local process = require "tests.helpers.process"
+local root, aerun, quote, read = process.root, process.aerun, process.quote, process.read
 local PARTS = 2
 local TIMEOUT = tonumber(os.getenv("ABUSE_TIMEOUT") or "600")
-
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
 
 local function last_line(path)
   local s = read(path) or ""
@@ -36,8 +27,6 @@ local function last_line(path)
   for l in s:gmatch("[^\n]+") do lines[#lines + 1] = l end
   return lines[#lines] or "(no call logged)"
 end
-
-local function quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
 
 -- runs the walk; returns the parts' results (or fails naming the call
 -- that crashed or hung)

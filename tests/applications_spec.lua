@@ -7,22 +7,8 @@ local ae = require "aerun"
 local gc = require "tests.helpers.gradcheck"
 local json = require "aerun.json"
 
-local root = os.getenv("PWD")
-local aerun = os.getenv("AERUN_BIN") or "build/aerun"
-if aerun:sub(1, 1) ~= "/" then aerun = root .. "/" .. aerun end
-
-local function sh(cmd)
-  local p = assert(io.popen(cmd .. " 2>&1"))
-  local out = p:read("a")
-  local ok = p:close()
-  return out, ok
-end
-
-local function exists(path)
-  local f = io.open(path, "rb")
-  if f then f:close() end
-  return f ~= nil
-end
+local process = require "tests.helpers.process"
+local root, aerun, sh, exists = process.root, process.aerun, process.sh, process.exists
 
 local function close(a, b, tol)
   local fa, fb = gc.flatten(a:totable()), gc.flatten(b:totable())

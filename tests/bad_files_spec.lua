@@ -5,20 +5,10 @@
 -- large for the machine is an error before any allocation.
 local ae = require "aerun"
 
-local root = os.getenv("PWD")
-local aerun = os.getenv("AERUN_BIN") or "build/aerun"
-if aerun:sub(1, 1) ~= "/" then aerun = root .. "/" .. aerun end
+local process = require "tests.helpers.process"
+local root, aerun, quote, sh = process.root, process.aerun, process.quote, process.sh
 -- ulimit -v cannot be combined with AddressSanitizer's shadow memory
 local under_asan = (os.getenv("LD_PRELOAD") or ""):match("asan") ~= nil
-
-local function quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
-
-local function sh(cmd)
-  local p = assert(io.popen(cmd .. " 2>&1"))
-  local out = p:read("a")
-  local ok = p:close()
-  return out, ok
-end
 
 describe("bad files", function()
   it("a gzip IDX file whose header claims 6 GiB is read with the memory its data needs", function()

@@ -2,24 +2,8 @@
 -- directory, reports its result line, and its test loss falls.
 local json = require "aerun.json"
 
-local root = os.getenv("PWD")
-local aerun = os.getenv("AERUN_BIN") or "build/aerun"
-if aerun:sub(1, 1) ~= "/" then aerun = root .. "/" .. aerun end
-
-local function sh(cmd)
-  local p = assert(io.popen(cmd .. " 2>&1"))
-  local out = p:read("a")
-  local ok = p:close()
-  return out, ok
-end
-
-local function read(path)
-  local f = io.open(path)
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local process = require "tests.helpers.process"
+local root, aerun, sh, read = process.root, process.aerun, process.sh, process.read
 
 -- the values of one metrics.csv column, by epoch
 local function column(csv, name)

@@ -8,26 +8,10 @@
 -- so a failure can be replayed.
 local ae = require "aerun"
 
-local root = os.getenv("PWD")
-local aerun = os.getenv("AERUN_BIN") or "build/aerun"
-if aerun:sub(1, 1) ~= "/" then aerun = root .. "/" .. aerun end
+local process = require "tests.helpers.process"
+local root, aerun, quote, sh, exists = process.root, process.aerun, process.quote, process.sh, process.exists
 local TRIALS = tonumber(os.getenv("AERUN_KILL_TRIALS") or "20")
 local SEED = tonumber(os.getenv("AERUN_KILL_SEED") or "7")
-
-local function quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
-
-local function sh(cmd)
-  local p = assert(io.popen(cmd .. " 2>&1"))
-  local out = p:read("a")
-  local ok = p:close()
-  return out, ok
-end
-
-local function exists(path)
-  local f = io.open(path, "rb")
-  if f then f:close() end
-  return f ~= nil
-end
 
 -- /params and /optimizer/state of a checkpoint, as tensors by dataset name
 local function state(path)

@@ -7,23 +7,12 @@
 -- tensor back.
 local ae = require "aerun"
 
-local root = os.getenv("PWD")
-local aerun = os.getenv("AERUN_BIN") or "build/aerun"
-if aerun:sub(1, 1) ~= "/" then aerun = root .. "/" .. aerun end
+local process = require "tests.helpers.process"
+local root, aerun, quote, sh = process.root, process.aerun, process.quote, process.sh
 
-local function quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
-
-local function sh(cmd)
-  local p = assert(io.popen(cmd .. " 2>&1"))
-  local out = p:read("a")
-  local ok, _, code = p:close()
-  return out, ok, code
-end
-
+-- a new directory, removed when the test ends
 local function tmpdir()
-  local dir = os.tmpname()
-  os.remove(dir)
-  assert(os.execute("mkdir -p " .. quote(dir)))
+  local dir = process.tmpdir()
   finally(function() os.execute("rm -rf " .. quote(dir)) end)
   return dir
 end

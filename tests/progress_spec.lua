@@ -2,16 +2,8 @@
 -- redrawn in place with \r (samples/s, loss, ETA), at most a few times a
 -- second; without a terminal one plain line per epoch; --quiet only the
 -- result line.  The terminal is a pseudo-terminal made by script(1).
-local root = os.getenv("PWD")
-local aerun = os.getenv("AERUN_BIN") or "build/aerun"
-if aerun:sub(1, 1) ~= "/" then aerun = root .. "/" .. aerun end
-
-local function sh(cmd)
-  local p = assert(io.popen(cmd .. " 2>&1"))
-  local out = p:read("a")
-  local ok = p:close()
-  return out, ok
-end
+local process = require "tests.helpers.process"
+local root, aerun, sh = process.root, process.aerun, process.sh
 
 local dir = os.tmpname()
 os.remove(dir)

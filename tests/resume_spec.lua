@@ -3,16 +3,8 @@
 -- (single-threaded, so the GEMMs are deterministic).
 local ae = require "aerun"
 
-local root = os.getenv("PWD")
-local aerun = os.getenv("AERUN_BIN") or "build/aerun"
-if aerun:sub(1, 1) ~= "/" then aerun = root .. "/" .. aerun end
-
-local function sh(cmd)
-  local p = assert(io.popen(cmd .. " 2>&1"))
-  local out = p:read("a")
-  local ok = p:close()
-  return out, ok
-end
+local process = require "tests.helpers.process"
+local root, aerun, sh, exists = process.root, process.aerun, process.sh, process.exists
 
 local function params(path)
   local f = ae.h5.open(path, "r")
@@ -27,12 +19,6 @@ local function params(path)
   walk("/optimizer/state")
   f:close()
   return out
-end
-
-local function exists(path)
-  local f = io.open(path, "rb")
-  if f then f:close() end
-  return f ~= nil
 end
 
 describe("resume", function()

@@ -7,35 +7,8 @@
 -- message and keeps the previous checkpoint.
 local ae = require "aerun"
 
-local root = os.getenv("PWD")
-local aerun = os.getenv("AERUN_BIN") or "build/aerun"
-if aerun:sub(1, 1) ~= "/" then aerun = root .. "/" .. aerun end
-
-local function quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
-
-local function sh(cmd)
-  local p = assert(io.popen(cmd .. " 2>&1"))
-  local out = p:read("a")
-  local ok, _, code = p:close()
-  return out, ok, code
-end
-
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
-local function exists(path) return read(path) ~= nil end
-
-local function tmpdir()
-  local dir = os.tmpname()
-  os.remove(dir)
-  assert(os.execute("mkdir -p " .. quote(dir)))
-  return dir
-end
+local process = require "tests.helpers.process"
+local root, aerun, quote, sh, read, exists, tmpdir = process.root, process.aerun, process.quote, process.sh, process.read, process.exists, process.tmpdir
 
 local function wait_for(what, pred, seconds)
   local t0 = ae.time()

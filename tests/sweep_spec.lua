@@ -8,16 +8,8 @@ local ae = require "aerun"
 local sweep = require "aerun.sweep"
 local json = require "aerun.json"
 
-local root = os.getenv("PWD")
-local aerun = os.getenv("AERUN_BIN") or "build/aerun"
-if aerun:sub(1, 1) ~= "/" then aerun = root .. "/" .. aerun end
-
-local function sh(cmd)
-  local p = assert(io.popen(cmd .. " 2>&1"))
-  local out = p:read("a")
-  local ok = p:close()
-  return out, ok
-end
+local process = require "tests.helpers.process"
+local root, aerun, sh, exists = process.root, process.aerun, process.sh, process.exists
 
 local made = {}   -- every directory made here, removed at the end
 
@@ -32,12 +24,6 @@ end
 teardown(function()
   for _, dir in ipairs(made) do os.execute("rm -rf " .. dir) end
 end)
-
-local function exists(path)
-  local f = io.open(path, "rb")
-  if f then f:close() end
-  return f ~= nil
-end
 
 local function read(path)
   local f = assert(io.open(path, "rb"))
