@@ -3,17 +3,8 @@
 -- require "aerun" with no Lua files around.  Runs $AERUN_BIN (default
 -- build/aerun) on small scripts written to a temporary directory.
 
-local function quote(s)
-  return "'" .. s:gsub("'", "'\\''") .. "'"
-end
-
-local function read_all(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local process = require "tests.helpers.process"
+local quote, read_all = process.quote, process.read
 
 local function capture(cmd)
   local p = assert(io.popen(cmd))

@@ -69,6 +69,14 @@ local function run(dir, args)
     quote(root .. "/data"), quote(aerun), args))
 end
 
+-- every parameter of the model in a checkpoint is finite
+local function assert_finite(path, what)
+  local model = ae.checkpoint.model(path)
+  for name, p in model:named_parameters() do
+    assert.are.equal(0, (ae.count_nonfinite(p)), name .. " " .. what)
+  end
+end
+
 describe("a loss that goes non-finite", function()
   it("stops the run naming epoch, step and the first non-finite tensor, and keeps the last checkpoint", function()
     local dir = setup()
@@ -86,10 +94,7 @@ describe("a loss that goes non-finite", function()
     local epoch = ck:attrs("train").epoch
     ck:close()
     assert.are.equal(1, epoch)
-    local model = ae.checkpoint.model(dir .. "/checkpoints/nan/poison=6/checkpoint.h5")
-    for path, p in model:named_parameters() do
-      assert.are.equal(0, (ae.count_nonfinite(p)), path .. " is not finite in the kept checkpoint")
-    end
+    assert_finite(dir .. "/checkpoints/nan/poison=6/checkpoint.h5", "is not finite in the kept checkpoint")
   end)
 
   it("with --detect-anomaly=false still names epoch and step, and says how to find the tensor", function()
@@ -110,10 +115,7 @@ describe("a loss that goes non-finite", function()
     -- 12 batches, one skipped: 11 steps, and the optimizer left the
     -- parameters alone at the skipped one, so the run trained on
     assert.matches('"steps":11', out)
-    local model = ae.checkpoint.model(dir .. "/checkpoints/nan/poison=3/checkpoint.h5")
-    for path, p in model:named_parameters() do
-      assert.are.equal(0, (ae.count_nonfinite(p)), path .. " went non-finite in a skipped step")
-    end
+    assert_finite(dir .. "/checkpoints/nan/poison=3/checkpoint.h5", "went non-finite in a skipped step")
   end)
 
   it("an optimizer with skip_nonfinite leaves parameters and state alone when a gradient is not finite", function()
