@@ -46,30 +46,23 @@ local function is_library_location(file)
     or (file:sub(1, 3) == "..." and file:match("aerun[/\\][%w_]+%.lua$") ~= nil)
 end
 
--- "script.lua:12: ": the innermost Lua frame outside the library (this
--- file is in the library, and C frames have no line)
-local function where()
-  local level = 2
-  while true do
-    local info = getinfo(level, "Sl")
-    if not info then return "" end
-    if info.currentline > 0 and not is_library_source(info.source) then
-      return info.short_src .. ":" .. info.currentline .. ": "
-    end
-    level = level + 1
-  end
-end
-
--- the debug info ("S") of the innermost Lua function outside the library:
--- the script a library function works for
+-- the debug info ("Sl") of the innermost Lua function outside the library:
+-- the script a library function works for (this file is in the library)
 function guard.caller()
   local level = 2
   while true do
-    local info = getinfo(level, "S")
+    local info = getinfo(level, "Sl")
     if not info then return nil end
     if info.what ~= "C" and not is_library_source(info.source) then return info end
     level = level + 1
   end
+end
+
+-- "script.lua:12: ", the caller's position
+local function where()
+  local info = guard.caller()
+  if not info or info.currentline <= 0 then return "" end
+  return info.short_src .. ":" .. info.currentline .. ": "
 end
 
 local runtime_errors = {
@@ -94,7 +87,7 @@ local function describe(v)
     return #v <= 20 and string.format("%q", v) or "a string"
   elseif t == "table" and type(rawget(v, "_type")) == "string" then
     return v._type
-  elseif getmetatable(v) == tensor_mt and tensor_mt then
+  elseif tensor_mt and getmetatable(v) == tensor_mt then
     local ok, shape = pcall(function() return table.concat(v:shape(), "×") end)
     return ok and ("tensor " .. (shape ~= "" and shape or "scalar")) or "tensor"
   elseif t == "nil" or t == "boolean" then
