@@ -177,7 +177,7 @@ function experiment.start(name, cfg, objects)
   -- current step, then the run saves a checkpoint and exits (see Run:step)
   if core.trap_signals then core.trap_signals(true) end
   -- on by default: a run that goes non-finite then says which op did it
-  -- first; it costs about 3% of a step (--detect-anomaly=false saves it)
+  -- first; it costs a few percent of a step (--detect-anomaly=false saves it)
   if cfg.detect_anomaly then core.detect_anomaly(true) end
   -- --on-nan=skip: the optimizer leaves the parameters alone when a
   -- gradient is not finite, and Run:step says the step was skipped
@@ -284,34 +284,39 @@ function Run:batches(dataset, batch_size, opts)
   end
 end
 
--- records one optimisation step's loss (a tensor or a number)
+-- SIGINT or SIGTERM came during the step: checkpoint and exit
+local function stop_if_interrupted(run)
+  local signal = core.interrupted and core.interrupted()
+  if signal then run:stop(signal) end
+end
+
+-- records one optimisation step's loss (a tensor or a number); false when
+-- the step is skipped (--on-nan=skip and a non-finite loss or gradient)
 function Run:step(loss)
   local v = type(loss) == "number" and loss or loss:item()
+  local finite = v == v and v ~= math.huge and v ~= -math.huge
   local opt = self.optimizer
   local update_skipped = type(opt) == "table" and (opt.skipped or 0) > (self.updates_skipped or 0)
   if update_skipped then self.updates_skipped = opt.skipped end
-  if v ~= v or v == math.huge or v == -math.huge or update_skipped then
+  if not finite or update_skipped then
     local where = string.format("epoch %d, step %d", self.epoch, self.step_count + 1)
     local first = self.cfg.detect_anomaly and core.anomaly()
     local cause = first and ("; first non-finite tensor: " .. first.message)
       or (self.cfg.detect_anomaly and "" or " (--detect-anomaly names the first non-finite tensor)")
-    local what = (v == v and v ~= math.huge and v ~= -math.huge) and "a gradient is not finite"
-      or ("loss is " .. tostring(v))
     if self.cfg.on_nan == "skip" then
       -- on stderr, --quiet or not: the run goes on, but not as asked
-      io.stderr:write(string.format("warning: %s at %s%s: step skipped%s\n", what, where, cause,
+      io.stderr:write(string.format("warning: %s at %s%s: step skipped%s\n",
+        finite and "a gradient is not finite" or ("loss is " .. tostring(v)), where, cause,
         update_skipped and "" or " (the optimizer's update ran: give the run its optimizer to skip it)"))
       if first then core.clear_anomaly() end
-      self.steps_skipped = (self.steps_skipped or 0) + 1
-      local signal = core.interrupted and core.interrupted()
-      if signal then self:stop(signal) end
+      stop_if_interrupted(self)
       return false
     end
     local f = io.open(self.checkpoint_path, "rb")
     local kept = f and ("the last good checkpoint is " .. self.checkpoint_path) or "no checkpoint was written yet"
     if f then f:close() end
     error(string.format("%s at %s%s; %s (rerun with --on-nan=skip to skip such steps)",
-      update_skipped and what or ("loss became " .. tostring(v)), where, cause, kept), 2)
+      finite and "a gradient became non-finite" or ("loss became " .. tostring(v)), where, cause, kept), 2)
   end
   self.step_count = self.step_count + 1
   self.epoch_batches = self.epoch_batches + 1
@@ -320,8 +325,7 @@ function Run:step(loss)
   self.progress:draw(self.epoch, self.cfg.epochs, self.batch_in_epoch or self.epoch_batches,
     self.batches_total or 0, self.epoch_samples, self.epoch_loss / self.epoch_batches,
     core.time() - self.epoch_started)
-  local signal = core.interrupted and core.interrupted()
-  if signal then self:stop(signal) end
+  stop_if_interrupted(self)
   return true
 end
 
