@@ -12,48 +12,73 @@ CC ?= gcc
 LUA ?= lua5.4
 BUILD ?= build
 
-PKGS := lua5.4 hdf5 libpng zlib
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -I/usr/include/x86_64-linux-gnu/openblas-pthread
+# The runtime's layers, each a folder (docs/architecture.md):
+#   runtime/core  tensors, storage, autograd, GEMM, threads, RNG, errors
+#   runtime/ops   every op's forward and backward, over core
+#   runtime/io    file formats (IDX, HDF5, PNG), over core
+#   runtime/lua   the Lua binding and the executable, over all of them
+# Each layer is compiled with only the include paths it may use: Lua's for
+# runtime/lua alone, HDF5's and libpng's for the files that use them, so a
+# core or ops file that includes lua.h does not compile.  tools/layers.sh
+# checks the includes between the layers before anything is compiled.
+LUA_CFLAGS = $(shell pkg-config --cflags lua5.4 2>/dev/null)
+HDF5_CFLAGS = $(shell pkg-config --cflags hdf5 2>/dev/null)
+PNG_CFLAGS = $(shell pkg-config --cflags libpng 2>/dev/null)
+BLAS_CFLAGS = -I/usr/include/x86_64-linux-gnu/openblas-pthread
 PKG_LIBS = $(shell pkg-config --libs hdf5 libpng zlib 2>/dev/null) -lopenblas -lm
 
 OPT ?= -O3 -march=x86-64-v3
 CFLAGS ?= $(OPT)
 # no errno and no FP traps, so that sqrtf and selects vectorise; FMA
 # contraction as GNU C does by default (ISO C mode turns it off)
-ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -fPIC -fno-math-errno \
-             -fno-trapping-math -ffp-contract=fast $(CFLAGS) $(PKG_CFLAGS)
+ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror=implicit-function-declaration -fPIC \
+             -fno-math-errno -fno-trapping-math -ffp-contract=fast $(CFLAGS) -Iruntime
 LDFLAGS ?=
 
-# every runtime/*.c is part of the library except the executable's main
-CORE_SRC := $(filter-out runtime/aerun.c, $(wildcard runtime/*.c))
-CORE_OBJ := $(CORE_SRC:runtime/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/embedded_lua.o
+LAYERS := core ops io lua
+# every runtime source is part of the library except the executable's main
+LIB_SRC := $(filter-out runtime/lua/aerun.c, $(foreach l,$(LAYERS),$(wildcard runtime/$(l)/*.c)))
+CORE_OBJ := $(LIB_SRC:runtime/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/embedded_lua.o
+HEADERS := $(foreach l,$(LAYERS),$(wildcard runtime/$(l)/*.h))
 LUA_SRC := $(wildcard lua/aerun/*.lua)
+
+# the include paths each layer (or file) may use
+$(BUILD)/obj/core/gemm.o: LAYER_CFLAGS = $(BLAS_CFLAGS)
+$(BUILD)/obj/io/h5.o $(BUILD)/obj/io/h5_file.o: LAYER_CFLAGS = $(HDF5_CFLAGS)
+$(BUILD)/obj/io/png.o: LAYER_CFLAGS = $(PNG_CFLAGS)
+$(BUILD)/obj/lua/%.o: LAYER_CFLAGS = $(LUA_CFLAGS)
 
 DEBS := pkg-config lua5.4 liblua5.4-dev libopenblas-dev libhdf5-dev hdf5-tools zlib1g-dev \
         libpng-dev lua-cjson lua-busted dataset-fashion-mnist parallel
 
-.PHONY: all deps data demo test bench install clean
+.PHONY: all deps data demo test bench install clean layers
 all: $(BUILD)/aerun $(BUILD)/aerun.so
 
-$(BUILD)/obj/%.o: runtime/%.c runtime/*.h Makefile | $(BUILD)/obj
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+$(BUILD)/layers.ok: tools/layers.sh $(LIB_SRC) runtime/lua/aerun.c $(HEADERS)
+	@mkdir -p $(BUILD)
+	@sh tools/layers.sh && touch $@
+
+layers:
+	@sh tools/layers.sh
+
+$(BUILD)/obj/%.o: runtime/%.c $(HEADERS) Makefile $(BUILD)/layers.ok
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LAYER_CFLAGS) -c $< -o $@
 
 # the Lua library is compiled into the module and the executable, so both
 # are self-contained wherever they are installed
-$(BUILD)/embedded_lua.c: tools/embed.lua $(LUA_SRC) | $(BUILD)/obj
+$(BUILD)/embedded_lua.c: tools/embed.lua $(LUA_SRC)
+	@mkdir -p $(BUILD)/obj
 	$(LUA) tools/embed.lua $(LUA_SRC) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/obj/embedded_lua.o: $(BUILD)/embedded_lua.c
-	$(CC) $(ALL_CFLAGS) -Iruntime -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(LUA_CFLAGS) -Iruntime/lua -c $< -o $@
 
 $(BUILD)/aerun.so: $(CORE_OBJ)
 	$(CC) -shared $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/aerun: $(BUILD)/obj/aerun.o $(CORE_OBJ)
+$(BUILD)/aerun: $(BUILD)/obj/lua/aerun.o $(CORE_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -llua5.4 -Wl,-E
-
-$(BUILD)/obj:
-	mkdir -p $@
 
 deps:
 	@sh tools/deps.sh $(DEBS)

@@ -66,7 +66,7 @@ fuzz-build: deps fuzz-deps
 fuzz-bins: $(FUZZ_ALL:%=$(BUILD)/fuzz_%)
 
 $(BUILD)/fuzz_%: fuzz/harness.c fuzz/drivers/%.lua $(CORE_OBJ)
-	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -DFUZZ_DRIVER='"$(CURDIR)/fuzz/drivers/$*.lua"' \
+	$(CC) $(ALL_CFLAGS) $(LUA_CFLAGS) -fsanitize=fuzzer -DFUZZ_DRIVER='"$(CURDIR)/fuzz/drivers/$*.lua"' \
 	    fuzz/harness.c $(CORE_OBJ) -o $@ $(PKG_LIBS) -llua5.4
 
 # one target: the seeds and what earlier runs kept, mutated for

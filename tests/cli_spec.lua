@@ -59,8 +59,8 @@ describe("aerun executable", function()
     assert.are.equal(0, code)
   end)
 
-  it("prints aerun's version from runtime/version.h and Lua's with -v", function()
-    local header = read_all(ROOT .. "/runtime/version.h")
+  it("prints aerun's version from runtime/core/version.h and Lua's with -v", function()
+    local header = read_all(ROOT .. "/runtime/core/version.h")
     local version = header:match('#define%s+AERUN_VERSION%s+"([^"]+)"')
     assert.is_truthy(version)
     local out, _, code = run{"-v"}

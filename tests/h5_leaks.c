@@ -18,9 +18,9 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
-#include "error.h"
-#include "h5.h"
-#include "tensor.h"
+#include "core/error.h"
+#include "io/h5.h"
+#include "core/tensor.h"
 
 /* --- the recorder ----------------------------------------------------- */
 

@@ -30,7 +30,7 @@ end
 emit("{0, 0, 0, 0}};")
 -- luaopen_aerun_<name> for each module, so that a stock lua5.4 with aerun.so
 -- on its C path can require "aerun.json" before (or without) "aerun"
-emit('\n#include "lua_aerun.h"')
+emit('\n#include "binding.h"')
 for _, path in ipairs(arg) do
   local name = path:match("lua/(.-)%.lua$"):gsub("/", "."):gsub("%.init$", "")
   if name ~= "aerun" then

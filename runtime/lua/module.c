@@ -1,0 +1,92 @@
+/* module.c: luaopen_aerun, the entry point of both the C module
+ * (require "aerun" from a stock lua5.4) and the executable.  It builds the
+ * C table "aerun.core", registers the compiled-in Lua library in
+ * package.preload, and returns what the library's init module returns. */
+#include "binding.h"
+
+#include <string.h>
+
+#include "embedded_lua.h"
+
+static int load_embedded(lua_State *L)
+{
+    const lae_embedded *e = lua_touserdata(L, lua_upvalueindex(1));
+    if (luaL_loadbuffer(L, e->source, e->size, e->chunkname) != LUA_OK) return lua_error(L);
+    lua_pushvalue(L, 1);   /* module name, as require passes it */
+    lua_call(L, 1, 1);
+    return 1;
+}
+
+static int open_core(lua_State *L)
+{
+    lua_newtable(L);
+    lae_open_tensor(L);
+    lae_open_ops(L);
+    lae_open_data(L);
+    lae_open_optim(L);
+    lae_open_sys(L);
+    lae_open_conv(L);
+    lae_open_norm(L);
+    lae_open_image(L);
+    lae_open_vae(L);
+    lae_open_h5(L);
+    lae_open_blas(L);
+    lae_open_classify(L);
+    lae_open_signal(L);
+    lae_open_profile(L);
+    return 1;
+}
+
+/* puts the core and every compiled-in module into package.preload;
+ * returns the entry of the main module */
+static const lae_embedded *register_modules(lua_State *L)
+{
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+    lua_pushcfunction(L, open_core);
+    lua_setfield(L, -2, "aerun.core");
+    const lae_embedded *main = NULL;
+    for (const lae_embedded *e = lae_embedded_files; e->module; e++) {
+        if (e->module[0] == 'a' && !strcmp(e->module, "aerun")) {
+            main = e;
+            continue;
+        }
+        lua_pushlightuserdata(L, (void *)e);
+        lua_pushcclosure(L, load_embedded, 1);
+        lua_setfield(L, -2, e->module);
+    }
+    lua_pop(L, 1);
+    return main;
+}
+
+int lae_require_embedded(lua_State *L, const char *module)
+{
+    register_modules(L);
+    lua_getglobal(L, "require");
+    lua_pushstring(L, module);
+    lua_call(L, 1, 1);
+    return 1;
+}
+
+int luaopen_aerun(lua_State *L)
+{
+    /* lua5.4's own interpreter runs the collector in generational mode, in
+     * which the size hints of lae_push_tensor barely move it and dead
+     * tensors pile up between rare full collections; the incremental mode
+     * frees them at the pace they are made */
+    lua_gc(L, LUA_GCINC, 0, 0, 0);
+    const lae_embedded *main = register_modules(L);
+    if (!main) return luaL_error(L, "aerun: the Lua library was not compiled in");
+    lua_settop(L, 1);
+    if (lua_isnil(L, 1)) {
+        lua_pushstring(L, "aerun");
+        lua_replace(L, 1);
+    }
+    lua_pushlightuserdata(L, (void *)main);
+    lua_pushcclosure(L, load_embedded, 1);
+    lua_insert(L, 1);
+    lua_call(L, 1, 1);
+    return 1;
+}
+
+/* require "aerun.core" from a stock lua5.4 finds this in aerun.so */
+int luaopen_aerun_core(lua_State *L) { return lae_require_embedded(L, "aerun.core"); }

@@ -1,0 +1,558 @@
+/* tensor.c: the tensor userdata: checks, creation, shape and views,
+ * conversion to and from Lua tables, and the fields .grad and
+ * .requires_grad.  Arithmetic and math methods are in lua_ops.c. */
+#include "binding.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "core/autograd.h"
+#include "core/error.h"
+#include "anomaly.h"
+#include "ops/shape.h"
+#include "ops/binary.h"
+#include "ops/unary.h"
+#include "ops/compare.h"
+#include "ops/reduce.h"
+#include "ops/matmul.h"
+#include "ops/loss.h"
+#include "core/pool.h"
+
+/* bytes of tensors handed to Lua since the collector was last told */
+static size_t unreported_bytes;
+
+int lae_raise(lua_State *L) { return luaL_error(L, "%s", ae_error()); }
+
+ae_tensor *lae_test_tensor(lua_State *L, int idx)
+{
+    ae_tensor **u = luaL_testudata(L, idx, LAE_TENSOR);
+    return u ? *u : NULL;
+}
+
+ae_tensor *lae_check_tensor(lua_State *L, int idx)
+{
+    ae_tensor *t = lae_test_tensor(L, idx);
+    if (!t) {
+        const char *got = luaL_typename(L, idx);
+        luaL_argerror(L, idx, lua_pushfstring(L, "tensor expected, got %s", got));
+    }
+    return t;
+}
+
+int lae_push_tensor(lua_State *L, ae_tensor *t)
+{
+    if (!t) return lae_raise(L);
+    if (ae_anomaly_on) lae_anomaly_check_result(L, t);
+    ae_tensor **u = lua_newuserdatauv(L, sizeof *u, 0);
+    *u = t;
+    luaL_setmetatable(L, LAE_TENSOR);
+    /* Lua sees a pointer-sized userdata; tell the collector about the
+     * floats behind it so it runs as often as the memory really demands */
+    unreported_bytes += (size_t)ae_numel(t) * sizeof(float) + sizeof *t;
+    if (unreported_bytes > (1u << 20)) {
+        lua_gc(L, LUA_GCSTEP, (int)(unreported_bytes >> 10));
+        unreported_bytes = 0;
+    }
+    return 1;
+}
+
+int64_t lae_check_int(lua_State *L, int arg, const char *what)
+{
+    lua_Number x = luaL_checknumber(L, arg);
+    if (!(x == floor(x)) || fabs(x) > 9.0e15)
+        luaL_argerror(L, arg, lua_pushfstring(L, "%s must be an integer, got %s", what,
+                                              luaL_tolstring(L, arg, NULL)));
+    return (int64_t)x;
+}
+
+int lae_check_dim(lua_State *L, int arg, int ndim)
+{
+    int64_t d = lae_check_int(L, arg, "dimension");
+    int64_t r = d > 0 ? d - 1 : d < 0 ? ndim + d : -1;
+    if (r < 0 || r >= ndim)
+        luaL_argerror(L, arg, lua_pushfstring(L, "dimension %d out of range for a %d-D tensor (use 1..%d or -1..-%d)",
+                                              (int)d, ndim, ndim, ndim));
+    return (int)r;
+}
+
+int lae_check_shape(lua_State *L, int arg, int64_t *shape)
+{
+    int n;
+    if (lua_istable(L, arg)) {
+        n = (int)luaL_len(L, arg);
+        if (n > AE_MAX_DIMS) luaL_argerror(L, arg, "too many dimensions (at most 8)");
+        for (int i = 0; i < n; i++) {
+            lua_geti(L, arg, i + 1);
+            shape[i] = lae_check_int(L, -1, "size");
+            lua_pop(L, 1);
+        }
+        return n;
+    }
+    n = lua_gettop(L) - arg + 1;
+    if (n > AE_MAX_DIMS) luaL_argerror(L, arg, "too many dimensions (at most 8)");
+    for (int i = 0; i < n; i++) shape[i] = lae_check_int(L, arg + i, "size");
+    return n < 0 ? 0 : n;
+}
+
+static int check_new_shape(lua_State *L, const char *op, int arg, int64_t *shape)
+{
+    int n = lae_check_shape(L, arg, shape);
+    if (ae_check_shape(op, n, shape) < 0) lae_raise(L);
+    return n;
+}
+
+/* creation */
+static int l_zeros(lua_State *L)
+{
+    int64_t s[AE_MAX_DIMS];
+    int n = check_new_shape(L, "zeros", 1, s);
+    return lae_push_tensor(L, ae_zeros(n, s));
+}
+
+static int l_ones(lua_State *L)
+{
+    int64_t s[AE_MAX_DIMS];
+    int n = check_new_shape(L, "ones", 1, s);
+    return lae_push_tensor(L, ae_full(n, s, 1.0f));
+}
+
+static int l_empty(lua_State *L)
+{
+    int64_t s[AE_MAX_DIMS];
+    int n = check_new_shape(L, "empty", 1, s);
+    return lae_push_tensor(L, ae_zeros(n, s));
+}
+
+/* full(shape..., value) or full({shape}, value) */
+static int l_full(lua_State *L)
+{
+    int top = lua_gettop(L);
+    float v = (float)luaL_checknumber(L, top);
+    lua_pop(L, 1);
+    int64_t s[AE_MAX_DIMS];
+    int n = check_new_shape(L, "full", 1, s);
+    return lae_push_tensor(L, ae_full(n, s, v));
+}
+
+static int l_rand(lua_State *L)
+{
+    int64_t s[AE_MAX_DIMS];
+    int n = check_new_shape(L, "rand", 1, s);
+    return lae_push_tensor(L, ae_rand(n, s));
+}
+
+static int l_randn(lua_State *L)
+{
+    int64_t s[AE_MAX_DIMS];
+    int n = check_new_shape(L, "randn", 1, s);
+    return lae_push_tensor(L, ae_randn(n, s));
+}
+
+static int l_arange(lua_State *L)
+{
+    double a = luaL_checknumber(L, 1);
+    if (lua_isnoneornil(L, 2)) return lae_push_tensor(L, ae_arange(0, a, 1));
+    double b = luaL_checknumber(L, 2), st = luaL_optnumber(L, 3, 1);
+    return lae_push_tensor(L, ae_arange(a, b, st));
+}
+
+/* ae.tensor{...}: nested tables, shape taken from the first elements */
+static void nested_shape(lua_State *L, int idx, int *ndim, int64_t *shape)
+{
+    *ndim = 0;
+    lua_pushvalue(L, idx);
+    while (lua_istable(L, -1)) {
+        if (*ndim == AE_MAX_DIMS) luaL_error(L, "tensor: nested table deeper than %d levels", AE_MAX_DIMS);
+        shape[(*ndim)++] = (int64_t)luaL_len(L, -1);
+        lua_geti(L, -1, 1);
+        lua_remove(L, -2);
+    }
+    lua_pop(L, 1);
+}
+
+static void nested_fill(lua_State *L, int idx, int d, int ndim, const int64_t *shape, float **out,
+                        char *path, size_t pathlen)
+{
+    if (d == ndim) {
+        int isnum;
+        lua_Number x = lua_tonumberx(L, idx, &isnum);
+        if (!isnum || lua_type(L, idx) != LUA_TNUMBER)
+            luaL_error(L, "tensor: element %s is %s, expected a number", pathlen ? path : "[]",
+                       luaL_typename(L, idx));
+        *(*out)++ = (float)x;
+        return;
+    }
+    if (!lua_istable(L, idx))
+        luaL_error(L, "tensor: element %s is %s, expected a table of %d", pathlen ? path : "[]",
+                   luaL_typename(L, idx), (int)shape[d]);
+    int64_t len = (int64_t)luaL_len(L, idx);
+    if (len != shape[d])
+        luaL_error(L, "tensor: ragged nested table: %s has %d elements, expected %d",
+                   pathlen ? path : "the table", (int)len, (int)shape[d]);
+    luaL_checkstack(L, 4, "tensor: nesting too deep");
+    for (int64_t i = 1; i <= len; i++) {
+        int w = snprintf(path + pathlen, 256 - pathlen, "[%lld]", (long long)i);
+        lua_geti(L, idx, i);
+        nested_fill(L, lua_gettop(L), d + 1, ndim, shape, out, path, pathlen + (size_t)(w > 0 ? w : 0));
+        lua_pop(L, 1);
+    }
+    path[pathlen] = '\0';
+}
+
+static int l_tensor(lua_State *L)
+{
+    if (lae_test_tensor(L, 1)) return lae_push_tensor(L, ae_clone_data(lae_check_tensor(L, 1)));
+    if (lua_type(L, 1) == LUA_TNUMBER) return lae_push_tensor(L, ae_scalar((float)lua_tonumber(L, 1)));
+    luaL_checktype(L, 1, LUA_TTABLE);
+    int ndim;
+    int64_t shape[AE_MAX_DIMS];
+    nested_shape(L, 1, &ndim, shape);
+    if (ae_check_shape("tensor", ndim, shape) < 0) return lae_raise(L);
+    ae_tensor *t = ae_empty(ndim, shape);
+    if (!t) return lae_raise(L);
+    lae_push_tensor(L, t);   /* owned by Lua now, so an error below frees it */
+    float *p = ae_data(t);
+    char path[300] = "";
+    nested_fill(L, 1, 0, ndim, shape, &p, path, 0);
+    return 1;
+}
+
+/* queries */
+static int l_shape(lua_State *L)
+{
+    ae_tensor *t = lae_check_tensor(L, 1);
+    lua_createtable(L, t->ndim, 0);
+    for (int d = 0; d < t->ndim; d++) {
+        lua_pushinteger(L, t->shape[d]);
+        lua_rawseti(L, -2, d + 1);
+    }
+    return 1;
+}
+
+static int l_size(lua_State *L)
+{
+    ae_tensor *t = lae_check_tensor(L, 1);
+    if (lua_isnoneornil(L, 2)) return l_shape(L);
+    lua_pushinteger(L, t->shape[lae_check_dim(L, 2, t->ndim)]);
+    return 1;
+}
+
+static int l_dim(lua_State *L)
+{
+    lua_pushinteger(L, lae_check_tensor(L, 1)->ndim);
+    return 1;
+}
+
+static int l_numel(lua_State *L)
+{
+    lua_pushinteger(L, ae_numel(lae_check_tensor(L, 1)));
+    return 1;
+}
+
+static int l_is_contiguous(lua_State *L)
+{
+    lua_pushboolean(L, ae_is_contiguous(lae_check_tensor(L, 1)));
+    return 1;
+}
+
+/* views */
+static int l_reshape(lua_State *L)
+{
+    ae_tensor *t = lae_check_tensor(L, 1);
+    int64_t s[AE_MAX_DIMS];
+    int n = lae_check_shape(L, 2, s);
+    return lae_push_tensor(L, ae_reshape(t, n, s));
+}
+
+static int l_transpose(lua_State *L)
+{
+    ae_tensor *t = lae_check_tensor(L, 1);
+    int d0 = lae_check_dim(L, 2, t->ndim), d1 = lae_check_dim(L, 3, t->ndim);
+    return lae_push_tensor(L, ae_transpose(t, d0, d1));
+}
+
+static int l_t(lua_State *L)
+{
+    ae_tensor *t = lae_check_tensor(L, 1);
+    if (t->ndim != 2) {
+        char b[AE_SHAPE_STR];
+        return luaL_error(L, "t: expects a 2-D tensor, got %s", ae_shape_str(t, b));
+    }
+    return lae_push_tensor(L, ae_transpose(t, 0, 1));
+}
+
+static int l_narrow(lua_State *L)
+{
+    ae_tensor *t = lae_check_tensor(L, 1);
+    int d = lae_check_dim(L, 2, t->ndim);
+    int64_t start = lae_check_int(L, 3, "start"), len = lae_check_int(L, 4, "length");
+    if (start < 1) luaL_argerror(L, 3, "start must be at least 1");
+    return lae_push_tensor(L, ae_narrow(t, d, start - 1, len));
+}
+
+static int l_contiguous(lua_State *L)
+{
+    ae_tensor *t = lae_check_tensor(L, 1);
+    if (ae_is_contiguous(t)) {
+        lua_settop(L, 1);
+        return 1;
+    }
+    /* a copy that stays in the graph: reshape to the same shape does that */
+    return lae_push_tensor(L, ae_reshape(t, t->ndim, t->shape));
+}
+
+static int l_clone(lua_State *L)
+{
+    ae_tensor *t = lae_check_tensor(L, 1);
+    ae_tensor *c = ae_clone_data(t);
+    if (c && t->requires_grad && ae_grad_enabled()) {
+        /* clone keeps the graph, as in PyTorch: add zero through an op */
+        ae_release(c);
+        c = ae_unary(AE_ADD_SCALAR, t, 0, 0);
+    }
+    return lae_push_tensor(L, c);
+}
+
+static int l_detach(lua_State *L) { return lae_push_tensor(L, ae_detach(lae_check_tensor(L, 1))); }
+
+/* values */
+static int l_item(lua_State *L)
+{
+    ae_tensor *t = lae_check_tensor(L, 1);
+    if (ae_numel(t) != 1) {
+        char b[AE_SHAPE_STR];
+        return luaL_error(L, "item: only a one-element tensor converts to a number, got shape %s",
+                          ae_shape_str(t, b));
+    }
+    ae_tensor *c = ae_contiguous(t);
+    if (!c) return lae_raise(L);
+    lua_pushnumber(L, ae_data(c)[0]);
+    ae_release(c);
+    return 1;
+}
+
+static void push_nested(lua_State *L, const float **p, const ae_tensor *t, int d)
+{
+    if (d == t->ndim) {
+        lua_pushnumber(L, *(*p)++);
+        return;
+    }
+    luaL_checkstack(L, 3, "totable");
+    lua_createtable(L, (int)t->shape[d], 0);
+    for (int64_t i = 0; i < t->shape[d]; i++) {
+        push_nested(L, p, t, d + 1);
+        lua_rawseti(L, -2, i + 1);
+    }
+}
+
+static int l_totable(lua_State *L)
+{
+    ae_tensor *t = lae_check_tensor(L, 1);
+    ae_tensor *c = ae_contiguous(t);
+    if (!c) return lae_raise(L);
+    const float *p = ae_data(c);
+    if (t->ndim == 0) lua_pushnumber(L, p[0]);
+    else push_nested(L, &p, c, 0);
+    ae_release(c);
+    return 1;
+}
+
+/* in-place writes: for initialisation and optimizers, outside the graph */
+static ae_tensor *check_writable(lua_State *L, const char *op)
+{
+    ae_tensor *t = lae_check_tensor(L, 1);
+    if (!ae_is_contiguous(t)) luaL_error(L, "%s: the tensor must be contiguous", op);
+    if (t->grad_fn && ae_grad_enabled())
+        luaL_error(L, "%s: an in-place write to a tensor computed by the graph (%s) would "
+                      "corrupt its backward; use ae.no_grad or write to a leaf", op, t->grad_fn->op);
+    return t;
+}
+
+static int l_copy_(lua_State *L)
+{
+    ae_tensor *t = check_writable(L, "copy_");
+    ae_tensor *src = lae_check_tensor(L, 2);
+    if (!ae_same_shape(t, src) && ae_numel(src) != 1) {
+        char a[AE_SHAPE_STR], b[AE_SHAPE_STR];
+        return luaL_error(L, "copy_: source %s does not match destination %s", ae_shape_str(src, a),
+                          ae_shape_str(t, b));
+    }
+    if (ae_numel(src) == 1 && ae_numel(t) != 1) {
+        ae_tensor *c = ae_contiguous(src);
+        if (!c || ae_fill(t, ae_data(c)[0]) != 0) {
+            ae_release(c);
+            return lae_raise(L);
+        }
+        ae_release(c);
+    } else if (ae_copy_into(t, src) != 0) {
+        return lae_raise(L);
+    }
+    lua_settop(L, 1);
+    return 1;
+}
+
+static int l_fill_(lua_State *L)
+{
+    ae_tensor *t = check_writable(L, "fill_");
+    if (ae_fill(t, (float)luaL_checknumber(L, 2)) != 0) return lae_raise(L);
+    lua_settop(L, 1);
+    return 1;
+}
+
+static int l_zero_(lua_State *L)
+{
+    lua_settop(L, 1);
+    lua_pushnumber(L, 0);
+    return l_fill_(L);
+}
+
+/* autograd fields */
+static int l_backward(lua_State *L)
+{
+    ae_tensor *t = lae_check_tensor(L, 1);
+    ae_tensor *g = lua_isnoneornil(L, 2) ? NULL : lae_check_tensor(L, 2);
+    int rc = ae_backward(t, g);
+    if (ae_anomaly_on) lae_anomaly_locate(L, " in backward");
+    if (rc != 0) return lae_raise(L);
+    return 0;
+}
+
+static int l_requires_grad_(lua_State *L)
+{
+    ae_tensor *t = lae_check_tensor(L, 1);
+    int on = lua_isnoneornil(L, 2) ? 1 : lua_toboolean(L, 2);
+    if (t->grad_fn && !on)
+        return luaL_error(L, "requires_grad_: a tensor computed by the graph always requires grad; use detach()");
+    t->requires_grad = on;
+    lua_settop(L, 1);
+    return 1;
+}
+
+static int l_index(lua_State *L)
+{
+    ae_tensor *t = lae_check_tensor(L, 1);
+    const char *k = lua_tostring(L, 2);
+    if (k && lua_type(L, 2) == LUA_TSTRING) {
+        if (strcmp(k, "grad") == 0) {
+            if (!t->grad) return lua_pushnil(L), 1;
+            return lae_push_tensor(L, ae_retain(t->grad));
+        }
+        if (strcmp(k, "requires_grad") == 0) return lua_pushboolean(L, t->requires_grad), 1;
+        if (strcmp(k, "is_leaf") == 0) return lua_pushboolean(L, t->grad_fn == NULL), 1;
+        if (strcmp(k, "grad_fn") == 0) {
+            if (t->grad_fn) lua_pushstring(L, t->grad_fn->op);
+            else lua_pushnil(L);
+            return 1;
+        }
+    }
+    lua_pushvalue(L, 2);
+    lua_gettable(L, lua_upvalueindex(1));
+    return 1;
+}
+
+static int l_newindex(lua_State *L)
+{
+    ae_tensor *t = lae_check_tensor(L, 1);
+    const char *k = luaL_checkstring(L, 2);
+    if (strcmp(k, "grad") == 0) {
+        ae_tensor *g = lua_isnil(L, 3) ? NULL : lae_check_tensor(L, 3);
+        if (g && !ae_same_shape(g, t)) {
+            char a[AE_SHAPE_STR], b[AE_SHAPE_STR];
+            return luaL_error(L, "grad: assigned gradient %s does not match tensor %s",
+                              ae_shape_str(g, a), ae_shape_str(t, b));
+        }
+        /* .grad is written into by backward, so it must own contiguous memory */
+        ae_tensor *c = g ? ae_clone_data(g) : NULL;
+        if (g && !c) return lae_raise(L);
+        ae_release(t->grad);
+        t->grad = c;
+        return 0;
+    }
+    if (strcmp(k, "requires_grad") == 0) {
+        lua_settop(L, 3);
+        lua_remove(L, 2);
+        l_requires_grad_(L);
+        return 0;
+    }
+    return luaL_error(L, "tensor: cannot set field '%s' (only grad and requires_grad)", k);
+}
+
+static int l_gc(lua_State *L)
+{
+    ae_tensor **u = luaL_checkudata(L, 1, LAE_TENSOR);
+    ae_release(*u);
+    *u = NULL;
+    return 0;
+}
+
+static void format_value(luaL_Buffer *b, float v)
+{
+    char s[32];
+    snprintf(s, sizeof s, "%.4g", (double)v);
+    luaL_addstring(b, s);
+}
+
+static int l_tostring(lua_State *L)
+{
+    ae_tensor *t = lae_check_tensor(L, 1);
+    ae_tensor *c = ae_contiguous(t);
+    if (!c) return lae_raise(L);
+    char sh[AE_SHAPE_STR];
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    luaL_addstring(&b, "tensor(");
+    int64_t n = ae_numel(c), shown = n < 12 ? n : 12;
+    const float *p = ae_data(c);
+    for (int64_t i = 0; i < shown; i++) {
+        if (i) luaL_addstring(&b, ", ");
+        format_value(&b, p[i]);
+    }
+    if (shown < n) luaL_addstring(&b, ", ...");
+    luaL_addstring(&b, ", shape=");
+    luaL_addstring(&b, ae_shape_str(t, sh));
+    if (t->grad_fn) {
+        luaL_addstring(&b, ", grad_fn=");
+        luaL_addstring(&b, t->grad_fn->op);
+    } else if (t->requires_grad) {
+        luaL_addstring(&b, ", requires_grad=true");
+    }
+    luaL_addstring(&b, ")");
+    ae_release(c);
+    luaL_pushresult(&b);
+    return 1;
+}
+
+static const luaL_Reg methods[] = {
+    {"shape", l_shape}, {"size", l_size}, {"dim", l_dim}, {"numel", l_numel},
+    {"is_contiguous", l_is_contiguous}, {"reshape", l_reshape}, {"view", l_reshape},
+    {"transpose", l_transpose}, {"t", l_t}, {"narrow", l_narrow}, {"contiguous", l_contiguous},
+    {"clone", l_clone}, {"detach", l_detach}, {"item", l_item}, {"totable", l_totable},
+    {"copy_", l_copy_}, {"fill_", l_fill_}, {"zero_", l_zero_}, {"backward", l_backward},
+    {"requires_grad_", l_requires_grad_}, {NULL, NULL}};
+
+static const luaL_Reg functions[] = {
+    {"zeros", l_zeros}, {"ones", l_ones}, {"empty", l_empty}, {"full", l_full}, {"rand", l_rand},
+    {"randn", l_randn}, {"arange", l_arange}, {"tensor", l_tensor}, {NULL, NULL}};
+
+void lae_open_tensor(lua_State *L)
+{
+    luaL_setfuncs(L, functions, 0);
+    luaL_newmetatable(L, LAE_TENSOR);
+    lua_pushstring(L, "tensor");
+    lua_setfield(L, -2, "__name");
+    lua_pushcfunction(L, l_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pushcfunction(L, l_tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pushcfunction(L, l_newindex);
+    lua_setfield(L, -2, "__newindex");
+    /* methods live in their own table, shared with lua_ops.c through the
+     * metatable's "methods" field */
+    lua_newtable(L);
+    luaL_setfuncs(L, methods, 0);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -3, "methods");
+    lua_pushcclosure(L, l_index, 1);
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+}
