@@ -51,7 +51,7 @@ $(BUILD)/obj/lua/%.o: LAYER_CFLAGS = $(LUA_CFLAGS)
 DEBS := pkg-config lua5.4 liblua5.4-dev libopenblas-dev libhdf5-dev hdf5-tools zlib1g-dev \
         libpng-dev lua-cjson lua-busted dataset-fashion-mnist parallel
 
-.PHONY: all deps data demo test bench install clean layers
+.PHONY: all deps data demo test bench install clean layers format format-check
 all: $(BUILD)/aerun $(BUILD)/aerun.so
 
 $(BUILD)/layers.ok: tools/layers.sh $(LIB_SRC) runtime/lua/aerun.c $(HEADERS)
@@ -110,3 +110,16 @@ clean:
 
 # further targets (sanitizers, fuzzing, ...) live in mk/, one file each
 -include mk/*.mk
+
+# the house style of the C sources is .clang-format's; CI fails on a file
+# that differs from it (make format rewrites them)
+FORMAT_SRC = $(wildcard runtime/*/*.[ch]) fuzz/harness.c tests/h5_leaks.c
+format:
+	@sh tools/deps.sh clang-format
+	clang-format -i $(FORMAT_SRC)
+
+format-check:
+	@sh tools/deps.sh clang-format
+	@bad=$$(for f in $(FORMAT_SRC); do clang-format --dry-run -Werror "$$f" >/dev/null 2>&1 || echo "$$f"; done); \
+	if [ -n "$$bad" ]; then echo "format-check: not in the house style (run make format):"; echo "$$bad" | sed 's/^/  /'; exit 1; fi; \
+	echo "format-check: $(words $(FORMAT_SRC)) files in the house style"

@@ -25,7 +25,10 @@
 /* --- the recorder ----------------------------------------------------- */
 
 #define MAX_IDS 100000
-static struct { hid_t id; const char *by; } ids[MAX_IDS];
+static struct {
+    hid_t id;
+    const char *by;
+} ids[MAX_IDS];
 static int nids, failures;
 
 static hid_t record(hid_t id, const char *by)
@@ -38,8 +41,8 @@ static hid_t record(hid_t id, const char *by)
     return id;
 }
 
-#define WRAP(ret, name, params, args)                                 \
-    ret __real_##name params;                                         \
+#define WRAP(ret, name, params, args) \
+    ret __real_##name params;         \
     ret __wrap_##name params { return record(__real_##name args, #name); }
 
 WRAP(hid_t, H5Fcreate, (const char *n, unsigned f, hid_t c, hid_t a), (n, f, c, a))
@@ -222,7 +225,7 @@ static void bad_files(void)
         fwrite(buf, 1, (size_t)cuts[i], out);
         fclose(out);
         ae_h5 *f = ae_h5_open(path("cut.h5"), "r");
-        if (f) {   /* opened: reading must still fail cleanly */
+        if (f) { /* opened: reading must still fail cleanly */
             ae_tensor *t = ae_h5_read_tensor(f, "a/b/w");
             ae_release(t);
             ae_h5_close(f);

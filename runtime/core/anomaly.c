@@ -61,8 +61,8 @@ const char *ae_anomaly_describe(const ae_anomaly *a, char *buf, size_t size)
     for (int d = 0; d < a->ndim; d++) n *= a->shape[d];
     bool grad = strcmp(a->what, "gradient") == 0;
     snprintf(buf, size, "%s%s%s (%s): %lld of %lld values non-finite, the first %s at element %lld%s%s",
-             grad ? "the gradient computed by the backward of " : "the output of ", a->op,
-             grad ? " for an input" : "", ae_dims_str(a->ndim, a->shape, s), (long long)a->bad,
-             (long long)n, v, (long long)a->first + 1, a->where[0] ? ", at " : "", a->where);
+             grad ? "the gradient computed by the backward of " : "the output of ", a->op, grad ? " for an input" : "",
+             ae_dims_str(a->ndim, a->shape, s), (long long)a->bad, (long long)n, v, (long long)a->first + 1,
+             a->where[0] ? ", at " : "", a->where);
     return buf;
 }

@@ -13,14 +13,14 @@
 #include "tensor.h"
 
 typedef struct ae_anomaly {
-    char what[16];             /* "output" of op, or "gradient" computed by op's backward */
+    char what[16]; /* "output" of op, or "gradient" computed by op's backward */
     char op[48];
     int ndim;
     int64_t shape[AE_MAX_DIMS];
-    int64_t bad;               /* how many values are non-finite */
-    int64_t first;             /* 0-based index of the first one */
-    float value;               /* its value: NaN, +inf or -inf */
-    char where[256];           /* the script's file:line, filled in by the binding */
+    int64_t bad;     /* how many values are non-finite */
+    int64_t first;   /* 0-based index of the first one */
+    float value;     /* its value: NaN, +inf or -inf */
+    char where[256]; /* the script's file:line, filled in by the binding */
 } ae_anomaly;
 
 /* detection costs a read of every checked value, so it is a flag the hot

@@ -22,8 +22,7 @@ bool ae_any_requires_grad(int n, ae_tensor *const *inputs)
     return false;
 }
 
-ae_node *ae_record(ae_tensor *out, const char *op, ae_backward_fn fn, int ninputs,
-                   ae_tensor *const *inputs)
+ae_node *ae_record(ae_tensor *out, const char *op, ae_backward_fn fn, int ninputs, ae_tensor *const *inputs)
 {
     if (!ae_any_requires_grad(ninputs, inputs)) return NULL;
     ae_node *n = calloc(1, sizeof *n);
@@ -120,7 +119,10 @@ float *ae_grad_of(ae_node *n, int i)
 }
 
 /* reverse topological order by an iterative depth-first search */
-typedef struct { ae_node **v; size_t n, cap; } nodelist;
+typedef struct {
+    ae_node **v;
+    size_t n, cap;
+} nodelist;
 
 static int push(nodelist *l, ae_node *x)
 {
@@ -179,11 +181,10 @@ static void check_gradients(ae_node *x)
 int ae_backward(ae_tensor *root, ae_tensor *grad)
 {
     char a[AE_SHAPE_STR], b[AE_SHAPE_STR];
-    if (!root->requires_grad)
-        return ae_failc("backward: the tensor does not require grad and has no grad_fn");
+    if (!root->requires_grad) return ae_failc("backward: the tensor does not require grad and has no grad_fn");
     if (grad && !ae_same_shape(grad, root))
-        return ae_failc("backward: gradient shape %s does not match tensor shape %s",
-                        ae_shape_str(grad, a), ae_shape_str(root, b));
+        return ae_failc("backward: gradient shape %s does not match tensor shape %s", ae_shape_str(grad, a),
+                        ae_shape_str(root, b));
     if (!grad && ae_numel(root) != 1)
         return ae_failc("backward: grad can be implicitly created only for a scalar, got shape %s",
                         ae_shape_str(root, a));

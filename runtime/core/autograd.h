@@ -24,10 +24,10 @@ struct ae_node {
     int ninputs;
     ae_tensor *inputs[AE_NODE_INPUTS];
     ae_tensor *saved[AE_NODE_SAVED];
-    double arg[4];            /* op parameters (slope, exponent, reduction…) */
+    double arg[4]; /* op parameters (slope, exponent, reduction…) */
     int out_ndim;
     int64_t out_shape[AE_MAX_DIMS];
-    ae_tensor *gout;          /* gradient of the output, built during backward */
+    ae_tensor *gout; /* gradient of the output, built during backward */
     unsigned visit;
     bool freed;
 };
@@ -41,8 +41,7 @@ bool ae_any_requires_grad(int n, ae_tensor *const *inputs);
 /* Records out as made by op from inputs when any of them requires grad;
  * returns the node (to save tensors or args in) or NULL when nothing was
  * recorded or allocation failed (then out is unchanged). */
-ae_node *ae_record(ae_tensor *out, const char *op, ae_backward_fn fn, int ninputs,
-                   ae_tensor *const *inputs);
+ae_node *ae_record(ae_tensor *out, const char *op, ae_backward_fn fn, int ninputs, ae_tensor *const *inputs);
 /* keeps t's values for backward without keeping t (which would form a
  * cycle when t is the node's own output) */
 int ae_node_save(ae_node *n, int slot, ae_tensor *t);

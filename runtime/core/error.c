@@ -10,10 +10,7 @@ const char *ae_error(void) { return message[0] ? message : "unknown error"; }
 
 void ae_clear_error(void) { message[0] = '\0'; }
 
-static void record(const char *fmt, va_list ap)
-{
-    vsnprintf(message, sizeof message, fmt, ap);
-}
+static void record(const char *fmt, va_list ap) { vsnprintf(message, sizeof message, fmt, ap); }
 
 void *ae_fail(const char *fmt, ...)
 {

@@ -44,20 +44,23 @@ typedef enum { BACKEND_UNSET, BACKEND_OPENBLAS, BACKEND_DNNL } backend;
 #define SPLIT_FLOPS 4e6
 
 static backend current = BACKEND_UNSET;
-static bool blas_threading;   /* AERUN_GEMM_THREADING=blas */
-static int blas_threads_set;  /* the count last given to the BLAS pools */
+static bool blas_threading;  /* AERUN_GEMM_THREADING=blas */
+static int blas_threads_set; /* the count last given to the BLAS pools */
 static double flops;
 
 /* the part of oneDNN's C API used here (dnnl.h), resolved at run time */
-typedef struct { int major, minor, patch; const char *hash; unsigned cpu_runtime, gpu_runtime; } dnnl_version_t;
+typedef struct {
+    int major, minor, patch;
+    const char *hash;
+    unsigned cpu_runtime, gpu_runtime;
+} dnnl_version_t;
 static struct {
     int tried, ok;
-    int (*sgemm)(char transa, char transb, int64_t m, int64_t n, int64_t k, float alpha,
-                 const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
-                 int64_t ldc);
+    int (*sgemm)(char transa, char transb, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
+                 const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
     const dnnl_version_t *(*version)(void);
     int (*effective_isa)(void);
-    void (*omp_set_num_threads)(int);   /* oneDNN's threads are an OpenMP team (libgomp) */
+    void (*omp_set_num_threads)(int); /* oneDNN's threads are an OpenMP team (libgomp) */
 } dnnl;
 
 static bool load_dnnl(void)
@@ -93,7 +96,8 @@ static int parse(const char *name, backend *b)
     if (strcmp(name, "dnnl") == 0 || strcmp(name, "onednn") == 0) {
         if (!load_dnnl())
             return ae_failc("gemm: oneDNN (libdnnl.so.2) is not installed (apt-get install libdnnl-dev); "
-                            "available: %s", ae_gemm_available());
+                            "available: %s",
+                            ae_gemm_available());
         *b = BACKEND_DNNL;
         return 0;
     }
@@ -136,9 +140,8 @@ int ae_gemm_use(const char *name)
 const char *ae_gemm_name(void) { return chosen() == BACKEND_DNNL ? "dnnl" : "openblas"; }
 
 /* one call of the backend on the calling thread */
-static void backend_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
-                         const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
-                         int64_t ldc)
+static void backend_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
+                         int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc)
 {
     if (current == BACKEND_DNNL) {
         /* OpenMP's thread count is per thread: each of ours sets its own once */
@@ -157,16 +160,14 @@ static void backend_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64
         sigset_t all, old;
         sigfillset(&all);
         pthread_sigmask(SIG_BLOCK, &all, &old);
-        int rc = dnnl.sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta, c,
-                            ldc);
+        int rc = dnnl.sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         pthread_sigmask(SIG_SETMASK, &old, NULL);
         if (rc == 0) return;
         /* oneDNN refuses only what OpenBLAS would refuse too (bad leading
          * dimensions, which the ops never pass); let OpenBLAS say so */
     }
-    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
-                (blasint)m, (blasint)n, (blasint)k, alpha, a, (blasint)lda, b, (blasint)ldb, beta, c,
-                (blasint)ldc);
+    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, (blasint)m,
+                (blasint)n, (blasint)k, alpha, a, (blasint)lda, b, (blasint)ldb, beta, c, (blasint)ldc);
 }
 
 /* a product cut into blocks of `step` rows of C (by_rows) or columns */
@@ -183,11 +184,10 @@ static void split_block(void *ctx, int64_t q)
     const split *s = ctx;
     int64_t lo = q * s->step, size = s->by_rows ? s->m : s->n;
     int64_t len = size - lo < s->step ? size - lo : s->step;
-    if (s->by_rows)   /* rows lo.. of C: rows of A, or columns of Aᵀ */
-        backend_gemm(s->trans_a, s->trans_b, len, s->n, s->k, s->alpha,
-                     s->trans_a ? s->a + lo : s->a + lo * s->lda, s->lda, s->b, s->ldb, s->beta,
-                     s->c + lo * s->ldc, s->ldc);
-    else              /* columns lo.. of C: columns of B, or rows of Bᵀ */
+    if (s->by_rows) /* rows lo.. of C: rows of A, or columns of Aᵀ */
+        backend_gemm(s->trans_a, s->trans_b, len, s->n, s->k, s->alpha, s->trans_a ? s->a + lo : s->a + lo * s->lda,
+                     s->lda, s->b, s->ldb, s->beta, s->c + lo * s->ldc, s->ldc);
+    else /* columns lo.. of C: columns of B, or rows of Bᵀ */
         backend_gemm(s->trans_a, s->trans_b, s->m, len, s->k, s->alpha, s->a, s->lda,
                      s->trans_b ? s->b + lo * s->ldb : s->b + lo, s->ldb, s->beta, s->c + lo, s->ldc);
 }
@@ -204,21 +204,21 @@ static void split_block(void *ctx, int64_t q)
  * taken four rows of A by three of B at a time from L1, and the chunks'
  * partial sums are added in chunk order: the result does not depend on
  * the thread count. */
-#define DOT_MAX_MN 256    /* at most this many outputs */
-#define DOT_MIN_K 4096    /* and at least this long a K */
-#define DOT_CHUNK 1024    /* floats of K a chunk: 7 rows of it fit in L1 */
+#define DOT_MAX_MN 256 /* at most this many outputs */
+#define DOT_MIN_K 4096 /* and at least this long a K */
+#define DOT_CHUNK 1024 /* floats of K a chunk: 7 rows of it fit in L1 */
 
 typedef struct {
     int64_t m, n, k, lda, ldb;
     const float *a, *b;
-    float *part;   /* chunk c's m × n sums at part + c·m·n */
+    float *part; /* chunk c's m × n sums at part + c·m·n */
 } dot_job;
 
 /* out[i·n + j] (i < ra ≤ 4, j < rb ≤ 3) = Σ over [0, len) of a_i · b_j;
  * rows beyond ra or rb repeat the last one, whose sums are dropped, so
  * that the loop always keeps twelve accumulators in registers */
-static void dot_block(const float *a, int64_t lda, int ra, const float *b, int64_t ldb, int rb, int64_t len,
-                      float *out, int64_t n)
+static void dot_block(const float *a, int64_t lda, int ra, const float *b, int64_t ldb, int rb, int64_t len, float *out,
+                      int64_t n)
 {
     const float *pa[4], *pb[3];
     for (int i = 0; i < 4; i++) pa[i] = a + (i < ra ? i : ra - 1) * lda;
@@ -324,9 +324,8 @@ static bool swap_shape(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t
     return !trans_a && trans_b && m < n && k >= 8 * n && m * n <= 65536;
 }
 
-void ae_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
-             const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
-             int64_t ldc)
+void ae_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
+             const float *b, int64_t ldb, float beta, float *c, int64_t ldc)
 {
     if (m == 0 || n == 0) return;
     if (k == 0) {
@@ -358,7 +357,7 @@ double ae_gemm_flops(void) { return flops; }
 
 static const char *isa_name(int isa)
 {
-    switch (isa) {   /* dnnl_cpu_isa_t */
+    switch (isa) { /* dnnl_cpu_isa_t */
     case 0x1: return "sse41";
     case 0x3: return "avx";
     case 0x7: return "avx2";
@@ -383,11 +382,11 @@ const char *ae_gemm_backend(void)
                  isa_name(dnnl.effective_isa()), t, t == 1 ? "thread" : threads);
         return name;
     }
-    const char *config = openblas_get_config();   /* "OpenBLAS 0.3.21 DYNAMIC_ARCH ..." */
+    const char *config = openblas_get_config(); /* "OpenBLAS 0.3.21 DYNAMIC_ARCH ..." */
     char version[32] = "";
     if (config && strncmp(config, "OpenBLAS ", 9) == 0) sscanf(config + 9, "%31s", version);
-    snprintf(name, sizeof name, "OpenBLAS%s%s %s (%d %s)", *version ? " " : "", version,
-             openblas_get_corename(), t, t == 1 ? "thread" : threads);
+    snprintf(name, sizeof name, "OpenBLAS%s%s %s (%d %s)", *version ? " " : "", version, openblas_get_corename(), t,
+             t == 1 ? "thread" : threads);
     return name;
 }
 

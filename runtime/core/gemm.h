@@ -13,9 +13,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-void ae_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
-             const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
-             int64_t ldc);
+void ae_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
+             const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
 
 /* 2·m·n·k summed over every call since the start */
 double ae_gemm_flops(void);

@@ -48,16 +48,16 @@ static inline float ae_sigmoidf(float x) { return 1.0f / (1.0f + ae_expf(-x)); }
  * log(x < 0) = NaN, log(inf) = inf, as logf. */
 static inline float ae_logf(float x)
 {
-    float xs = x < 1.17549435e-38f ? x * 8388608.0f : x;    /* 2^23 */
+    float xs = x < 1.17549435e-38f ? x * 8388608.0f : x; /* 2^23 */
     float ebias = x < 1.17549435e-38f ? -23.0f : 0.0f;
     int32_t bits;
     memcpy(&bits, &xs, sizeof bits);
     /* exponent such that the mantissa lands in [√½, √2) */
     /* unsigned arithmetic: for x < 0 (a NaN result, selected below) the
      * signed subtraction would overflow, which is undefined */
-    int32_t shifted = (int32_t)((uint32_t)bits - 0x3f3504f3u);   /* bits of √½ */
+    int32_t shifted = (int32_t)((uint32_t)bits - 0x3f3504f3u); /* bits of √½ */
     int32_t e = shifted >> 23;
-    uint32_t mbits = (uint32_t)bits - (uint32_t)e * 8388608u;    /* e·2^23 without shifting a negative */
+    uint32_t mbits = (uint32_t)bits - (uint32_t)e * 8388608u; /* e·2^23 without shifting a negative */
     float m;
     memcpy(&m, &mbits, sizeof m);
     float f = m - 1.0f;
@@ -88,11 +88,12 @@ static inline float ae_logf(float x)
  * and the quarter turn permutes and negates them.  Within 2e-7. */
 static inline void ae_sincos2pif(float u, float *s, float *c)
 {
-    float q = (u * 4.0f + 12582912.0f) - 12582912.0f;   /* round(4u): 0..4 */
+    float q = (u * 4.0f + 12582912.0f) - 12582912.0f; /* round(4u): 0..4 */
     float x = (u - q * 0.25f) * 6.28318530717958648f;
     float z = x * x;
     float sn = x + x * z * (-1.6666654611e-1f + z * (8.3321608736e-3f + z * -1.9515295891e-4f));
-    float cs = 1.0f - 0.5f * z + z * z * (4.166664568298827e-2f + z * (-1.388731625493765e-3f + z * 2.443315711809948e-5f));
+    float cs =
+        1.0f - 0.5f * z + z * z * (4.166664568298827e-2f + z * (-1.388731625493765e-3f + z * 2.443315711809948e-5f));
     int32_t k = (int32_t)q & 3;
     float s1 = k == 1 ? cs : k == 2 ? -sn : k == 3 ? -cs : sn;
     float c1 = k == 1 ? -sn : k == 2 ? -cs : k == 3 ? sn : cs;

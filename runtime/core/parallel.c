@@ -23,23 +23,23 @@
 
 #define MAX_THREADS 64
 #define NSLOTS 4
-#define CLOSED 0xffffffffull   /* never a job's tag */
+#define CLOSED 0xffffffffull /* never a job's tag */
 /* the tag of job k in its slot's word: 31 bits, so that it never equals
  * CLOSED however long the run */
-#define TAG(k) ((k) & 0x7fffffffull)
-#define SPIN_NS 200000   /* a worker waits this long for the next job before sleeping */
-#define YIELD_NS 20000   /* after this, it yields between looks (it may share a core) */
+#define TAG(k) ((k)&0x7fffffffull)
+#define SPIN_NS 200000 /* a worker waits this long for the next job before sleeping */
+#define YIELD_NS 20000 /* after this, it yields between looks (it may share a core) */
 
 typedef struct {
-    atomic_ullong word;          /* job tag << 32 | workers inside */
+    atomic_ullong word; /* job tag << 32 | workers inside */
     ae_chunk_fn fn;
     void *ctx;
     int64_t chunks;
     atomic_llong next, done;
 } slot;
 
-static int nthreads;      /* 0: not read from the environment yet */
-static int nworkers;      /* started */
+static int nthreads; /* 0: not read from the environment yet */
+static int nworkers; /* started */
 static pthread_t workers[MAX_THREADS];
 static slot slots[NSLOTS];
 static atomic_ullong published;   /* the number of the latest job */
@@ -102,7 +102,7 @@ static unsigned long long wait_for_job(unsigned long long seen)
 static void *worker_main(void *arg)
 {
     (void)arg;
-    in_job = true;   /* a chunk's own parallel calls run inline */
+    in_job = true; /* a chunk's own parallel calls run inline */
     unsigned long long seen = atomic_load(&published);
     for (;;) {
         unsigned long long k = wait_for_job(seen);
@@ -139,10 +139,7 @@ int ae_parallel_threads(void)
     return nthreads;
 }
 
-void ae_parallel_set_threads(int n)
-{
-    nthreads = n < 1 ? 1 : n < MAX_THREADS ? n : MAX_THREADS;
-}
+void ae_parallel_set_threads(int n) { nthreads = n < 1 ? 1 : n < MAX_THREADS ? n : MAX_THREADS; }
 
 /* starts workers up to the thread count; returns how many run */
 static int start_workers(void)
@@ -165,7 +162,7 @@ static int start_workers(void)
  * rather than worse; a job the workers helped with halves the backoff. */
 #define LONG_WAIT_NS 200e3
 #define IDLE_JOBS 16
-#define IDLE_NS 2e6       /* and for this long: a worker waking from sleep takes a while */
+#define IDLE_NS 2e6 /* and for this long: a worker waking from sleep takes a while */
 #define MIN_BACKOFF_NS 2e6
 #define MAX_BACKOFF_NS 1e9
 static double serial_until, backoff = MIN_BACKOFF_NS, idle_since;
@@ -233,7 +230,11 @@ void ae_parallel_run(ae_chunk_fn fn, void *ctx, int64_t nchunks)
     }
 }
 
-typedef struct { ae_range_fn fn; void *ctx; int64_t n, step; } range_job;
+typedef struct {
+    ae_range_fn fn;
+    void *ctx;
+    int64_t n, step;
+} range_job;
 
 static void range_chunk(void *ctx, int64_t c)
 {

@@ -9,12 +9,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#define NCLASS 1024             /* power of two */
+#define NCLASS 1024 /* power of two */
 #define MAX_CACHED ((size_t)2 << 30)
-#define LARGEST ((size_t)1 << 40)   /* elements; beyond this is surely a bug */
+#define LARGEST ((size_t)1 << 40) /* elements; beyond this is surely a bug */
 
-typedef struct block { struct block *next; } block;
-typedef struct { size_t n; block *free; } sizeclass;
+typedef struct block {
+    struct block *next;
+} block;
+typedef struct {
+    size_t n;
+    block *free;
+} sizeclass;
 
 static sizeclass classes[NCLASS];
 static size_t live, cached, fresh;
@@ -74,17 +79,18 @@ static int check_fits(size_t bytes)
 {
     size_t total = ae_pool_machine_bytes();
     if (bytes > total)
-        return ae_failc("out of memory: a tensor of %.1f GiB is more than this machine's %.1f GiB",
-                        gib(bytes), gib(total));
+        return ae_failc("out of memory: a tensor of %.1f GiB is more than this machine's %.1f GiB", gib(bytes),
+                        gib(total));
     if (live > total - bytes)
         return ae_failc("out of memory: a tensor of %.1f GiB does not fit beside the %.1f GiB of "
-                        "tensors already live (this machine has %.1f GiB)", gib(bytes), gib(live),
-                        gib(total));
+                        "tensors already live (this machine has %.1f GiB)",
+                        gib(bytes), gib(live), gib(total));
     if (bytes >= LARGE_REQUEST) {
         size_t avail = available_bytes();
         if (avail != SIZE_MAX && bytes > avail + cached)
             return ae_failc("out of memory: a tensor of %.1f GiB does not fit in the %.1f GiB "
-                            "available now", gib(bytes), gib(avail + cached));
+                            "available now",
+                            gib(bytes), gib(avail + cached));
     }
     return 0;
 }

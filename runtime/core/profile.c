@@ -8,7 +8,7 @@
 #include <time.h>
 
 #define MAX_DEPTH 64
-#define MAX_OPS 256   /* distinct (kind, op, phase) lines; later ones go to their kind only */
+#define MAX_OPS 256 /* distinct (kind, op, phase) lines; later ones go to their kind only */
 
 typedef struct {
     const char *name;
@@ -18,11 +18,14 @@ typedef struct {
     uint64_t calls;
 } op_line;
 
-typedef struct { ae_prof_kind kind; int op; } frame;
+typedef struct {
+    ae_prof_kind kind;
+    int op;
+} frame;
 
 bool ae_prof_on;
 static frame stack[MAX_DEPTH];
-static int depth;            /* frames above the base (Lua) frame */
+static int depth; /* frames above the base (Lua) frame */
 static double start, last;
 static double seconds[AE_PROF_KINDS];
 static uint64_t calls[AE_PROF_KINDS];
@@ -30,15 +33,12 @@ static op_line ops[MAX_OPS];
 static int nops;
 
 static const char *const kind_names[AE_PROF_KINDS] = {
-    [AE_PROF_LUA] = "Lua (the rest)", [AE_PROF_GEMM] = "gemm", [AE_PROF_CONV] = "conv",
-    [AE_PROF_ELEMENTWISE] = "elementwise", [AE_PROF_OPTIMIZER] = "optimizer",
-    [AE_PROF_DATA] = "data", [AE_PROF_AUTOGRAD] = "autograd",
+    [AE_PROF_LUA] = "Lua (the rest)",      [AE_PROF_GEMM] = "gemm",           [AE_PROF_CONV] = "conv",
+    [AE_PROF_ELEMENTWISE] = "elementwise", [AE_PROF_OPTIMIZER] = "optimizer", [AE_PROF_DATA] = "data",
+    [AE_PROF_AUTOGRAD] = "autograd",
 };
 
-const char *ae_prof_kind_name(ae_prof_kind k)
-{
-    return (unsigned)k < AE_PROF_KINDS ? kind_names[k] : "?";
-}
+const char *ae_prof_kind_name(ae_prof_kind k) { return (unsigned)k < AE_PROF_KINDS ? kind_names[k] : "?"; }
 
 static double now(void)
 {
@@ -149,13 +149,12 @@ void ae_profile_report(FILE *f)
     double total = t.total > 0 ? t.total : 1e-9;
     fprintf(f, "\naerun profile: %.3f s wall\n", t.total);
     fprintf(f, "  %-16s %9s %7s %11s\n", "kind", "seconds", "share", "calls");
-    static const ae_prof_kind order[] = {AE_PROF_GEMM, AE_PROF_CONV, AE_PROF_ELEMENTWISE,
-                                         AE_PROF_OPTIMIZER, AE_PROF_DATA, AE_PROF_AUTOGRAD,
-                                         AE_PROF_LUA};
+    static const ae_prof_kind order[] = {AE_PROF_GEMM, AE_PROF_CONV,     AE_PROF_ELEMENTWISE, AE_PROF_OPTIMIZER,
+                                         AE_PROF_DATA, AE_PROF_AUTOGRAD, AE_PROF_LUA};
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
         ae_prof_kind k = order[i];
-        fprintf(f, "  %-16s %9.3f %6.1f%% %11llu\n", kind_names[k], t.seconds[k],
-                100.0 * t.seconds[k] / total, (unsigned long long)t.calls[k]);
+        fprintf(f, "  %-16s %9.3f %6.1f%% %11llu\n", kind_names[k], t.seconds[k], 100.0 * t.seconds[k] / total,
+                (unsigned long long)t.calls[k]);
     }
     op_line sorted[MAX_OPS];
     memcpy(sorted, ops, (size_t)nops * sizeof *ops);
@@ -164,8 +163,7 @@ void ae_profile_report(FILE *f)
     for (int i = 0; i < nops && i < 12 && sorted[i].seconds > 0; i++) {
         char label[64];
         snprintf(label, sizeof label, "%s%s", sorted[i].backward ? "backward " : "", sorted[i].name);
-        fprintf(f, "    %-24s %-12s %8.3f %6.1f%% %9llu\n", label, kind_names[sorted[i].kind],
-                sorted[i].seconds, 100.0 * sorted[i].seconds / total,
-                (unsigned long long)sorted[i].calls);
+        fprintf(f, "    %-24s %-12s %8.3f %6.1f%% %9llu\n", label, kind_names[sorted[i].kind], sorted[i].seconds,
+                100.0 * sorted[i].seconds / total, (unsigned long long)sorted[i].calls);
     }
 }

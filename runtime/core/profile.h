@@ -14,13 +14,13 @@
 #include <stdio.h>
 
 typedef enum {
-    AE_PROF_LUA,          /* the rest: the interpreter and uninstrumented C */
-    AE_PROF_GEMM,         /* every ae_gemm call */
-    AE_PROF_CONV,         /* convolution and pooling outside their GEMMs */
-    AE_PROF_ELEMENTWISE,  /* every other tensor op, forward and backward */
-    AE_PROF_OPTIMIZER,    /* optimizer updates, gradient clipping */
-    AE_PROF_DATA,         /* batching, shuffling, reading data sets */
-    AE_PROF_AUTOGRAD,     /* the graph walk of backward outside the ops */
+    AE_PROF_LUA,         /* the rest: the interpreter and uninstrumented C */
+    AE_PROF_GEMM,        /* every ae_gemm call */
+    AE_PROF_CONV,        /* convolution and pooling outside their GEMMs */
+    AE_PROF_ELEMENTWISE, /* every other tensor op, forward and backward */
+    AE_PROF_OPTIMIZER,   /* optimizer updates, gradient clipping */
+    AE_PROF_DATA,        /* batching, shuffling, reading data sets */
+    AE_PROF_AUTOGRAD,    /* the graph walk of backward outside the ops */
     AE_PROF_KINDS
 } ae_prof_kind;
 
@@ -44,7 +44,7 @@ ae_prof_kind ae_prof_kind_of_op(const char *op);
 const char *ae_prof_kind_name(ae_prof_kind k);
 
 typedef struct {
-    double total;                   /* seconds since enable (or reset) */
+    double total; /* seconds since enable (or reset) */
     double seconds[AE_PROF_KINDS];
     uint64_t calls[AE_PROF_KINDS];
 } ae_profile_totals;

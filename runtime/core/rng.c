@@ -63,8 +63,8 @@ double ae_rng_uniform_double(void) { return (double)(ae_rng_next() >> 11) * 0x1.
 /* the two uniforms of a pair from one draw */
 static inline void pair_uniforms(uint64_t r, float *u1, float *u2)
 {
-    *u1 = ((float)(uint32_t)(r >> 32) + 0.5f) * 0x1.0p-32f;   /* (0, 1]: the log is finite */
-    *u2 = (float)((uint32_t)r >> 8) * 0x1.0p-24f;             /* 24 bits: exact in float, [0, 1) */
+    *u1 = ((float)(uint32_t)(r >> 32) + 0.5f) * 0x1.0p-32f; /* (0, 1]: the log is finite */
+    *u2 = (float)((uint32_t)r >> 8) * 0x1.0p-24f;           /* 24 bits: exact in float, [0, 1) */
 }
 
 /* the Box-Muller pair: radius √(-2 ln u1), angle 2π·u2 */
@@ -94,7 +94,8 @@ uint64_t ae_rng_below(uint64_t n)
     if (n <= 1) return 0;
     uint64_t limit = UINT64_MAX - UINT64_MAX % n;
     uint64_t r;
-    do r = ae_rng_next(); while (r >= limit);
+    do r = ae_rng_next();
+    while (r >= limit);
     return r % n;
 }
 
@@ -122,7 +123,7 @@ void ae_rng_fill_normal(float *x, int64_t n, float mean, float std)
         }
         i += 2 * pairs;
     }
-    if (i < n) x[i] = mean + std * ae_rng_normal();   /* leaves the pair's spare */
+    if (i < n) x[i] = mean + std * ae_rng_normal(); /* leaves the pair's spare */
 }
 
 /* layout: magic "AERNG1\0\0", s[0..3] little-endian, spare flag, spare bits */
@@ -141,8 +142,7 @@ void ae_rng_get_state(unsigned char out[AE_RNG_STATE_BYTES])
 
 int ae_rng_set_state(const unsigned char in[AE_RNG_STATE_BYTES])
 {
-    if (memcmp(in, "AERNG1", 6) != 0 || in[40] > 1)
-        return ae_failc("rng state: not a state saved by this runtime");
+    if (memcmp(in, "AERNG1", 6) != 0 || in[40] > 1) return ae_failc("rng state: not a state saved by this runtime");
     uint64_t ns[4] = {0, 0, 0, 0};
     for (int i = 0; i < 4; i++)
         for (int b = 0; b < 8; b++) ns[i] |= (uint64_t)in[8 + 8 * i + b] << (8 * b);

@@ -65,15 +65,11 @@ const char *ae_dims_str(int ndim, const int64_t *shape, char *buf)
         return buf;
     }
     for (int d = 0; d < ndim && used < AE_SHAPE_STR - 24; d++)
-        used += (size_t)snprintf(buf + used, AE_SHAPE_STR - used, d ? "\xC3\x97%lld" : "%lld",
-                                 (long long)shape[d]);
+        used += (size_t)snprintf(buf + used, AE_SHAPE_STR - used, d ? "\xC3\x97%lld" : "%lld", (long long)shape[d]);
     return buf;
 }
 
-const char *ae_shape_str(const ae_tensor *t, char *buf)
-{
-    return ae_dims_str(t->ndim, t->shape, buf);
-}
+const char *ae_shape_str(const ae_tensor *t, char *buf) { return ae_dims_str(t->ndim, t->shape, buf); }
 
 int64_t ae_check_shape(const char *op, int ndim, const int64_t *shape)
 {
@@ -81,12 +77,10 @@ int64_t ae_check_shape(const char *op, int ndim, const int64_t *shape)
         return ae_failc("%s: %d dimensions, at most %d supported", op, ndim, AE_MAX_DIMS);
     int64_t n = 1;
     for (int d = 0; d < ndim; d++) {
-        if (shape[d] < 0)
-            return ae_failc("%s: size %lld of dimension %d is negative", op, (long long)shape[d], d + 1);
+        if (shape[d] < 0) return ae_failc("%s: size %lld of dimension %d is negative", op, (long long)shape[d], d + 1);
         if (shape[d] > 0 && n > MAX_NUMEL / shape[d]) {
             char b[AE_SHAPE_STR];
-            return ae_failc("%s: shape %s is too large (more than 2^34 elements)", op,
-                            ae_dims_str(ndim, shape, b));
+            return ae_failc("%s: shape %s is too large (more than 2^34 elements)", op, ae_dims_str(ndim, shape, b));
         }
         n *= shape[d];
     }
@@ -221,9 +215,8 @@ ae_tensor *ae_view_reshape(ae_tensor *t, int ndim, const int64_t *shape)
     if (n < 0) return NULL;
     if (n != ae_numel(t)) {
         char a[AE_SHAPE_STR], b[AE_SHAPE_STR];
-        return ae_fail("reshape: cannot view %s (%lld elements) as %s (%lld elements)",
-                       ae_shape_str(t, a), (long long)ae_numel(t), ae_dims_str(ndim, shape, b),
-                       (long long)n);
+        return ae_fail("reshape: cannot view %s (%lld elements) as %s (%lld elements)", ae_shape_str(t, a),
+                       (long long)ae_numel(t), ae_dims_str(ndim, shape, b), (long long)n);
     }
     ae_tensor *src = ae_contiguous(t);
     if (!src) return NULL;
@@ -241,8 +234,7 @@ ae_tensor *ae_view_transpose(ae_tensor *t, int d0, int d1)
 {
     if (d0 < 0 || d1 < 0 || d0 >= t->ndim || d1 >= t->ndim) {
         char a[AE_SHAPE_STR];
-        return ae_fail("transpose: dimensions %d and %d out of range for shape %s", d0 + 1, d1 + 1,
-                       ae_shape_str(t, a));
+        return ae_fail("transpose: dimensions %d and %d out of range for shape %s", d0 + 1, d1 + 1, ae_shape_str(t, a));
     }
     ae_tensor *v = view_of(t);
     if (!v) return NULL;
@@ -260,9 +252,8 @@ ae_tensor *ae_view_narrow(ae_tensor *t, int dim, int64_t start, int64_t len)
     if (dim < 0 || dim >= t->ndim)
         return ae_fail("narrow: dimension %d out of range for shape %s", dim + 1, ae_shape_str(t, a));
     if (start < 0 || len < 0 || start + len > t->shape[dim])
-        return ae_fail("narrow: range [%lld, %lld) outside dimension %d of size %lld (shape %s)",
-                       (long long)start + 1, (long long)(start + len) + 1, dim + 1,
-                       (long long)t->shape[dim], ae_shape_str(t, a));
+        return ae_fail("narrow: range [%lld, %lld) outside dimension %d of size %lld (shape %s)", (long long)start + 1,
+                       (long long)(start + len) + 1, dim + 1, (long long)t->shape[dim], ae_shape_str(t, a));
     ae_tensor *v = view_of(t);
     if (!v) return NULL;
     v->offset += start * t->stride[dim];
@@ -301,10 +292,8 @@ ae_tensor *ae_clone_data(ae_tensor *t)
 {
     ae_tensor *c = ae_empty(t->ndim, t->shape);
     if (!c) return NULL;
-    if (ae_is_contiguous(t))
-        memcpy(ae_data(c), ae_data(t), (size_t)ae_numel(t) * sizeof(float));
-    else
-        gather(t, ae_data(c));
+    if (ae_is_contiguous(t)) memcpy(ae_data(c), ae_data(t), (size_t)ae_numel(t) * sizeof(float));
+    else gather(t, ae_data(c));
     return c;
 }
 
@@ -321,10 +310,8 @@ int ae_copy_into(ae_tensor *dst, ae_tensor *src)
         return ae_failc("copy: destination %s and source %s differ in size", ae_shape_str(dst, a),
                         ae_shape_str(src, b));
     if (!ae_is_contiguous(dst)) return ae_failc("copy: destination must be contiguous");
-    if (ae_is_contiguous(src))
-        memmove(ae_data(dst), ae_data(src), (size_t)ae_numel(src) * sizeof(float));
-    else
-        gather(src, ae_data(dst));
+    if (ae_is_contiguous(src)) memmove(ae_data(dst), ae_data(src), (size_t)ae_numel(src) * sizeof(float));
+    else gather(src, ae_data(dst));
     return 0;
 }
 
@@ -337,8 +324,7 @@ int ae_fill(ae_tensor *t, float v)
     return 0;
 }
 
-int ae_check_same_shape(const char *op, const char *name_a, const ae_tensor *a, const char *name_b,
-                        const ae_tensor *b)
+int ae_check_same_shape(const char *op, const char *name_a, const ae_tensor *a, const char *name_b, const ae_tensor *b)
 {
     char s1[AE_SHAPE_STR], s2[AE_SHAPE_STR];
     if (ae_same_shape(a, b)) return 0;

@@ -14,7 +14,7 @@
 
 typedef struct ae_storage {
     float *data;
-    size_t size;   /* elements */
+    size_t size; /* elements */
     int refs;
 } ae_storage;
 
@@ -27,9 +27,9 @@ typedef struct ae_tensor {
     int64_t stride[AE_MAX_DIMS];
     int64_t offset;
     ae_storage *storage;
-    bool requires_grad;        /* a leaf that collects .grad, or a graph result */
-    struct ae_tensor *grad;    /* leaves only, like PyTorch */
-    struct ae_node *grad_fn;   /* the op that made it, when recorded */
+    bool requires_grad;      /* a leaf that collects .grad, or a graph result */
+    struct ae_tensor *grad;  /* leaves only, like PyTorch */
+    struct ae_node *grad_fn; /* the op that made it, when recorded */
 } ae_tensor;
 
 /* creation: every constructor returns a tensor with one reference, or NULL */
@@ -54,8 +54,7 @@ static inline float *ae_data(const ae_tensor *t) { return t->storage->data + t->
 #define AE_SHAPE_STR 96
 /* 0 when a and b have the same shape, else -1 with an error naming the op,
  * both arguments and their shapes */
-int ae_check_same_shape(const char *op, const char *name_a, const ae_tensor *a, const char *name_b,
-                        const ae_tensor *b);
+int ae_check_same_shape(const char *op, const char *name_a, const ae_tensor *a, const char *name_b, const ae_tensor *b);
 const char *ae_shape_str(const ae_tensor *t, char *buf);
 const char *ae_dims_str(int ndim, const int64_t *shape, char *buf);
 /* checks a requested shape (sizes >= 0, count fits in memory), returns numel or -1 */

@@ -21,7 +21,8 @@ static int check_images(const ae_idx *im, const char *path)
 {
     if (im->type != AE_IDX_UBYTE)
         return ae_failc("dataset images '%s' hold %s values; a data set needs ubyte images "
-                        "(read other types with data.idx)", path, ae_idx_type_name(im->type));
+                        "(read other types with data.idx)",
+                        path, ae_idx_type_name(im->type));
     return 0;
 }
 
@@ -29,14 +30,13 @@ static int check_labels(const ae_idx *lb, const char *path, const ae_idx *im, co
 {
     char b[AE_SHAPE_STR];
     if (lb->type != AE_IDX_UBYTE)
-        return ae_failc("dataset labels '%s' hold %s values; labels must be ubyte", path,
-                        ae_idx_type_name(lb->type));
+        return ae_failc("dataset labels '%s' hold %s values; labels must be ubyte", path, ae_idx_type_name(lb->type));
     if (lb->ndim != 1)
         return ae_failc("dataset labels '%s' have shape %s; labels must be one-dimensional", path,
                         ae_dims_str(lb->ndim, lb->dims, b));
     if (lb->dims[0] != im->dims[0])
-        return ae_failc("dataset: %lld labels in '%s' but %lld images in '%s'",
-                        (long long)lb->dims[0], path, (long long)im->dims[0], im_path);
+        return ae_failc("dataset: %lld labels in '%s' but %lld images in '%s'", (long long)lb->dims[0], path,
+                        (long long)im->dims[0], im_path);
     return 0;
 }
 

@@ -15,12 +15,12 @@
 #include "core/tensor.h"
 
 typedef struct ae_dataset {
-    int64_t n;                         /* samples */
-    int64_t d;                         /* values per sample */
-    int sample_ndim;                   /* the images' dims after the first */
+    int64_t n;       /* samples */
+    int64_t d;       /* values per sample */
+    int sample_ndim; /* the images' dims after the first */
     int64_t sample_shape[AE_MAX_DIMS];
-    uint8_t *images;                   /* n × d, row-major */
-    uint8_t *labels;                   /* n, or NULL when there are none */
+    uint8_t *images; /* n × d, row-major */
+    uint8_t *labels; /* n, or NULL when there are none */
 } ae_dataset;
 
 /* reads an images IDX file (ubyte, N × ...) and optionally a labels IDX file

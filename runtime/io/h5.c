@@ -179,7 +179,7 @@ static uint64_t le_bytes(const unsigned char *p, int n)
 static int check_collection(int fd, off_t off, off_t file_size)
 {
     unsigned char h[16];
-    if (pread(fd, h, 16, off) != 16 || h[4] != 1) return 0;   /* not one: HDF5 decides */
+    if (pread(fd, h, 16, off) != 16 || h[4] != 1) return 0; /* not one: HDF5 decides */
     uint64_t size = le_bytes(h + 8, 8);
     if (size < 16 || size > (uint64_t)(file_size - off)) return 0;
     uint64_t p = 16;
@@ -196,7 +196,7 @@ static int check_collection(int fd, off_t off, off_t file_size)
 static int check_global_heaps(const char *path)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return 0;   /* HDF5 will say why */
+    if (fd < 0) return 0; /* HDF5 will say why */
     struct stat st;
     unsigned char sb[16];
     int rc = 0;
@@ -216,7 +216,8 @@ static int check_global_heaps(const char *path)
             if (buf[i] == 'G' && memcmp(buf + i, "GCOL", 4) == 0 &&
                 check_collection(fd, base + (off_t)i, st.st_size) < 0) {
                 rc = ae_failc("%s: cannot open as HDF5, damaged: the global heap collection at byte "
-                              "%lld is corrupt", path, (long long)(base + (off_t)i));
+                              "%lld is corrupt",
+                              path, (long long)(base + (off_t)i));
             }
         if (rc) break;
         /* the last 3 bytes may start a signature that the next chunk ends */
@@ -251,8 +252,7 @@ static char *follow_links(const char *path)
         struct stat st;
         char link[4096];
         ssize_t n;
-        if (lstat(cur, &st) != 0 || !S_ISLNK(st.st_mode) || (n = readlink(cur, link, sizeof link - 1)) < 0)
-            break;
+        if (lstat(cur, &st) != 0 || !S_ISLNK(st.st_mode) || (n = readlink(cur, link, sizeof link - 1)) < 0) break;
         link[n] = '\0';
         const char *slash = strrchr(cur, '/');
         size_t dir = link[0] == '/' || !slash ? 0 : (size_t)(slash - cur) + 1;
@@ -409,7 +409,7 @@ int ae_h5_close(ae_h5 *f)
     if (H5Fclose(f->file) < 0 && rc == 0) rc = fail_at(f, "/", "cannot close");
     if (image && rc == 0) rc = commit(f, image, size);
     free(image);
-    free_handle(f);   /* removes the temporary unless it was committed */
+    free_handle(f); /* removes the temporary unless it was committed */
     return rc;
 }
 
@@ -640,8 +640,8 @@ static hid_t reuse_or_unlink(const ae_h5 *f, const char *abs, hid_t ftype, hid_t
 }
 
 /* writes n elements of mtype from data as a dataset of ftype and shape */
-static int write_dataset(ae_h5 *f, const char *name, hid_t ftype, hid_t mtype, int rank,
-                         const int64_t *shape, const void *data)
+static int write_dataset(ae_h5 *f, const char *name, hid_t ftype, hid_t mtype, int rank, const int64_t *shape,
+                         const void *data)
 {
     char abs[NAME_MAX_LEN];
     if (normalize(f, name, abs) < 0 || require_writable(f, abs) < 0) return -1;
@@ -741,8 +741,8 @@ static void close_data(opened *o)
 static int check_numeric(const ae_h5 *f, const char *abs, const opened *o)
 {
     if (o->cls == H5T_INTEGER || o->cls == H5T_FLOAT) return 0;
-    return ae_failc("%s: %s: holds %s data; only integer and float datasets can be read as numbers",
-                    f->path, abs, class_name(o->cls));
+    return ae_failc("%s: %s: holds %s data; only integer and float datasets can be read as numbers", f->path, abs,
+                    class_name(o->cls));
 }
 
 ae_tensor *ae_h5_read_tensor(ae_h5 *f, const char *name)
@@ -796,8 +796,8 @@ unsigned char *ae_h5_read_bytes(ae_h5 *f, const char *name, size_t *n)
     unsigned char *v = NULL;
     hid_t mtype = H5I_INVALID_HID;
     if (!((o.cls == H5T_INTEGER || o.cls == H5T_OPAQUE) && H5Tget_size(o.type) == 1)) {
-        ae_failc("%s: %s: holds %s data of %zu-byte elements, not bytes", f->path, abs,
-                 class_name(o.cls), H5Tget_size(o.type));
+        ae_failc("%s: %s: holds %s data of %zu-byte elements, not bytes", f->path, abs, class_name(o.cls),
+                 H5Tget_size(o.type));
         goto done;
     }
     /* opaque bytes are read as they are; integers through the native type */
@@ -1030,8 +1030,7 @@ int ae_h5_get_attr(ae_h5 *f, const char *obj, const char *key, ae_h5_value *out)
         out->kind = AE_H5_F64;
         if ((out->f = malloc(n * sizeof *out->f))) r = H5Aread(a, H5T_NATIVE_DOUBLE, out->f) < 0 ? -1 : 0;
     } else {
-        ae_failc("%s: %s: attribute %s is of %s type, which aerun does not read", f->path, abs, key,
-                 class_name(cls));
+        ae_failc("%s: %s: attribute %s is of %s type, which aerun does not read", f->path, abs, key, class_name(cls));
         rc = AE_H5_UNSUPPORTED;
         goto done;
     }

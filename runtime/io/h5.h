@@ -77,11 +77,11 @@ int ae_h5_attr_names(ae_h5 *f, const char *obj, char ***names, size_t *count);
 typedef enum { AE_H5_STR, AE_H5_INT, AE_H5_F64 } ae_h5_kind_t;
 typedef struct ae_h5_value {
     ae_h5_kind_t kind;
-    bool scalar;      /* a scalar dataspace, as opposed to an array */
-    size_t count;     /* elements */
-    char **str;       /* AE_H5_STR: count NUL-terminated strings */
-    int64_t *i;       /* AE_H5_INT */
-    double *f;        /* AE_H5_F64 */
+    bool scalar;  /* a scalar dataspace, as opposed to an array */
+    size_t count; /* elements */
+    char **str;   /* AE_H5_STR: count NUL-terminated strings */
+    int64_t *i;   /* AE_H5_INT */
+    double *f;    /* AE_H5_F64 */
 } ae_h5_value;
 /* 0, -1 on error, or AE_H5_UNSUPPORTED (ae_error set) for a type aerun
  * does not convert (compound, enum, reference, ...) */

@@ -20,8 +20,8 @@ static const struct {
     const char *name;
     size_t size;
 } types[] = {
-    {AE_IDX_UBYTE, "ubyte", 1}, {AE_IDX_BYTE, "byte", 1},     {AE_IDX_SHORT, "short", 2},
-    {AE_IDX_INT, "int", 4},     {AE_IDX_FLOAT, "float", 4},   {AE_IDX_DOUBLE, "double", 8},
+    {AE_IDX_UBYTE, "ubyte", 1}, {AE_IDX_BYTE, "byte", 1},   {AE_IDX_SHORT, "short", 2},
+    {AE_IDX_INT, "int", 4},     {AE_IDX_FLOAT, "float", 4}, {AE_IDX_DOUBLE, "double", 8},
 };
 
 const char *ae_idx_type_name(int type)
@@ -102,12 +102,9 @@ static void to_host_order(unsigned char *p, int64_t count, size_t size)
 
 static int check_file(const char *path, struct stat *st)
 {
-    if (stat(path, st) != 0)
-        return ae_failc("cannot open IDX file '%s': %s", path, strerror(errno));
-    if (S_ISDIR(st->st_mode))
-        return ae_failc("cannot read IDX file '%s': it is a directory, not a file", path);
-    if (!S_ISREG(st->st_mode))
-        return ae_failc("cannot read IDX file '%s': not a regular file", path);
+    if (stat(path, st) != 0) return ae_failc("cannot open IDX file '%s': %s", path, strerror(errno));
+    if (S_ISDIR(st->st_mode)) return ae_failc("cannot read IDX file '%s': it is a directory, not a file", path);
+    if (!S_ISREG(st->st_mode)) return ae_failc("cannot read IDX file '%s': not a regular file", path);
     return 0;
 }
 
@@ -119,8 +116,8 @@ static int read_header(gzFile f, const char *path, ae_idx *idx)
     int64_t got = read_fully(f, m, 4);
     if (got < 0) return read_error(f, path);
     if (got < 4)
-        return ae_failc("'%s' is not an IDX file: it has %lld bytes, fewer than the 4-byte header",
-                        path, (long long)got);
+        return ae_failc("'%s' is not an IDX file: it has %lld bytes, fewer than the 4-byte header", path,
+                        (long long)got);
     if (m[0] != 0 || m[1] != 0)
         return ae_failc("'%s' is not an IDX file: wrong magic number 0x%02x%02x%02x%02x "
                         "(expected 0x0000 then a type byte and a dimension count, e.g. 0x00000803)",
@@ -129,12 +126,13 @@ static int read_header(gzFile f, const char *path, ae_idx *idx)
     idx->elem_size = type_size(m[2]);
     if (idx->elem_size == 0)
         return ae_failc("IDX file '%s': unknown element type 0x%02x (expected 0x08 ubyte, 0x09 byte, "
-                        "0x0B short, 0x0C int, 0x0D float or 0x0E double)", path, m[2]);
+                        "0x0B short, 0x0C int, 0x0D float or 0x0E double)",
+                        path, m[2]);
     idx->ndim = m[3];
     if (idx->ndim == 0) return ae_failc("IDX file '%s': the header declares 0 dimensions", path);
     if (idx->ndim > AE_MAX_DIMS)
-        return ae_failc("IDX file '%s': the header declares %d dimensions, at most %d are supported",
-                        path, idx->ndim, AE_MAX_DIMS);
+        return ae_failc("IDX file '%s': the header declares %d dimensions, at most %d are supported", path, idx->ndim,
+                        AE_MAX_DIMS);
 
     unsigned char d[4 * AE_MAX_DIMS];
     int want = 4 * idx->ndim;
@@ -142,10 +140,11 @@ static int read_header(gzFile f, const char *path, ae_idx *idx)
     if (got < 0) return read_error(f, path);
     if (got < want)
         return ae_failc("IDX file '%s' is truncated: its %d dimensions need %d header bytes "
-                        "after the magic, file has %lld", path, idx->ndim, want, (long long)got);
+                        "after the magic, file has %lld",
+                        path, idx->ndim, want, (long long)got);
     for (int i = 0; i < idx->ndim; i++)
-        idx->dims[i] = (int64_t)((uint32_t)d[4 * i] << 24 | (uint32_t)d[4 * i + 1] << 16 |
-                                 (uint32_t)d[4 * i + 2] << 8 | (uint32_t)d[4 * i + 3]);
+        idx->dims[i] = (int64_t)((uint32_t)d[4 * i] << 24 | (uint32_t)d[4 * i + 1] << 16 | (uint32_t)d[4 * i + 2] << 8 |
+                                 (uint32_t)d[4 * i + 3]);
 
     char b[AE_SHAPE_STR];
     uint64_t bytes = idx->elem_size;
@@ -155,8 +154,8 @@ static int read_header(gzFile f, const char *path, ae_idx *idx)
                             ae_dims_str(idx->ndim, idx->dims, b));
         if (bytes > AE_IDX_MAX_BYTES / (uint64_t)idx->dims[i])
             return ae_failc("IDX file '%s': dims %s of %s would be more than 2^34 bytes of data "
-                            "(corrupt header?)", path, ae_dims_str(idx->ndim, idx->dims, b),
-                            ae_idx_type_name(idx->type));
+                            "(corrupt header?)",
+                            path, ae_dims_str(idx->ndim, idx->dims, b), ae_idx_type_name(idx->type));
         bytes *= (uint64_t)idx->dims[i];
     }
     idx->count = (int64_t)(bytes / idx->elem_size);
@@ -168,11 +167,8 @@ static const char *describe_size(const ae_idx *idx, char *buf)
 {
     char b[AE_SHAPE_STR];
     ae_dims_str(idx->ndim, idx->dims, b);
-    if (idx->elem_size == 1)
-        snprintf(buf, 2 * AE_SHAPE_STR, "%s", b);
-    else
-        snprintf(buf, 2 * AE_SHAPE_STR, "%s %ss of %zu bytes", b, ae_idx_type_name(idx->type),
-                 idx->elem_size);
+    if (idx->elem_size == 1) snprintf(buf, 2 * AE_SHAPE_STR, "%s", b);
+    else snprintf(buf, 2 * AE_SHAPE_STR, "%s %ss of %zu bytes", b, ae_idx_type_name(idx->type), idx->elem_size);
     return buf;
 }
 
@@ -204,26 +200,23 @@ static int read_data(gzFile f, const char *path, ae_idx *idx, const struct stat 
     uint64_t bytes = (uint64_t)idx->count * idx->elem_size;
     /* a plain file's size is known before anything is allocated */
     if (gzdirect(f) && (uint64_t)st->st_size < (uint64_t)header + bytes)
-        return ae_failc("IDX file '%s' is truncated: header says %s = %llu bytes of data, file has %lld",
-                        path, describe_size(idx, what), (unsigned long long)bytes,
-                        (long long)st->st_size - header);
+        return ae_failc("IDX file '%s' is truncated: header says %s = %llu bytes of data, file has %lld", path,
+                        describe_size(idx, what), (unsigned long long)bytes, (long long)st->st_size - header);
     int64_t got = read_growing(f, idx, bytes, gzdirect(f));
     if (got == -2)
-        return ae_failc("IDX file '%s': out of memory for %llu bytes of data", path,
-                        (unsigned long long)bytes);
-    if (got < 0)
-        return read_error(f, path);
+        return ae_failc("IDX file '%s': out of memory for %llu bytes of data", path, (unsigned long long)bytes);
+    if (got < 0) return read_error(f, path);
     if ((uint64_t)got < bytes)
-        return ae_failc("IDX file '%s' is truncated: header says %s = %llu bytes of data, file has %lld%s",
-                        path, describe_size(idx, what), (unsigned long long)bytes, (long long)got,
+        return ae_failc("IDX file '%s' is truncated: header says %s = %llu bytes of data, file has %lld%s", path,
+                        describe_size(idx, what), (unsigned long long)bytes, (long long)got,
                         gzdirect(f) ? "" : " (after decompression)");
     int64_t extra = count_rest(f);
-    if (extra < 0)
-        return read_error(f, path);
+    if (extra < 0) return read_error(f, path);
     if (extra > 0)
         return ae_failc("IDX file '%s' has %lld trailing bytes: header says %s = %llu bytes of data, "
-                        "file has %lld", path, (long long)extra, describe_size(idx, what),
-                        (unsigned long long)bytes, (long long)((uint64_t)extra + bytes));
+                        "file has %lld",
+                        path, (long long)extra, describe_size(idx, what), (unsigned long long)bytes,
+                        (long long)((uint64_t)extra + bytes));
     to_host_order(idx->data, idx->count, idx->elem_size);
     return 0;
 }
@@ -273,9 +266,7 @@ void ae_idx_to_float(const ae_idx *idx, float *out)
         for (int64_t i = 0; i < n; i++) out[i] = (float)p[i];
         break;
     }
-    case AE_IDX_FLOAT:
-        memcpy(out, idx->data, (size_t)n * sizeof(float));
-        break;
+    case AE_IDX_FLOAT: memcpy(out, idx->data, (size_t)n * sizeof(float)); break;
     case AE_IDX_DOUBLE: {
         const double *p = idx->data;
         for (int64_t i = 0; i < n; i++) out[i] = (float)p[i];

@@ -29,12 +29,12 @@ enum {
 #define AE_IDX_MAX_BYTES ((uint64_t)1 << 34)
 
 typedef struct ae_idx {
-    int type;                    /* one of AE_IDX_* */
-    int ndim;                    /* 1 .. AE_MAX_DIMS */
+    int type; /* one of AE_IDX_* */
+    int ndim; /* 1 .. AE_MAX_DIMS */
     int64_t dims[AE_MAX_DIMS];
-    int64_t count;               /* product of dims */
-    size_t elem_size;            /* bytes per element */
-    void *data;                  /* count elements, in host byte order */
+    int64_t count;    /* product of dims */
+    size_t elem_size; /* bytes per element */
+    void *data;       /* count elements, in host byte order */
 } ae_idx;
 
 /* reads and checks a whole file; NULL with ae_error() set on failure */

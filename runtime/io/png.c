@@ -35,16 +35,13 @@ static void on_error(png_structp png, png_const_charp msg)
 }
 
 /* warnings (an unknown chunk, a bad gamma value) do not stop a read */
-static void on_warning(png_structp png, png_const_charp msg)
-{
-    (void)png, (void)msg;
-}
+static void on_warning(png_structp png, png_const_charp msg) { (void)png, (void)msg; }
 
 /* the IHDR, the rows, the end; -1 with ae_error() set on any failure.
  * The message buffer e belongs to the caller: an automatic object of this
  * function changed between setjmp and longjmp would be indeterminate. */
-static int write_stream(FILE *f, const char *path, const uint8_t *pixels, int width, int height,
-                        int channels, png_err *e)
+static int write_stream(FILE *f, const char *path, const uint8_t *pixels, int width, int height, int channels,
+                        png_err *e)
 {
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, e, on_error, on_warning);
     png_infop info = png ? png_create_info_struct(png) : NULL;
@@ -73,8 +70,7 @@ int ae_png_write(const char *path, const uint8_t *pixels, int width, int height,
     if (channels != 1 && channels != 3)
         return ae_failc("png: %s: %d channels, expected 1 (grayscale) or 3 (RGB)", path, channels);
     if (width < 1 || height < 1 || width > 1000000 || height > 1000000)
-        return ae_failc("png: %s: size %d×%d is out of range (1 to 1000000 pixels a side)", path,
-                        width, height);
+        return ae_failc("png: %s: size %d×%d is out of range (1 to 1000000 pixels a side)", path, width, height);
     size_t len = strlen(path) + 32;
     char *tmp = malloc(len);
     if (!tmp) return ae_failc("png: out of memory writing %s", path);
@@ -167,8 +163,7 @@ ae_tensor *ae_png_read(const char *path)
     ae_tensor *t = NULL;
     if (fread(sig, 1, sizeof sig, f) != sizeof sig || png_sig_cmp(sig, 0, sizeof sig) != 0)
         ae_fail("png: %s is not a PNG file (its first 8 bytes are not the PNG signature)", path);
-    else
-        t = read_stream(f, path, &e);
+    else t = read_stream(f, path, &e);
     fclose(f);
     return t;
 }

@@ -27,8 +27,7 @@ ae_canvas *ae_canvas_new(int width, int height, int channels, const uint8_t back
         return ae_fail("canvas: %d channels, expected 1 (grayscale) or 3 (RGB)", channels);
     if (width < 1 || height < 1 || width > 100000 || height > 100000 ||
         (double)width * height * channels > (double)(1u << 30))
-        return ae_fail("canvas: size %d×%d is out of range (at most 100000 a side and 2^30 bytes)",
-                       width, height);
+        return ae_fail("canvas: size %d×%d is out of range (at most 100000 a side and 2^30 bytes)", width, height);
     ae_canvas *c = malloc(sizeof *c);
     size_t n = (size_t)width * (size_t)height * (size_t)channels;
     uint8_t *p = c ? malloc(n) : NULL;
@@ -132,8 +131,7 @@ static int clip_segment(double *x0, double *y0, double *x1, double *y1, const do
     return !(c0 | c1);
 }
 
-void ae_canvas_line(ae_canvas *c, double x0, double y0, double x1, double y1, const uint8_t color[3],
-                    int width)
+void ae_canvas_line(ae_canvas *c, double x0, double y0, double x1, double y1, const uint8_t color[3], int width)
 {
     if (!isfinite(x0) || !isfinite(y0) || !isfinite(x1) || !isfinite(y1)) return;
     if (width < 1) width = 1;
@@ -162,8 +160,7 @@ void ae_canvas_line(ae_canvas *c, double x0, double y0, double x1, double y1, co
 void ae_canvas_disc(ae_canvas *c, double cx, double cy, double radius, const uint8_t color[3])
 {
     if (!isfinite(cx) || !isfinite(cy) || !(radius >= 0)) return;
-    if (cx < -radius - 1 || cy < -radius - 1 || cx > c->width + radius + 1 || cy > c->height + radius + 1)
-        return;
+    if (cx < -radius - 1 || cy < -radius - 1 || cx > c->width + radius + 1 || cy > c->height + radius + 1) return;
     uint8_t px[3];
     pixel_of(c, color, px);
     int x0 = (int)floor(cx - radius), x1 = (int)ceil(cx + radius);
@@ -295,13 +292,12 @@ int ae_text_width(const char *s, int scale)
     return n * AE_FONT_ADVANCE * (scale < 1 ? 1 : scale);
 }
 
-int ae_canvas_text(ae_canvas *c, int x, int y, const char *s, const uint8_t color[3], int scale,
-                   int vertical)
+int ae_canvas_text(ae_canvas *c, int x, int y, const char *s, const uint8_t color[3], int scale, int vertical)
 {
     if (scale < 1) scale = 1;
     uint8_t px[3];
     pixel_of(c, color, px);
-    int u0 = 0;   /* along the text, in font pixels */
+    int u0 = 0; /* along the text, in font pixels */
     for (; *s; s++) {
         const char *g = glyph_of((unsigned char)*s);
         if (!g) continue;
@@ -309,10 +305,8 @@ int ae_canvas_text(ae_canvas *c, int x, int y, const char *s, const uint8_t colo
             for (int k = 0; k < AE_FONT_W; k++) {
                 if (g[r * (AE_FONT_W + 1) + k] != '#') continue;
                 int u = (u0 + k) * scale, v = r * scale;
-                if (vertical)
-                    fill(c, x + v, y - u - scale + 1, x + v + scale, y - u + 1, px);
-                else
-                    fill(c, x + u, y + v, x + u + scale, y + v + scale, px);
+                if (vertical) fill(c, x + v, y - u - scale + 1, x + v + scale, y - u + 1, px);
+                else fill(c, x + u, y + v, x + u + scale, y + v + scale, px);
             }
         u0 += AE_FONT_ADVANCE;
     }
@@ -346,7 +340,7 @@ int ae_canvas_blit(ae_canvas *c, ae_tensor *img, int x, int y, float lo, float h
             uint8_t *out = c->pixels + ((y + r) * c->width + x + k0) * c->channels + dst;
             for (int64_t k = 0; k < k1 - k0; k++) {
                 float v = (src[k] - lo) / den;
-                v = v > 0.0f ? v : 0.0f;   /* NaN lands here too */
+                v = v > 0.0f ? v : 0.0f; /* NaN lands here too */
                 v = v < 1.0f ? v : 1.0f;
                 out[k * c->channels] = (uint8_t)(v * 255.0f + 0.5f);
             }

@@ -12,9 +12,9 @@
 #include "core/tensor.h"
 
 typedef struct {
-    int width, height, channels;   /* channels: 1 gray, 3 RGB */
-    uint8_t *pixels;                /* rows top to bottom, channels interleaved */
-    int clip[4];                    /* x0, y0, x1, y1: drawing stays inside */
+    int width, height, channels; /* channels: 1 gray, 3 RGB */
+    uint8_t *pixels;             /* rows top to bottom, channels interleaved */
+    int clip[4];                 /* x0, y0, x1, y1: drawing stays inside */
 } ae_canvas;
 
 /* NULL with ae_error() set for a bad size or no memory */
@@ -31,8 +31,7 @@ void ae_canvas_unclip(ae_canvas *c);
 /* filled rectangle covering x0 <= x < x1, y0 <= y < y1 */
 void ae_canvas_rect(ae_canvas *c, int x0, int y0, int x1, int y1, const uint8_t color[3]);
 /* a line width pixels thick; non-finite ends draw nothing */
-void ae_canvas_line(ae_canvas *c, double x0, double y0, double x1, double y1, const uint8_t color[3],
-                    int width);
+void ae_canvas_line(ae_canvas *c, double x0, double y0, double x1, double y1, const uint8_t color[3], int width);
 void ae_canvas_disc(ae_canvas *c, double cx, double cy, double radius, const uint8_t color[3]);
 
 /* The font: printable ASCII, 5×7 cells advancing 6 pixels, each pixel
@@ -43,8 +42,7 @@ void ae_canvas_disc(ae_canvas *c, double cx, double cy, double radius, const uin
 #define AE_FONT_W 5
 #define AE_FONT_H 7
 #define AE_FONT_ADVANCE 6
-int ae_canvas_text(ae_canvas *c, int x, int y, const char *s, const uint8_t color[3], int scale,
-                   int vertical);
+int ae_canvas_text(ae_canvas *c, int x, int y, const char *s, const uint8_t color[3], int scale, int vertical);
 int ae_text_width(const char *s, int scale);
 
 /* Copies an image (H×W, or C×H×W with C 1 or 3) with its top-left at

@@ -38,38 +38,54 @@
 
 /* -e and -l run in command-line order, so they are kept as a list */
 typedef struct action {
-    char kind;           /* 'e' or 'l' */
+    char kind; /* 'e' or 'l' */
     const char *value;
 } action;
 
 typedef struct cli {
-    int interactive;     /* -i */
-    int version;         /* -v, --version */
-    int no_env;          /* -E */
-    int warnings;        /* -W */
-    int help;            /* --help */
-    int sweep_list;      /* --sweep-list: print the sweep script's commands */
-    const char *sweep_collect;  /* --sweep-collect DIR */
-    int script;          /* argv index of the script; argc when there is none */
-    int script_literal;  /* the script came after "--": "-" is then a file name */
-    int executes;        /* some -e: no implicit REPL or stdin afterwards */
+    int interactive;           /* -i */
+    int version;               /* -v, --version */
+    int no_env;                /* -E */
+    int warnings;              /* -W */
+    int help;                  /* --help */
+    int sweep_list;            /* --sweep-list: print the sweep script's commands */
+    const char *sweep_collect; /* --sweep-collect DIR */
+    int script;                /* argv index of the script; argc when there is none */
+    int script_literal;        /* the script came after "--": "-" is then a file name */
+    int executes;              /* some -e: no implicit REPL or stdin afterwards */
     int nactions;
     action *actions;
 } cli;
 
 typedef struct long_option {
-    const char *name;    /* without the leading "--" */
-    const char *arg;     /* the value's name for --help; NULL: a flag */
+    const char *name; /* without the leading "--" */
+    const char *arg;  /* the value's name for --help; NULL: a flag */
     const char *help;
     void (*set)(cli *c, const char *value);
 } long_option;
 
-static void set_help(cli *c, const char *value) { (void)value; c->help = 1; }
-static void set_version(cli *c, const char *value) { (void)value; c->version = 1; }
-static void set_sweep_list(cli *c, const char *value) { (void)value; c->sweep_list = 1; }
+static void set_help(cli *c, const char *value)
+{
+    (void)value;
+    c->help = 1;
+}
+static void set_version(cli *c, const char *value)
+{
+    (void)value;
+    c->version = 1;
+}
+static void set_sweep_list(cli *c, const char *value)
+{
+    (void)value;
+    c->sweep_list = 1;
+}
 static void set_sweep_collect(cli *c, const char *value) { c->sweep_collect = value; }
 /* the clock starts now; the table is printed to stderr at exit */
-static void set_profile(cli *c, const char *value) { (void)c, (void)value; ae_profile_enable(); }
+static void set_profile(cli *c, const char *value)
+{
+    (void)c, (void)value;
+    ae_profile_enable();
+}
 
 static const long_option long_options[] = {
     {"help", NULL, "show this help and exit", set_help},
@@ -77,10 +93,10 @@ static const long_option long_options[] = {
     {"sweep-list", NULL, "print one command per config of the sweep script", set_sweep_list},
     {"sweep-collect", "DIR", "merge the runs' results under DIR into DIR/sweep.csv", set_sweep_collect},
     {"profile", NULL, "print at exit where the time went, by kind of work", set_profile},
-    {NULL, NULL, NULL, NULL}
-};
+    {NULL, NULL, NULL, NULL}};
 
-static void print_usage(FILE *f) {
+static void print_usage(FILE *f)
+{
     fputs("usage: " PROGNAME " [options] [script [args]]\n"
           "Runs a Lua 5.4 script with the aerun runtime (require \"aerun\").\n"
           "Options:\n"
@@ -90,11 +106,11 @@ static void print_usage(FILE *f) {
           "  -l g=mod     require library 'mod' into global 'g'\n"
           "  -v           show version information\n"
           "  -E           ignore environment variables (LUA_INIT, LUA_PATH, LUA_CPATH)\n"
-          "  -W           turn warnings on\n", f);
+          "  -W           turn warnings on\n",
+          f);
     for (const long_option *o = long_options; o->name; o++) {
         char left[64];
-        snprintf(left, sizeof left, "--%s%s%s", o->name, o->arg ? " " : "",
-                 o->arg ? o->arg : "");
+        snprintf(left, sizeof left, "--%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
         fprintf(f, "  %-12s %s\n", left, o->help);
     }
     fputs("  --           stop handling options\n"
@@ -105,47 +121,47 @@ static void print_usage(FILE *f) {
           "  " PROGNAME " experiments/vae_mnist.lua --epochs=3 --lr=1e-3\n"
           "and '" PROGNAME " script.lua --help' lists the keys a script accepts.\n"
           "With no script, " PROGNAME " is interactive when stdin is a terminal\n"
-          "and runs stdin otherwise.\n", f);
+          "and runs stdin otherwise.\n",
+          f);
 }
 
-static int option_error(const char *fmt, const char *what) {
+static int option_error(const char *fmt, const char *what)
+{
     fprintf(stderr, PROGNAME ": ");
     fprintf(stderr, fmt, what);
     fprintf(stderr, "\ntry '" PROGNAME " --help'\n");
     return -1;
 }
 
-static int parse_long(int argc, char **argv, int *i, cli *c) {
+static int parse_long(int argc, char **argv, int *i, cli *c)
+{
     const char *word = argv[*i], *name = word + 2;
     const char *eq = strchr(name, '=');
     size_t len = eq ? (size_t)(eq - name) : strlen(name);
     for (const long_option *o = long_options; o->name; o++) {
-        if (strlen(o->name) != len || strncmp(o->name, name, len) != 0)
-            continue;
+        if (strlen(o->name) != len || strncmp(o->name, name, len) != 0) continue;
         const char *value = NULL;
-        if (o->arg == NULL && eq)
-            return option_error("option '%s' takes no value", word);
-        if (o->arg && eq)
-            value = eq + 1;
-        else if (o->arg && *i + 1 < argc)
-            value = argv[++*i];
-        else if (o->arg)
-            return option_error("option '%s' needs an argument", word);
+        if (o->arg == NULL && eq) return option_error("option '%s' takes no value", word);
+        if (o->arg && eq) value = eq + 1;
+        else if (o->arg && *i + 1 < argc) value = argv[++*i];
+        else if (o->arg) return option_error("option '%s' needs an argument", word);
         o->set(c, value);
         return 0;
     }
-    if (eq)  /* the usual slip: a script's --key=value before the script */
+    if (eq) /* the usual slip: a script's --key=value before the script */
         return option_error("unrecognized option '%s' (arguments for the "
-                            "script go after its name)", word);
+                            "script go after its name)",
+                            word);
     return option_error("unrecognized option '%s'", word);
 }
 
 /* options of the interpreter itself: everything before the script name */
-static int parse_args(int argc, char **argv, cli *c) {
+static int parse_args(int argc, char **argv, cli *c)
+{
     c->script = argc;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (a[0] != '-' || a[1] == '\0') {   /* a script, or "-" for stdin */
+        if (a[0] != '-' || a[1] == '\0') { /* a script, or "-" for stdin */
             c->script = i;
             return 0;
         }
@@ -157,36 +173,31 @@ static int parse_args(int argc, char **argv, cli *c) {
             return 0;
         }
         if (a[1] == '-') {
-            if (parse_long(argc, argv, &i, c) != 0)
-                return -1;
+            if (parse_long(argc, argv, &i, c) != 0) return -1;
             continue;
         }
         switch (a[1]) {
-        case 'i': case 'v': case 'E': case 'W':
-            if (a[2] != '\0')
-                return option_error("unrecognized option '%s'", a);
-            if (a[1] == 'i')
-                c->interactive = c->version = 1;  /* -i shows the banner, as lua */
-            else if (a[1] == 'v')
-                c->version = 1;
-            else if (a[1] == 'E')
-                c->no_env = 1;
-            else
-                c->warnings = 1;
+        case 'i':
+        case 'v':
+        case 'E':
+        case 'W':
+            if (a[2] != '\0') return option_error("unrecognized option '%s'", a);
+            if (a[1] == 'i') c->interactive = c->version = 1; /* -i shows the banner, as lua */
+            else if (a[1] == 'v') c->version = 1;
+            else if (a[1] == 'E') c->no_env = 1;
+            else c->warnings = 1;
             break;
-        case 'e': case 'l': {
+        case 'e':
+        case 'l': {
             const char *value = a[2] ? a + 2 : argv[++i];
-            if (value == NULL)
-                return option_error("option '%s' needs an argument", a);
+            if (value == NULL) return option_error("option '%s' needs an argument", a);
             c->actions[c->nactions].kind = a[1];
             c->actions[c->nactions].value = value;
             c->nactions++;
-            if (a[1] == 'e')
-                c->executes = 1;
+            if (a[1] == 'e') c->executes = 1;
             break;
         }
-        default:
-            return option_error("unrecognized option '%s'", a);
+        default: return option_error("unrecognized option '%s'", a);
         }
     }
     return 0;
@@ -195,9 +206,10 @@ static int parse_args(int argc, char **argv, cli *c) {
 /* ------------------------------------------------------------------ */
 /* running code                                                        */
 
-static lua_State *running;  /* the state ^C interrupts */
+static lua_State *running; /* the state ^C interrupts */
 
-static void stop_hook(lua_State *L, lua_Debug *ar) {
+static void stop_hook(lua_State *L, lua_Debug *ar)
+{
     (void)ar;
     lua_sethook(L, NULL, 0, 0);
     luaL_error(L, "interrupted!");
@@ -207,13 +219,14 @@ static void stop_hook(lua_State *L, lua_Debug *ar) {
  * makes safe for this: the hook raises the error at the next Lua
  * instruction, where unwinding is legal.  SA_RESETHAND makes a second ^C
  * kill a script stuck in C code. */
-static void on_sigint(int sig) {
+static void on_sigint(int sig)
+{
     (void)sig;
-    lua_sethook(running, stop_hook,
-                LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+    lua_sethook(running, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
 }
 
-static void catch_sigint(void (*handler)(int)) {
+static void catch_sigint(void (*handler)(int))
+{
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = handler;
@@ -223,21 +236,20 @@ static void catch_sigint(void (*handler)(int)) {
 }
 
 /* message handler: the error as text plus a traceback, whatever was thrown */
-static int with_traceback(lua_State *L) {
+static int with_traceback(lua_State *L)
+{
     const char *msg = lua_tostring(L, 1);
     if (msg == NULL) {
-        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
-            msg = lua_tostring(L, -1);
-        else
-            msg = lua_pushfstring(L, "(error object is a %s value)",
-                                  luaL_typename(L, 1));
+        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) msg = lua_tostring(L, -1);
+        else msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
     }
     luaL_traceback(L, L, msg, 1);
     return 1;
 }
 
-static int docall(lua_State *L, int narg, int nres) {
-    int base = lua_gettop(L) - narg;  /* the function's slot */
+static int docall(lua_State *L, int narg, int nres)
+{
+    int base = lua_gettop(L) - narg; /* the function's slot */
     lua_pushcfunction(L, with_traceback);
     lua_insert(L, base);
     running = L;
@@ -249,39 +261,39 @@ static int docall(lua_State *L, int narg, int nres) {
 }
 
 /* prints the error on top of the stack, if any, and pops it */
-static int report(lua_State *L, int status) {
+static int report(lua_State *L, int status)
+{
     if (status != LUA_OK) {
         const char *msg = lua_tostring(L, -1);
-        fprintf(stderr, PROGNAME ": %s\n",
-                msg ? msg : "(error object is not a string)");
+        fprintf(stderr, PROGNAME ": %s\n", msg ? msg : "(error object is not a string)");
         fflush(stderr);
         lua_pop(L, 1);
     }
     return status;
 }
 
-static int dochunk(lua_State *L, int status) {
-    if (status == LUA_OK)
-        status = docall(L, 0, 0);
+static int dochunk(lua_State *L, int status)
+{
+    if (status == LUA_OK) status = docall(L, 0, 0);
     return report(L, status);
 }
 
-static int dostring(lua_State *L, const char *s, const char *name) {
+static int dostring(lua_State *L, const char *s, const char *name)
+{
     return dochunk(L, luaL_loadbuffer(L, s, strlen(s), name));
 }
 
 /* -l mod or -l g=mod: global g (or mod) = require "mod" */
-static int dolibrary(lua_State *L, const char *spec) {
+static int dolibrary(lua_State *L, const char *spec)
+{
     const char *eq = strchr(spec, '=');
     const char *modname = eq ? eq + 1 : spec;
     lua_getglobal(L, "require");
     lua_pushstring(L, modname);
     int status = docall(L, 1, 1);
     if (status == LUA_OK) {
-        if (eq)
-            lua_pushlstring(L, spec, (size_t)(eq - spec));
-        else
-            lua_pushstring(L, spec);
+        if (eq) lua_pushlstring(L, spec, (size_t)(eq - spec));
+        else lua_pushstring(L, spec);
         lua_insert(L, -2);
         lua_setglobal(L, lua_tostring(L, -2));
         lua_pop(L, 1);
@@ -289,33 +301,32 @@ static int dolibrary(lua_State *L, const char *spec) {
     return report(L, status);
 }
 
-static int run_actions(lua_State *L, const cli *c) {
+static int run_actions(lua_State *L, const cli *c)
+{
     for (int k = 0; k < c->nactions; k++) {
         const action *a = &c->actions[k];
-        int status = a->kind == 'e' ? dostring(L, a->value, "=(command line)")
-                                    : dolibrary(L, a->value);
-        if (status != LUA_OK)
-            return 0;
+        int status = a->kind == 'e' ? dostring(L, a->value, "=(command line)") : dolibrary(L, a->value);
+        if (status != LUA_OK) return 0;
     }
     return 1;
 }
 
-static int run_lua_init(lua_State *L) {
+static int run_lua_init(lua_State *L)
+{
     const char *name = "=LUA_INIT_5_4";
     const char *init = getenv(name + 1);
     if (init == NULL) {
         name = "=LUA_INIT";
         init = getenv(name + 1);
     }
-    if (init == NULL)
-        return LUA_OK;
-    if (init[0] == '@')
-        return dochunk(L, luaL_loadfile(L, init + 1));
+    if (init == NULL) return LUA_OK;
+    if (init[0] == '@') return dochunk(L, luaL_loadfile(L, init + 1));
     return dostring(L, init, name);
 }
 
 /* arg[0] is the script, arg[1..] its arguments, arg[-k] what came before */
-static void create_arg_table(lua_State *L, char **argv, int argc, int script) {
+static void create_arg_table(lua_State *L, char **argv, int argc, int script)
+{
     lua_createtable(L, argc - script - 1 > 0 ? argc - script - 1 : 0, script + 1);
     for (int i = 0; i < argc; i++) {
         lua_pushstring(L, argv[i]);
@@ -326,21 +337,20 @@ static void create_arg_table(lua_State *L, char **argv, int argc, int script) {
 
 /* the script's `...` is arg[1..#arg], read back from the table so that
  * LUA_INIT or -e may rewrite the arguments, as with lua */
-static int push_script_args(lua_State *L) {
-    if (lua_getglobal(L, "arg") != LUA_TTABLE)
-        luaL_error(L, "'arg' is not a table");
+static int push_script_args(lua_State *L)
+{
+    if (lua_getglobal(L, "arg") != LUA_TTABLE) luaL_error(L, "'arg' is not a table");
     int n = (int)luaL_len(L, -1);
     luaL_checkstack(L, n + 3, "too many arguments to script");
-    for (int i = 1; i <= n; i++)
-        lua_rawgeti(L, -i, i);
+    for (int i = 1; i <= n; i++) lua_rawgeti(L, -i, i);
     lua_remove(L, -n - 1);
     return n;
 }
 
-static int run_script(lua_State *L, char **argv, const cli *c) {
+static int run_script(lua_State *L, char **argv, const cli *c)
+{
     const char *fname = argv[c->script];
-    if (strcmp(fname, "-") == 0 && !c->script_literal)
-        fname = NULL;  /* stdin */
+    if (strcmp(fname, "-") == 0 && !c->script_literal) fname = NULL; /* stdin */
     int status = luaL_loadfile(L, fname);
     if (status == LUA_OK) {
         int n = push_script_args(L);
@@ -349,9 +359,9 @@ static int run_script(lua_State *L, char **argv, const cli *c) {
     return report(L, status);
 }
 
-static void print_version(void) {
-    fputs(PROGNAME " " AERUN_VERSION " with " LUA_COPYRIGHT "\n",
-          stdout);
+static void print_version(void)
+{
+    fputs(PROGNAME " " AERUN_VERSION " with " LUA_COPYRIGHT "\n", stdout);
     fflush(stdout);
 }
 
@@ -361,7 +371,8 @@ static void print_version(void) {
 #define LINE_CHUNK 512
 
 /* pushes the next line of stdin without its newline; 0 at end of input */
-static int push_line(lua_State *L, int first, int show_prompt) {
+static int push_line(lua_State *L, int first, int show_prompt)
+{
     if (show_prompt) {
         lua_getglobal(L, first ? "_PROMPT" : "_PROMPT2");
         const char *p = lua_tostring(L, -1);
@@ -391,13 +402,13 @@ static int push_line(lua_State *L, int first, int show_prompt) {
 }
 
 /* a syntax error at the end of the input means "type more" */
-static int incomplete(lua_State *L, int status) {
+static int incomplete(lua_State *L, int status)
+{
     static const char eof[] = "<eof>";
     const size_t eoflen = sizeof eof - 1;
     size_t len;
     const char *msg;
-    if (status != LUA_ERRSYNTAX)
-        return 0;
+    if (status != LUA_ERRSYNTAX) return 0;
     msg = lua_tolstring(L, -1, &len);
     return msg && len >= eoflen && strcmp(msg + len - eoflen, eof) == 0;
 }
@@ -406,10 +417,10 @@ static int incomplete(lua_State *L, int status) {
  * printed, then as statements, reading more lines while they are
  * incomplete.  Leaves the function (or the error) alone on the stack;
  * returns -1 at end of input. */
-static int read_chunk(lua_State *L, int show_prompt) {
+static int read_chunk(lua_State *L, int show_prompt)
+{
     lua_settop(L, 0);
-    if (!push_line(L, 1, show_prompt))
-        return -1;
+    if (!push_line(L, 1, show_prompt)) return -1;
     const char *expr = lua_pushfstring(L, "return %s;", lua_tostring(L, 1));
     int status = luaL_loadbuffer(L, expr, strlen(expr), "=stdin");
     if (status == LUA_OK) {
@@ -422,11 +433,10 @@ static int read_chunk(lua_State *L, int show_prompt) {
         size_t len;
         const char *code = lua_tolstring(L, 1, &len);
         status = luaL_loadbuffer(L, code, len, "=stdin");
-        if (!incomplete(L, status))
-            break;
+        if (!incomplete(L, status)) break;
         lua_pop(L, 1);
         if (!push_line(L, 0, show_prompt)) {
-            status = luaL_loadbuffer(L, code, len, "=stdin");  /* its error */
+            status = luaL_loadbuffer(L, code, len, "=stdin"); /* its error */
             break;
         }
         lua_pushliteral(L, "\n");
@@ -437,35 +447,31 @@ static int read_chunk(lua_State *L, int show_prompt) {
     return status;
 }
 
-static void print_results(lua_State *L) {
+static void print_results(lua_State *L)
+{
     int n = lua_gettop(L);
-    if (n == 0)
-        return;
+    if (n == 0) return;
     luaL_checkstack(L, LUA_MINSTACK, "too many results to print");
     lua_getglobal(L, "print");
     lua_insert(L, 1);
     if (lua_pcall(L, n, 0, 0) != LUA_OK) {
-        fprintf(stderr, PROGNAME ": error calling 'print' (%s)\n",
-                lua_tostring(L, -1));
+        fprintf(stderr, PROGNAME ": error calling 'print' (%s)\n", lua_tostring(L, -1));
         lua_pop(L, 1);
     }
 }
 
-static void repl(lua_State *L) {
+static void repl(lua_State *L)
+{
     /* prompts only for a person: piped input gives clean output */
     int tty = isatty(STDIN_FILENO);
     int status;
     while ((status = read_chunk(L, tty)) != -1) {
-        if (status == LUA_OK)
-            status = docall(L, 0, LUA_MULTRET);
-        if (status == LUA_OK)
-            print_results(L);
-        else
-            report(L, status);
+        if (status == LUA_OK) status = docall(L, 0, LUA_MULTRET);
+        if (status == LUA_OK) print_results(L);
+        else report(L, status);
     }
     lua_settop(L, 0);
-    if (tty)
-        fputc('\n', stdout);
+    if (tty) fputc('\n', stdout);
     fflush(stdout);
 }
 
@@ -475,13 +481,14 @@ static void repl(lua_State *L) {
  * from luaopen_aerun.  So that a script may require one of them before
  * "aerun" itself, each starts as this stand-in: it loads "aerun", which
  * replaces the stand-in, then uses the real loader. */
-static int load_via_aerun(lua_State *L) {
+static int load_via_aerun(lua_State *L)
+{
     const char *name = luaL_checkstring(L, 1);
     lua_getglobal(L, "require");
     lua_pushliteral(L, "aerun");
     lua_call(L, 1, 0);
     luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-    if (lua_getfield(L, -1, name) != LUA_TNIL)  /* "aerun" required it */
+    if (lua_getfield(L, -1, name) != LUA_TNIL) /* "aerun" required it */
         return 1;
     luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
     lua_getfield(L, -1, name);
@@ -492,7 +499,8 @@ static int load_via_aerun(lua_State *L) {
     return 1;
 }
 
-static void preload_aerun(lua_State *L) {
+static void preload_aerun(lua_State *L)
+{
     luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
     for (const lae_embedded *e = lae_embedded_files; e->module; e++) {
         lua_pushcfunction(L, load_via_aerun);
@@ -508,28 +516,27 @@ static void preload_aerun(lua_State *L) {
 /* --sweep-list and --sweep-collect are functions of the aerun.sweep
  * module: calls its function fn with arg (when not NULL).  Their errors
  * are messages for the user, printed without a traceback. */
-static int sweep_call(lua_State *L, const char *fn, const char *arg) {
+static int sweep_call(lua_State *L, const char *fn, const char *arg)
+{
     lua_getglobal(L, "require");
     lua_pushliteral(L, "aerun.sweep");
     int status = docall(L, 1, 1);
-    if (status != LUA_OK)
-        return report(L, status);
+    if (status != LUA_OK) return report(L, status);
     lua_getfield(L, -1, fn);
     lua_remove(L, -2);
-    if (arg)
-        lua_pushstring(L, arg);
+    if (arg) lua_pushstring(L, arg);
     return report(L, lua_pcall(L, arg ? 1 : 0, 0, 0));
 }
 
 /* everything that can raise runs here, under lua_pcall */
-static int run(lua_State *L) {
+static int run(lua_State *L)
+{
     int argc = (int)lua_tointeger(L, 1);
     char **argv = lua_touserdata(L, 2);
     const cli *c = lua_touserdata(L, 3);
     luaL_checkversion(L);
-    if (c->version)
-        print_version();
-    if (c->no_env) {  /* package reads this before LUA_PATH and LUA_CPATH */
+    if (c->version) print_version();
+    if (c->no_env) { /* package reads this before LUA_PATH and LUA_CPATH */
         lua_pushboolean(L, 1);
         lua_setfield(L, LUA_REGISTRYINDEX, "LUA_NOENV");
     }
@@ -537,23 +544,19 @@ static int run(lua_State *L) {
     preload_aerun(L);
     create_arg_table(L, argv, argc, c->script);
     lua_gc(L, LUA_GCRESTART);
-    if (c->warnings)
-        lua_warning(L, "@on", 0);
-    if (!c->no_env && run_lua_init(L) != LUA_OK)
-        return 0;
-    if (!run_actions(L, c))
-        return 0;
+    if (c->warnings) lua_warning(L, "@on", 0);
+    if (!c->no_env && run_lua_init(L) != LUA_OK) return 0;
+    if (!run_actions(L, c)) return 0;
     if (c->sweep_collect) {
         if (c->script < argc) {
             fputs(PROGNAME ": --sweep-collect DIR takes no script\n", stderr);
             return 0;
         }
-        if (sweep_call(L, "collect", c->sweep_collect) != LUA_OK)
-            return 0;
+        if (sweep_call(L, "collect", c->sweep_collect) != LUA_OK) return 0;
         lua_pushboolean(L, 1);
         return 1;
     }
-    if (c->sweep_list) {  /* the script runs with its runs only counted */
+    if (c->sweep_list) { /* the script runs with its runs only counted */
         if (c->script == argc) {
             fputs(PROGNAME ": --sweep-list needs a sweep script\n", stderr);
             return 0;
@@ -564,8 +567,7 @@ static int run(lua_State *L) {
         lua_pushboolean(L, 1);
         return 1;
     }
-    if (c->script < argc && run_script(L, argv, c) != LUA_OK)
-        return 0;
+    if (c->script < argc && run_script(L, argv, c) != LUA_OK) return 0;
     if (c->interactive) {
         repl(L);
     } else if (c->script == argc && !c->executes && !c->version) {
@@ -580,7 +582,8 @@ static int run(lua_State *L) {
     return 1;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
     cli c;
     memset(&c, 0, sizeof c);
     c.actions = calloc((size_t)argc + 1, sizeof *c.actions);
@@ -603,7 +606,7 @@ int main(int argc, char **argv) {
         free(c.actions);
         return EXIT_FAILURE;
     }
-    lua_gc(L, LUA_GCSTOP);  /* no collection while the libraries load */
+    lua_gc(L, LUA_GCSTOP); /* no collection while the libraries load */
     lua_pushcfunction(L, run);
     lua_pushinteger(L, argc);
     lua_pushlightuserdata(L, argv);

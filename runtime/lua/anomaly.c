@@ -18,10 +18,7 @@
 
 #include "core/autograd.h"
 
-static int is_library(const lua_Debug *ar)
-{
-    return strncmp(ar->source, "@lua/aerun/", 11) == 0;
-}
+static int is_library(const lua_Debug *ar) { return strncmp(ar->source, "@lua/aerun/", 11) == 0; }
 
 /* "script.lua:12" (and "lua/aerun/nn.lua:88 in" before it when the library
  * made the call) */
@@ -36,8 +33,8 @@ static void locate(lua_State *L, char *out, size_t size, const char *context)
             if (!lib[0]) snprintf(lib, sizeof lib, "%s:%d", ar.short_src, ar.currentline);
             continue;
         }
-        snprintf(out, size, "%s:%d%s%s%s%s", ar.short_src, ar.currentline, context,
-                 lib[0] ? " (in " : "", lib, lib[0] ? ")" : "");
+        snprintf(out, size, "%s:%d%s%s%s%s", ar.short_src, ar.currentline, context, lib[0] ? " (in " : "", lib,
+                 lib[0] ? ")" : "");
         return;
     }
     snprintf(out, size, "%s%s", lib, context);
@@ -120,9 +117,10 @@ static int l_count_nonfinite(lua_State *L)
     return 2;
 }
 
-static const luaL_Reg functions[] = {
-    {"detect_anomaly", l_detect_anomaly}, {"anomaly", l_anomaly}, {"clear_anomaly", l_clear_anomaly},
-    {"count_nonfinite", l_count_nonfinite},
-    {NULL, NULL}};
+static const luaL_Reg functions[] = {{"detect_anomaly", l_detect_anomaly},
+                                     {"anomaly", l_anomaly},
+                                     {"clear_anomaly", l_clear_anomaly},
+                                     {"count_nonfinite", l_count_nonfinite},
+                                     {NULL, NULL}};
 
 void lae_open_anomaly(lua_State *L) { luaL_setfuncs(L, functions, 0); }

@@ -43,7 +43,7 @@ void lae_open_h5(lua_State *L);
 void lae_open_blas(lua_State *L);
 void lae_open_classify(lua_State *L);
 void lae_open_signal(lua_State *L);
-void lae_open_profile(lua_State *L);   /* last: it may wrap the others */
+void lae_open_profile(lua_State *L); /* last: it may wrap the others */
 
 int luaopen_aerun(lua_State *L);
 /* registers the library (as luaopen_aerun does) and requires one of its

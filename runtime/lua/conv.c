@@ -14,8 +14,7 @@
 #include "ops/pool.h"
 
 /* a size argument: nil (the default), an integer, or an {h, w} pair */
-static void check_pair(lua_State *L, int arg, const char *op, const char *what, int64_t def,
-                       int64_t out[2])
+static void check_pair(lua_State *L, int arg, const char *op, const char *what, int64_t def, int64_t out[2])
 {
     if (lua_isnoneornil(L, arg)) {
         out[0] = out[1] = def;
@@ -26,8 +25,9 @@ static void check_pair(lua_State *L, int arg, const char *op, const char *what, 
         return;
     }
     if (!lua_istable(L, arg) || luaL_len(L, arg) != 2)
-        luaL_argerror(L, arg, lua_pushfstring(L, "%s: %s must be an integer or an {h, w} pair, got %s",
-                                              op, what, luaL_typename(L, arg)));
+        luaL_argerror(
+            L, arg,
+            lua_pushfstring(L, "%s: %s must be an integer or an {h, w} pair, got %s", op, what, luaL_typename(L, arg)));
     for (int i = 0; i < 2; i++) {
         lua_geti(L, arg, i + 1);
         lua_Number v = lua_tonumber(L, -1);
@@ -38,10 +38,7 @@ static void check_pair(lua_State *L, int arg, const char *op, const char *what, 
     }
 }
 
-static ae_tensor *opt_bias(lua_State *L, int arg)
-{
-    return lua_isnoneornil(L, arg) ? NULL : lae_check_tensor(L, arg);
-}
+static ae_tensor *opt_bias(lua_State *L, int arg) { return lua_isnoneornil(L, arg) ? NULL : lae_check_tensor(L, arg); }
 
 static int l_conv2d(lua_State *L)
 {
@@ -61,8 +58,8 @@ static int l_conv_transpose2d(lua_State *L)
     check_pair(L, 5, "conv_transpose2d", "padding", 0, pad);
     check_pair(L, 6, "conv_transpose2d", "output_padding", 0, out_pad);
     bool relu = lua_toboolean(L, 7);
-    return lae_push_tensor(L, ae_conv_transpose2d(x, w, b, stride[0], stride[1], pad[0], pad[1],
-                                                  out_pad[0], out_pad[1], relu));
+    return lae_push_tensor(
+        L, ae_conv_transpose2d(x, w, b, stride[0], stride[1], pad[0], pad[1], out_pad[0], out_pad[1], relu));
 }
 
 static int l_max_pool2d(lua_State *L)
@@ -90,8 +87,10 @@ static int l_upsample_nearest(lua_State *L)
     return lae_push_tensor(L, ae_upsample_nearest2d(x, scale[0], scale[1]));
 }
 
-static const luaL_Reg functions[] = {
-    {"conv2d", l_conv2d}, {"conv_transpose2d", l_conv_transpose2d},
-    {"max_pool2d", l_max_pool2d}, {"upsample_nearest", l_upsample_nearest}, {NULL, NULL}};
+static const luaL_Reg functions[] = {{"conv2d", l_conv2d},
+                                     {"conv_transpose2d", l_conv_transpose2d},
+                                     {"max_pool2d", l_max_pool2d},
+                                     {"upsample_nearest", l_upsample_nearest},
+                                     {NULL, NULL}};
 
 void lae_open_conv(lua_State *L) { luaL_setfuncs(L, functions, 0); }

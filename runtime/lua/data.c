@@ -19,7 +19,7 @@
 
 /* the userdata; its one user value is the data set's name */
 typedef struct {
-    ae_dataset *ds;   /* NULL once closed */
+    ae_dataset *ds; /* NULL once closed */
 } dataset_ud;
 
 /* one epoch's iteration state; perm is there only when shuffled */
@@ -102,8 +102,7 @@ static int l_tostring(lua_State *L)
     }
     char b[AE_SHAPE_STR];
     lua_pushfstring(L, "Dataset %s: %I samples of %s%s", name, (lua_Integer)u->ds->n,
-                    ae_dims_str(u->ds->sample_ndim, u->ds->sample_shape, b),
-                    u->ds->labels ? "" : ", no labels");
+                    ae_dims_str(u->ds->sample_ndim, u->ds->sample_shape, b), u->ds->labels ? "" : ", no labels");
     return 1;
 }
 
@@ -131,14 +130,11 @@ static int l_has_labels(lua_State *L)
 }
 
 /* x, and y (nil without labels) for perm[start .. start+count) */
-static int push_batch(lua_State *L, const ae_dataset *ds, const int64_t *perm, int64_t start,
-                      int64_t count)
+static int push_batch(lua_State *L, const ae_dataset *ds, const int64_t *perm, int64_t start, int64_t count)
 {
     lae_push_tensor(L, ae_dataset_images(ds, perm, start, count));
-    if (ds->labels)
-        lae_push_tensor(L, ae_dataset_labels(ds, perm, start, count));
-    else
-        lua_pushnil(L);
+    if (ds->labels) lae_push_tensor(L, ae_dataset_labels(ds, perm, start, count));
+    else lua_pushnil(L);
     return 2;
 }
 
@@ -150,8 +146,8 @@ static int l_batch(lua_State *L)
     int64_t count = lae_check_int(L, 3, "count");
     if (count < 1) return luaL_error(L, "batch: count must be at least 1, got %I", (lua_Integer)count);
     if (start < 1 || start > ds->n || count > ds->n - start + 1)
-        return luaL_error(L, "batch: samples %I..%I are outside the data set (1..%I)",
-                          (lua_Integer)start, (lua_Integer)(start + count - 1), (lua_Integer)ds->n);
+        return luaL_error(L, "batch: samples %I..%I are outside the data set (1..%I)", (lua_Integer)start,
+                          (lua_Integer)(start + count - 1), (lua_Integer)ds->n);
     return push_batch(L, ds, NULL, start - 1, count);
 }
 
@@ -169,8 +165,8 @@ static int l_gather(lua_State *L)
         lua_Integer i = lua_tointegerx(L, -1, &isint);
         lua_pop(L, 1);
         if (!isint || i < 1 || i > ds->n)
-            return luaL_error(L, "gather: entry %I of the index list is not a sample number in 1..%I",
-                              k, (lua_Integer)ds->n);
+            return luaL_error(L, "gather: entry %I of the index list is not a sample number in 1..%I", k,
+                              (lua_Integer)ds->n);
         perm[k - 1] = i - 1;
     }
     return push_batch(L, ds, perm, 0, n);
@@ -223,8 +219,7 @@ static void check_classes(lua_State *L, int arg, bool keep[256])
         lua_geti(L, arg, k);
         lua_Integer c = lua_tointegerx(L, -1, &isint);
         lua_pop(L, 1);
-        if (!isint || c < 0 || c > 255)
-            luaL_error(L, "classes: entry %I is not a label in 0..255", k);
+        if (!isint || c < 0 || c > 255) luaL_error(L, "classes: entry %I is not a label in 0..255", k);
         keep[c] = true;
     }
 }
@@ -275,13 +270,9 @@ static void batch_options(lua_State *L, int arg, const char *fn, int *shuffle, i
     lua_pushnil(L);
     while (lua_next(L, arg)) {
         const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
-        if (strcmp(k, "shuffle") == 0)
-            *shuffle = lua_toboolean(L, -1);
-        else if (strcmp(k, "drop_last") == 0)
-            *drop_last = lua_toboolean(L, -1);
-        else
-            luaL_error(L, "%s: unknown option '%s' (known: drop_last, shuffle)", fn,
-                       luaL_tolstring(L, -2, NULL));
+        if (strcmp(k, "shuffle") == 0) *shuffle = lua_toboolean(L, -1);
+        else if (strcmp(k, "drop_last") == 0) *drop_last = lua_toboolean(L, -1);
+        else luaL_error(L, "%s: unknown option '%s' (known: drop_last, shuffle)", fn, luaL_tolstring(L, -2, NULL));
         lua_pop(L, 1);
     }
 }
@@ -338,18 +329,27 @@ static int l_batches(lua_State *L)
 }
 
 static const luaL_Reg dataset_methods[] = {
-    {"size", l_len},         {"name", l_name},           {"dim", l_dim},
-    {"sample_shape", l_sample_shape}, {"has_labels", l_has_labels},
-    {"batches", l_batches},  {"num_batches", l_num_batches},
-    {"batch", l_batch},      {"gather", l_gather},       {"images", l_images},
-    {"labels", l_labels},    {"counts", l_counts},       {"select", l_select},
-    {"subset", l_subset},    {"filter", l_filter},       {"close", l_close},
+    {"size", l_len},
+    {"name", l_name},
+    {"dim", l_dim},
+    {"sample_shape", l_sample_shape},
+    {"has_labels", l_has_labels},
+    {"batches", l_batches},
+    {"num_batches", l_num_batches},
+    {"batch", l_batch},
+    {"gather", l_gather},
+    {"images", l_images},
+    {"labels", l_labels},
+    {"counts", l_counts},
+    {"select", l_select},
+    {"subset", l_subset},
+    {"filter", l_filter},
+    {"close", l_close},
     {NULL, NULL},
 };
 
 static const luaL_Reg dataset_meta[] = {
-    {"__gc", l_close}, {"__close", l_close}, {"__len", l_len}, {"__tostring", l_tostring},
-    {NULL, NULL},
+    {"__gc", l_close}, {"__close", l_close}, {"__len", l_len}, {"__tostring", l_tostring}, {NULL, NULL},
 };
 
 void lae_open_data(lua_State *L)

@@ -6,7 +6,7 @@
 #include <stddef.h>
 
 typedef struct {
-    const char *module;   /* "aerun", "aerun.nn", ... */
+    const char *module; /* "aerun", "aerun.nn", ... */
     const char *chunkname;
     const char *source;
     size_t size;

@@ -57,7 +57,7 @@ static int l_bench_gemm(lua_State *L)
     }
     for (int64_t i = 0; i < m * k; i++) a[i] = (float)(i % 7) * 0.1f;
     for (int64_t i = 0; i < k * n; i++) b[i] = (float)(i % 5) * 0.1f;
-    ae_gemm(false, false, m, n, k, 1.0f, a, k, b, n, 0.0f, c, n);   /* warm-up */
+    ae_gemm(false, false, m, n, k, 1.0f, a, k, b, n, 0.0f, c, n); /* warm-up */
     double t0 = now(), t;
     long reps = 0;
     do {
@@ -72,8 +72,10 @@ static int l_bench_gemm(lua_State *L)
     return 1;
 }
 
-static const luaL_Reg functions[] = {
-    {"gemm_flops", l_gemm_flops}, {"gemm_backend", l_gemm_backend}, {"gemm_threads", l_gemm_threads},
-    {"bench_gemm", l_bench_gemm}, {NULL, NULL}};
+static const luaL_Reg functions[] = {{"gemm_flops", l_gemm_flops},
+                                     {"gemm_backend", l_gemm_backend},
+                                     {"gemm_threads", l_gemm_threads},
+                                     {"bench_gemm", l_bench_gemm},
+                                     {NULL, NULL}};
 
 void lae_open_blas(lua_State *L) { luaL_setfuncs(L, functions, 0); }

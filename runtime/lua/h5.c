@@ -17,14 +17,11 @@
 #define LAE_H5 "aerun.H5File"
 
 typedef struct lae_h5 {
-    ae_h5 *f;     /* NULL once closed */
+    ae_h5 *f; /* NULL once closed */
     bool atomic;
 } lae_h5;
 
-static lae_h5 *check_handle(lua_State *L)
-{
-    return luaL_checkudata(L, 1, LAE_H5);
-}
+static lae_h5 *check_handle(lua_State *L) { return luaL_checkudata(L, 1, LAE_H5); }
 
 static ae_h5 *check_open(lua_State *L)
 {
@@ -211,8 +208,10 @@ static int l_set_attr(lua_State *L)
         else rc = ae_h5_set_attr_f64(f, name, key, lua_tonumber(L, 4));
         break;
     default:
-        return luaL_error(L, "%s: %s: attribute %s: cannot store a %s (strings, numbers and booleans only; "
-                             "encode tables as JSON)", ae_h5_path(f), name, key, luaL_typename(L, 4));
+        return luaL_error(L,
+                          "%s: %s: attribute %s: cannot store a %s (strings, numbers and booleans only; "
+                          "encode tables as JSON)",
+                          ae_h5_path(f), name, key, luaL_typename(L, 4));
     }
     if (rc != 0) return lae_raise(L);
     return 0;
@@ -338,20 +337,38 @@ static int l_open_objects(lua_State *L)
 }
 
 static const luaL_Reg file_methods[] = {
-    {"write", l_write}, {"read", l_read}, {"write_numbers", l_write_numbers},
-    {"read_numbers", l_read_numbers}, {"write_bytes", l_write_bytes}, {"read_bytes", l_read_bytes},
-    {"set_attr", l_set_attr}, {"attr", l_attr}, {"attrs", l_attrs}, {"list", l_list},
-    {"kind", l_kind}, {"exists", l_exists}, {"shape", l_shape}, {"create_group", l_create_group},
-    {"close", l_close}, {"abort", l_abort}, {"path", l_path}, {"is_open", l_is_open},
+    {"write", l_write},
+    {"read", l_read},
+    {"write_numbers", l_write_numbers},
+    {"read_numbers", l_read_numbers},
+    {"write_bytes", l_write_bytes},
+    {"read_bytes", l_read_bytes},
+    {"set_attr", l_set_attr},
+    {"attr", l_attr},
+    {"attrs", l_attrs},
+    {"list", l_list},
+    {"kind", l_kind},
+    {"exists", l_exists},
+    {"shape", l_shape},
+    {"create_group", l_create_group},
+    {"close", l_close},
+    {"abort", l_abort},
+    {"path", l_path},
+    {"is_open", l_is_open},
     {NULL, NULL},
 };
 
 static const luaL_Reg file_meta[] = {
-    {"__gc", l_gc}, {"__close", l_toclose}, {"__tostring", l_tostring}, {NULL, NULL},
+    {"__gc", l_gc},
+    {"__close", l_toclose},
+    {"__tostring", l_tostring},
+    {NULL, NULL},
 };
 
 static const luaL_Reg functions[] = {
-    {"h5_open", l_open}, {"h5_open_objects", l_open_objects}, {NULL, NULL},
+    {"h5_open", l_open},
+    {"h5_open_objects", l_open_objects},
+    {NULL, NULL},
 };
 
 void lae_open_h5(lua_State *L)

@@ -31,9 +31,7 @@ static uint8_t channel_value(lua_State *L, int arg, lua_Number v)
 static void check_color(lua_State *L, int arg, uint8_t rgb[3])
 {
     switch (lua_type(L, arg)) {
-    case LUA_TNUMBER:
-        rgb[0] = rgb[1] = rgb[2] = channel_value(L, arg, lua_tonumber(L, arg));
-        return;
+    case LUA_TNUMBER: rgb[0] = rgb[1] = rgb[2] = channel_value(L, arg, lua_tonumber(L, arg)); return;
     case LUA_TTABLE:
         for (int i = 0; i < 3; i++) {
             lua_geti(L, arg, i + 1);
@@ -54,8 +52,9 @@ static void check_color(lua_State *L, int arg, uint8_t rgb[3])
         return;
     }
     default:
-        luaL_argerror(L, arg, lua_pushfstring(L, "colour expected (gray level, {r, g, b} or \"#rrggbb\"), got %s",
-                                              luaL_typename(L, arg)));
+        luaL_argerror(L, arg,
+                      lua_pushfstring(L, "colour expected (gray level, {r, g, b} or \"#rrggbb\"), got %s",
+                                      luaL_typename(L, arg)));
     }
 }
 
@@ -209,10 +208,7 @@ static int l_gc(lua_State *L)
 
 /* frees the pixels now rather than when the collector runs (the
  * collector sees a pointer-sized userdata, not the megabytes behind it) */
-static int l_free(lua_State *L)
-{
-    return l_gc(L);
-}
+static int l_free(lua_State *L) { return l_gc(L); }
 
 static int l_tostring(lua_State *L)
 {
@@ -225,7 +221,7 @@ static int l_tostring(lua_State *L)
 static int l_png_read(lua_State *L) { return lae_push_tensor(L, ae_png_read(luaL_checkstring(L, 1))); }
 
 static const luaL_Reg canvas_methods[] = {
-    {"size", l_size}, {"clip", l_clip}, {"rect", l_rect}, {"line", l_line}, {"disc", l_disc}, {"text", l_text},
+    {"size", l_size}, {"clip", l_clip}, {"rect", l_rect},         {"line", l_line}, {"disc", l_disc}, {"text", l_text},
     {"blit", l_blit}, {"save", l_save}, {"totensor", l_totensor}, {"free", l_free}, {NULL, NULL}};
 
 static const luaL_Reg functions[] = {

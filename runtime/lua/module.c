@@ -12,7 +12,7 @@ static int load_embedded(lua_State *L)
 {
     const lae_embedded *e = lua_touserdata(L, lua_upvalueindex(1));
     if (luaL_loadbuffer(L, e->source, e->size, e->chunkname) != LUA_OK) return lua_error(L);
-    lua_pushvalue(L, 1);   /* module name, as require passes it */
+    lua_pushvalue(L, 1); /* module name, as require passes it */
     lua_call(L, 1, 1);
     return 1;
 }

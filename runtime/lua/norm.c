@@ -38,7 +38,6 @@ static int l_dropout(lua_State *L)
     return lae_push_tensor(L, y);
 }
 
-static const luaL_Reg functions[] = {
-    {"batch_norm", l_batch_norm}, {"dropout", l_dropout}, {NULL, NULL}};
+static const luaL_Reg functions[] = {{"batch_norm", l_batch_norm}, {"dropout", l_dropout}, {NULL, NULL}};
 
 void lae_open_norm(lua_State *L) { luaL_setfuncs(L, functions, 0); }

@@ -26,8 +26,9 @@ static int arith(lua_State *L, ae_binop op)
     int tensor_first = a != NULL;
     ae_tensor *t = tensor_first ? a : b;
     int numarg = tensor_first ? 2 : 1;
-    if (!t) return luaL_error(L, "%s: expects a tensor operand, got %s and %s", names[op],
-                              luaL_typename(L, 1), luaL_typename(L, 2));
+    if (!t)
+        return luaL_error(L, "%s: expects a tensor operand, got %s and %s", names[op], luaL_typename(L, 1),
+                          luaL_typename(L, 2));
     if (lua_type(L, numarg) != LUA_TNUMBER)
         return luaL_error(L, "%s: cannot combine a tensor with %s", names[op], luaL_typename(L, numarg));
     double s = lua_tonumber(L, numarg);
@@ -35,8 +36,7 @@ static int arith(lua_State *L, ae_binop op)
     case AE_ADD: return lae_push_tensor(L, ae_unary(AE_ADD_SCALAR, t, s, 0));
     case AE_MUL: return lae_push_tensor(L, ae_unary(AE_MUL_SCALAR, t, s, 0));
     case AE_SUB:
-        return lae_push_tensor(L, tensor_first ? ae_unary(AE_ADD_SCALAR, t, -s, 0)
-                                               : ae_unary(AE_RSUB_SCALAR, t, s, 0));
+        return lae_push_tensor(L, tensor_first ? ae_unary(AE_ADD_SCALAR, t, -s, 0) : ae_unary(AE_RSUB_SCALAR, t, s, 0));
     case AE_DIV:
         return lae_push_tensor(L, tensor_first ? ae_unary(AE_MUL_SCALAR, t, 1.0 / s, 0)
                                                : ae_unary(AE_RDIV_SCALAR, t, s, 0));
@@ -148,7 +148,7 @@ static int l_cat(lua_State *L)
         lua_geti(L, 1, i + 1);
         ts[i] = lae_test_tensor(L, -1);
         if (!ts[i]) return luaL_error(L, "cat: element %d is %s, not a tensor", i + 1, luaL_typename(L, -1));
-        lua_pop(L, 1);   /* the list keeps it alive */
+        lua_pop(L, 1); /* the list keeps it alive */
     }
     int dim = lua_isnoneornil(L, 2) ? 0 : lae_check_dim(L, 2, ts[0]->ndim);
     return lae_push_tensor(L, ae_cat(n, ts, dim));
@@ -247,21 +247,49 @@ static int l_set_rng_state(lua_State *L)
     return 0;
 }
 
-static const luaL_Reg methods[] = {
-    {"add", l_add}, {"sub", l_sub}, {"mul", l_mul}, {"div", l_div}, {"neg", l_neg},
-    {"exp", l_exp}, {"log", l_log}, {"abs", l_abs}, {"sqrt", l_sqrt}, {"pow", l_pow},
-    {"clamp", l_clamp}, {"relu", l_relu}, {"sigmoid", l_sigmoid}, {"tanh", l_tanh},
-    {"leaky_relu", l_leaky_relu}, {"elu", l_elu}, {"softplus", l_softplus},
-    {"sum", l_sum}, {"mean", l_mean}, {"max", l_max}, {"min", l_min}, {"matmul", l_matmul},
-    {"lt", l_lt}, {"le", l_le}, {"gt", l_gt}, {"ge", l_ge}, {"eq", l_eq}, {"ne", l_ne},
-    {NULL, NULL}};
+static const luaL_Reg methods[] = {{"add", l_add},
+                                   {"sub", l_sub},
+                                   {"mul", l_mul},
+                                   {"div", l_div},
+                                   {"neg", l_neg},
+                                   {"exp", l_exp},
+                                   {"log", l_log},
+                                   {"abs", l_abs},
+                                   {"sqrt", l_sqrt},
+                                   {"pow", l_pow},
+                                   {"clamp", l_clamp},
+                                   {"relu", l_relu},
+                                   {"sigmoid", l_sigmoid},
+                                   {"tanh", l_tanh},
+                                   {"leaky_relu", l_leaky_relu},
+                                   {"elu", l_elu},
+                                   {"softplus", l_softplus},
+                                   {"sum", l_sum},
+                                   {"mean", l_mean},
+                                   {"max", l_max},
+                                   {"min", l_min},
+                                   {"matmul", l_matmul},
+                                   {"lt", l_lt},
+                                   {"le", l_le},
+                                   {"gt", l_gt},
+                                   {"ge", l_ge},
+                                   {"eq", l_eq},
+                                   {"ne", l_ne},
+                                   {NULL, NULL}};
 
-static const luaL_Reg functions[] = {
-    {"linear", l_linear}, {"cat", l_cat}, {"mse_loss", l_mse_loss}, {"bce_loss", l_bce_loss},
-    {"bce_logits_loss", l_bce_logits_loss}, {"no_grad", l_no_grad},
-    {"set_grad_enabled", l_set_grad_enabled}, {"is_grad_enabled", l_is_grad_enabled},
-    {"manual_seed", l_manual_seed}, {"initial_seed", l_initial_seed}, {"rng_state", l_rng_state},
-    {"set_rng_state", l_set_rng_state}, {NULL, NULL}};
+static const luaL_Reg functions[] = {{"linear", l_linear},
+                                     {"cat", l_cat},
+                                     {"mse_loss", l_mse_loss},
+                                     {"bce_loss", l_bce_loss},
+                                     {"bce_logits_loss", l_bce_logits_loss},
+                                     {"no_grad", l_no_grad},
+                                     {"set_grad_enabled", l_set_grad_enabled},
+                                     {"is_grad_enabled", l_is_grad_enabled},
+                                     {"manual_seed", l_manual_seed},
+                                     {"initial_seed", l_initial_seed},
+                                     {"rng_state", l_rng_state},
+                                     {"set_rng_state", l_set_rng_state},
+                                     {NULL, NULL}};
 
 void lae_open_ops(lua_State *L)
 {
@@ -271,9 +299,11 @@ void lae_open_ops(lua_State *L)
     lua_getfield(L, -1, "methods");
     luaL_setfuncs(L, methods, 0);
     lua_pop(L, 1);
-    static const struct { const char *mm; lua_CFunction f; } mms[] = {
-        {"__add", l_add}, {"__sub", l_sub}, {"__mul", l_mul}, {"__div", l_div},
-        {"__unm", l_unm}, {"__pow", l_pow}};
+    static const struct {
+        const char *mm;
+        lua_CFunction f;
+    } mms[] = {{"__add", l_add}, {"__sub", l_sub}, {"__mul", l_mul},
+               {"__div", l_div}, {"__unm", l_unm}, {"__pow", l_pow}};
     for (size_t i = 0; i < sizeof mms / sizeof mms[0]; i++) {
         lua_pushcfunction(L, mms[i].f);
         lua_setfield(L, -2, mms[i].mm);

@@ -12,8 +12,7 @@ static float *check_like(lua_State *L, int arg, ae_tensor *p, const char *what)
     ae_tensor *t = lae_check_tensor(L, arg);
     if (!ae_same_shape(t, p) || !ae_is_contiguous(t)) {
         char a[AE_SHAPE_STR], b[AE_SHAPE_STR];
-        luaL_error(L, "optimizer: %s has shape %s, parameter has %s", what, ae_shape_str(t, a),
-                   ae_shape_str(p, b));
+        luaL_error(L, "optimizer: %s has shape %s, parameter has %s", what, ae_shape_str(t, a), ae_shape_str(p, b));
     }
     return ae_data(t);
 }
@@ -30,8 +29,8 @@ static int l_sgd_step(lua_State *L)
 {
     ae_tensor *p = check_param(L);
     float *g = check_like(L, 2, p, "gradient");
-    ae_sgd_config c = {luaL_checknumber(L, 4), luaL_checknumber(L, 5), luaL_checknumber(L, 6),
-                       luaL_checknumber(L, 7), lua_toboolean(L, 8)};
+    ae_sgd_config c = {luaL_checknumber(L, 4), luaL_checknumber(L, 5), luaL_checknumber(L, 6), luaL_checknumber(L, 7),
+                       lua_toboolean(L, 8)};
     float *buf = c.momentum != 0 ? check_like(L, 3, p, "momentum buffer") : NULL;
     ae_sgd_step(ae_data(p), g, buf, ae_numel(p), &c, lua_toboolean(L, 9));
     return 0;
@@ -46,7 +45,7 @@ static int l_adam_step(lua_State *L)
     float *v = check_like(L, 4, p, "exp_avg_sq");
     int64_t step = lae_check_int(L, 5, "step");
     if (step < 1) luaL_argerror(L, 5, "step counts from 1");
-    ae_adam_config c = {luaL_checknumber(L, 6), luaL_checknumber(L, 7), luaL_checknumber(L, 8),
+    ae_adam_config c = {luaL_checknumber(L, 6), luaL_checknumber(L, 7),  luaL_checknumber(L, 8),
                         luaL_checknumber(L, 9), luaL_checknumber(L, 10), lua_toboolean(L, 11)};
     ae_adam_step(ae_data(p), g, m, v, ae_numel(p), &c, step);
     return 0;
@@ -68,7 +67,7 @@ static float *state_slot(lua_State *L, int st, const char *name, ae_tensor *p, i
         luaL_error(L, "optimizer: state[%d].%s has shape %s, parameter %d has %s", index, name,
                    t ? ae_shape_str(t, a) : luaL_typename(L, -1), index, ae_shape_str(p, b));
     }
-    lua_pop(L, 1);   /* the state table keeps it alive */
+    lua_pop(L, 1); /* the state table keeps it alive */
     return ae_data(t);
 }
 
@@ -89,7 +88,7 @@ static int l_adam_step_all(lua_State *L)
     for (int i = 1; i <= count; i++) {
         lua_rawgeti(L, 1, i);
         ae_tensor *p = lae_test_tensor(L, -1);
-        lua_pop(L, 1);   /* the parameter list keeps it alive */
+        lua_pop(L, 1); /* the parameter list keeps it alive */
         if (!p) return luaL_error(L, "optimizer: parameter %d is not a tensor", i);
         if (!p->grad) continue;
         if (!ae_is_contiguous(p)) return luaL_error(L, "optimizer: parameters must be contiguous tensors");
@@ -134,7 +133,7 @@ static int l_rmsprop_step(lua_State *L)
     ae_tensor *p = check_param(L);
     float *g = check_like(L, 2, p, "gradient");
     float *sq = check_like(L, 3, p, "square_avg");
-    ae_rmsprop_config c = {luaL_checknumber(L, 6), luaL_checknumber(L, 7), luaL_checknumber(L, 8),
+    ae_rmsprop_config c = {luaL_checknumber(L, 6), luaL_checknumber(L, 7),  luaL_checknumber(L, 8),
                            luaL_checknumber(L, 9), luaL_checknumber(L, 10), lua_toboolean(L, 11)};
     float *ga = c.centered ? check_like(L, 4, p, "grad_avg") : NULL;
     float *buf = c.momentum > 0 ? check_like(L, 5, p, "momentum_buffer") : NULL;
@@ -164,9 +163,12 @@ static int l_grad_scale_(lua_State *L)
     return 0;
 }
 
-static const luaL_Reg functions[] = {
-    {"sgd_step", l_sgd_step}, {"adam_step", l_adam_step}, {"adam_step_all", l_adam_step_all},
-    {"rmsprop_step", l_rmsprop_step},
-    {"grad_norm", l_grad_norm}, {"grad_scale_", l_grad_scale_}, {NULL, NULL}};
+static const luaL_Reg functions[] = {{"sgd_step", l_sgd_step},
+                                     {"adam_step", l_adam_step},
+                                     {"adam_step_all", l_adam_step_all},
+                                     {"rmsprop_step", l_rmsprop_step},
+                                     {"grad_norm", l_grad_norm},
+                                     {"grad_scale_", l_grad_scale_},
+                                     {NULL, NULL}};
 
 void lae_open_optim(lua_State *L) { luaL_setfuncs(L, functions, 0); }

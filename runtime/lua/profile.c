@@ -17,13 +17,13 @@
 /* functions that call back into Lua, or do no tensor work worth a line:
  * their time stays with the interpreter */
 static const char *const unwrapped[] = {
-    "no_grad", "set_grad_enabled", "is_grad_enabled", "time", "memory", "gemm_flops",
-    "gemm_backend", "gemm_threads", "gemm_use", "bench_gemm", "manual_seed", "initial_seed",
-    "rng_state", "set_rng_state", "isatty", "mkdir_p", "symlink", "text_width",
-    "profile", "profile_reset", "profile_report", NULL};
+    "no_grad",      "set_grad_enabled", "is_grad_enabled", "time",       "memory",      "gemm_flops",
+    "gemm_backend", "gemm_threads",     "gemm_use",        "bench_gemm", "manual_seed", "initial_seed",
+    "rng_state",    "set_rng_state",    "isatty",          "mkdir_p",    "symlink",     "text_width",
+    "profile",      "profile_reset",    "profile_report",  NULL};
 
-static const char *const optimizer_ops[] = {"sgd_step", "adam_step", "adam_step_all", "rmsprop_step",
-                                            "grad_norm", "grad_scale_", NULL};
+static const char *const optimizer_ops[] = {"sgd_step",    "adam_step", "adam_step_all", "rmsprop_step", "grad_norm",
+                                            "grad_scale_", NULL};
 static const char *const data_ops[] = {"dataset_open", "idx_read", NULL};
 
 static bool listed(const char *name, const char *const *list)
@@ -93,8 +93,7 @@ static void wrap_table(lua_State *L, int idx, int fixed_kind)
     idx = lua_absindex(L, idx);
     lua_pushnil(L);
     while (lua_next(L, idx)) {
-        if (lua_type(L, -2) == LUA_TSTRING && lua_iscfunction(L, -1) &&
-            lua_tocfunction(L, -1) != profiled) {
+        if (lua_type(L, -2) == LUA_TSTRING && lua_iscfunction(L, -1) && lua_tocfunction(L, -1) != profiled) {
             const char *name = lua_tostring(L, -2);
             int kind = kind_of_function(name);
             if (kind >= 0 && fixed_kind >= 0) kind = fixed_kind;
@@ -102,7 +101,7 @@ static void wrap_table(lua_State *L, int idx, int fixed_kind)
                 wrap(L, -1, kind, name);
                 lua_pushvalue(L, -2);
                 lua_insert(L, -2);
-                lua_rawset(L, idx);   /* replacing an existing key keeps lua_next valid */
+                lua_rawset(L, idx); /* replacing an existing key keeps lua_next valid */
                 continue;
             }
         }
@@ -143,9 +142,13 @@ static void wrap_everything(lua_State *L)
 }
 
 static const char *const field_names[AE_PROF_KINDS] = {
-    [AE_PROF_LUA] = "lua", [AE_PROF_GEMM] = "gemm", [AE_PROF_CONV] = "conv",
-    [AE_PROF_ELEMENTWISE] = "elementwise", [AE_PROF_OPTIMIZER] = "optimizer",
-    [AE_PROF_DATA] = "data", [AE_PROF_AUTOGRAD] = "autograd",
+    [AE_PROF_LUA] = "lua",
+    [AE_PROF_GEMM] = "gemm",
+    [AE_PROF_CONV] = "conv",
+    [AE_PROF_ELEMENTWISE] = "elementwise",
+    [AE_PROF_OPTIMIZER] = "optimizer",
+    [AE_PROF_DATA] = "data",
+    [AE_PROF_AUTOGRAD] = "autograd",
 };
 
 /* profile() -> {total =, gemm =, conv =, elementwise =, optimizer =, data =,
@@ -184,8 +187,7 @@ static int l_profile_report(lua_State *L)
 }
 
 static const luaL_Reg functions[] = {
-    {"profile", l_profile}, {"profile_reset", l_profile_reset}, {"profile_report", l_profile_report},
-    {NULL, NULL}};
+    {"profile", l_profile}, {"profile_reset", l_profile_reset}, {"profile_report", l_profile_report}, {NULL, NULL}};
 
 void lae_open_profile(lua_State *L)
 {

@@ -25,7 +25,7 @@
 /* defined in lua_anomaly.c; opened from here until lua_module.c calls it */
 void lae_open_anomaly(lua_State *L);
 
-static volatile sig_atomic_t first_signal;   /* 0, SIGINT or SIGTERM */
+static volatile sig_atomic_t first_signal; /* 0, SIGINT or SIGTERM */
 static int trapping;
 static struct sigaction saved_int, saved_term;
 
@@ -48,7 +48,7 @@ static void install(void)
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
-    sa.sa_flags = SA_RESTART;   /* a write(2) in a checkpoint save goes on */
+    sa.sa_flags = SA_RESTART; /* a write(2) in a checkpoint save goes on */
     sigemptyset(&sa.sa_mask);
     sigaddset(&sa.sa_mask, SIGINT);
     sigaddset(&sa.sa_mask, SIGTERM);
@@ -114,8 +114,7 @@ static int l_interrupted(lua_State *L)
     return 1;
 }
 
-static const luaL_Reg functions[] = {
-    {"trap_signals", l_trap_signals}, {"interrupted", l_interrupted}, {NULL, NULL}};
+static const luaL_Reg functions[] = {{"trap_signals", l_trap_signals}, {"interrupted", l_interrupted}, {NULL, NULL}};
 
 void lae_open_signal(lua_State *L)
 {

@@ -82,6 +82,7 @@ static int l_memory(lua_State *L)
 }
 
 static const luaL_Reg functions[] = {
-    {"time", l_time}, {"mkdir_p", l_mkdir_p}, {"isatty", l_isatty}, {"symlink", l_symlink}, {"getpid", l_getpid}, {"memory", l_memory}, {NULL, NULL}};
+    {"time", l_time},     {"mkdir_p", l_mkdir_p}, {"isatty", l_isatty}, {"symlink", l_symlink},
+    {"getpid", l_getpid}, {"memory", l_memory},   {NULL, NULL}};
 
 void lae_open_sys(lua_State *L) { luaL_setfuncs(L, functions, 0); }

@@ -60,8 +60,7 @@ int64_t lae_check_int(lua_State *L, int arg, const char *what)
 {
     lua_Number x = luaL_checknumber(L, arg);
     if (!(x == floor(x)) || fabs(x) > 9.0e15)
-        luaL_argerror(L, arg, lua_pushfstring(L, "%s must be an integer, got %s", what,
-                                              luaL_tolstring(L, arg, NULL)));
+        luaL_argerror(L, arg, lua_pushfstring(L, "%s must be an integer, got %s", what, luaL_tolstring(L, arg, NULL)));
     return (int64_t)x;
 }
 
@@ -70,8 +69,9 @@ int lae_check_dim(lua_State *L, int arg, int ndim)
     int64_t d = lae_check_int(L, arg, "dimension");
     int64_t r = d > 0 ? d - 1 : d < 0 ? ndim + d : -1;
     if (r < 0 || r >= ndim)
-        luaL_argerror(L, arg, lua_pushfstring(L, "dimension %d out of range for a %d-D tensor (use 1..%d or -1..-%d)",
-                                              (int)d, ndim, ndim, ndim));
+        luaL_argerror(L, arg,
+                      lua_pushfstring(L, "dimension %d out of range for a %d-D tensor (use 1..%d or -1..-%d)", (int)d,
+                                      ndim, ndim, ndim));
     return (int)r;
 }
 
@@ -170,25 +170,24 @@ static void nested_shape(lua_State *L, int idx, int *ndim, int64_t *shape)
     lua_pop(L, 1);
 }
 
-static void nested_fill(lua_State *L, int idx, int d, int ndim, const int64_t *shape, float **out,
-                        char *path, size_t pathlen)
+static void nested_fill(lua_State *L, int idx, int d, int ndim, const int64_t *shape, float **out, char *path,
+                        size_t pathlen)
 {
     if (d == ndim) {
         int isnum;
         lua_Number x = lua_tonumberx(L, idx, &isnum);
         if (!isnum || lua_type(L, idx) != LUA_TNUMBER)
-            luaL_error(L, "tensor: element %s is %s, expected a number", pathlen ? path : "[]",
-                       luaL_typename(L, idx));
+            luaL_error(L, "tensor: element %s is %s, expected a number", pathlen ? path : "[]", luaL_typename(L, idx));
         *(*out)++ = (float)x;
         return;
     }
     if (!lua_istable(L, idx))
-        luaL_error(L, "tensor: element %s is %s, expected a table of %d", pathlen ? path : "[]",
-                   luaL_typename(L, idx), (int)shape[d]);
+        luaL_error(L, "tensor: element %s is %s, expected a table of %d", pathlen ? path : "[]", luaL_typename(L, idx),
+                   (int)shape[d]);
     int64_t len = (int64_t)luaL_len(L, idx);
     if (len != shape[d])
-        luaL_error(L, "tensor: ragged nested table: %s has %d elements, expected %d",
-                   pathlen ? path : "the table", (int)len, (int)shape[d]);
+        luaL_error(L, "tensor: ragged nested table: %s has %d elements, expected %d", pathlen ? path : "the table",
+                   (int)len, (int)shape[d]);
     luaL_checkstack(L, 4, "tensor: nesting too deep");
     for (int64_t i = 1; i <= len; i++) {
         int w = snprintf(path + pathlen, 256 - pathlen, "[%lld]", (long long)i);
@@ -210,7 +209,7 @@ static int l_tensor(lua_State *L)
     if (ae_check_shape("tensor", ndim, shape) < 0) return lae_raise(L);
     ae_tensor *t = ae_empty(ndim, shape);
     if (!t) return lae_raise(L);
-    lae_push_tensor(L, t);   /* owned by Lua now, so an error below frees it */
+    lae_push_tensor(L, t); /* owned by Lua now, so an error below frees it */
     float *p = ae_data(t);
     char path[300] = "";
     nested_fill(L, 1, 0, ndim, shape, &p, path, 0);
@@ -321,8 +320,7 @@ static int l_item(lua_State *L)
     ae_tensor *t = lae_check_tensor(L, 1);
     if (ae_numel(t) != 1) {
         char b[AE_SHAPE_STR];
-        return luaL_error(L, "item: only a one-element tensor converts to a number, got shape %s",
-                          ae_shape_str(t, b));
+        return luaL_error(L, "item: only a one-element tensor converts to a number, got shape %s", ae_shape_str(t, b));
     }
     ae_tensor *c = ae_contiguous(t);
     if (!c) return lae_raise(L);
@@ -363,8 +361,10 @@ static ae_tensor *check_writable(lua_State *L, const char *op)
     ae_tensor *t = lae_check_tensor(L, 1);
     if (!ae_is_contiguous(t)) luaL_error(L, "%s: the tensor must be contiguous", op);
     if (t->grad_fn && ae_grad_enabled())
-        luaL_error(L, "%s: an in-place write to a tensor computed by the graph (%s) would "
-                      "corrupt its backward; use ae.no_grad or write to a leaf", op, t->grad_fn->op);
+        luaL_error(L,
+                   "%s: an in-place write to a tensor computed by the graph (%s) would "
+                   "corrupt its backward; use ae.no_grad or write to a leaf",
+                   op, t->grad_fn->op);
     return t;
 }
 
@@ -458,8 +458,8 @@ static int l_newindex(lua_State *L)
         ae_tensor *g = lua_isnil(L, 3) ? NULL : lae_check_tensor(L, 3);
         if (g && !ae_same_shape(g, t)) {
             char a[AE_SHAPE_STR], b[AE_SHAPE_STR];
-            return luaL_error(L, "grad: assigned gradient %s does not match tensor %s",
-                              ae_shape_str(g, a), ae_shape_str(t, b));
+            return luaL_error(L, "grad: assigned gradient %s does not match tensor %s", ae_shape_str(g, a),
+                              ae_shape_str(t, b));
         }
         /* .grad is written into by backward, so it must own contiguous memory */
         ae_tensor *c = g ? ae_clone_data(g) : NULL;
@@ -522,17 +522,31 @@ static int l_tostring(lua_State *L)
     return 1;
 }
 
-static const luaL_Reg methods[] = {
-    {"shape", l_shape}, {"size", l_size}, {"dim", l_dim}, {"numel", l_numel},
-    {"is_contiguous", l_is_contiguous}, {"reshape", l_reshape}, {"view", l_reshape},
-    {"transpose", l_transpose}, {"t", l_t}, {"narrow", l_narrow}, {"contiguous", l_contiguous},
-    {"clone", l_clone}, {"detach", l_detach}, {"item", l_item}, {"totable", l_totable},
-    {"copy_", l_copy_}, {"fill_", l_fill_}, {"zero_", l_zero_}, {"backward", l_backward},
-    {"requires_grad_", l_requires_grad_}, {NULL, NULL}};
+static const luaL_Reg methods[] = {{"shape", l_shape},
+                                   {"size", l_size},
+                                   {"dim", l_dim},
+                                   {"numel", l_numel},
+                                   {"is_contiguous", l_is_contiguous},
+                                   {"reshape", l_reshape},
+                                   {"view", l_reshape},
+                                   {"transpose", l_transpose},
+                                   {"t", l_t},
+                                   {"narrow", l_narrow},
+                                   {"contiguous", l_contiguous},
+                                   {"clone", l_clone},
+                                   {"detach", l_detach},
+                                   {"item", l_item},
+                                   {"totable", l_totable},
+                                   {"copy_", l_copy_},
+                                   {"fill_", l_fill_},
+                                   {"zero_", l_zero_},
+                                   {"backward", l_backward},
+                                   {"requires_grad_", l_requires_grad_},
+                                   {NULL, NULL}};
 
-static const luaL_Reg functions[] = {
-    {"zeros", l_zeros}, {"ones", l_ones}, {"empty", l_empty}, {"full", l_full}, {"rand", l_rand},
-    {"randn", l_randn}, {"arange", l_arange}, {"tensor", l_tensor}, {NULL, NULL}};
+static const luaL_Reg functions[] = {{"zeros", l_zeros},   {"ones", l_ones},     {"empty", l_empty},
+                                     {"full", l_full},     {"rand", l_rand},     {"randn", l_randn},
+                                     {"arange", l_arange}, {"tensor", l_tensor}, {NULL, NULL}};
 
 void lae_open_tensor(lua_State *L)
 {

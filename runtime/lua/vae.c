@@ -70,10 +70,14 @@ static int l_noise_salt_pepper(lua_State *L)
     return lae_push_tensor(L, ae_noise_salt_pepper(x, luaL_checknumber(L, 2)));
 }
 
-static const luaL_Reg functions[] = {
-    {"kl_normal", l_kl_normal}, {"reparameterize", l_reparameterize},
-    {"kl_sparsity", l_kl_sparsity}, {"l1_penalty", l_l1_penalty},
-    {"contractive_penalty", l_contractive_penalty}, {"noise_gaussian", l_noise_gaussian},
-    {"noise_masking", l_noise_masking}, {"noise_salt_pepper", l_noise_salt_pepper}, {NULL, NULL}};
+static const luaL_Reg functions[] = {{"kl_normal", l_kl_normal},
+                                     {"reparameterize", l_reparameterize},
+                                     {"kl_sparsity", l_kl_sparsity},
+                                     {"l1_penalty", l_l1_penalty},
+                                     {"contractive_penalty", l_contractive_penalty},
+                                     {"noise_gaussian", l_noise_gaussian},
+                                     {"noise_masking", l_noise_masking},
+                                     {"noise_salt_pepper", l_noise_salt_pepper},
+                                     {NULL, NULL}};
 
 void lae_open_vae(lua_State *L) { luaL_setfuncs(L, functions, 0); }

@@ -20,7 +20,7 @@ static const char *op_name[] = {"add", "sub", "mul", "div"};
 typedef struct {
     int ndim;
     int64_t shape[AE_MAX_DIMS];
-    int64_t sa[AE_MAX_DIMS], sb[AE_MAX_DIMS];   /* into contiguous a, b */
+    int64_t sa[AE_MAX_DIMS], sb[AE_MAX_DIMS]; /* into contiguous a, b */
 } plan;
 
 /* contiguous strides of t, aligned right in an ndim-wide frame, 0 where broadcast */
@@ -49,8 +49,7 @@ static int make_plan(ae_binop op, const ae_tensor *a, const ae_tensor *b, plan *
         if (x != y && x != 1 && y != 1) {
             char s1[AE_SHAPE_STR], s2[AE_SHAPE_STR];
             return ae_failc("%s: shapes %s and %s cannot be broadcast together (dimension %d: %lld vs %lld)",
-                            op_name[op], ae_shape_str(a, s1), ae_shape_str(b, s2), d + 1,
-                            (long long)x, (long long)y);
+                            op_name[op], ae_shape_str(a, s1), ae_shape_str(b, s2), d + 1, (long long)x, (long long)y);
         }
         p->shape[d] = x == 1 ? y : x;
     }
@@ -89,7 +88,11 @@ static void walk(const plan *p, row_fn fn, void *ctx)
 }
 
 /* forward */
-typedef struct { ae_binop op; const float *a, *b; float *out; } fwd_ctx;
+typedef struct {
+    ae_binop op;
+    const float *a, *b;
+    float *out;
+} fwd_ctx;
 
 static void forward_row(void *vc, int64_t oa, int64_t ob, int64_t oo, int64_t n, int64_t sa, int64_t sb)
 {
@@ -98,23 +101,43 @@ static void forward_row(void *vc, int64_t oa, int64_t ob, int64_t oo, int64_t n,
     float *o = c->out + oo;
     if (sa == 1 && sb == 1) {
         switch (c->op) {
-        case AE_ADD: for (int64_t i = 0; i < n; i++) o[i] = a[i] + b[i]; break;
-        case AE_SUB: for (int64_t i = 0; i < n; i++) o[i] = a[i] - b[i]; break;
-        case AE_MUL: for (int64_t i = 0; i < n; i++) o[i] = a[i] * b[i]; break;
-        case AE_DIV: for (int64_t i = 0; i < n; i++) o[i] = a[i] / b[i]; break;
+        case AE_ADD:
+            for (int64_t i = 0; i < n; i++) o[i] = a[i] + b[i];
+            break;
+        case AE_SUB:
+            for (int64_t i = 0; i < n; i++) o[i] = a[i] - b[i];
+            break;
+        case AE_MUL:
+            for (int64_t i = 0; i < n; i++) o[i] = a[i] * b[i];
+            break;
+        case AE_DIV:
+            for (int64_t i = 0; i < n; i++) o[i] = a[i] / b[i];
+            break;
         }
         return;
     }
     switch (c->op) {
-    case AE_ADD: for (int64_t i = 0; i < n; i++) o[i] = a[i * sa] + b[i * sb]; break;
-    case AE_SUB: for (int64_t i = 0; i < n; i++) o[i] = a[i * sa] - b[i * sb]; break;
-    case AE_MUL: for (int64_t i = 0; i < n; i++) o[i] = a[i * sa] * b[i * sb]; break;
-    case AE_DIV: for (int64_t i = 0; i < n; i++) o[i] = a[i * sa] / b[i * sb]; break;
+    case AE_ADD:
+        for (int64_t i = 0; i < n; i++) o[i] = a[i * sa] + b[i * sb];
+        break;
+    case AE_SUB:
+        for (int64_t i = 0; i < n; i++) o[i] = a[i * sa] - b[i * sb];
+        break;
+    case AE_MUL:
+        for (int64_t i = 0; i < n; i++) o[i] = a[i * sa] * b[i * sb];
+        break;
+    case AE_DIV:
+        for (int64_t i = 0; i < n; i++) o[i] = a[i * sa] / b[i * sb];
+        break;
     }
 }
 
 /* backward: ga += gout * ∂out/∂a, gb += gout * ∂out/∂b */
-typedef struct { ae_binop op; const float *a, *b, *go; float *ga, *gb; } bwd_ctx;
+typedef struct {
+    ae_binop op;
+    const float *a, *b, *go;
+    float *ga, *gb;
+} bwd_ctx;
 
 static void backward_row(void *vc, int64_t oa, int64_t ob, int64_t oo, int64_t n, int64_t sa, int64_t sb)
 {
@@ -123,19 +146,26 @@ static void backward_row(void *vc, int64_t oa, int64_t ob, int64_t oo, int64_t n
     float *ga = c->ga ? c->ga + oa : NULL, *gb = c->gb ? c->gb + ob : NULL;
     switch (c->op) {
     case AE_ADD:
-        if (ga) for (int64_t i = 0; i < n; i++) ga[i * sa] += go[i];
-        if (gb) for (int64_t i = 0; i < n; i++) gb[i * sb] += go[i];
+        if (ga)
+            for (int64_t i = 0; i < n; i++) ga[i * sa] += go[i];
+        if (gb)
+            for (int64_t i = 0; i < n; i++) gb[i * sb] += go[i];
         break;
     case AE_SUB:
-        if (ga) for (int64_t i = 0; i < n; i++) ga[i * sa] += go[i];
-        if (gb) for (int64_t i = 0; i < n; i++) gb[i * sb] -= go[i];
+        if (ga)
+            for (int64_t i = 0; i < n; i++) ga[i * sa] += go[i];
+        if (gb)
+            for (int64_t i = 0; i < n; i++) gb[i * sb] -= go[i];
         break;
     case AE_MUL:
-        if (ga) for (int64_t i = 0; i < n; i++) ga[i * sa] += go[i] * b[i * sb];
-        if (gb) for (int64_t i = 0; i < n; i++) gb[i * sb] += go[i] * a[i * sa];
+        if (ga)
+            for (int64_t i = 0; i < n; i++) ga[i * sa] += go[i] * b[i * sb];
+        if (gb)
+            for (int64_t i = 0; i < n; i++) gb[i * sb] += go[i] * a[i * sa];
         break;
     case AE_DIV:
-        if (ga) for (int64_t i = 0; i < n; i++) ga[i * sa] += go[i] / b[i * sb];
+        if (ga)
+            for (int64_t i = 0; i < n; i++) ga[i * sa] += go[i] / b[i * sb];
         if (gb)
             for (int64_t i = 0; i < n; i++) {
                 float bi = b[i * sb];

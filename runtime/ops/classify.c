@@ -28,7 +28,7 @@ static double row_logsumexp(const float *x, int64_t k, float *max)
     float m = x[0];
     for (int64_t j = 1; j < k; j++) m = x[j] > m ? x[j] : m;
     *max = m;
-    if (isinf(m)) return 0;  /* an inf max: x - m is NaN or -inf, as in PyTorch */
+    if (isinf(m)) return 0; /* an inf max: x - m is NaN or -inf, as in PyTorch */
     double s = 0;
     for (int64_t j = 0; j < k; j++) s += ae_expf(x[j] - m);
     return log(s);
@@ -110,12 +110,12 @@ static int check_labels(ae_tensor *logits, ae_tensor *labels, const float *y)
     char s1[AE_SHAPE_STR], s2[AE_SHAPE_STR];
     int64_t n = logits->shape[0], k = logits->shape[1];
     if (labels->ndim != 1 || labels->shape[0] != n)
-        return ae_failc("cross_entropy: labels %s must be one class id per row of logits %s",
-                        ae_shape_str(labels, s1), ae_shape_str(logits, s2));
+        return ae_failc("cross_entropy: labels %s must be one class id per row of logits %s", ae_shape_str(labels, s1),
+                        ae_shape_str(logits, s2));
     for (int64_t i = 0; i < n; i++)
         if (!(y[i] >= 0 && y[i] < (float)k && y[i] == floorf(y[i])))
-            return ae_failc("cross_entropy: label %g of row %lld is not a class id 0..%lld (logits %s)",
-                            (double)y[i], (long long)i + 1, (long long)k - 1, ae_shape_str(logits, s1));
+            return ae_failc("cross_entropy: label %g of row %lld is not a class id 0..%lld (logits %s)", (double)y[i],
+                            (long long)i + 1, (long long)k - 1, ae_shape_str(logits, s1));
     return 0;
 }
 
@@ -205,9 +205,9 @@ ae_tensor *ae_argmax(ae_tensor *x, int dim)
 
 /* LAPACK through OpenBLAS (Fortran calling convention: everything by
  * pointer, then the lengths of the character arguments) */
-extern void dsyevd_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda,
-                    double *w, double *work, const int *lwork, int *iwork, const int *liwork,
-                    int *info, size_t jobz_len, size_t uplo_len);
+extern void dsyevd_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda, double *w,
+                    double *work, const int *lwork, int *iwork, const int *liwork, int *info, size_t jobz_len,
+                    size_t uplo_len);
 
 int ae_eigh(ae_tensor *a, ae_tensor **values, ae_tensor **vectors)
 {

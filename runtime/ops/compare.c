@@ -19,12 +19,24 @@ ae_tensor *ae_compare(ae_tensor *a, ae_cmp op, float v)
         float *q = ae_data(y);
         int64_t n = ae_numel(y);
         switch (op) {
-        case AE_LT: for (int64_t i = 0; i < n; i++) q[i] = p[i] < v ? 1.0f : 0.0f; break;
-        case AE_LE: for (int64_t i = 0; i < n; i++) q[i] = p[i] <= v ? 1.0f : 0.0f; break;
-        case AE_GT: for (int64_t i = 0; i < n; i++) q[i] = p[i] > v ? 1.0f : 0.0f; break;
-        case AE_GE: for (int64_t i = 0; i < n; i++) q[i] = p[i] >= v ? 1.0f : 0.0f; break;
-        case AE_EQ: for (int64_t i = 0; i < n; i++) q[i] = p[i] == v ? 1.0f : 0.0f; break;
-        case AE_NE: for (int64_t i = 0; i < n; i++) q[i] = p[i] != v ? 1.0f : 0.0f; break;
+        case AE_LT:
+            for (int64_t i = 0; i < n; i++) q[i] = p[i] < v ? 1.0f : 0.0f;
+            break;
+        case AE_LE:
+            for (int64_t i = 0; i < n; i++) q[i] = p[i] <= v ? 1.0f : 0.0f;
+            break;
+        case AE_GT:
+            for (int64_t i = 0; i < n; i++) q[i] = p[i] > v ? 1.0f : 0.0f;
+            break;
+        case AE_GE:
+            for (int64_t i = 0; i < n; i++) q[i] = p[i] >= v ? 1.0f : 0.0f;
+            break;
+        case AE_EQ:
+            for (int64_t i = 0; i < n; i++) q[i] = p[i] == v ? 1.0f : 0.0f;
+            break;
+        case AE_NE:
+            for (int64_t i = 0; i < n; i++) q[i] = p[i] != v ? 1.0f : 0.0f;
+            break;
         }
     }
     ae_release(x);

@@ -61,9 +61,9 @@
 #define TIMES "\xC3\x97"
 
 typedef struct {
-    int64_t batch, channels, h, w;   /* the image */
-    int64_t kh, kw, sh, sw, ph, pw;  /* kernel, stride, padding */
-    int64_t oh, ow;                  /* the grid of kernel positions */
+    int64_t batch, channels, h, w;  /* the image */
+    int64_t kh, kw, sh, sw, ph, pw; /* kernel, stride, padding */
+    int64_t oh, ow;                 /* the grid of kernel positions */
 } geom;
 
 static int64_t rows_of(const geom *g) { return g->channels * g->kh * g->kw; }
@@ -83,8 +83,8 @@ static ae_tensor *scratch(int64_t n) { return ae_empty(1, &n); }
  * usual unpack/shuffle/permute network on eight rows held in registers,
  * the bias, ReLU or mask applied to each row as it is loaded, so that they
  * cost no pass of their own */
-static inline void tile8(const float *s, int64_t ls, float *d, int64_t ld, bool add, const float *rb,
-                         bool relu, const float *m)
+static inline void tile8(const float *s, int64_t ls, float *d, int64_t ld, bool add, const float *rb, bool relu,
+                         const float *m)
 {
 #if defined(__AVX__)
     __m256 r[8], t[8], u[8];
@@ -120,10 +120,8 @@ static inline void tile8(const float *s, int64_t ls, float *d, int64_t ld, bool 
             float v = s[i * ls + j] + (rb ? rb[i] : 0.0f);
             if (relu && !(v > 0)) v = 0.0f;
             if (m && !(m[i * ls + j] > 0)) v = 0.0f;
-            if (add)
-                d[j * ld + i] += v;
-            else
-                d[j * ld + i] = v;
+            if (add) d[j * ld + i] += v;
+            else d[j * ld + i] = v;
         }
 #endif
 }
@@ -135,7 +133,12 @@ static inline void tile8(const float *s, int64_t ls, float *d, int64_t ld, bool 
  * its output.  mask (laid out as the source, or NULL): the value passes
  * where the mask is positive, else 0, that ReLU's backward fused into the
  * transpose of the output's gradient (the mask is the layer's output). */
-typedef struct { const float *bias; int64_t per; bool relu; const float *mask; } row_bias;
+typedef struct {
+    const float *bias;
+    int64_t per;
+    bool relu;
+    const float *mask;
+} row_bias;
 
 static float bias_of(const row_bias *b, int64_t i) { return b->bias ? b->bias[i / b->per] : 0.0f; }
 
@@ -154,8 +157,8 @@ static float epilogue(const row_bias *b, const float *src, int64_t lds, int64_t 
  * (it stores some elements twice, the same values): the blocks im2col and
  * col2im transpose are 196 or 140 wide, and their edges one element at a
  * time cost as much as the tiles. */
-static void transpose_block(const float *src, int64_t lds, float *dst, int64_t ldd, int64_t rows,
-                            int64_t cols, bool add, const row_bias *b)
+static void transpose_block(const float *src, int64_t lds, float *dst, int64_t ldd, int64_t rows, int64_t cols,
+                            bool add, const row_bias *b)
 {
     bool overlap = !add && rows >= 8 && cols >= 8;
     int64_t rt = overlap ? rows : rows & ~(int64_t)7, ct = overlap ? cols : cols & ~(int64_t)7;
@@ -192,7 +195,13 @@ static void transpose_block(const float *src, int64_t lds, float *dst, int64_t l
         }
 }
 
-typedef struct { const float *src; float *dst; int64_t rows, cols; bool add; row_bias bias; } transpose_job;
+typedef struct {
+    const float *src;
+    float *dst;
+    int64_t rows, cols;
+    bool add;
+    row_bias bias;
+} transpose_job;
 
 /* the column strips [lo, hi) of 8 columns each (the last may be narrower) */
 static void transpose_strips(void *ctx, int64_t lo, int64_t hi)
@@ -208,8 +217,7 @@ static void transpose_strips(void *ctx, int64_t lo, int64_t hi)
  * a column strip of src at a time, so each of dst's rows is written in one
  * sweep, and the strips shared between threads (at least 16384 elements
  * each) */
-static void transpose_biased(const float *src, float *dst, int64_t rows, int64_t cols, bool add,
-                             row_bias bias)
+static void transpose_biased(const float *src, float *dst, int64_t rows, int64_t cols, bool add, row_bias bias)
 {
     transpose_job t = {src, dst, rows, cols, add, bias};
     int64_t grain = 16384 / (8 * (rows > 0 ? rows : 1));
@@ -233,7 +241,7 @@ static const float *inner(const float *x, int64_t batch, int64_t n, float *buf)
 /* A batch goes through the column matrix in chunks of this many samples:
  * the whole of a training batch, but an evaluation batch of thousands
  * does not make a column matrix of hundreds of MB. */
-#define COL_LIMIT ((int64_t)1 << 22)   /* floats, 16 MB */
+#define COL_LIMIT ((int64_t)1 << 22) /* floats, 16 MB */
 
 static int64_t chunk_of(const geom *g)
 {
@@ -273,8 +281,7 @@ static float *data_or_null(ae_tensor *t) { return t ? ae_data(t) : NULL; }
 
 /* the grid positions o in [0, n_grid) whose image index o·stride + offset
  * falls inside [0, n_image): [*lo, *hi) */
-static void inside(int64_t n_grid, int64_t stride, int64_t offset, int64_t n_image, int64_t *lo,
-                   int64_t *hi)
+static void inside(int64_t n_grid, int64_t stride, int64_t offset, int64_t n_image, int64_t *lo, int64_t *hi)
 {
     int64_t a = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
     int64_t b = n_image - offset <= 0 ? 0 : (n_image - offset + stride - 1) / stride;
@@ -360,7 +367,7 @@ static void im2col_units(void *ctx, int64_t lo, int64_t hi)
                 float *row = job->col + ((c * g->kh + i) * g->kw + j) * g->oh * run;
                 int64_t xlo, xhi;
                 inside(g->ow, g->sw, j - g->pw, g->w, &xlo, &xhi);
-                int64_t x0 = xlo * g->sw + j - g->pw;   /* image column of x = xlo */
+                int64_t x0 = xlo * g->sw + j - g->pw; /* image column of x = xlo */
                 for (int64_t y = y0; y < y1; y++) {
                     int64_t iy = y * g->sh - g->ph + i;
                     float *d = row + y * run;
@@ -370,8 +377,7 @@ static void im2col_units(void *ctx, int64_t lo, int64_t hi)
                     }
                     const float *sr = sc + (iy - iy0) * g->w * nb;
                     memset(d, 0, (size_t)(xlo * nb) * fb);
-                    if (g->sw == 1)
-                        memcpy(d + xlo * nb, sr + x0 * nb, (size_t)((xhi - xlo) * nb) * fb);
+                    if (g->sw == 1) memcpy(d + xlo * nb, sr + x0 * nb, (size_t)((xhi - xlo) * nb) * fb);
                     else
                         for (int64_t x = xlo; x < xhi; x++)
                             memcpy(d + x * nb, sr + (x0 + (x - xlo) * g->sw) * nb, (size_t)nb * fb);
@@ -415,7 +421,7 @@ static void col2im_units(void *ctx, int64_t lo, int64_t hi)
         memset(sc, 0, (size_t)((iy1 - iy0) * wn) * sizeof(float));
         for (int64_t i = 0; i < g->kh; i++)
             for (int64_t iy = iy0; iy < iy1; iy++) {
-                int64_t t = iy + g->ph - i;   /* y·sh for the grid row y that puts i on iy */
+                int64_t t = iy + g->ph - i; /* y·sh for the grid row y that puts i on iy */
                 if (t < 0 || t % g->sh != 0 || t / g->sh >= g->oh) continue;
                 int64_t y = t / g->sh;
                 float *d = sc + (iy - iy0) * wn;
@@ -447,8 +453,7 @@ static void col2im_units(void *ctx, int64_t lo, int64_t hi)
  * im2col took them from, plus bias[c] in channel c (bias may be NULL),
  * through max(·, 0) when relu; or img += that when add; scratch has
  * col2im_scratch(g) floats */
-static void col2im(const geom *g, const float *col, float *img, const float *bias, bool add, bool relu,
-                   float *scratch)
+static void col2im(const geom *g, const float *col, float *img, const float *bias, bool add, bool relu, float *scratch)
 {
     col2im_job job = {g, col, bias, img, scratch, 0, 0, add, relu};
     job.band = band_of(g, g->h, &job.bands);
@@ -459,7 +464,11 @@ static void col2im(const geom *g, const float *col, float *img, const float *bia
 
 /* y in channel-major order (c × per) set to bias[k] in channel k, or 0:
  * a GEMM or col2im then adds into it, so the bias costs no pass of its own */
-typedef struct { float *y; int64_t per; const float *bias; } fill_job;
+typedef struct {
+    float *y;
+    int64_t per;
+    const float *bias;
+} fill_job;
 
 static void fill_range(void *ctx, int64_t lo, int64_t hi)
 {
@@ -480,7 +489,12 @@ static void fill_channels(float *y, int64_t c, int64_t per, const float *bias)
 /* y (batch × c × p) += bias[k] in channel k (bias may be NULL), then
  * max(·, 0) when relu: the layers that are a GEMM on the tensors (7×7 on
  * 7×7), in one pass shared between the threads, samples [lo, hi) */
-typedef struct { float *y; int64_t c, p; const float *bias; bool relu; } bias_relu_job;
+typedef struct {
+    float *y;
+    int64_t c, p;
+    const float *bias;
+    bool relu;
+} bias_relu_job;
 
 static void bias_relu_samples(void *ctx, int64_t lo, int64_t hi)
 {
@@ -513,10 +527,8 @@ static void bias_relu(float *y, int64_t batch, int64_t c, int64_t p, const float
     bias_relu_job j = {y, c, p, bias, relu};
     int64_t grain = 16384 / (c * p > 0 ? c * p : 1);
     /* a pass too small to share costs less than waking a thread */
-    if (grain >= batch)
-        bias_relu_samples(&j, 0, batch);
-    else
-        ae_parallel_for(batch, grain > 1 ? grain : 1, bias_relu_samples, &j);
+    if (grain >= batch) bias_relu_samples(&j, 0, batch);
+    else ae_parallel_for(batch, grain > 1 ? grain : 1, bias_relu_samples, &j);
 }
 
 /* y = max(y, 0) over n floats: the fused ReLU where no transpose passes
@@ -531,7 +543,10 @@ static void relu_range(void *ctx, int64_t lo, int64_t hi)
 }
 
 /* g = gy where y > 0, else 0: the fused ReLU's backward */
-typedef struct { const float *y, *gy; float *g; } mask_job;
+typedef struct {
+    const float *y, *gy;
+    float *g;
+} mask_job;
 
 static void mask_range(void *ctx, int64_t lo, int64_t hi)
 {
@@ -582,7 +597,12 @@ static double masked_sumf(const float *x, const float *m, int64_t n)
 }
 
 /* mask: laid out as gy, or NULL (see bias_grad) */
-typedef struct { const float *gy, *mask; float *gb; int64_t batch, c, p; bool fresh; } bias_job;
+typedef struct {
+    const float *gy, *mask;
+    float *gb;
+    int64_t batch, c, p;
+    bool fresh;
+} bias_job;
 
 static void bias_channels(void *ctx, int64_t lo, int64_t hi)
 {
@@ -600,8 +620,7 @@ static void bias_channels(void *ctx, int64_t lo, int64_t hi)
 /* gb[k] (+)= Σ over samples and positions of gy (batch × c × p), only
  * where mask (laid out as gy, or NULL) is positive: stored when gb is
  * fresh; a channel per thread at a time */
-static void bias_grad(const float *gy, const float *mask, float *gb, bool fresh, int64_t batch, int64_t c,
-                      int64_t p)
+static void bias_grad(const float *gy, const float *mask, float *gb, bool fresh, int64_t batch, int64_t c, int64_t p)
 {
     bias_job j = {gy, mask, gb, batch, c, p, fresh};
     int64_t grain = 16384 / (batch * p > 0 ? batch * p : 1);
@@ -610,36 +629,31 @@ static void bias_grad(const float *gy, const float *mask, float *gb, bool fresh,
 
 /* checks shared by both ops; sizes are (h, w) pairs; the weight's
  * dimension in_dim counts the input channels */
-static int check_common(const char *op, const char *worient, int in_dim, ae_tensor *x,
-                        ae_tensor *w, const int64_t stride[2], const int64_t pad[2])
+static int check_common(const char *op, const char *worient, int in_dim, ae_tensor *x, ae_tensor *w,
+                        const int64_t stride[2], const int64_t pad[2])
 {
     char s1[AE_SHAPE_STR], s2[AE_SHAPE_STR];
     if (x->ndim != 4)
-        return ae_failc("%s: input must be 4-D (N" TIMES "C" TIMES "H" TIMES "W), got %s", op,
-                        ae_shape_str(x, s1));
-    if (w->ndim != 4)
-        return ae_failc("%s: weight must be 4-D (%s), got %s", op, worient, ae_shape_str(w, s1));
+        return ae_failc("%s: input must be 4-D (N" TIMES "C" TIMES "H" TIMES "W), got %s", op, ae_shape_str(x, s1));
+    if (w->ndim != 4) return ae_failc("%s: weight must be 4-D (%s), got %s", op, worient, ae_shape_str(w, s1));
     if (x->shape[1] != w->shape[in_dim])
-        return ae_failc("%s: input %s has %lld channels, weight %s expects %lld", op,
-                        ae_shape_str(x, s1), (long long)x->shape[1], ae_shape_str(w, s2),
-                        (long long)w->shape[in_dim]);
+        return ae_failc("%s: input %s has %lld channels, weight %s expects %lld", op, ae_shape_str(x, s1),
+                        (long long)x->shape[1], ae_shape_str(w, s2), (long long)w->shape[in_dim]);
     if (x->shape[1] == 0 || x->shape[2] == 0 || x->shape[3] == 0)
-        return ae_failc("%s: input %s has an empty channel or spatial dimension", op,
-                        ae_shape_str(x, s1));
+        return ae_failc("%s: input %s has an empty channel or spatial dimension", op, ae_shape_str(x, s1));
     if (w->shape[0] == 0 || w->shape[1] == 0 || w->shape[2] == 0 || w->shape[3] == 0)
         return ae_failc("%s: weight %s is empty", op, ae_shape_str(w, s1));
     if (stride[0] <= 0 || stride[1] <= 0)
-        return ae_failc("%s: stride must be positive, got %lld" TIMES "%lld", op,
-                        (long long)stride[0], (long long)stride[1]);
+        return ae_failc("%s: stride must be positive, got %lld" TIMES "%lld", op, (long long)stride[0],
+                        (long long)stride[1]);
     if (pad[0] < 0 || pad[1] < 0)
-        return ae_failc("%s: padding must be non-negative, got %lld" TIMES "%lld", op,
-                        (long long)pad[0], (long long)pad[1]);
+        return ae_failc("%s: padding must be non-negative, got %lld" TIMES "%lld", op, (long long)pad[0],
+                        (long long)pad[1]);
     /* beyond this the size arithmetic below could overflow */
     const int64_t big = (int64_t)1 << 31;
     if (stride[0] > big || stride[1] > big || pad[0] > big || pad[1] > big)
         return ae_failc("%s: stride %lld" TIMES "%lld or padding %lld" TIMES "%lld is too large", op,
-                        (long long)stride[0], (long long)stride[1], (long long)pad[0],
-                        (long long)pad[1]);
+                        (long long)stride[0], (long long)stride[1], (long long)pad[0], (long long)pad[1]);
     return 0;
 }
 
@@ -648,13 +662,14 @@ static int check_bias(const char *op, ae_tensor *b, ae_tensor *w, int64_t out_ch
     char s1[AE_SHAPE_STR], s2[AE_SHAPE_STR];
     if (b && (b->ndim != 1 || b->shape[0] != out_channels))
         return ae_failc("%s: bias %s should have shape %lld (weight %s has %lld output channels)", op,
-                        ae_shape_str(b, s1), (long long)out_channels, ae_shape_str(w, s2),
-                        (long long)out_channels);
+                        ae_shape_str(b, s1), (long long)out_channels, ae_shape_str(w, s2), (long long)out_channels);
     return 0;
 }
 
 /* contiguous copies of the operands (or the operands themselves, retained) */
-typedef struct { ae_tensor *x, *w, *b; } operands;
+typedef struct {
+    ae_tensor *x, *w, *b;
+} operands;
 
 static int contiguous_operands(ae_tensor *x, ae_tensor *w, ae_tensor *b, operands *o)
 {
@@ -674,8 +689,7 @@ static void release_operands(operands *o)
 /* ---------------------------------------------------------------- conv2d */
 
 /* the geometry of conv2d from its input's and weight's shapes */
-static void conv2d_geom(const int64_t *xs, const int64_t *ws, const int64_t stride[2],
-                        const int64_t pad[2], geom *g)
+static void conv2d_geom(const int64_t *xs, const int64_t *ws, const int64_t stride[2], const int64_t pad[2], geom *g)
 {
     g->batch = xs[0];
     g->channels = xs[1];
@@ -694,8 +708,7 @@ static void conv2d_geom(const int64_t *xs, const int64_t *ws, const int64_t stri
 /* y (batch × out × oh × ow) from contiguous operands.  Returns through
  * *savep what backward needs for W's gradient: the column matrix when the
  * batch went through in one chunk, else x (backward rebuilds the columns) */
-static int conv2d_compute(const geom *g, int64_t out_c, const operands *o, bool relu, ae_tensor *y,
-                          ae_tensor **savep)
+static int conv2d_compute(const geom *g, int64_t out_c, const operands *o, bool relu, ae_tensor *y, ae_tensor **savep)
 {
     int64_t k = rows_of(g), grid = g->oh * g->ow, nb = g->batch, image = g->channels * g->h * g->w;
     const float *px = ae_data(o->x), *pw = ae_data(o->w), *pb = o->b ? ae_data(o->b) : NULL;
@@ -801,8 +814,7 @@ static void conv2d_backward(ae_node *n)
      * (to rebuild them), the columns' gradient and col2im's scratch */
     ae_tensor *t[5];
     const int64_t sizes[5] = {chunk > 1 ? out_c * grid * chunk : 0, rebuild ? im2col_scratch(&cg) : 0,
-                              rebuild ? k * grid * chunk : 0, gx ? k * grid * chunk : 0,
-                              gx ? col2im_scratch(&cg) : 0};
+                              rebuild ? k * grid * chunk : 0, gx ? k * grid * chunk : 0, gx ? col2im_scratch(&cg) : 0};
     if (scratches(5, t, sizes) != 0) {
         ae_release(masked);
         return;
@@ -848,9 +860,8 @@ static void conv2d_backward(ae_node *n)
  * padding h, w) and what the backward needs: the columns kept for W's
  * gradient, the contiguous weight for x's, and y itself for the fused
  * ReLU's mask.  Returns y, or NULL (y released) when saving failed. */
-static ae_tensor *record_conv(ae_tensor *y, const char *op, ae_backward_fn fn, ae_tensor *x,
-                              ae_tensor *w, ae_tensor *b, const int64_t geometry[4], ae_tensor *kept,
-                              ae_tensor *wc, bool relu)
+static ae_tensor *record_conv(ae_tensor *y, const char *op, ae_backward_fn fn, ae_tensor *x, ae_tensor *w, ae_tensor *b,
+                              const int64_t geometry[4], ae_tensor *kept, ae_tensor *wc, bool relu)
 {
     ae_tensor *in[3] = {x, w, b};
     ae_node *n = ae_record(y, op, fn, b ? 3 : 2, in);
@@ -867,20 +878,18 @@ static ae_tensor *record_conv(ae_tensor *y, const char *op, ae_backward_fn fn, a
     return y;
 }
 
-ae_tensor *ae_conv2d(ae_tensor *x, ae_tensor *w, ae_tensor *b, int64_t stride_h, int64_t stride_w,
-                     int64_t pad_h, int64_t pad_w, bool relu)
+ae_tensor *ae_conv2d(ae_tensor *x, ae_tensor *w, ae_tensor *b, int64_t stride_h, int64_t stride_w, int64_t pad_h,
+                     int64_t pad_w, bool relu)
 {
     char s1[AE_SHAPE_STR];
     const int64_t stride[2] = {stride_h, stride_w}, pad[2] = {pad_h, pad_w};
-    if (check_common("conv2d", "out" TIMES "in" TIMES "kh" TIMES "kw", 1, x, w, stride, pad) != 0)
-        return NULL;
+    if (check_common("conv2d", "out" TIMES "in" TIMES "kh" TIMES "kw", 1, x, w, stride, pad) != 0) return NULL;
     if (check_bias("conv2d", b, w, w->shape[0]) != 0) return NULL;
     if (x->shape[2] + 2 * pad_h < w->shape[2] || x->shape[3] + 2 * pad_w < w->shape[3])
         return ae_fail("conv2d: kernel %lld" TIMES "%lld is larger than the padded input %lld" TIMES
                        "%lld (input %s, padding %lld" TIMES "%lld)",
-                       (long long)w->shape[2], (long long)w->shape[3],
-                       (long long)(x->shape[2] + 2 * pad_h), (long long)(x->shape[3] + 2 * pad_w),
-                       ae_shape_str(x, s1), (long long)pad_h, (long long)pad_w);
+                       (long long)w->shape[2], (long long)w->shape[3], (long long)(x->shape[2] + 2 * pad_h),
+                       (long long)(x->shape[3] + 2 * pad_w), ae_shape_str(x, s1), (long long)pad_h, (long long)pad_w);
     geom g;
     conv2d_geom(x->shape, w->shape, stride, pad, &g);
     int64_t out_c = w->shape[0];
@@ -895,8 +904,7 @@ ae_tensor *ae_conv2d(ae_tensor *x, ae_tensor *w, ae_tensor *b, int64_t stride_h,
     }
     if (y) {
         const int64_t geometry[4] = {stride_h, stride_w, pad_h, pad_w};
-        y = record_conv(y, relu ? "conv2d_relu" : "conv2d", conv2d_backward, x, w, b, geometry, kept,
-                        o.w, relu);
+        y = record_conv(y, relu ? "conv2d_relu" : "conv2d", conv2d_backward, x, w, b, geometry, kept, o.w, relu);
     }
     ae_release(kept);
     release_operands(&o);
@@ -907,8 +915,8 @@ ae_tensor *ae_conv2d(ae_tensor *x, ae_tensor *w, ae_tensor *b, int64_t stride_h,
 
 /* the geometry of conv_transpose2d: the image is its output, the grid its
  * input; out_shape is (batch, out channels, oh, ow) */
-static void convt_geom(const int64_t *xs, const int64_t *ws, const int64_t *out_shape,
-                       const int64_t stride[2], const int64_t pad[2], geom *g)
+static void convt_geom(const int64_t *xs, const int64_t *ws, const int64_t *out_shape, const int64_t stride[2],
+                       const int64_t pad[2], geom *g)
 {
     g->batch = xs[0];
     g->channels = ws[1];
@@ -927,8 +935,7 @@ static void convt_geom(const int64_t *xs, const int64_t *ws, const int64_t *out_
 /* y from contiguous operands.  Returns through *savep what backward needs
  * for W's gradient: x sample-innermost when the batch went through in one
  * chunk, else x itself (backward transposes each chunk again) */
-static int convt_compute(const geom *g, int64_t in_c, const operands *o, bool relu, ae_tensor *y,
-                         ae_tensor **savep)
+static int convt_compute(const geom *g, int64_t in_c, const operands *o, bool relu, ae_tensor *y, ae_tensor **savep)
 {
     int64_t k = rows_of(g), grid = g->oh * g->ow, nb = g->batch;
     int64_t image = g->h * g->w, out_size = g->channels * image, in_size = in_c * grid;
@@ -1000,8 +1007,7 @@ static void convt_backward(ae_node *n)
     /* im2col's scratch, gy's columns, x sample-innermost again, and x's
      * gradient sample-innermost */
     ae_tensor *t[4];
-    const int64_t sizes[4] = {im2col_scratch(&cg), k * grid * chunk,
-                              retranspose && chunk > 1 ? in_size * chunk : 0,
+    const int64_t sizes[4] = {im2col_scratch(&cg), k * grid * chunk, retranspose && chunk > 1 ? in_size * chunk : 0,
                               gx && chunk > 1 ? in_size * chunk : 0};
     if (scratches(4, t, sizes) != 0) return;
     for (int64_t b0 = 0; b0 < nb; b0 += chunk) {
@@ -1011,9 +1017,7 @@ static void convt_backward(ae_node *n)
         /* the fused ReLU's mask goes in with im2col's transposes */
         im2col(&c, gy + b0 * out_size, mask ? mask + b0 * out_size : NULL, gcol, ae_data(t[0]));
         if (gw) {
-            const float *xt = retranspose ? inner(kept + b0 * in_size, c.batch, in_size,
-                                                  data_or_null(t[2]))
-                                          : kept;
+            const float *xt = retranspose ? inner(kept + b0 * in_size, c.batch, in_size, data_or_null(t[2])) : kept;
             ae_gemm(false, true, in_c, k, cols, 1.0f, xt, cols, gcol, cols, fw && b0 == 0 ? 0.0f : 1.0f, gw, k);
         }
         if (gx && c.batch == 1)
@@ -1026,9 +1030,8 @@ static void convt_backward(ae_node *n)
     for (int i = 0; i < 4; i++) ae_release(t[i]);
 }
 
-ae_tensor *ae_conv_transpose2d(ae_tensor *x, ae_tensor *w, ae_tensor *b, int64_t stride_h,
-                               int64_t stride_w, int64_t pad_h, int64_t pad_w, int64_t out_pad_h,
-                               int64_t out_pad_w, bool relu)
+ae_tensor *ae_conv_transpose2d(ae_tensor *x, ae_tensor *w, ae_tensor *b, int64_t stride_h, int64_t stride_w,
+                               int64_t pad_h, int64_t pad_w, int64_t out_pad_h, int64_t out_pad_w, bool relu)
 {
     char s1[AE_SHAPE_STR], s2[AE_SHAPE_STR];
     const char *op = "conv_transpose2d";
@@ -1037,14 +1040,15 @@ ae_tensor *ae_conv_transpose2d(ae_tensor *x, ae_tensor *w, ae_tensor *b, int64_t
     if (check_bias(op, b, w, w->shape[1]) != 0) return NULL;
     if (out_pad_h < 0 || out_pad_w < 0 || out_pad_h >= stride_h || out_pad_w >= stride_w)
         return ae_fail("%s: output_padding %lld" TIMES "%lld must be non-negative and smaller than "
-                       "the stride %lld" TIMES "%lld", op, (long long)out_pad_h,
-                       (long long)out_pad_w, (long long)stride_h, (long long)stride_w);
+                       "the stride %lld" TIMES "%lld",
+                       op, (long long)out_pad_h, (long long)out_pad_w, (long long)stride_h, (long long)stride_w);
     int64_t oh = (x->shape[2] - 1) * stride_h - 2 * pad_h + w->shape[2] + out_pad_h;
     int64_t ow = (x->shape[3] - 1) * stride_w - 2 * pad_w + w->shape[3] + out_pad_w;
     if (oh <= 0 || ow <= 0)
         return ae_fail("%s: output would be %lld" TIMES "%lld, padding %lld" TIMES "%lld is too large "
-                       "for input %s and weight %s", op, (long long)oh, (long long)ow,
-                       (long long)pad_h, (long long)pad_w, ae_shape_str(x, s1), ae_shape_str(w, s2));
+                       "for input %s and weight %s",
+                       op, (long long)oh, (long long)ow, (long long)pad_h, (long long)pad_w, ae_shape_str(x, s1),
+                       ae_shape_str(w, s2));
     int64_t shape[4] = {x->shape[0], w->shape[1], oh, ow};
     if (ae_check_shape(op, 4, shape) < 0) return NULL;
     geom g;
@@ -1058,8 +1062,7 @@ ae_tensor *ae_conv_transpose2d(ae_tensor *x, ae_tensor *w, ae_tensor *b, int64_t
     }
     if (y) {
         const int64_t geometry[4] = {stride_h, stride_w, pad_h, pad_w};
-        y = record_conv(y, relu ? "conv_transpose2d_relu" : op, convt_backward, x, w, b, geometry, kept,
-                        o.w, relu);
+        y = record_conv(y, relu ? "conv_transpose2d_relu" : op, convt_backward, x, w, b, geometry, kept, o.w, relu);
     }
     ae_release(kept);
     release_operands(&o);

@@ -14,14 +14,13 @@
 /* y = x ⋆ w + b, output (H + 2·pad - k) / stride + 1 per side;
  * b may be NULL; relu: y = max(x ⋆ w + b, 0), recorded as one op
  * (conv2d_relu) with the numbers of the two */
-ae_tensor *ae_conv2d(ae_tensor *x, ae_tensor *w, ae_tensor *b, int64_t stride_h, int64_t stride_w,
-                     int64_t pad_h, int64_t pad_w, bool relu);
+ae_tensor *ae_conv2d(ae_tensor *x, ae_tensor *w, ae_tensor *b, int64_t stride_h, int64_t stride_w, int64_t pad_h,
+                     int64_t pad_w, bool relu);
 
 /* the adjoint of conv2d (its input gradient), output
  * (H - 1)·stride - 2·pad + k + output_pad per side, output_pad < stride;
  * b may be NULL; relu as for conv2d (conv_transpose2d_relu) */
-ae_tensor *ae_conv_transpose2d(ae_tensor *x, ae_tensor *w, ae_tensor *b, int64_t stride_h,
-                               int64_t stride_w, int64_t pad_h, int64_t pad_w, int64_t out_pad_h,
-                               int64_t out_pad_w, bool relu);
+ae_tensor *ae_conv_transpose2d(ae_tensor *x, ae_tensor *w, ae_tensor *b, int64_t stride_h, int64_t stride_w,
+                               int64_t pad_h, int64_t pad_w, int64_t out_pad_h, int64_t out_pad_w, bool relu);
 
 #endif

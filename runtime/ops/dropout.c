@@ -23,8 +23,7 @@ static void dropout_backward(ae_node *n)
 
 ae_tensor *ae_dropout(ae_tensor *x, double p, bool training)
 {
-    if (!(p >= 0 && p <= 1))
-        return ae_fail("dropout: probability has to be between 0 and 1, but got %g", p);
+    if (!(p >= 0 && p <= 1)) return ae_fail("dropout: probability has to be between 0 and 1, but got %g", p);
     if (!training || p == 0) return ae_retain(x);
     ae_tensor *cx = ae_contiguous(x);
     ae_tensor *y = cx ? ae_empty(x->ndim, x->shape) : NULL;

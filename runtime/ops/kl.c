@@ -47,8 +47,7 @@ ae_tensor *ae_kl_normal(ae_tensor *mu, ae_tensor *logvar, ae_reduction r)
     if (ae_check_same_shape(op, "mu", mu, "logvar", logvar) != 0) return NULL;
     if ((unsigned)r > AE_REDUCE_NONE) return ae_fail("%s: unknown reduction", op);
     if (mu->ndim < 1)
-        return ae_fail("%s: mu must have a latent dimension (batch × latent), got shape %s", op,
-                       ae_shape_str(mu, s));
+        return ae_fail("%s: mu must have a latent dimension (batch × latent), got shape %s", op, ae_shape_str(mu, s));
     int64_t rows = 1;
     for (int k = 0; k < mu->ndim - 1; k++) rows *= mu->shape[k];
     int64_t d = mu->shape[mu->ndim - 1];
@@ -61,7 +60,7 @@ ae_tensor *ae_kl_normal(ae_tensor *mu, ae_tensor *logvar, ae_reduction r)
         float *o = ae_data(out);
         double total = 0;
         for (int64_t i = 0; i < rows; i++) {
-            float acc = 0;   /* D is the latent size: tens of terms */
+            float acc = 0; /* D is the latent size: tens of terms */
             for (int64_t j = 0; j < d; j++) {
                 float lv = ae_clamp_logvar(l[i * d + j]), mj = m[i * d + j];
                 acc += 1.0f + lv - mj * mj - ae_expf(lv);
@@ -123,8 +122,7 @@ ae_tensor *ae_kl_sparsity(ae_tensor *h, double rho, ae_reduction r)
     if ((unsigned)r > AE_REDUCE_NONE) return ae_fail("%s: unknown reduction", op);
     if (!(rho > 0 && rho < 1)) return ae_fail("%s: rho must be in (0, 1), got %g", op, rho);
     if (h->ndim < 2 || h->shape[0] < 1)
-        return ae_fail("%s: h must be batch × units with a non-empty batch, got shape %s", op,
-                       ae_shape_str(h, s));
+        return ae_fail("%s: h must be batch × units with a non-empty batch, got shape %s", op, ae_shape_str(h, s));
     int64_t rows = h->shape[0], units = ae_numel(h) / rows;
     if (r == AE_REDUCE_MEAN && units == 0) return ae_fail("%s: the mean over zero units", op);
     ae_tensor *ch = ae_contiguous(h);
@@ -135,8 +133,8 @@ ae_tensor *ae_kl_sparsity(ae_tensor *h, double rho, ae_reduction r)
         if (!(x[i] >= 0.0f && x[i] <= 1.0f)) {
             float bad = x[i];
             ae_release(ch);
-            return ae_fail("%s: h must hold activations in [0, 1] (sigmoid units), element %lld is %g",
-                           op, (long long)i + 1, bad);
+            return ae_fail("%s: h must hold activations in [0, 1] (sigmoid units), element %lld is %g", op,
+                           (long long)i + 1, bad);
         }
 
     ae_tensor *deriv = ae_empty(h->ndim - 1, h->shape + 1);

@@ -21,10 +21,7 @@ static inline float ae_clamp_logvar(float lv)
 }
 
 /* 1 where the clamp lets the gradient through, 0 outside (NaN gives 0) */
-static inline float ae_logvar_passes(float lv)
-{
-    return (lv >= AE_LOGVAR_MIN && lv <= AE_LOGVAR_MAX) ? 1.0f : 0.0f;
-}
+static inline float ae_logvar_passes(float lv) { return (lv >= AE_LOGVAR_MIN && lv <= AE_LOGVAR_MAX) ? 1.0f : 0.0f; }
 
 /* KL(N(mu, e^logvar) || N(0, I)) = -0.5·Σ_j (1 + logvar - mu² - e^logvar),
  * summed over the last dimension (the latent units).  mu and logvar have

@@ -45,9 +45,9 @@ typedef void (*elem_kernel)(const float *a, const float *t, float *out, int64_t 
 typedef struct {
     elem_kernel f;
     const float *a, *t;
-    float *out;          /* reduction none: the per-element losses */
+    float *out; /* reduction none: the per-element losses */
     int64_t n;
-    double *partial;     /* else: each block's sum */
+    double *partial; /* else: each block's sum */
 } forward_job;
 
 /* Σ over [lo, hi) a chunk at a time through a stack buffer, each chunk
@@ -82,7 +82,7 @@ static double kernel_sum(elem_kernel f, const float *a, const float *t, int64_t 
     int64_t blocks = (n + BLOCK - 1) / BLOCK;
     double stack[64], *partial = blocks <= 64 ? stack : malloc((size_t)blocks * sizeof *partial);
     double total = 0;
-    if (!partial) {   /* no memory for the partial sums: the same blocks, in turn */
+    if (!partial) { /* no memory for the partial sums: the same blocks, in turn */
         for (int64_t q = 0; q < blocks; q++)
             total += chunk_sums(f, a, t, q * BLOCK, q * BLOCK + BLOCK < n ? q * BLOCK + BLOCK : n);
         return total;
@@ -96,8 +96,8 @@ static double kernel_sum(elem_kernel f, const float *a, const float *t, int64_t 
 
 /* shared driver: contiguous inputs, the per-element losses (into the
  * output for reduction none, else summed), record, save */
-static ae_tensor *elementwise_loss(const char *op, ae_tensor *a, ae_tensor *t, ae_reduction r,
-                                   elem_kernel f, ae_backward_fn backward)
+static ae_tensor *elementwise_loss(const char *op, ae_tensor *a, ae_tensor *t, ae_reduction r, elem_kernel f,
+                                   ae_backward_fn backward)
 {
     if (ae_check_same_shape(op, "input", a, "target", t) != 0) return NULL;
     if ((unsigned)r > AE_REDUCE_NONE) return ae_fail("%s: unknown reduction", op);
@@ -109,8 +109,7 @@ static ae_tensor *elementwise_loss(const char *op, ae_tensor *a, ae_tensor *t, a
         if (r == AE_REDUCE_NONE) {
             forward_job j = {f, ae_data(ca), ae_data(ct), ae_data(out), count, NULL};
             ae_parallel_for(count, BLOCK, elements_range, &j);
-        }
-        else ae_data(out)[0] = (float)(kernel_sum(f, ae_data(ca), ae_data(ct), count) * reduce_scale(r, count));
+        } else ae_data(out)[0] = (float)(kernel_sum(f, ae_data(ca), ae_data(ct), count) * reduce_scale(r, count));
         ae_tensor *in[2] = {a, t};
         ae_node *n = ae_record(out, op, backward, 2, in);
         if (n) {
@@ -129,8 +128,8 @@ static ae_tensor *elementwise_loss(const char *op, ae_tensor *a, ae_tensor *t, a
 /* The incoming gradient of a loss node: one value per element for
  * reduction none, else one scalar; times the reduction's factor. */
 typedef struct {
-    const float *go;   /* per element, or NULL */
-    float up;          /* the scalar, already scaled, when go is NULL */
+    const float *go; /* per element, or NULL */
+    float up;        /* the scalar, already scaled, when go is NULL */
     float scale;
 } upstream;
 
@@ -145,8 +144,7 @@ static upstream upstream_of(ae_node *n, int64_t count)
 
 /* g[0..m) gets upstream · d (elements from offset `at` of the upstream):
  * stored when fresh, added otherwise; four plain vector loops */
-static void apply_grad(float *restrict g, bool fresh, const float *restrict d, const upstream *u,
-                       int64_t at, int64_t m)
+static void apply_grad(float *restrict g, bool fresh, const float *restrict d, const upstream *u, int64_t at, int64_t m)
 {
     if (u->go) {
         const float *restrict go = u->go + at;
@@ -188,8 +186,8 @@ static void backward_range(void *ctx, int64_t lo, int64_t hi)
     }
 }
 
-static void backward_into(float *g, bool fresh, deriv_kernel f, const float *a, const float *t,
-                          const upstream *u, int64_t count)
+static void backward_into(float *g, bool fresh, deriv_kernel f, const float *a, const float *t, const upstream *u,
+                          int64_t count)
 {
     backward_job j = {g, fresh, f, a, t, u};
     ae_parallel_for(count, BLOCK, backward_range, &j);
@@ -211,10 +209,7 @@ static void loss_backward_into(ae_node *n, ae_node *into, deriv_kernel da, deriv
     if (g) backward_into(g, fresh, dt, a, t, &u, count);
 }
 
-static void loss_backward(ae_node *n, deriv_kernel da, deriv_kernel dt)
-{
-    loss_backward_into(n, n, da, dt);
-}
+static void loss_backward(ae_node *n, deriv_kernel da, deriv_kernel dt) { loss_backward_into(n, n, da, dt); }
 
 /* mse: (a - t)² */
 static void mse_forward(const float *a, const float *t, float *out, int64_t n)
@@ -252,8 +247,7 @@ static inline float clamped_logf(float x)
 
 static void bce_forward(const float *p, const float *t, float *out, int64_t n)
 {
-    for (int64_t i = 0; i < n; i++)
-        out[i] = (t[i] - 1.0f) * clamped_logf(1.0f - p[i]) - t[i] * clamped_logf(p[i]);
+    for (int64_t i = 0; i < n; i++) out[i] = (t[i] - 1.0f) * clamped_logf(1.0f - p[i]) - t[i] * clamped_logf(p[i]);
 }
 
 /* PyTorch's gradient (p - t) / max((1 - p)·p, 1e-12) */
@@ -307,7 +301,8 @@ ae_tensor *ae_bce_loss(ae_tensor *p, ae_tensor *target, ae_reduction r)
         float culprit = v[i];
         ae_release(cp);
         return ae_fail("bce: input must be probabilities in [0, 1], element %lld is %g "
-                       "(use bce_logits for unbounded scores)", (long long)i + 1, culprit);
+                       "(use bce_logits for unbounded scores)",
+                       (long long)i + 1, culprit);
     }
     ae_release(cp);
     return elementwise_loss("bce", p, target, r, bce_forward, bce_backward);

@@ -14,7 +14,12 @@
 
 /* how a 2-D tensor is laid out for BLAS: a row-major matrix, possibly
  * transposed, with its leading dimension */
-typedef struct { const float *p; bool trans; int64_t ld; ae_tensor *owned; } matview;
+typedef struct {
+    const float *p;
+    bool trans;
+    int64_t ld;
+    ae_tensor *owned;
+} matview;
 
 static int as_matrix(ae_tensor *t, matview *v)
 {
@@ -60,12 +65,10 @@ ae_tensor *ae_matmul(ae_tensor *a, ae_tensor *b)
 {
     char s1[AE_SHAPE_STR], s2[AE_SHAPE_STR];
     if (a->ndim != 2 || b->ndim != 2)
-        return ae_fail("matmul: expects two 2-D tensors, got %s and %s", ae_shape_str(a, s1),
-                       ae_shape_str(b, s2));
+        return ae_fail("matmul: expects two 2-D tensors, got %s and %s", ae_shape_str(a, s1), ae_shape_str(b, s2));
     if (a->shape[1] != b->shape[0])
-        return ae_fail("matmul: shapes %s and %s do not fit (inner sizes %lld and %lld differ)",
-                       ae_shape_str(a, s1), ae_shape_str(b, s2), (long long)a->shape[1],
-                       (long long)b->shape[0]);
+        return ae_fail("matmul: shapes %s and %s do not fit (inner sizes %lld and %lld differ)", ae_shape_str(a, s1),
+                       ae_shape_str(b, s2), (long long)a->shape[1], (long long)b->shape[0]);
     int64_t m = a->shape[0], k = a->shape[1], nn = b->shape[1];
     int64_t shape[2] = {m, nn};
     ae_tensor *out = ae_empty(2, shape);
@@ -116,11 +119,11 @@ ae_tensor *ae_linear(ae_tensor *x, ae_tensor *w, ae_tensor *b)
     if (w->ndim != 2) return ae_fail("linear: weight must be 2-D (out×in), got %s", ae_shape_str(w, s1));
     int64_t out_f = w->shape[0], in_f = w->shape[1];
     if (x->ndim < 1 || x->shape[x->ndim - 1] != in_f)
-        return ae_fail("linear: input %s does not end in %lld features (weight %s)",
-                       ae_shape_str(x, s1), (long long)in_f, ae_shape_str(w, s2));
+        return ae_fail("linear: input %s does not end in %lld features (weight %s)", ae_shape_str(x, s1),
+                       (long long)in_f, ae_shape_str(w, s2));
     if (b && (b->ndim != 1 || b->shape[0] != out_f))
-        return ae_fail("linear: bias %s should have shape %lld for weight %s", ae_shape_str(b, s1),
-                       (long long)out_f, ae_shape_str(w, s2));
+        return ae_fail("linear: bias %s should have shape %lld for weight %s", ae_shape_str(b, s1), (long long)out_f,
+                       ae_shape_str(w, s2));
     int64_t shape[AE_MAX_DIMS];
     for (int d = 0; d < x->ndim; d++) shape[d] = x->shape[d];
     shape[x->ndim - 1] = out_f;

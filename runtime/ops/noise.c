@@ -34,8 +34,7 @@ static int check_probability(const char *op, double p)
 
 ae_tensor *ae_noise_gaussian(ae_tensor *x, double std, bool clip)
 {
-    if (!(std >= 0) || isinf(std))
-        return ae_fail("noise.gaussian: std must be a finite number >= 0, got %g", std);
+    if (!(std >= 0) || isinf(std)) return ae_fail("noise.gaussian: std must be a finite number >= 0, got %g", std);
     ae_tensor *cx, *out = prepare(x, &cx);
     if (!out) return NULL;
     float *o = ae_data(out);

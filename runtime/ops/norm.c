@@ -94,8 +94,7 @@ static void block_stats(const float *x, bn_dims d, int64_t c0, int nb, float *me
         }
     } else {
         for (int j = 0; j < nb; j++)
-            for (int64_t i = 0; i < d.n; i++)
-                acc[j] += row_sq_dev(x + (i * d.c + c0 + j) * d.s, d.s, mean[j]);
+            for (int64_t i = 0; i < d.n; i++) acc[j] += row_sq_dev(x + (i * d.c + c0 + j) * d.s, d.s, mean[j]);
     }
     for (int j = 0; j < nb; j++) var[j] = acc[j] / count;
 }
@@ -104,8 +103,8 @@ static void block_stats(const float *x, bn_dims d, int64_t c0, int nb, float *me
  * (x·scale + shift), which cancels when |μ| is much larger than σ: at
  * μ = 1000, σ = 0.01 that loses the result's third digit.  Subtracting
  * first costs nothing in a loop bound by memory. */
-static void block_affine(const float *x, float *y, bn_dims d, int64_t c0, int nb, const float *mean,
-                         const float *scale, const float *bias)
+static void block_affine(const float *x, float *y, bn_dims d, int64_t c0, int nb, const float *mean, const float *scale,
+                         const float *bias)
 {
     if (d.s == 1) {
         for (int64_t i = 0; i < d.n; i++) {
@@ -133,8 +132,8 @@ static bn_dims dims_of(const ae_tensor *x)
 }
 
 /* Σg and Σg·(x - μ) of each channel of the block */
-static void block_grad_sums(const float *go, const float *x, bn_dims d, int64_t c0, int nb,
-                            const float *mean, double *sg, double *sgd)
+static void block_grad_sums(const float *go, const float *x, bn_dims d, int64_t c0, int nb, const float *mean,
+                            double *sg, double *sgd)
 {
     for (int j = 0; j < nb; j++) sg[j] = sgd[j] = 0;
     if (d.s == 1) {
@@ -156,8 +155,8 @@ static void block_grad_sums(const float *go, const float *x, bn_dims d, int64_t 
 }
 
 /* gx += a·g - k·(x - μ) + b over the block */
-static void block_grad_x(float *gx, const float *go, const float *x, bn_dims d, int64_t c0, int nb,
-                         const float *mean, const float *a, const float *k, const float *b)
+static void block_grad_x(float *gx, const float *go, const float *x, bn_dims d, int64_t c0, int nb, const float *mean,
+                         const float *a, const float *k, const float *b)
 {
     if (d.s == 1) {
         for (int64_t i = 0; i < d.n; i++) {
@@ -221,20 +220,21 @@ static int check_channel(const char *what, ae_tensor *t, const ae_tensor *x, boo
     char s1[AE_SHAPE_STR], s2[AE_SHAPE_STR];
     if (!t) return 0;
     if (t->ndim != 1 || t->shape[0] != x->shape[1])
-        return ae_failc("batch_norm: %s has shape %s but input %s has %lld channels (dimension 2)",
-                        what, ae_shape_str(t, s1), ae_shape_str(x, s2), (long long)x->shape[1]);
+        return ae_failc("batch_norm: %s has shape %s but input %s has %lld channels (dimension 2)", what,
+                        ae_shape_str(t, s1), ae_shape_str(x, s2), (long long)x->shape[1]);
     if (written && !ae_is_contiguous(t))
         return ae_failc("batch_norm: %s must be contiguous, it is updated in place", what);
     return 0;
 }
 
-static int check_args(ae_tensor *x, ae_tensor *weight, ae_tensor *bias, ae_tensor *rm,
-                      ae_tensor *rv, bool batch, double eps)
+static int check_args(ae_tensor *x, ae_tensor *weight, ae_tensor *bias, ae_tensor *rm, ae_tensor *rv, bool batch,
+                      double eps)
 {
     char s[AE_SHAPE_STR];
     if (x->ndim < 2)
         return ae_failc("batch_norm: expected an input of 2 or more dimensions (N×C, N×C×L or "
-                        "N×C×H×W), got %s", ae_shape_str(x, s));
+                        "N×C×H×W), got %s",
+                        ae_shape_str(x, s));
     if (!rm != !rv) return ae_failc("batch_norm: running_mean and running_var must be given together");
     if (check_channel("weight", weight, x, false) || check_channel("bias", bias, x, false) ||
         check_channel("running_mean", rm, x, true) || check_channel("running_var", rv, x, true))
@@ -243,14 +243,15 @@ static int check_args(ae_tensor *x, ae_tensor *weight, ae_tensor *bias, ae_tenso
     bn_dims d = dims_of(x);
     if (batch && d.n * d.s <= 1)
         return ae_failc("batch_norm: expected more than 1 value per channel when training, "
-                        "got input of shape %s", ae_shape_str(x, s));
+                        "got input of shape %s",
+                        ae_shape_str(x, s));
     return 0;
 }
 
 /* the running update of the block, in double as PyTorch's CPU kernel
  * does it */
-static void update_running(float *rm, float *rv, const float *mean, const double *var, int nb,
-                           double count, double momentum)
+static void update_running(float *rm, float *rv, const float *mean, const double *var, int nb, double count,
+                           double momentum)
 {
     double unbias = count / (count - 1);
     for (int j = 0; j < nb; j++) {
@@ -308,8 +309,8 @@ ae_tensor *ae_batch_norm(ae_tensor *x, ae_tensor *weight, ae_tensor *bias, ae_te
     ae_node *n = ae_record(y, "batch_norm", batch_norm_backward, 3, in);
     if (n) {
         n->arg[0] = batch;
-        if (ae_node_save(n, 0, cx) != 0 || (cw && ae_node_save(n, 1, cw) != 0) ||
-            ae_node_save(n, 2, mean) != 0 || ae_node_save(n, 3, invstd) != 0) {
+        if (ae_node_save(n, 0, cx) != 0 || (cw && ae_node_save(n, 1, cw) != 0) || ae_node_save(n, 2, mean) != 0 ||
+            ae_node_save(n, 3, invstd) != 0) {
             ae_release(y);
             y = NULL;
         }

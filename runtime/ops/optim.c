@@ -8,11 +8,9 @@
 
 #include "core/parallel.h"
 
-void ae_sgd_step(float *p, const float *g, float *buf, int64_t n, const ae_sgd_config *c,
-                 bool first_step)
+void ae_sgd_step(float *p, const float *g, float *buf, int64_t n, const ae_sgd_config *c, bool first_step)
 {
-    float lr = (float)c->lr, mom = (float)c->momentum, damp = (float)c->dampening,
-          wd = (float)c->weight_decay;
+    float lr = (float)c->lr, mom = (float)c->momentum, damp = (float)c->dampening, wd = (float)c->weight_decay;
     for (int64_t i = 0; i < n; i++) {
         float d = g[i];
         if (wd != 0) d += wd * p[i];
@@ -24,8 +22,7 @@ void ae_sgd_step(float *p, const float *g, float *buf, int64_t n, const ae_sgd_c
     }
 }
 
-void ae_adam_step(float *p, const float *g, float *m, float *v, int64_t n, const ae_adam_config *c,
-                  int64_t step)
+void ae_adam_step(float *p, const float *g, float *m, float *v, int64_t n, const ae_adam_config *c, int64_t step)
 {
     float b1 = (float)c->beta1, b2 = (float)c->beta2, eps = (float)c->eps;
     float wd = (float)c->weight_decay;
@@ -38,7 +35,7 @@ void ae_adam_step(float *p, const float *g, float *m, float *v, int64_t n, const
         float gi = g[i];
         if (c->decoupled) p[i] *= decay;
         else if (wd != 0) gi += wd * p[i];
-        m[i] = m[i] * b1 + (1 - b1) * gi;       /* lerp as in torch: m + (g - m)(1 - b1) */
+        m[i] = m[i] * b1 + (1 - b1) * gi; /* lerp as in torch: m + (g - m)(1 - b1) */
         v[i] = v[i] * b2 + (1 - b2) * gi * gi;
         float denom = sqrtf(v[i]) / bc2_sqrt + eps;
         p[i] -= step_size * (m[i] / denom);
@@ -54,13 +51,13 @@ typedef struct {
     const ae_adam_param *params;
     int count;
     const ae_adam_config *c;
-    const int64_t *first_block;   /* per parameter: its first block's number */
+    const int64_t *first_block; /* per parameter: its first block's number */
 } adam_job;
 
 static void adam_block(void *ctx, int64_t q)
 {
     const adam_job *j = ctx;
-    int lo = 0, hi = j->count;   /* the parameter holding block q */
+    int lo = 0, hi = j->count; /* the parameter holding block q */
     while (hi - lo > 1) {
         int mid = (lo + hi) / 2;
         if (j->first_block[mid] <= q) lo = mid;
@@ -76,7 +73,7 @@ void ae_adam_step_many(const ae_adam_param *params, int count, const ae_adam_con
 {
     int64_t stack_first[64], *first = count <= 64 ? stack_first : malloc((size_t)count * sizeof *first);
     int64_t blocks = 0;
-    if (!first) {   /* no memory for the index: one parameter at a time */
+    if (!first) { /* no memory for the index: one parameter at a time */
         for (int i = 0; i < count; i++)
             ae_adam_step(params[i].p, params[i].g, params[i].m, params[i].v, params[i].n, c, params[i].step);
         return;
@@ -97,10 +94,10 @@ void ae_adam_step_many(const ae_adam_param *params, int count, const ae_adam_con
  * inlined four times with centered and use_buf constant, so that each
  * variant is a branch-free loop the compiler vectorises (with the tests
  * inside, gcc vectorises none of them). */
-static inline __attribute__((always_inline)) void
-rmsprop_loop(float *restrict p, const float *restrict g, float *restrict square_avg,
-             float *restrict grad_avg, float *restrict buf, int64_t n, const ae_rmsprop_config *c,
-             bool centered, bool use_buf)
+static inline __attribute__((always_inline)) void rmsprop_loop(float *restrict p, const float *restrict g,
+                                                               float *restrict square_avg, float *restrict grad_avg,
+                                                               float *restrict buf, int64_t n,
+                                                               const ae_rmsprop_config *c, bool centered, bool use_buf)
 {
     float lr = (float)c->lr, alpha = (float)c->alpha, eps = (float)c->eps;
     float wd = (float)c->weight_decay, mom = (float)c->momentum;
@@ -127,8 +124,8 @@ rmsprop_loop(float *restrict p, const float *restrict g, float *restrict square_
     }
 }
 
-void ae_rmsprop_step(float *p, const float *g, float *square_avg, float *grad_avg, float *buf,
-                     int64_t n, const ae_rmsprop_config *c)
+void ae_rmsprop_step(float *p, const float *g, float *square_avg, float *grad_avg, float *buf, int64_t n,
+                     const ae_rmsprop_config *c)
 {
     bool centered = c->centered, use_buf = c->momentum > 0;
     if (centered && use_buf) rmsprop_loop(p, g, square_avg, grad_avg, buf, n, c, true, true);
@@ -145,7 +142,7 @@ double ae_vector_norm(const float *g, int64_t n, double p)
         float m = 0;
         for (int64_t i = 0; i < n; i++) {
             float a = fabsf(g[i]);
-            m = (a > m || a != a) ? a : m;   /* NaN propagates, as torch's max */
+            m = (a > m || a != a) ? a : m; /* NaN propagates, as torch's max */
         }
         return m;
     }

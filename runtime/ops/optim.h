@@ -14,17 +14,15 @@ typedef struct {
 } ae_sgd_config;
 
 /* buf may be NULL when momentum is 0; first_step says buf is not yet set */
-void ae_sgd_step(float *p, const float *g, float *buf, int64_t n, const ae_sgd_config *c,
-                 bool first_step);
+void ae_sgd_step(float *p, const float *g, float *buf, int64_t n, const ae_sgd_config *c, bool first_step);
 
 typedef struct {
     double lr, beta1, beta2, eps, weight_decay;
-    bool decoupled;   /* AdamW: decay the weights, not the gradient */
+    bool decoupled; /* AdamW: decay the weights, not the gradient */
 } ae_adam_config;
 
 /* step is the 1-based count of steps taken including this one */
-void ae_adam_step(float *p, const float *g, float *m, float *v, int64_t n, const ae_adam_config *c,
-                  int64_t step);
+void ae_adam_step(float *p, const float *g, float *m, float *v, int64_t n, const ae_adam_config *c, int64_t step);
 
 /* one parameter of a many-parameter Adam step */
 typedef struct {
@@ -45,8 +43,8 @@ typedef struct {
 
 /* grad_avg is used only when centered and buf only when momentum > 0
  * (either may be NULL otherwise); all state starts at zero */
-void ae_rmsprop_step(float *p, const float *g, float *square_avg, float *grad_avg, float *buf,
-                     int64_t n, const ae_rmsprop_config *c);
+void ae_rmsprop_step(float *p, const float *g, float *square_avg, float *grad_avg, float *buf, int64_t n,
+                     const ae_rmsprop_config *c);
 
 /* the p-norm of g ((Σ|g|^p)^(1/p); max|g| for p = INFINITY), in double:
  * clip_grad_norm combines these per-tensor norms as PyTorch does */

@@ -86,7 +86,8 @@ ae_tensor *ae_contractive_penalty(ae_tensor *h, ae_tensor *w)
     char s1[AE_SHAPE_STR], s2[AE_SHAPE_STR];
     if (h->ndim != 2 || w->ndim != 2 || h->shape[1] != w->shape[0])
         return ae_fail("%s: h must be batch × hidden and W hidden × in (nn.Linear's weight), got h %s "
-                       "and W %s", op, ae_shape_str(h, s1), ae_shape_str(w, s2));
+                       "and W %s",
+                       op, ae_shape_str(h, s1), ae_shape_str(w, s2));
     int64_t rows = h->shape[0], hidden = h->shape[1], in = w->shape[1];
     if (rows == 0) return ae_fail("%s: the mean over an empty batch", op);
     ae_tensor *ch = ae_contiguous(h), *cw = ch ? ae_contiguous(w) : NULL;
@@ -106,8 +107,8 @@ ae_tensor *ae_contractive_penalty(ae_tensor *h, ae_tensor *w)
         ae_data(out)[0] = (float)(total / (double)rows);
         ae_tensor *inputs[2] = {h, w};
         ae_node *n = ae_record(out, op, contractive_backward, 2, inputs);
-        if (n && (ae_node_save(n, 0, ch) != 0 || ae_node_save(n, 1, cw) != 0 ||
-                  ae_node_save(n, 2, st) != 0 || ae_node_save(n, 3, ct) != 0)) {
+        if (n && (ae_node_save(n, 0, ch) != 0 || ae_node_save(n, 1, cw) != 0 || ae_node_save(n, 2, st) != 0 ||
+                  ae_node_save(n, 3, ct) != 0)) {
             ae_release(out);
             out = NULL;
         }

@@ -18,8 +18,7 @@ static int check_4d(const char *op, ae_tensor *x)
 {
     char s[AE_SHAPE_STR];
     if (x->ndim != 4)
-        return ae_failc("%s: input must be 4-D (N" TIMES "C" TIMES "H" TIMES "W), got %s", op,
-                        ae_shape_str(x, s));
+        return ae_failc("%s: input must be 4-D (N" TIMES "C" TIMES "H" TIMES "W), got %s", op, ae_shape_str(x, s));
     return 0;
 }
 
@@ -71,26 +70,25 @@ static void max_pool_backward(ae_node *n)
         for (int64_t q = 0; q < out; q++) gx[p * in + idx[p * out + q]] += gy[p * out + q];
 }
 
-ae_tensor *ae_max_pool2d(ae_tensor *x, int64_t k_h, int64_t k_w, int64_t stride_h,
-                         int64_t stride_w, int64_t pad_h, int64_t pad_w)
+ae_tensor *ae_max_pool2d(ae_tensor *x, int64_t k_h, int64_t k_w, int64_t stride_h, int64_t stride_w, int64_t pad_h,
+                         int64_t pad_w)
 {
     char s[AE_SHAPE_STR];
     const char *op = "max_pool2d";
     if (check_4d(op, x) != 0) return NULL;
     if (k_h <= 0 || k_w <= 0 || stride_h <= 0 || stride_w <= 0)
-        return ae_fail("%s: kernel %lld" TIMES "%lld and stride %lld" TIMES "%lld must be positive", op,
-                       (long long)k_h, (long long)k_w, (long long)stride_h, (long long)stride_w);
+        return ae_fail("%s: kernel %lld" TIMES "%lld and stride %lld" TIMES "%lld must be positive", op, (long long)k_h,
+                       (long long)k_w, (long long)stride_h, (long long)stride_w);
     if (pad_h < 0 || pad_w < 0 || 2 * pad_h > k_h || 2 * pad_w > k_w)
         return ae_fail("%s: padding %lld" TIMES "%lld must be non-negative and at most half the "
-                       "kernel %lld" TIMES "%lld", op, (long long)pad_h, (long long)pad_w,
-                       (long long)k_h, (long long)k_w);
+                       "kernel %lld" TIMES "%lld",
+                       op, (long long)pad_h, (long long)pad_w, (long long)k_h, (long long)k_w);
     if (x->shape[2] * x->shape[3] > INT32_MAX)
         return ae_fail("%s: input planes of %s are too large", op, ae_shape_str(x, s));
     pool_geom g = {x->shape[2], x->shape[3], k_h, k_w, stride_h, stride_w, pad_h, pad_w, 0, 0};
     if (g.h + 2 * pad_h < k_h || g.w + 2 * pad_w < k_w)
-        return ae_fail("%s: kernel %lld" TIMES "%lld is larger than the padded input %lld" TIMES
-                       "%lld (input %s)", op, (long long)k_h, (long long)k_w,
-                       (long long)(g.h + 2 * pad_h), (long long)(g.w + 2 * pad_w),
+        return ae_fail("%s: kernel %lld" TIMES "%lld is larger than the padded input %lld" TIMES "%lld (input %s)", op,
+                       (long long)k_h, (long long)k_w, (long long)(g.h + 2 * pad_h), (long long)(g.w + 2 * pad_w),
                        ae_shape_str(x, s));
     g.oh = (g.h + 2 * pad_h - k_h) / stride_h + 1;
     g.ow = (g.w + 2 * pad_w - k_w) / stride_w + 1;
@@ -147,8 +145,8 @@ ae_tensor *ae_upsample_nearest2d(ae_tensor *x, int64_t scale_h, int64_t scale_w)
     const char *op = "upsample_nearest";
     if (check_4d(op, x) != 0) return NULL;
     if (scale_h <= 0 || scale_w <= 0 || scale_h > (1 << 20) || scale_w > (1 << 20))
-        return ae_fail("%s: scale_factor %lld" TIMES "%lld must be a positive integer", op,
-                       (long long)scale_h, (long long)scale_w);
+        return ae_fail("%s: scale_factor %lld" TIMES "%lld must be a positive integer", op, (long long)scale_h,
+                       (long long)scale_w);
     int64_t h = x->shape[2], w = x->shape[3];
     int64_t shape[4] = {x->shape[0], x->shape[1], h * scale_h, w * scale_w};
     if (ae_check_shape(op, 4, shape) < 0) return NULL;

@@ -76,8 +76,8 @@ static ae_tensor *reduce_dim(ae_tensor *a, int dim, int keepdim, int mean)
     int d = ae_dim_index(dim, a->ndim);
     if (d < 0) {
         char b[AE_SHAPE_STR];
-        return ae_fail("%s: dimension %d out of range for shape %s", mean ? "mean" : "sum",
-                       dim >= 0 ? dim + 1 : dim, ae_shape_str(a, b));
+        return ae_fail("%s: dimension %d out of range for shape %s", mean ? "mean" : "sum", dim >= 0 ? dim + 1 : dim,
+                       ae_shape_str(a, b));
     }
     int64_t shape[AE_MAX_DIMS];
     int nd = 0;

@@ -61,4 +61,3 @@ ae_tensor *ae_reparameterize(ae_tensor *mu, ae_tensor *logvar, ae_tensor *eps)
     ae_release(ce);
     return out;
 }
-

@@ -83,8 +83,7 @@ ae_tensor *ae_transpose(ae_tensor *a, int d0, int d1)
     int i0 = ae_dim_index(d0, a->ndim), i1 = ae_dim_index(d1, a->ndim);
     if (i0 < 0 || i1 < 0) {
         char b[AE_SHAPE_STR];
-        return ae_fail("transpose: dimensions %d and %d out of range for shape %s", d0 + 1, d1 + 1,
-                       ae_shape_str(a, b));
+        return ae_fail("transpose: dimensions %d and %d out of range for shape %s", d0 + 1, d1 + 1, ae_shape_str(a, b));
     }
     ae_tensor *out = ae_view_transpose(a, i0, i1);
     if (!out) return NULL;

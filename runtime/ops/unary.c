@@ -18,8 +18,7 @@
 #include "core/mathf.h"
 
 typedef void (*fwd_kernel)(const float *x, float *y, int64_t n, float p, float q);
-typedef void (*bwd_kernel)(const float *x, const float *y, const float *go, float *g, int64_t n,
-                           float p, float q);
+typedef void (*bwd_kernel)(const float *x, const float *y, const float *go, float *g, int64_t n, float p, float q);
 
 static void neg_forward(const float *x, float *y, int64_t n, float p, float q)
 {
@@ -265,7 +264,7 @@ typedef struct {
     const float *x, *y, *go;
     float *out;
     float p, q;
-    bool add;   /* backward into a used gradient buffer */
+    bool add; /* backward into a used gradient buffer */
 } unary_job;
 
 static void forward_range(void *ctx, int64_t lo, int64_t hi)
@@ -296,8 +295,14 @@ static void unary_backward(ae_node *n)
     bool fresh;
     float *g = ae_grad_slot(n, 0, &fresh);
     if (!g) return;
-    unary_job j = {(ae_unop)n->arg[0], ae_data(n->saved[0]), ae_data(n->saved[1]), ae_gout(n), g,
-                   (float)n->arg[1], (float)n->arg[2], !fresh};
+    unary_job j = {(ae_unop)n->arg[0],
+                   ae_data(n->saved[0]),
+                   ae_data(n->saved[1]),
+                   ae_gout(n),
+                   g,
+                   (float)n->arg[1],
+                   (float)n->arg[2],
+                   !fresh};
     ae_parallel_for(ae_numel(n->gout), GRAIN, backward_range, &j);
 }
 

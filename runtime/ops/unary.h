@@ -5,9 +5,23 @@
 #include "core/tensor.h"
 
 typedef enum {
-    AE_NEG, AE_EXP, AE_LOG, AE_ABS, AE_SQRT, AE_POW, AE_CLAMP,
-    AE_RELU, AE_SIGMOID, AE_TANH, AE_LEAKY_RELU, AE_ELU, AE_SOFTPLUS,
-    AE_ADD_SCALAR, AE_MUL_SCALAR, AE_RSUB_SCALAR, AE_RDIV_SCALAR,
+    AE_NEG,
+    AE_EXP,
+    AE_LOG,
+    AE_ABS,
+    AE_SQRT,
+    AE_POW,
+    AE_CLAMP,
+    AE_RELU,
+    AE_SIGMOID,
+    AE_TANH,
+    AE_LEAKY_RELU,
+    AE_ELU,
+    AE_SOFTPLUS,
+    AE_ADD_SCALAR,
+    AE_MUL_SCALAR,
+    AE_RSUB_SCALAR,
+    AE_RDIV_SCALAR,
     AE_UNARY_COUNT
 } ae_unop;
 
