@@ -102,19 +102,20 @@ function sweep.experiment(name, defaults, train)
   return train(cfg)
 end
 
--- the file path, from the directory of the calling script first
+-- the file path: beside the calling script, then from the current
+-- directory, then in its experiments/ (where the shipped experiments are)
 local function resolve(name, caller)
   local file = name:match("%.lua$") and name or name .. ".lua"
-  if file:sub(1, 1) ~= "/" and caller then
-    local dir = caller:match("^@(.*)/[^/]*$")
-    if dir and exists(dir .. "/" .. file) then return dir .. "/" .. file end
-  end
+  if file:sub(1, 1) == "/" then return file end
+  local dir = caller and caller:match("^@(.*)/[^/]*$")
+  if dir and exists(dir .. "/" .. file) then return dir .. "/" .. file end
+  if not exists(file) and exists("experiments/" .. file) then return "experiments/" .. file end
   return file
 end
 
 -- sweep.load("sparse_ae_mnist") -> {name, defaults, run}: the experiment
 -- of experiments/sparse_ae_mnist.lua (looked for beside the calling script,
--- then from the current directory)
+-- then from the current directory, then in its experiments/)
 function sweep.load(name)
   if type(name) ~= "string" then error("sweep.load: expects a file name", 2) end
   local caller = require("aerun.guard").caller()
