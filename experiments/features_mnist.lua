@@ -8,7 +8,7 @@
 --   aerun experiments/features_mnist.lua --labels=1000 --code=64
 --
 -- The classifiers: each feature standardised with the labelled set's mean
--- and standard deviation, one nn.Linear(d, 10) with ae.cross_entropy,
+-- and standard deviation, one nn.Linear(d, 10) with ae.loss.cross_entropy,
 -- Adam (--probe_lr, --probe_weight_decay) for --probe_epochs full-batch
 -- steps.  PCA is fitted on the training images the autoencoder saw, from
 -- their covariance matrix (ae.eigh).
@@ -59,7 +59,7 @@ local function probe(cfg, features, labels, test_features, test_labels)
   local opt = ae.optim.Adam(classifier:parameters(), { lr = cfg.probe_lr, weight_decay = cfg.probe_weight_decay })
   for _ = 1, cfg.probe_epochs do
     opt:zero_grad()
-    local loss = ae.cross_entropy(classifier(features), labels)
+    local loss = ae.loss.cross_entropy(classifier(features), labels)
     loss:backward()
     opt:step()
   end

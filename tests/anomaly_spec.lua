@@ -1,4 +1,4 @@
--- Anomaly detection (runtime/anomaly.c, lua_anomaly.c): with
+-- Anomaly detection (runtime/core/anomaly.c, runtime/lua/anomaly.c): with
 -- ae.detect_anomaly(true), the first tensor holding a NaN or an infinity,
 -- among the results handed to the script and the gradients backward
 -- computes, is recorded with the op that made it, its shape, and the

@@ -1,5 +1,5 @@
--- data_spec.lua: ae.data data sets and their batches (runtime/dataset.c,
--- runtime/lua_data.c, lua/aerun/data.lua).  A small synthetic set, written
+-- data_spec.lua: ae.data data sets and their batches (runtime/io/dataset.c,
+-- runtime/lua/data.c, lua/aerun/data.lua).  A small synthetic set, written
 -- to a temporary directory, checks batches value by value; the real MNIST
 -- and Fashion-MNIST (`make data` first) are checked against their published
 -- sizes, first labels and class counts.

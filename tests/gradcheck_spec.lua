@@ -1,4 +1,8 @@
--- Every differentiable op's gradient against central finite differences.
+-- Every differentiable op's gradient against central finite differences,
+-- one describe per op family (runtime/ops/X.c), keyed by its name: binary,
+-- unary, reduce, shape, matmul, loss, kl, reparameterize, penalty.  The
+-- conv, pool, norm, dropout and classify families check theirs in their own
+-- specs.  A family's other tests are in tests/X_spec.lua.
 local ae = require "aerun"
 local gc = require "tests.helpers.gradcheck"
 local U = gc.uniform
@@ -14,7 +18,7 @@ describe("gradients by finite differences", function()
     math.randomseed(7)
   end)
 
-  describe("binary ops with broadcasting", function()
+  describe("binary: broadcasting", function()
     local cases = {
       { "same shape", { 3, 4 }, { 3, 4 } },
       { "row vector", { 3, 4 }, { 4 } },
@@ -38,7 +42,7 @@ describe("gradients by finite differences", function()
     end)
   end)
 
-  describe("scalar arithmetic", function()
+  describe("binary: scalar arithmetic", function()
     it("x + s, s + x, x - s, s - x, x * s, s * x, x / s, s / x, -x", function()
       local x = U({ 2, 3 }, 0.5, 2)
       ok(function(t) return t + 3 end, { x })
@@ -53,7 +57,7 @@ describe("gradients by finite differences", function()
     end)
   end)
 
-  describe("elementwise functions", function()
+  describe("unary", function()
     local unary = {
       { "exp", -2, 2 }, { "log", 0.2, 3 }, { "sqrt", 0.2, 3 }, { "abs", -2, 2, { 0 } },
       { "relu", -2, 2, { 0 } }, { "sigmoid", -4, 4 }, { "tanh", -3, 3 },
@@ -84,7 +88,7 @@ describe("gradients by finite differences", function()
     end)
   end)
 
-  describe("reductions", function()
+  describe("reduce", function()
     it("sum and mean over everything", function()
       local x = U({ 3, 4 }, -1, 1)
       ok(function(t) return t:sum() end, { x })
@@ -99,7 +103,7 @@ describe("gradients by finite differences", function()
     end)
   end)
 
-  describe("views", function()
+  describe("shape", function()
     it("reshape, transpose, t and narrow", function()
       local x = U({ 3, 4 }, -1, 1)
       ok(function(t) return t:reshape(2, 6) * ae.arange(6) end, { x })
@@ -110,7 +114,7 @@ describe("gradients by finite differences", function()
     end)
   end)
 
-  describe("matrix products", function()
+  describe("matmul", function()
     it("matmul, also of transposed views", function()
       local a, b = U({ 3, 4 }, -1, 1), U({ 4, 2 }, -1, 1)
       ok(function(x, y) return ae.matmul(x, y) end, { a, b })
@@ -125,7 +129,7 @@ describe("gradients by finite differences", function()
     end)
   end)
 
-  describe("losses", function()
+  describe("loss", function()
     it("mse with each reduction, in input and target", function()
       local a, t = U({ 3, 4 }, -1, 1), U({ 3, 4 }, -1, 1)
       for _, r in ipairs { "mean", "sum", "none" } do
@@ -143,6 +147,55 @@ describe("gradients by finite differences", function()
       for _, r in ipairs { "mean", "sum", "none" } do
         ok(function(x, y) return ae.loss.bce_logits(x, y, r) end, { z, t })
       end
+    end)
+  end)
+
+  describe("kl", function()
+    for _, red in ipairs { "sum", "mean", "none" } do
+      it("ae.kl.normal, reduction " .. red, function()
+        local mu, lv = U({ 4, 3 }, -2, 2), U({ 4, 3 }, -2, 2)
+        ok(function(m, l) return ae.kl.normal(m, l, red) end, { mu, lv })
+      end)
+    end
+
+    it("ae.kl.normal over a 3-D batch (2×3 samples of 4 units)", function()
+      ok(function(m, l) return ae.kl.normal(m, l, "none") end, { U({ 2, 3, 4 }, -1, 1), U({ 2, 3, 4 }, -1, 1) })
+    end)
+
+    for _, red in ipairs { "sum", "mean", "none" } do
+      it("ae.kl.sparsity, reduction " .. red, function()
+        local h = U({ 6, 4 }, 0.05, 0.95)
+        ok(function(x) return ae.kl.sparsity(x, 0.2, red) end, { h }, { eps = 1e-3, rtol = 3e-2 })
+      end)
+    end
+
+    it("ae.kl.sparsity with units over several dimensions (N×2×3)", function()
+      ok(function(x) return ae.kl.sparsity(x, 0.3) end, { U({ 5, 2, 3 }, 0.1, 0.9) }, { eps = 1e-3, rtol = 3e-2 })
+    end)
+  end)
+
+  describe("reparameterize", function()
+    it("reparameterize with a fixed eps: in mu, logvar and eps", function()
+      local mu, lv, eps = U({ 3, 4 }, -2, 2), U({ 3, 4 }, -2, 2), U({ 3, 4 }, -2, 2)
+      ok(function(m, l, e) return ae.reparameterize(m, l, e) end, { mu, lv, eps })
+    end)
+  end)
+
+  describe("penalty", function()
+    it("ae.penalty.l1 away from 0, batched and 1-D", function()
+      ok(ae.penalty.l1, { U({ 4, 5 }, -2, 2, { 0 }, 0.1) })
+      ok(ae.penalty.l1, { U({ 6 }, -2, 2, { 0 }, 0.1) })
+    end)
+
+    it("ae.penalty.contractive in h and W", function()
+      local h, W = U({ 5, 3 }, 0.05, 0.95), U({ 3, 4 }, -2, 2)
+      ok(ae.penalty.contractive, { h, W }, { eps = 1e-3, rtol = 3e-2 })
+    end)
+
+    it("ae.penalty.contractive through the layer: x, W and b of sigmoid(x Wᵀ + b)", function()
+      local x, W, b = U({ 4, 5 }, -1, 1), U({ 3, 5 }, -1, 1), U({ 3 }, -1, 1)
+      ok(function(xx, ww, bb) return ae.penalty.contractive(ae.linear(xx, ww, bb):sigmoid(), ww) end,
+        { x, W, b }, { eps = 1e-3, rtol = 3e-2 })
     end)
   end)
 
@@ -164,41 +217,5 @@ describe("gradients by finite differences", function()
       local manual = ae.linear(h, params[3], params[4]):sigmoid():totable()
       assert.are.same(manual, direct)
     end)
-  end)
-end)
-
-describe("cat", function()
-  it("joins along a dimension and splits the gradient back", function()
-    local a, b, c = gc.uniform({ 2, 3 }, -1, 1), gc.uniform({ 1, 3 }, -1, 1), gc.uniform({ 2, 3 }, -1, 1)
-    local ok, msg = gc.check(function(x, y, z) return ae.cat({ x, y, z }, 1) end, { a, b, c })
-    assert(ok, msg)
-    ok, msg = gc.check(function(x, z) return ae.cat({ x, z }, 2) end, { a, c })
-    assert(ok, msg)
-    assert.are.same({ 5, 3 }, ae.cat({ a, b, c }):shape())
-    assert.are.same({ { 1, 2 }, { 3, 4 } }, ae.cat({ ae.tensor { { 1 }, { 3 } }, ae.tensor { { 2 }, { 4 } } }, 2):totable())
-  end)
-  it("chains more inputs than a node holds", function()
-    local parts = {}
-    for i = 1, 7 do parts[i] = gc.uniform({ 1, 2 }, -1, 1) end
-    local ok, msg = gc.check(function(...) return ae.cat({ ... }, 1) end, parts)
-    assert(ok, msg)
-  end)
-  it("names the misfit", function()
-    local ok, err = pcall(ae.cat, { ae.zeros(2, 3), ae.zeros(2, 4) }, 1)
-    assert.is_false(ok)
-    assert.matches("cat: tensor 2 has shape 2×4", err)
-  end)
-end)
-
-describe("comparisons", function()
-  it("give 0/1 masks and record no graph", function()
-    local x = ae.tensor { -1, 0, 0.5, 2 }:requires_grad_(true)
-    assert.are.same({ 1, 0, 0, 0 }, x:lt(0):totable())
-    assert.are.same({ 1, 1, 0, 0 }, x:le(0):totable())
-    assert.are.same({ 0, 0, 1, 1 }, x:gt(0):totable())
-    assert.are.same({ 0, 1, 1, 1 }, x:ge(0):totable())
-    assert.are.same({ 0, 1, 0, 0 }, x:eq(0):totable())
-    assert.are.same({ 1, 0, 1, 1 }, x:ne(0):totable())
-    assert.is_false(x:gt(0).requires_grad)
   end)
 end)

@@ -1,4 +1,4 @@
--- idx_spec.lua: ae.data.idx, the IDX reader (runtime/idx.c).  Small IDX
+-- idx_spec.lua: ae.data.idx, the IDX reader (runtime/io/idx.c).  Small IDX
 -- files of every element type are written to a temporary directory, plain
 -- and gzipped, and read back value by value; broken files must give an
 -- error that names the file and says what is wrong.

@@ -1,7 +1,7 @@
 -- Signals: SIGINT and SIGTERM (what Slurm sends before it preempts a job)
 -- end a run after the current step with a checkpoint and a message saying
 -- how to resume; a second SIGINT ends the process at once.  The primitives
--- are runtime/lua_signal.c (ae.trap_signals, ae.interrupted); the run's
+-- are runtime/lua/signal.c (ae.trap_signals, ae.interrupted); the run's
 -- part is Run:step and Run:stop in lua/aerun/experiment.lua.  Also here: a
 -- checkpoint that cannot be written (a full disk) fails the run with a
 -- message and keeps the previous checkpoint.

@@ -1,5 +1,5 @@
--- fuzz/drivers/idx.lua: the IDX reader (runtime/idx.c) and data sets built
--- from IDX files (runtime/dataset.c), through ae.data's C functions.
+-- fuzz/drivers/idx.lua: the IDX reader (runtime/io/idx.c) and data sets built
+-- from IDX files (runtime/io/dataset.c), through ae.data's C functions.
 -- The first byte of an input chooses: even, the rest is one IDX file read
 -- with idx_read; odd, the rest is split (at a point given by the next two
 -- bytes) into an images and a labels file opened as a data set, which is

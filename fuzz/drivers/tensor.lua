@@ -1,5 +1,5 @@
 -- fuzz/drivers/tensor.lua: tensors from Lua tables (ae.tensor, and shape
--- tables for ae.zeros/ones/full; runtime/lua_tensor.c).
+-- tables for ae.zeros/ones/full; runtime/lua/tensor.c).
 -- An input is a little program that builds one Lua value; each byte is an
 -- instruction (low 4 bits) whose operands follow:
 --   0 open a table   1 close it (it joins its parent)   2 small integer

@@ -1,6 +1,7 @@
 -- aerun: the Lua face of the runtime.  `local ae = require "aerun"`.
--- Tensor functions come from the C core; the submodules (nn, optim, loss,
--- data, config) load on first use, so a script pays only for what it uses.
+-- Tensor functions and the op families' tables (ae.loss, ae.kl, ae.penalty,
+-- ae.noise) come from the C core; the submodules (nn, optim, data,
+-- config...) load on first use, so a script pays only for what it uses.
 local core = require "aerun.core"
 
 local ae = {}
@@ -9,9 +10,9 @@ for k, v in pairs(core) do ae[k] = v end
 ae.version = "0.1.0"
 
 local submodules = {
-  nn = "aerun.nn", optim = "aerun.optim", loss = "aerun.loss",
+  nn = "aerun.nn", optim = "aerun.optim",
   data = "aerun.data", config = "aerun.config", experiment = "aerun.experiment",
-  models = "aerun.models", kl = "aerun.kl", penalty = "aerun.penalty", noise = "aerun.noise",
+  models = "aerun.models",
   schedule = "aerun.schedule", image = "aerun.image", h5 = "aerun.h5", checkpoint = "aerun.checkpoint",
   recipes = "aerun.recipes", metrics = "aerun.metrics", json = "aerun.json",
   sweep = "aerun.sweep",

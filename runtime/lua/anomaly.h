@@ -1,5 +1,6 @@
 /* anomaly.h: the binding side of anomaly detection (anomaly.h), for
- * lua_tensor.c, which checks what it hands to scripts */
+ * binding.c, which checks what lae_push_tensor hands to scripts, and
+ * autograd.c (backward) */
 #ifndef AE_LUA_ANOMALY_H
 #define AE_LUA_ANOMALY_H
 

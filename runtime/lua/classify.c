@@ -1,20 +1,22 @@
-/* classify.c: ops_classify.h for Lua.
+/* classify.c: the classify family (ops/classify.h) for Lua.
  *   ae.log_softmax(x)                       x:log_softmax(), over the last dimension
- *   ae.cross_entropy(logits, labels[, reduction = "mean"])   labels: class ids 0..K-1
+ *   ae.loss.cross_entropy(logits, labels[, reduction = "mean"])   cross-entropy of
+ *                                           logits N×K against class ids 0..K-1 (a
+ *                                           float tensor N); in the loss table
  *   ae.argmax(x[, dim = -1])                x:argmax(dim): positions 1..K (Lua's and
  *                                           Torch7's convention; minus 1 gives a class id)
  *   ae.eigh(a) -> values, vectors           ascending eigenvalues, eigenvectors as columns */
 #include "binding.h"
 
 #include "ops/classify.h"
+#include "ops/unary.h"
 
 static int l_log_softmax(lua_State *L) { return lae_push_tensor(L, ae_log_softmax(lae_check_tensor(L, 1))); }
 
 static int l_cross_entropy(lua_State *L)
 {
-    static const char *const names[] = {"mean", "sum", "none", NULL};
     ae_tensor *z = lae_check_tensor(L, 1), *y = lae_check_tensor(L, 2);
-    return lae_push_tensor(L, ae_cross_entropy(z, y, (ae_reduction)luaL_checkoption(L, 3, "mean", names)));
+    return lae_push_tensor(L, ae_cross_entropy(z, y, lae_check_reduction(L, 3, "mean")));
 }
 
 static int l_argmax(lua_State *L)
@@ -40,14 +42,14 @@ static int l_eigh(lua_State *L)
 
 static const luaL_Reg methods[] = {{"log_softmax", l_log_softmax}, {"argmax", l_argmax}, {NULL, NULL}};
 
-static const luaL_Reg functions[] = {{"cross_entropy", l_cross_entropy}, {"eigh", l_eigh}, {NULL, NULL}};
+static const luaL_Reg functions[] = {{"eigh", l_eigh}, {NULL, NULL}};
+
+static const luaL_Reg losses[] = {{"cross_entropy", l_cross_entropy}, {NULL, NULL}};
 
 void lae_open_classify(lua_State *L)
 {
     luaL_setfuncs(L, methods, 0);
     luaL_setfuncs(L, functions, 0);
-    luaL_getmetatable(L, LAE_TENSOR);
-    lua_getfield(L, -1, "methods");
-    luaL_setfuncs(L, methods, 0);
-    lua_pop(L, 2);
+    lae_add_methods(L, methods);
+    lae_add_subtable(L, "loss", losses);
 }

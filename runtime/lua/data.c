@@ -354,11 +354,7 @@ static const luaL_Reg dataset_meta[] = {
 
 void lae_open_data(lua_State *L)
 {
-    if (luaL_newmetatable(L, LAE_DATASET)) {
-        luaL_setfuncs(L, dataset_meta, 0);
-        luaL_newlib(L, dataset_methods);
-        lua_setfield(L, -2, "__index");
-    }
+    lae_new_class(L, LAE_DATASET, dataset_meta, dataset_methods);
     lua_pop(L, 1);
     lua_pushcfunction(L, l_idx_read);
     lua_setfield(L, -2, "idx_read");

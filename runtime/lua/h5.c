@@ -373,11 +373,7 @@ static const luaL_Reg functions[] = {
 
 void lae_open_h5(lua_State *L)
 {
-    if (luaL_newmetatable(L, LAE_H5)) {
-        luaL_setfuncs(L, file_meta, 0);
-        luaL_newlib(L, file_methods);
-        lua_setfield(L, -2, "__index");
-    }
+    lae_new_class(L, LAE_H5, file_meta, file_methods);
     lua_pop(L, 1);
     luaL_setfuncs(L, functions, 0);
 }

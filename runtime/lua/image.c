@@ -224,18 +224,14 @@ static const luaL_Reg canvas_methods[] = {
     {"size", l_size}, {"clip", l_clip}, {"rect", l_rect},         {"line", l_line}, {"disc", l_disc}, {"text", l_text},
     {"blit", l_blit}, {"save", l_save}, {"totensor", l_totensor}, {"free", l_free}, {NULL, NULL}};
 
+static const luaL_Reg canvas_meta[] = {{"__gc", l_gc}, {"__tostring", l_tostring}, {NULL, NULL}};
+
 static const luaL_Reg functions[] = {
     {"canvas", l_canvas}, {"png_read", l_png_read}, {"text_width", l_text_width}, {NULL, NULL}};
 
 void lae_open_image(lua_State *L)
 {
     luaL_setfuncs(L, functions, 0);
-    luaL_newmetatable(L, LAE_CANVAS);
-    lua_pushcfunction(L, l_gc);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, l_tostring);
-    lua_setfield(L, -2, "__tostring");
-    luaL_newlib(L, canvas_methods);
-    lua_setfield(L, -2, "__index");
+    lae_new_class(L, LAE_CANVAS, canvas_meta, canvas_methods);
     lua_pop(L, 1);
 }

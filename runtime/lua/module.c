@@ -21,19 +21,46 @@ static int open_core(lua_State *L)
 {
     lua_newtable(L);
     lae_open_tensor(L);
-    lae_open_ops(L);
-    lae_open_data(L);
-    lae_open_optim(L);
-    lae_open_sys(L);
+    lae_open_autograd(L);
+    lae_open_rng(L);
+    lae_open_shape(L);
+    lae_open_binary(L);
+    lae_open_unary(L);
+    lae_open_compare(L);
+    lae_open_reduce(L);
+    lae_open_matmul(L);
+    lae_open_loss(L);
+    lae_open_classify(L);
     lae_open_conv(L);
+    lae_open_pool(L);
     lae_open_norm(L);
+    lae_open_dropout(L);
+    lae_open_kl(L);
+    lae_open_reparameterize(L);
+    lae_open_penalty(L);
+    lae_open_noise(L);
+    lae_open_optim(L);
+    lae_open_data(L);
+    lae_open_sys(L);
     lae_open_image(L);
-    lae_open_vae(L);
     lae_open_h5(L);
     lae_open_blas(L);
-    lae_open_classify(L);
     lae_open_signal(L);
+    lae_open_anomaly(L);
     lae_open_profile(L);
+    return 1;
+}
+
+/* the op families registered as tables of the core (core.kl...), which
+ * are also the modules "aerun.kl"... */
+static const char *const core_tables[] = {"kl", "loss", "penalty", "noise", NULL};
+
+static int open_core_table(lua_State *L)
+{
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "aerun.core");
+    lua_call(L, 1, 1);
+    lua_getfield(L, -1, lua_tostring(L, lua_upvalueindex(1)));
     return 1;
 }
 
@@ -44,6 +71,13 @@ static const lae_embedded *register_modules(lua_State *L)
     luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
     lua_pushcfunction(L, open_core);
     lua_setfield(L, -2, "aerun.core");
+    for (const char *const *t = core_tables; *t; t++) {
+        const char *module = lua_pushfstring(L, "aerun.%s", *t);
+        lua_pushstring(L, *t);
+        lua_pushcclosure(L, open_core_table, 1);
+        lua_setfield(L, -3, module);
+        lua_pop(L, 1);
+    }
     const lae_embedded *main = NULL;
     for (const lae_embedded *e = lae_embedded_files; e->module; e++) {
         if (e->module[0] == 'a' && !strcmp(e->module, "aerun")) {
@@ -90,3 +124,8 @@ int luaopen_aerun(lua_State *L)
 
 /* require "aerun.core" from a stock lua5.4 finds this in aerun.so */
 int luaopen_aerun_core(lua_State *L) { return lae_require_embedded(L, "aerun.core"); }
+/* and "aerun.kl"... the tables of the core */
+int luaopen_aerun_kl(lua_State *L) { return lae_require_embedded(L, "aerun.kl"); }
+int luaopen_aerun_loss(lua_State *L) { return lae_require_embedded(L, "aerun.loss"); }
+int luaopen_aerun_penalty(lua_State *L) { return lae_require_embedded(L, "aerun.penalty"); }
+int luaopen_aerun_noise(lua_State *L) { return lae_require_embedded(L, "aerun.noise"); }

@@ -22,9 +22,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* defined in lua_anomaly.c; opened from here until lua_module.c calls it */
-void lae_open_anomaly(lua_State *L);
-
 static volatile sig_atomic_t first_signal; /* 0, SIGINT or SIGTERM */
 static int trapping;
 static struct sigaction saved_int, saved_term;
@@ -116,8 +113,4 @@ static int l_interrupted(lua_State *L)
 
 static const luaL_Reg functions[] = {{"trap_signals", l_trap_signals}, {"interrupted", l_interrupted}, {NULL, NULL}};
 
-void lae_open_signal(lua_State *L)
-{
-    luaL_setfuncs(L, functions, 0);
-    lae_open_anomaly(L);
-}
+void lae_open_signal(lua_State *L) { luaL_setfuncs(L, functions, 0); }

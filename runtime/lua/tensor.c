@@ -1,6 +1,8 @@
-/* tensor.c: the tensor userdata: checks, creation, shape and views,
- * conversion to and from Lua tables, and the fields .grad and
- * .requires_grad.  Arithmetic and math methods are in lua_ops.c. */
+/* tensor.c: the tensor userdata: its metatable, creation, queries,
+ * conversion to and from Lua tables, in-place writes, and the fields .grad
+ * and .requires_grad.  The ops' methods come from their families' binding
+ * files (shape.c: reshape, transpose...; unary.c: exp...), which add them
+ * to the method table made here with lae_add_methods. */
 #include "binding.h"
 
 #include <math.h>
@@ -8,91 +10,7 @@
 
 #include "core/autograd.h"
 #include "core/error.h"
-#include "anomaly.h"
-#include "ops/shape.h"
-#include "ops/binary.h"
 #include "ops/unary.h"
-#include "ops/compare.h"
-#include "ops/reduce.h"
-#include "ops/matmul.h"
-#include "ops/loss.h"
-#include "core/pool.h"
-
-/* bytes of tensors handed to Lua since the collector was last told */
-static size_t unreported_bytes;
-
-int lae_raise(lua_State *L) { return luaL_error(L, "%s", ae_error()); }
-
-ae_tensor *lae_test_tensor(lua_State *L, int idx)
-{
-    ae_tensor **u = luaL_testudata(L, idx, LAE_TENSOR);
-    return u ? *u : NULL;
-}
-
-ae_tensor *lae_check_tensor(lua_State *L, int idx)
-{
-    ae_tensor *t = lae_test_tensor(L, idx);
-    if (!t) {
-        const char *got = luaL_typename(L, idx);
-        luaL_argerror(L, idx, lua_pushfstring(L, "tensor expected, got %s", got));
-    }
-    return t;
-}
-
-int lae_push_tensor(lua_State *L, ae_tensor *t)
-{
-    if (!t) return lae_raise(L);
-    if (ae_anomaly_on) lae_anomaly_check_result(L, t);
-    ae_tensor **u = lua_newuserdatauv(L, sizeof *u, 0);
-    *u = t;
-    luaL_setmetatable(L, LAE_TENSOR);
-    /* Lua sees a pointer-sized userdata; tell the collector about the
-     * floats behind it so it runs as often as the memory really demands */
-    unreported_bytes += (size_t)ae_numel(t) * sizeof(float) + sizeof *t;
-    if (unreported_bytes > (1u << 20)) {
-        lua_gc(L, LUA_GCSTEP, (int)(unreported_bytes >> 10));
-        unreported_bytes = 0;
-    }
-    return 1;
-}
-
-int64_t lae_check_int(lua_State *L, int arg, const char *what)
-{
-    lua_Number x = luaL_checknumber(L, arg);
-    if (!(x == floor(x)) || fabs(x) > 9.0e15)
-        luaL_argerror(L, arg, lua_pushfstring(L, "%s must be an integer, got %s", what, luaL_tolstring(L, arg, NULL)));
-    return (int64_t)x;
-}
-
-int lae_check_dim(lua_State *L, int arg, int ndim)
-{
-    int64_t d = lae_check_int(L, arg, "dimension");
-    int64_t r = d > 0 ? d - 1 : d < 0 ? ndim + d : -1;
-    if (r < 0 || r >= ndim)
-        luaL_argerror(L, arg,
-                      lua_pushfstring(L, "dimension %d out of range for a %d-D tensor (use 1..%d or -1..-%d)", (int)d,
-                                      ndim, ndim, ndim));
-    return (int)r;
-}
-
-int lae_check_shape(lua_State *L, int arg, int64_t *shape)
-{
-    int n;
-    if (lua_istable(L, arg)) {
-        n = (int)luaL_len(L, arg);
-        if (n > AE_MAX_DIMS) luaL_argerror(L, arg, "too many dimensions (at most 8)");
-        for (int i = 0; i < n; i++) {
-            lua_geti(L, arg, i + 1);
-            shape[i] = lae_check_int(L, -1, "size");
-            lua_pop(L, 1);
-        }
-        return n;
-    }
-    n = lua_gettop(L) - arg + 1;
-    if (n > AE_MAX_DIMS) luaL_argerror(L, arg, "too many dimensions (at most 8)");
-    for (int i = 0; i < n; i++) shape[i] = lae_check_int(L, arg + i, "size");
-    return n < 0 ? 0 : n;
-}
 
 static int check_new_shape(lua_State *L, const char *op, int arg, int64_t *shape)
 {
@@ -101,27 +19,21 @@ static int check_new_shape(lua_State *L, const char *op, int arg, int64_t *shape
     return n;
 }
 
-/* creation */
-static int l_zeros(lua_State *L)
+/* creation: name(shape...) or name({shape}) */
+static int create(lua_State *L, const char *name, ae_tensor *(*make)(int, const int64_t *))
 {
     int64_t s[AE_MAX_DIMS];
-    int n = check_new_shape(L, "zeros", 1, s);
-    return lae_push_tensor(L, ae_zeros(n, s));
+    int n = check_new_shape(L, name, 1, s);
+    return lae_push_tensor(L, make(n, s));
 }
 
-static int l_ones(lua_State *L)
-{
-    int64_t s[AE_MAX_DIMS];
-    int n = check_new_shape(L, "ones", 1, s);
-    return lae_push_tensor(L, ae_full(n, s, 1.0f));
-}
+static ae_tensor *ones(int n, const int64_t *s) { return ae_full(n, s, 1.0f); }
 
-static int l_empty(lua_State *L)
-{
-    int64_t s[AE_MAX_DIMS];
-    int n = check_new_shape(L, "empty", 1, s);
-    return lae_push_tensor(L, ae_zeros(n, s));
-}
+static int l_zeros(lua_State *L) { return create(L, "zeros", ae_zeros); }
+static int l_ones(lua_State *L) { return create(L, "ones", ones); }
+static int l_empty(lua_State *L) { return create(L, "empty", ae_zeros); }
+static int l_rand(lua_State *L) { return create(L, "rand", ae_rand); }
+static int l_randn(lua_State *L) { return create(L, "randn", ae_randn); }
 
 /* full(shape..., value) or full({shape}, value) */
 static int l_full(lua_State *L)
@@ -132,20 +44,6 @@ static int l_full(lua_State *L)
     int64_t s[AE_MAX_DIMS];
     int n = check_new_shape(L, "full", 1, s);
     return lae_push_tensor(L, ae_full(n, s, v));
-}
-
-static int l_rand(lua_State *L)
-{
-    int64_t s[AE_MAX_DIMS];
-    int n = check_new_shape(L, "rand", 1, s);
-    return lae_push_tensor(L, ae_rand(n, s));
-}
-
-static int l_randn(lua_State *L)
-{
-    int64_t s[AE_MAX_DIMS];
-    int n = check_new_shape(L, "randn", 1, s);
-    return lae_push_tensor(L, ae_randn(n, s));
 }
 
 static int l_arange(lua_State *L)
@@ -254,52 +152,6 @@ static int l_is_contiguous(lua_State *L)
     return 1;
 }
 
-/* views */
-static int l_reshape(lua_State *L)
-{
-    ae_tensor *t = lae_check_tensor(L, 1);
-    int64_t s[AE_MAX_DIMS];
-    int n = lae_check_shape(L, 2, s);
-    return lae_push_tensor(L, ae_reshape(t, n, s));
-}
-
-static int l_transpose(lua_State *L)
-{
-    ae_tensor *t = lae_check_tensor(L, 1);
-    int d0 = lae_check_dim(L, 2, t->ndim), d1 = lae_check_dim(L, 3, t->ndim);
-    return lae_push_tensor(L, ae_transpose(t, d0, d1));
-}
-
-static int l_t(lua_State *L)
-{
-    ae_tensor *t = lae_check_tensor(L, 1);
-    if (t->ndim != 2) {
-        char b[AE_SHAPE_STR];
-        return luaL_error(L, "t: expects a 2-D tensor, got %s", ae_shape_str(t, b));
-    }
-    return lae_push_tensor(L, ae_transpose(t, 0, 1));
-}
-
-static int l_narrow(lua_State *L)
-{
-    ae_tensor *t = lae_check_tensor(L, 1);
-    int d = lae_check_dim(L, 2, t->ndim);
-    int64_t start = lae_check_int(L, 3, "start"), len = lae_check_int(L, 4, "length");
-    if (start < 1) luaL_argerror(L, 3, "start must be at least 1");
-    return lae_push_tensor(L, ae_narrow(t, d, start - 1, len));
-}
-
-static int l_contiguous(lua_State *L)
-{
-    ae_tensor *t = lae_check_tensor(L, 1);
-    if (ae_is_contiguous(t)) {
-        lua_settop(L, 1);
-        return 1;
-    }
-    /* a copy that stays in the graph: reshape to the same shape does that */
-    return lae_push_tensor(L, ae_reshape(t, t->ndim, t->shape));
-}
-
 static int l_clone(lua_State *L)
 {
     ae_tensor *t = lae_check_tensor(L, 1);
@@ -311,8 +163,6 @@ static int l_clone(lua_State *L)
     }
     return lae_push_tensor(L, c);
 }
-
-static int l_detach(lua_State *L) { return lae_push_tensor(L, ae_detach(lae_check_tensor(L, 1))); }
 
 /* values */
 static int l_item(lua_State *L)
@@ -407,16 +257,6 @@ static int l_zero_(lua_State *L)
 }
 
 /* autograd fields */
-static int l_backward(lua_State *L)
-{
-    ae_tensor *t = lae_check_tensor(L, 1);
-    ae_tensor *g = lua_isnoneornil(L, 2) ? NULL : lae_check_tensor(L, 2);
-    int rc = ae_backward(t, g);
-    if (ae_anomaly_on) lae_anomaly_locate(L, " in backward");
-    if (rc != 0) return lae_raise(L);
-    return 0;
-}
-
 static int l_requires_grad_(lua_State *L)
 {
     ae_tensor *t = lae_check_tensor(L, 1);
@@ -527,20 +367,12 @@ static const luaL_Reg methods[] = {{"shape", l_shape},
                                    {"dim", l_dim},
                                    {"numel", l_numel},
                                    {"is_contiguous", l_is_contiguous},
-                                   {"reshape", l_reshape},
-                                   {"view", l_reshape},
-                                   {"transpose", l_transpose},
-                                   {"t", l_t},
-                                   {"narrow", l_narrow},
-                                   {"contiguous", l_contiguous},
                                    {"clone", l_clone},
-                                   {"detach", l_detach},
                                    {"item", l_item},
                                    {"totable", l_totable},
                                    {"copy_", l_copy_},
                                    {"fill_", l_fill_},
                                    {"zero_", l_zero_},
-                                   {"backward", l_backward},
                                    {"requires_grad_", l_requires_grad_},
                                    {NULL, NULL}};
 
@@ -548,20 +380,16 @@ static const luaL_Reg functions[] = {{"zeros", l_zeros},   {"ones", l_ones},    
                                      {"full", l_full},     {"rand", l_rand},     {"randn", l_randn},
                                      {"arange", l_arange}, {"tensor", l_tensor}, {NULL, NULL}};
 
+static const luaL_Reg meta[] = {{"__gc", l_gc}, {"__tostring", l_tostring}, {"__newindex", l_newindex}, {NULL, NULL}};
+
 void lae_open_tensor(lua_State *L)
 {
     luaL_setfuncs(L, functions, 0);
-    luaL_newmetatable(L, LAE_TENSOR);
+    lae_new_class(L, LAE_TENSOR, meta, NULL);
     lua_pushstring(L, "tensor");
     lua_setfield(L, -2, "__name");
-    lua_pushcfunction(L, l_gc);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, l_tostring);
-    lua_setfield(L, -2, "__tostring");
-    lua_pushcfunction(L, l_newindex);
-    lua_setfield(L, -2, "__newindex");
-    /* methods live in their own table, shared with lua_ops.c through the
-     * metatable's "methods" field */
+    /* methods live in their own table, which the op families' binding
+     * files reach through the metatable's "methods" field */
     lua_newtable(L);
     luaL_setfuncs(L, methods, 0);
     lua_pushvalue(L, -1);

@@ -1,0 +1,73 @@
+-- tests/helpers/check.lua: what the op families' specs share: the golden
+-- files, elementwise comparison with a tolerance, leaves and the message
+-- of an expected error.
+local ae = require "aerun"
+local gc = require "tests.helpers.gradcheck"
+
+local M = {}
+
+local tests_dir = debug.getinfo(1, "S").source:match("^@(.*)/helpers/[^/]*$") or "tests"
+
+-- the table of tests/golden/<name>
+function M.golden(name) return dofile(tests_dir .. "/golden/" .. name) end
+
+M.flatten = gc.flatten
+
+-- a tensor's values as a flat list (a 0-D tensor gives one)
+function M.values(t)
+  return t:dim() == 0 and { t:item() } or gc.flatten(t:totable())
+end
+
+local function finite(x) return x == x and x > -math.huge and x < math.huge end
+M.finite = finite
+
+-- |got - want| <= atol + rtol·|want| for every element (want: a nested
+-- table, a number or a tensor); names the first element out and counts them
+function M.check(what, got, want, atol, rtol)
+  atol, rtol = atol or 1e-5, rtol or 1e-4
+  assert(got ~= nil, what .. ": got nil")
+  local g = M.values(got)
+  local w = type(want) == "userdata" and M.values(want) or gc.flatten(type(want) == "number" and { want } or want)
+  assert(#g == #w, ("%s: %d values, expected %d"):format(what, #g, #w))
+  local bad, first = 0, nil
+  for k = 1, #w do
+    local diff = math.abs(g[k] - w[k])
+    if not (diff <= atol + rtol * math.abs(w[k])) then
+      bad = bad + 1
+      first = first or k
+    end
+  end
+  if bad > 0 then
+    error(("%s element %d: expected %.9g, got %.9g; %d of %d out of tolerance")
+      :format(what, first, w[first], g[first], bad, #w), 2)
+  end
+end
+
+function M.all_finite(what, t)
+  for k, v in ipairs(M.values(t)) do assert(finite(v), ("%s element %d is %s"):format(what, k, tostring(v))) end
+end
+
+-- a tensor that requires grad, from nested tables
+function M.leaf(v) return ae.tensor(v):requires_grad_() end
+
+-- asserts gradcheck passes
+function M.grad_ok(f, inputs, opts)
+  local good, msg = gc.check(f, inputs, opts)
+  assert(good, msg)
+end
+
+-- the message of the error f raises
+function M.error_of(f, ...)
+  local ok, err = pcall(f, ...)
+  assert(not ok, "expected an error")
+  return tostring(err)
+end
+
+-- asserts f raises an error containing pattern (plain text)
+function M.fails(pattern, f)
+  local good, err = pcall(f)
+  assert(not good, "expected an error matching " .. pattern)
+  assert(tostring(err):find(pattern, 1, true), ("error %q does not contain %q"):format(tostring(err), pattern))
+end
+
+return M
