@@ -358,6 +358,9 @@ describe("aerun --profile", function()
     assert.matches("\n  gemm +[%d.]+ +[%d.]+%% +[1-9]%d*", out)         -- 5 steps: 30 products
     assert.matches("\n  optimizer +[%d.]+ +[%d.]+%% +5\n", out)           -- one call per step
     assert.matches("backward linear", out)
+    -- the op families that are tables of the core are profiled by the name
+    -- a script calls them with
+    assert.matches("\n    loss%.mse +elementwise +[%d.]+ +[%d.]+%% +5\n", out)
   end)
 
   it("is off, and costs nothing, without the option", function()

@@ -5,7 +5,7 @@ local metrics = {}
 
 -- per-sample mean squared error of two N×D tensors, as a Lua array
 function metrics.per_sample_mse(a, b)
-  return core.mse_loss(a, b, "none"):mean(2):totable()
+  return core.loss.mse(a, b, "none"):mean(2):totable()
 end
 
 -- peak signal-to-noise ratio in dB for images in [0, 1], averaged over the

@@ -87,23 +87,35 @@ static void wrap(lua_State *L, int idx, int kind, const char *name)
 }
 
 /* wraps every C function of the table at idx that does tensor work;
- * fixed_kind >= 0 puts them all in that kind */
-static void wrap_table(lua_State *L, int idx, int fixed_kind)
+ * fixed_kind >= 0 puts them all in that kind.  The op families that are
+ * tables of the core (loss, kl, penalty, noise) are walked too, their
+ * functions named as scripts call them ("loss.mse"). */
+static void wrap_table(lua_State *L, int idx, int fixed_kind, const char *prefix)
 {
     idx = lua_absindex(L, idx);
     lua_pushnil(L);
     while (lua_next(L, idx)) {
-        if (lua_type(L, -2) == LUA_TSTRING && lua_iscfunction(L, -1) && lua_tocfunction(L, -1) != profiled) {
-            const char *name = lua_tostring(L, -2);
+        if (lua_type(L, -2) != LUA_TSTRING) {
+            lua_pop(L, 1);
+            continue;
+        }
+        if (!prefix && lua_type(L, -1) == LUA_TTABLE) {
+            if (lua_getmetatable(L, -1)) lua_pop(L, 1); /* an object, not a family */
+            else wrap_table(L, -1, fixed_kind, lua_tostring(L, -2));
+        } else if (lua_iscfunction(L, -1) && lua_tocfunction(L, -1) != profiled) {
+            const char *key = lua_tostring(L, -2);
+            const char *name = prefix ? lua_pushfstring(L, "%s.%s", prefix, key) : key;
             int kind = kind_of_function(name);
             if (kind >= 0 && fixed_kind >= 0) kind = fixed_kind;
             if (kind >= 0) {
-                wrap(L, -1, kind, name);
+                wrap(L, prefix ? -2 : -1, kind, name);
+                if (prefix) lua_pop(L, 1);
                 lua_pushvalue(L, -2);
                 lua_insert(L, -2);
                 lua_rawset(L, idx); /* replacing an existing key keeps lua_next valid */
                 continue;
             }
+            if (prefix) lua_pop(L, 1);
         }
         lua_pop(L, 1);
     }
@@ -126,16 +138,16 @@ static void wrap_metamethods(lua_State *L, int mt)
 static void wrap_everything(lua_State *L)
 {
     int core = lua_gettop(L);
-    wrap_table(L, core, -1);
+    wrap_table(L, core, -1, NULL);
     if (luaL_getmetatable(L, LAE_TENSOR) == LUA_TTABLE) {
         int mt = lua_gettop(L);
-        if (lua_getfield(L, mt, "methods") == LUA_TTABLE) wrap_table(L, -1, -1);
+        if (lua_getfield(L, mt, "methods") == LUA_TTABLE) wrap_table(L, -1, -1, NULL);
         lua_pop(L, 1);
         wrap_metamethods(L, mt);
     }
     lua_pop(L, 1);
     if (luaL_getmetatable(L, "aerun.Dataset") == LUA_TTABLE) {
-        if (lua_getfield(L, -1, "__index") == LUA_TTABLE) wrap_table(L, -1, AE_PROF_DATA);
+        if (lua_getfield(L, -1, "__index") == LUA_TTABLE) wrap_table(L, -1, AE_PROF_DATA, NULL);
         lua_pop(L, 1);
     }
     lua_pop(L, 1);
