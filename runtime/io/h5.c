@@ -134,35 +134,52 @@ typedef struct names {
     bool failed;
 } names;
 
-static int push_name(names *ns, const char *name)
+/* adds a copy of name; out of memory stops the iteration, marked failed */
+static herr_t collect(names *ns, const char *name)
 {
     if (ns->n == ns->cap) {
         size_t cap = ns->cap ? 2 * ns->cap : 16;
         char **v = realloc(ns->v, cap * sizeof *v);
-        if (!v) return -1;
+        if (!v) goto oom;
         ns->v = v;
         ns->cap = cap;
     }
-    if (!(ns->v[ns->n] = strdup(name))) return -1;
+    if (!(ns->v[ns->n] = strdup(name))) goto oom;
     ns->n++;
     return 0;
+oom:
+    ns->failed = true;
+    return -1;
 }
 
 static herr_t collect_link(hid_t g, const char *name, const H5L_info_t *info, void *data)
 {
     (void)g, (void)info;
-    names *ns = data;
-    if (push_name(ns, name) < 0) {
-        ns->failed = true;
-        return -1;
-    }
-    return 0;
+    return collect(data, name);
+}
+
+static herr_t collect_attr(hid_t o, const char *name, const H5A_info_t *info, void *data)
+{
+    (void)o, (void)info;
+    return collect(data, name);
 }
 
 void ae_h5_free_names(char **v, size_t count)
 {
     for (size_t i = 0; i < count; i++) free(v[i]);
     free(v);
+}
+
+/* the names collected, handed over on success (rc 0), freed otherwise */
+static int give_names(names *ns, int rc, char ***out, size_t *count)
+{
+    if (rc < 0) {
+        ae_h5_free_names(ns->v, ns->n);
+        return -1;
+    }
+    *out = ns->v;
+    *count = ns->n;
+    return 0;
 }
 
 int ae_h5_list(ae_h5 *f, const char *group, char ***out, size_t *count)
@@ -183,13 +200,7 @@ int ae_h5_list(ae_h5 *f, const char *group, char ***out, size_t *count)
     if (H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, &idx, collect_link, &ns) < 0)
         rc = ns.failed ? fail_plain(f, abs, "out of memory") : ae_h5_fail_at(f, abs, "cannot list");
     H5Oclose(g);
-    if (rc < 0) {
-        ae_h5_free_names(ns.v, ns.n);
-        return -1;
-    }
-    *out = ns.v;
-    *count = ns.n;
-    return 0;
+    return give_names(&ns, rc, out, count);
 }
 
 /* the dataspace's rank and dims; scalar is rank 0.  -1 for null spaces and
@@ -514,17 +525,6 @@ int ae_h5_set_attr_f64(ae_h5 *f, const char *obj, const char *key, double v)
     return set_attr(f, obj, key, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &v);
 }
 
-static herr_t collect_attr(hid_t o, const char *name, const H5A_info_t *info, void *data)
-{
-    (void)o, (void)info;
-    names *ns = data;
-    if (push_name(ns, name) < 0) {
-        ns->failed = true;
-        return -1;
-    }
-    return 0;
-}
-
 int ae_h5_attr_names(ae_h5 *f, const char *obj, char ***out, size_t *count)
 {
     char abs[NAME_MAX_LEN];
@@ -539,13 +539,7 @@ int ae_h5_attr_names(ae_h5 *f, const char *obj, char ***out, size_t *count)
     if (H5Aiterate2(o, H5_INDEX_NAME, H5_ITER_INC, &idx, collect_attr, &ns) < 0)
         rc = ns.failed ? fail_plain(f, abs, "out of memory") : ae_h5_fail_at(f, abs, "cannot list attributes");
     H5Oclose(o);
-    if (rc < 0) {
-        ae_h5_free_names(ns.v, ns.n);
-        return -1;
-    }
-    *out = ns.v;
-    *count = ns.n;
-    return 0;
+    return give_names(&ns, rc, out, count);
 }
 
 void ae_h5_value_free(ae_h5_value *v)
