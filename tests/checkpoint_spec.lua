@@ -1,8 +1,8 @@
--- checkpoint_spec.lua: ae.checkpoint against DESIGN.md's "Checkpoint file"
--- contract.  Resumed training must be bit-identical to uninterrupted
--- training; every strict check must refuse with a message naming what
--- differs and change nothing; a failed or killed save must leave the
--- previous checkpoint; h5dump must see the documented layout.
+-- checkpoint_spec.lua: ae.checkpoint against the contract of README.md's
+-- "Checkpoint format, version 1".  Resumed training must be bit-identical
+-- to uninterrupted training; every strict check must refuse with a message
+-- naming what differs and change nothing; a failed or killed save must
+-- leave the previous checkpoint; h5dump must see the documented layout.
 local ae = require "aerun"
 local nn = ae.nn
 

@@ -6,7 +6,7 @@
 --   data.open{images = path, labels = path|nil, name = nil, limit = nil, classes = nil}
 --   data.locate(name, split [, root]) -> images path, labels path
 --
--- A data set is a C object (aerun.Dataset, methods in runtime/lua_data.c):
+-- A data set is a C object (aerun.Dataset, methods in runtime/lua/data.c):
 --   #ds, ds:size(), ds:dim() (784), ds:sample_shape() ({28, 28}), ds:name()
 --   for x, y in ds:batches(128, {shuffle = true, drop_last = false}) do ... end
 --       x: B×D floats in [0, 1], y: B labels as floats; one C call per batch,

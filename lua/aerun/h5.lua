@@ -18,7 +18,7 @@
 -- left open is closed, and written, by the collector; with {atomic = true}
 -- it is written only by :close() or by leaving a `<close>` block normally,
 -- and an error, :abort() or the collector discard it.  The methods are C
--- functions (runtime/lua_h5.c); walk is added here.
+-- functions (runtime/lua/h5.c); walk is added here.
 local core = require "aerun.core"
 
 local h5 = {}
