@@ -53,8 +53,10 @@ local json = require "aerun.json"
 experiment.json = json
 
 -- writes text to path through a temporary file, so readers never see half
--- a file; the temporary name is unique, since runs of a sweep may write the
--- same file (the experiment's result.json) at the same moment
+-- a file: the library's one writer of text files (aerun.sweep's too).  The
+-- temporary name is unique to the process and the call, since runs and
+-- shards of a sweep may write the same file (result.json, sweep.csv) at the
+-- same moment
 local function write_file(path, text)
   local tmp = string.format("%s.%d.%x.tmp", path, core.getpid(), math.random(0, 0x7fffffff))
   local f, err = io.open(tmp, "w")

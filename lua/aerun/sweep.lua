@@ -65,21 +65,6 @@ local function read_json(path)
   return v
 end
 
--- written beside its target under a name no other process picks, then
--- renamed: shards of one sweep may write the same file at the same time
-local function write_atomic(path, text)
-  local tmp = string.format("%s.%08x.tmp", path, math.random(0, 0x7fffffff))
-  local f, err = io.open(tmp, "w")
-  if not f then error("cannot write " .. path .. ": " .. tostring(err), 0) end
-  f:write(text)
-  f:close()
-  local ok, rerr = os.rename(tmp, path)
-  if not ok then
-    os.remove(tmp)
-    error("cannot write " .. path .. ": " .. tostring(rerr), 0)
-  end
-end
-
 -- an error from a call into another module, raised at level (counted
 -- from the function calling reraise) without that module's position
 local function reraise(err, level)
@@ -387,7 +372,7 @@ function sweep.collect(dir, opts)
     if #ids == 0 then error("sweep.collect: no run directory with a result.json under " .. dir, 2) end
   end
   local summary = summarize(dir, ids, keys)
-  if opts.write ~= false then write_atomic(dir .. "/sweep.csv", csv_text(summary)) end
+  if opts.write ~= false then experiment.write_file(dir .. "/sweep.csv", csv_text(summary)) end
   if not opts.quiet then
     io.stdout:write(sweep.format_table(summary))
     if #summary.missing > 0 then
@@ -511,10 +496,10 @@ function Sweep:finish()
   if sweep.mode == "list" then return nil end
   local ok, err = require("aerun.core").mkdir_p(self.root)
   if not ok then error(err, 2) end
-  write_atomic(self.root .. "/sweep.json", json.encode(self:manifest()) .. "\n")
+  experiment.write_file(self.root .. "/sweep.json", json.encode(self:manifest()) .. "\n")
   local summary = summarize(self.root, self.order, self:manifest().keys)
   local complete = #summary.missing == 0
-  if complete or not self.sharded then write_atomic(self.root .. "/sweep.csv", csv_text(summary)) end
+  if complete or not self.sharded then experiment.write_file(self.root .. "/sweep.csv", csv_text(summary)) end
   if not self.quiet then
     io.stdout:write(sweep.format_table(summary))
     local line = string.format("sweep %s: %d run%s, %d run here, %d done before", self.name, self.count,
