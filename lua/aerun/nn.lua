@@ -72,24 +72,23 @@ function Module:forward()
   error(self._type .. ": forward is not defined", 2)
 end
 
-function Module:register_parameter(name, t)
-  if not is_tensor(t) then error("register_parameter: tensor expected for " .. tostring(name), 2) end
-  t:requires_grad_(true)
+-- self[name] = t, with name added once to the list self[field]
+local function enlist(self, field, name, t)
   rawset(self, name, t)
-  local p = self._params
-  for _, n in ipairs(p) do if n == name then return t end end
-  p[#p + 1] = name
+  local list = self[field]
+  for _, n in ipairs(list) do if n == name then return t end end
+  list[#list + 1] = name
   return t
 end
 
--- state that is saved but not trained (BatchNorm's running statistics)
-function Module:register_buffer(name, t)
-  rawset(self, name, t)
-  local b = self._buffers
-  for _, n in ipairs(b) do if n == name then return t end end
-  b[#b + 1] = name
-  return t
+function Module:register_parameter(name, t)
+  if not is_tensor(t) then error("register_parameter: tensor expected for " .. tostring(name), 2) end
+  t:requires_grad_(true)
+  return enlist(self, "_params", name, t)
 end
+
+-- state that is saved but not trained (BatchNorm's running statistics)
+function Module:register_buffer(name, t) return enlist(self, "_buffers", name, t) end
 
 local function walk(self, prefix, visit)
   visit(self, prefix)
@@ -118,29 +117,25 @@ local function named(self, field)
   return names, values
 end
 
--- for path, p in model:named_parameters() do ... end   (paths like "0/weight")
-function Module:named_parameters()
-  local names, values = named(self, "_params")
+-- an iterator over named(self, field): path, tensor
+local function iterate(self, field)
+  local names, values = named(self, field)
   local i = 0
   return function()
     i = i + 1
     if names[i] then return names[i], values[i] end
   end
 end
+
+-- for path, p in model:named_parameters() do ... end   (paths like "0/weight")
+function Module:named_parameters() return iterate(self, "_params") end
 
 function Module:parameters()
   local _, values = named(self, "_params")
   return values
 end
 
-function Module:named_buffers()
-  local names, values = named(self, "_buffers")
-  local i = 0
-  return function()
-    i = i + 1
-    if names[i] then return names[i], values[i] end
-  end
-end
+function Module:named_buffers() return iterate(self, "_buffers") end
 
 -- PyTorch's state_dict keys: the module path joined with "."
 function Module:state_dict()
