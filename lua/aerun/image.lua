@@ -26,23 +26,7 @@ local INK, GRID, FRAME = 30, 225, 0
 
 local function shape_str(t) return table.concat(t:shape(), "×") end
 
--- opts must be nil or a table of known keys; errors point at the caller's caller
-local function options(fname, opts, known)
-  if opts == nil then return {} end
-  if type(opts) ~= "table" then
-    error(("%s: options must be a table, got %s"):format(fname, type(opts)), 3)
-  end
-  for k in pairs(opts) do
-    if not known[k] then
-      local names = {}
-      for n in pairs(known) do names[#names + 1] = n end
-      table.sort(names)
-      error(("%s: unknown option '%s' (known: %s)"):format(fname, tostring(k),
-        table.concat(names, ", ")), 3)
-    end
-  end
-  return opts
-end
+local options = require("aerun.guard").options
 
 local function integer(fname, name, v, default, min)
   if v == nil then return default end

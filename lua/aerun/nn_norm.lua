@@ -12,22 +12,7 @@ local function shape_str(x)
   return table.concat(x:shape(), "×")
 end
 
-local function check_options(name, opts, known)
-  if opts == nil then return {} end
-  if type(opts) ~= "table" then
-    error(string.format("%s: options must be a table, got %s", name, type(opts)), 4)
-  end
-  for k in pairs(opts) do
-    if not known[k] then
-      local names = {}
-      for n in pairs(known) do names[#names + 1] = n end
-      table.sort(names)
-      error(string.format("%s: unknown option '%s' (known: %s)", name, tostring(k),
-        table.concat(names, ", ")), 4)
-    end
-  end
-  return opts
-end
+local check_options = require("aerun.guard").options
 
 local function number_option(name, opts, key, default)
   local v = opts[key]
