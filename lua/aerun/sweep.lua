@@ -65,26 +65,18 @@ local function read_json(path)
   return v
 end
 
--- an error from a call into another module, raised at level (counted
--- from the function calling reraise) without that module's position
-local function reraise(err, level)
-  error((tostring(err):gsub("^[^\n]-:%d+: ", "", 1)), level + 1)
-end
-
 ---------------------------------------------------------------- experiments
 
 -- The end of an experiment script: runs train on the command line's
 -- config when the file is the script, or returns the experiment to
 -- sweep.load.  Returns train's result in the first case.
 function sweep.experiment(name, defaults, train)
-  if type(name) ~= "string" or name == "" then error("sweep.experiment: expects a name", 2) end
-  if type(defaults) ~= "table" then error("sweep.experiment: defaults must be a table", 2) end
-  if type(train) ~= "function" then error("sweep.experiment: expects the function that runs one config", 2) end
+  if type(name) ~= "string" or name == "" then error("sweep.experiment: expects a name") end
+  if type(defaults) ~= "table" then error("sweep.experiment: defaults must be a table") end
+  if type(train) ~= "function" then error("sweep.experiment: expects the function that runs one config") end
   local spec = { name = name, defaults = defaults, run = train }
   if loading > 0 then return spec end
-  local ok, cfg = pcall(experiment.config, defaults)
-  if not ok then reraise(cfg, 2) end
-  return train(cfg)
+  return train(experiment.config(defaults))
 end
 
 -- the file path, from the directory of the calling script first
@@ -101,18 +93,18 @@ end
 -- of experiments/sparse_ae_mnist.lua (looked for beside the calling script,
 -- then from the current directory)
 function sweep.load(name)
-  if type(name) ~= "string" then error("sweep.load: expects a file name", 2) end
+  if type(name) ~= "string" then error("sweep.load: expects a file name") end
   local caller = require("aerun.guard").caller()
   local path = resolve(name, caller and caller.source)
   local chunk, err = loadfile(path)
-  if not chunk then error("sweep.load: " .. err, 2) end
+  if not chunk then error("sweep.load: " .. err) end
   loading = loading + 1
   local ok, spec = pcall(chunk)
   loading = loading - 1
-  if not ok then error("sweep.load: " .. tostring(spec), 2) end
+  if not ok then error("sweep.load: " .. tostring(spec)) end
   if type(spec) ~= "table" or type(spec.run) ~= "function" or type(spec.defaults) ~= "table" then
     error("sweep.load: " .. path .. " does not end with "
-      .. "`return sweep.experiment(name, defaults, train)`, so a sweep cannot run it", 2)
+      .. "`return sweep.experiment(name, defaults, train)`, so a sweep cannot run it")
   end
   spec.path = path
   return spec
@@ -146,8 +138,8 @@ function sweep.derive(base, changes)
     if not sweep_only[k] and changes[k] == nil and k ~= "args" then keys[#keys + 1] = k end
   end
   for k in pairs(changes) do
-    if type(k) ~= "string" then error("sweep: config keys must be strings, got " .. type(k), 3) end
-    if sweep_only[k] then error("sweep: --" .. k .. " is the sweep's own option, not a run's", 3) end
+    if type(k) ~= "string" then error("sweep: config keys must be strings, got " .. type(k)) end
+    if sweep_only[k] then error("sweep: --" .. k .. " is the sweep's own option, not a run's") end
     keys[#keys + 1] = k
   end
   table.sort(keys)
@@ -155,7 +147,7 @@ function sweep.derive(base, changes)
     local v = changes[k]
     if v == nil then v = base[k] end
     if type(v) ~= "number" and type(v) ~= "string" and type(v) ~= "boolean" then
-      error(string.format("sweep: %s must be a number, string or boolean, got %s", k, type(v)), 3)
+      error(string.format("sweep: %s must be a number, string or boolean, got %s", k, type(v)))
     end
     words[#words + 1] = "--" .. k .. "=" .. word_value(v)
   end
@@ -164,7 +156,7 @@ function sweep.derive(base, changes)
     if k ~= "shard" then defaults[k] = v end
   end
   local ok, cfg = pcall(config.parse, defaults, words)
-  if not ok then error("sweep: " .. tostring(cfg):gsub("^[^\n]-:%d+: ", "", 1), 3) end
+  if not ok then error("sweep: " .. tostring(cfg):gsub("^[^\n]-:%d+: ", "", 1)) end
   return cfg
 end
 
@@ -178,11 +170,11 @@ end
 -- sweep.grid(base, {lambda = {...}, penalty = {...}}) -> every combination
 -- as a config; the keys in alphabetical order, the first varying slowest
 function sweep.grid(base, axes)
-  if type(axes) ~= "table" then error("sweep.grid: expects a table of {key = {values}}", 2) end
+  if type(axes) ~= "table" then error("sweep.grid: expects a table of {key = {values}}") end
   local keys = sorted_keys(axes)
   for _, k in ipairs(keys) do
     if type(axes[k]) ~= "table" or #axes[k] == 0 then
-      error("sweep.grid: " .. tostring(k) .. " must be a non-empty list of values", 2)
+      error("sweep.grid: " .. tostring(k) .. " must be a non-empty list of values")
     end
   end
   local out, pick = {}, {}
@@ -361,7 +353,7 @@ end
 -- named in their run ids.  opts: {quiet = false, write = true}.
 function sweep.collect(dir, opts)
   opts = opts or {}
-  if type(dir) ~= "string" or dir == "" then error("sweep.collect: expects a directory", 2) end
+  if type(dir) ~= "string" or dir == "" then error("sweep.collect: expects a directory") end
   dir = dir:gsub("/+$", "")
   local manifest = read_json(dir .. "/sweep.json")
   local ids, keys
@@ -369,7 +361,7 @@ function sweep.collect(dir, opts)
     ids, keys = manifest.runs or {}, manifest.keys
   else
     ids = list_runs(dir)
-    if #ids == 0 then error("sweep.collect: no run directory with a result.json under " .. dir, 2) end
+    if #ids == 0 then error("sweep.collect: no run directory with a result.json under " .. dir) end
   end
   local summary = summarize(dir, ids, keys)
   if opts.write ~= false then experiment.write_file(dir .. "/sweep.csv", csv_text(summary)) end
@@ -404,23 +396,21 @@ end
 -- experiment has one, is --shard: anomaly_mnist --normal=all does this).
 function sweep.new(name, spec, opts)
   if type(name) ~= "string" or not name:match("^[%w_%-%.]+$") then
-    error("sweep.new: expects a name of letters, digits, '_', '-' or '.'", 2)
+    error("sweep.new: expects a name of letters, digits, '_', '-' or '.'")
   end
   if type(spec) ~= "table" or type(spec.run) ~= "function" or type(spec.defaults) ~= "table" then
-    error("sweep.new: expects an experiment {defaults = {...}, run = function(cfg)}, as sweep.load returns", 2)
+    error("sweep.new: expects an experiment {defaults = {...}, run = function(cfg)}, as sweep.load returns")
   end
   opts = opts or {}
   local base = opts.base
   if base then
-    if not config.explicit(base) then error("sweep.new: opts.base must be a config made by ae.config", 2) end
+    if not config.explicit(base) then error("sweep.new: opts.base must be a config made by ae.config") end
   else
     local defaults = {}
     for k, v in pairs(spec.defaults) do defaults[k] = v end
-    if defaults.shard ~= nil then error("sweep.new: the experiment has its own --shard option", 2) end
+    if defaults.shard ~= nil then error("sweep.new: the experiment has its own --shard option") end
     defaults.shard = ""
-    local ok
-    ok, base = pcall(experiment.config, defaults, opts.argv)
-    if not ok then reraise(base, 2) end
+    base = experiment.config(defaults, opts.argv)
   end
   local k, n = sweep.parse_shard(base.shard)
   local root = (base.out or "") ~= "" and base.out:gsub("/+$", "") or ("checkpoints/" .. name)
@@ -453,7 +443,7 @@ function Sweep:run(cfg)
   local id = experiment.run_id(cfg)
   if self.ids[id] then
     error(string.format("sweep %s: configs %d and %d are the same run (%s)", self.name, self.ids[id],
-      self.count + 1, id), 2)
+      self.count + 1, id))
   end
   self.count = self.count + 1
   local index = self.count
@@ -495,7 +485,7 @@ end
 function Sweep:finish()
   if sweep.mode == "list" then return nil end
   local ok, err = require("aerun.core").mkdir_p(self.root)
-  if not ok then error(err, 2) end
+  if not ok then error(err) end
   experiment.write_file(self.root .. "/sweep.json", json.encode(self:manifest()) .. "\n")
   local summary = summarize(self.root, self.order, self:manifest().keys)
   local complete = #summary.missing == 0
@@ -517,7 +507,7 @@ function Sweep:finish()
   end
   if #self.failed > 0 then
     error(string.format("sweep %s: %d run%s failed: %s", self.name, #self.failed,
-      #self.failed > 1 and "s" or "", table.concat(self.failed, " ")), 2)
+      #self.failed > 1 and "s" or "", table.concat(self.failed, " ")))
   end
   return summary
 end
@@ -534,10 +524,11 @@ end
 -- (it is not a sweep) is stopped before it trains
 function sweep.begin_listing()
   sweep.mode = "list"
-  experiment.start = function(name)
+  -- a stand-in the script calls directly: guarded like the function it replaces
+  experiment.start = require("aerun.guard").wrap("ae.experiment.start", function(name)
     error(string.format("--sweep-list: the script starts run %s itself instead of handing "
-      .. "configs to a sweep (sweep.new, s:run)", tostring(name)), 2)
-  end
+      .. "configs to a sweep (sweep.new, s:run)", tostring(name)))
+  end)
 end
 
 -- aerun --sweep-list: after the script ran in "list" mode, the command of
