@@ -316,6 +316,10 @@ function Sequential:add(m, i)
   self[tostring(#self._children)] = m
   return self
 end
+-- Sequential's own __index hides it from guard.module as a class; add is
+-- the method a script calls that raises errors of its own (forward passes
+-- on its layers' errors, which their own boundaries placed)
+Sequential.add = guard.wrap("Sequential", Sequential.add)
 
 -- A convolution followed by a plain nn.ReLU runs as one op, the ReLU
 -- fused into the pass that writes the layer's output (a pass over the

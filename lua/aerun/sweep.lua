@@ -38,6 +38,7 @@
 --   aerun --sweep-collect DIR              DIR/sweep.csv from the runs under DIR
 local experiment = require "aerun.experiment"
 local config = require "aerun.config"
+local guard = require "aerun.guard"
 local json = require "aerun.json"
 
 local sweep = {}
@@ -94,7 +95,7 @@ end
 -- then from the current directory)
 function sweep.load(name)
   if type(name) ~= "string" then error("sweep.load: expects a file name") end
-  local caller = require("aerun.guard").caller()
+  local caller = guard.caller()
   local path = resolve(name, caller and caller.source)
   local chunk, err = loadfile(path)
   if not chunk then error("sweep.load: " .. err) end
@@ -485,7 +486,7 @@ end
 function Sweep:finish()
   if sweep.mode == "list" then return nil end
   local ok, err = require("aerun.core").mkdir_p(self.root)
-  if not ok then error(err) end
+  if not ok then error(string.format("sweep %s: %s", self.name, err)) end
   experiment.write_file(self.root .. "/sweep.json", json.encode(self:manifest()) .. "\n")
   local summary = summarize(self.root, self.order, self:manifest().keys)
   local complete = #summary.missing == 0
@@ -519,13 +520,20 @@ function Sweep:run_all(configs)
   return self:finish()
 end
 
+-- A sweep is no class of the module's table, so the guard does not see it:
+-- the two methods that raise errors of their own are guarded here, under
+-- the name their messages start with ("sweep <name>: ...").  config and
+-- grid reach sweep.derive and sweep.grid, which are guarded.
+Sweep.run = guard.wrap("sweep", Sweep.run)
+Sweep.finish = guard.wrap("sweep", Sweep.finish)
+
 -- aerun --sweep-list runs the script after this: sweeps then count their
 -- configs instead of running them, and a script that starts a run itself
 -- (it is not a sweep) is stopped before it trains
 function sweep.begin_listing()
   sweep.mode = "list"
   -- a stand-in the script calls directly: guarded like the function it replaces
-  experiment.start = require("aerun.guard").wrap("ae.experiment.start", function(name)
+  experiment.start = guard.wrap("ae.experiment.start", function(name)
     error(string.format("--sweep-list: the script starts run %s itself instead of handing "
       .. "configs to a sweep (sweep.new, s:run)", tostring(name)))
   end)
@@ -554,4 +562,4 @@ function sweep.list_commands(program)
   return lines
 end
 
-return require("aerun.guard").module("ae.sweep", sweep)
+return guard.module("ae.sweep", sweep)
