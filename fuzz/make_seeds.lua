@@ -5,18 +5,9 @@
 local ae = require "aerun"
 local json = require "aerun.json"
 
-local function quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
-local function write(path, bytes)
-  local f = assert(io.open(path, "wb"))
-  f:write(bytes)
-  f:close()
-end
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+-- the specs' helpers, found from the repository's root
+local process = require "tests.helpers.process"
+local quote, write, read = process.quote, process.write, process.read_all
 
 local dir = "fuzz/corpus"
 for _, t in ipairs { "idx", "checkpoint", "config", "tensor" } do

@@ -1,36 +1,21 @@
--- checkpoint_spec.lua: ae.checkpoint against DESIGN.md's "Checkpoint file"
--- contract.  Resumed training must be bit-identical to uninterrupted
--- training; every strict check must refuse with a message naming what
--- differs and change nothing; a failed or killed save must leave the
--- previous checkpoint; h5dump must see the documented layout.
+-- checkpoint_spec.lua: ae.checkpoint against the contract of README.md's
+-- "Checkpoint format, version 1".  Resumed training must be bit-identical
+-- to uninterrupted training; every strict check must refuse with a message
+-- naming what differs and change nothing; a failed or killed save must
+-- leave the previous checkpoint; h5dump must see the documented layout.
 local ae = require "aerun"
 local nn = ae.nn
 
-local function quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+local process = require "tests.helpers.process"
+local quote, capture, read_all, write_all = process.quote, process.capture, process.read_all, process.write
+local BIN = process.aerun
 
-local function capture(cmd)
-  local p = assert(io.popen(cmd))
-  local s = p:read("a")
-  p:close()
-  return (s:gsub("%s+$", ""))
+-- false, with the test marked pending, when there is no executable to run
+local function have_aerun()
+  if process.exists(BIN) then return true end
+  pending("no aerun executable at " .. BIN)
+  return false
 end
-
-local function read_all(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
-local function write_all(path, s)
-  local f = assert(io.open(path, "wb"))
-  f:write(s)
-  f:close()
-end
-
-local ROOT = capture("pwd")
-local BIN = os.getenv("AERUN_BIN") or "build/aerun"
-if BIN:sub(1, 1) ~= "/" then BIN = ROOT .. "/" .. BIN end
 
 local function values(model)
   local out = {}
@@ -66,7 +51,7 @@ end
 describe("ae.checkpoint", function()
   local dir
 
-  setup(function() dir = capture("mktemp -d /tmp/aerun-ckpt-XXXXXX") end)
+  setup(function() dir = process.tmpdir() end)
   teardown(function() os.execute("rm -rf " .. quote(dir)) end)
 
   local function path(name) return dir .. "/" .. name end
@@ -406,12 +391,7 @@ describe("ae.checkpoint", function()
     end)
 
     it("keep the previous file when the disk refuses the write (file size limit)", function()
-      local f = io.open(BIN)
-      if not f then
-        pending("no aerun executable at " .. BIN)
-        return
-      end
-      f:close()
+      if not have_aerun() then return end
       ae.manual_seed(8)
       local old = mlp_ae()
       local p = path("limit.h5")
@@ -433,12 +413,7 @@ describe("ae.checkpoint", function()
     end)
 
     it("leave a loadable file when the saving process is killed at any moment", function()
-      local f = io.open(BIN)
-      if not f then
-        pending("no aerun executable at " .. BIN)
-        return
-      end
-      f:close()
+      if not have_aerun() then return end
       local p = path("killed.h5")
       local script = path("save_loop.lua")
       -- every save holds one value k in all its parameters

@@ -3,33 +3,9 @@
 -- the object, bad files, atomic files, and no HDF5 object left open.
 local ae = require "aerun"
 
-local function quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
-
-local function capture(cmd)
-  local p = assert(io.popen(cmd))
-  local s = p:read("a")
-  p:close()
-  return (s:gsub("%s+$", ""))
-end
-
-local function read_all(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
-local function write_all(path, s)
-  local f = assert(io.open(path, "wb"))
-  f:write(s)
-  f:close()
-end
-
-local function exists(path)
-  local f = io.open(path, "rb")
-  if f then f:close() end
-  return f ~= nil
-end
+local process = require "tests.helpers.process"
+local quote, capture, read_all, write_all, exists =
+  process.quote, process.capture, process.read_all, process.write, process.exists
 
 -- equal shapes and bit-equal values
 local function same(a, b)
@@ -46,7 +22,7 @@ describe("ae.h5", function()
   local dir, h5
 
   setup(function()
-    dir = capture("mktemp -d /tmp/aerun-h5-XXXXXX")
+    dir = process.tmpdir()
     h5 = ae.h5
   end)
 

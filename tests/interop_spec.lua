@@ -11,14 +11,8 @@ local nn = ae.nn
 
 local PYTHON = "/usr/bin/python3"
 
-local function quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
-
-local function capture(cmd)
-  local p = assert(io.popen(cmd))
-  local s = p:read("a")
-  p:close()
-  return (s:gsub("%s+$", ""))
-end
+local process = require "tests.helpers.process"
+local quote, capture = process.quote, process.capture
 
 local function can_import(modules)
   return os.execute(string.format("%s -c 'import %s' >/dev/null 2>&1", PYTHON, modules)) == true
@@ -41,7 +35,7 @@ describe("interop", function()
   local dir, ckpt, io_path, expected
 
   setup(function()
-    dir = capture("mktemp -d /tmp/aerun-interop-XXXXXX")
+    dir = process.tmpdir()
     ae.manual_seed(17)
     local model = tutorial_ae()
     local opt = ae.optim.Adam(model:parameters(), { lr = 1e-3 })

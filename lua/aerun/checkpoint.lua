@@ -1,5 +1,6 @@
 -- aerun.checkpoint: checkpoints as plain HDF5 files (ae.checkpoint), in the
--- layout DESIGN.md fixes (format "aerun.checkpoint", format_version 1):
+-- layout README.md's "Checkpoint format, version 1" fixes (format
+-- "aerun.checkpoint", format_version 1; docs/architecture.md places it):
 --
 --   /                      attrs format, format_version, aerun_version, created
 --   /params/<module path>  float32, PyTorch's orientation ("encoder/0/weight")

@@ -238,7 +238,7 @@ end
 
 function M.parse(defaults, argv)
   local cfg, explicit = build(defaults, argv)
-  if not cfg then error(explicit, 2) end
+  if not cfg then error(explicit) end
   return cfg, explicit
 end
 
@@ -253,7 +253,7 @@ end
 
 function M.help(defaults, program)
   local keys, index = index_defaults(defaults)
-  if not keys then error(index, 2) end
+  if not keys then error(index) end
   local lines = {string.format("usage: %s [--key=value ...]", program or "script"), ""}
   if #keys == 0 then lines[#lines + 1] = "This script takes no options." end
   local rows, width = {}, 0
@@ -278,7 +278,7 @@ end
 return require("aerun.guard").module("ae.config", setmetatable(M, {
   __call = function(_, defaults, argv)
     local cfg, explicit = build(defaults, argv)
-    if not cfg then error(explicit, 2) end
+    if not cfg then error(explicit) end
     return cfg, explicit
   end,
 }))

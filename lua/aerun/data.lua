@@ -6,7 +6,7 @@
 --   data.open{images = path, labels = path|nil, name = nil, limit = nil, classes = nil}
 --   data.locate(name, split [, root]) -> images path, labels path
 --
--- A data set is a C object (aerun.Dataset, methods in runtime/lua_data.c):
+-- A data set is a C object (aerun.Dataset, methods in runtime/lua/data.c):
 --   #ds, ds:size(), ds:dim() (784), ds:sample_shape() ({28, 28}), ds:name()
 --   for x, y in ds:batches(128, {shuffle = true, drop_last = false}) do ... end
 --       x: B×D floats in [0, 1], y: B labels as floats; one C call per batch,
@@ -26,20 +26,7 @@ local data = {}
 -- boundary, raises them again at the script's line, naming the function
 local function fail(msg) error(msg, 0) end
 
-local function check_options(opts, allowed, what)
-  if opts == nil then return {} end
-  if type(opts) ~= "table" then fail(what .. ": options must be a table, got " .. type(opts)) end
-  for k in pairs(opts) do
-    if not allowed[k] then
-      local names = {}
-      for name in pairs(allowed) do names[#names + 1] = name end
-      table.sort(names)
-      fail(string.format("%s: unknown option '%s' (known: %s)", what, tostring(k),
-                         table.concat(names, ", ")))
-    end
-  end
-  return opts
-end
+local check_options = require("aerun.guard").options
 
 -- ds cut down by the classes and limit options; the full set is closed
 -- at once, its samples are no longer needed
@@ -58,7 +45,7 @@ end
 local open_options = {images = true, labels = true, name = true, classes = true, limit = true}
 
 function data.open(opts)
-  opts = check_options(opts, open_options, "open")
+  opts = check_options("open", opts, open_options)
   if type(opts.images) ~= "string" then fail("open: images must be the path of an IDX file") end
   if opts.labels ~= nil and type(opts.labels) ~= "string" then
     fail("open: labels must be the path of an IDX file or nil")
@@ -121,7 +108,7 @@ end
 local standard_options = {split = true, root = true, limit = true, classes = true}
 
 local function standard(name, opts)
-  opts = check_options(opts, standard_options, name)
+  opts = check_options(name, opts, standard_options)
   local split = opts.split or "train"
   if split ~= "train" and split ~= "test" then
     fail(string.format("%s: split must be \"train\" or \"test\", got %s", name, tostring(split)))

@@ -25,7 +25,7 @@ local datasets = { mnist = "mnist", fashion_mnist = "fashion_mnist", ["fashion-m
 function experiment.dataset(name, split, opts)
   local key = datasets[name]
   if not key then
-    error(string.format("unknown dataset %q (use mnist or fashion_mnist)", tostring(name)), 2)
+    error(string.format("unknown dataset %q (use mnist or fashion_mnist)", tostring(name)))
   end
   local o = { split = split }
   for k, v in pairs(opts or {}) do o[k] = v end
@@ -53,25 +53,27 @@ local json = require "aerun.json"
 experiment.json = json
 
 -- writes text to path through a temporary file, so readers never see half
--- a file; the temporary name is unique, since runs of a sweep may write the
--- same file (the experiment's result.json) at the same moment
+-- a file: the library's one writer of text files (aerun.sweep's too).  The
+-- temporary name is unique to the process and the call, since runs and
+-- shards of a sweep may write the same file (result.json, sweep.csv) at the
+-- same moment
 local function write_file(path, text)
   local tmp = string.format("%s.%d.%x.tmp", path, core.getpid(), math.random(0, 0x7fffffff))
   local f, err = io.open(tmp, "w")
-  if not f then error("cannot write " .. path .. ": " .. tostring(err), 3) end
+  if not f then error("cannot write " .. path .. ": " .. tostring(err)) end
   f:write(text)
   f:close()
   local ok, rerr = os.rename(tmp, path)
   if not ok then
     os.remove(tmp)
-    error("cannot write " .. path .. ": " .. tostring(rerr), 3)
+    error("cannot write " .. path .. ": " .. tostring(rerr))
   end
 end
 experiment.write_file = write_file
 
 local function mkdir(dir)
   local ok, err = core.mkdir_p(dir)
-  if not ok then error(err, 3) end
+  if not ok then error(err) end
 end
 
 -- the options every run understands, beside the script's own
@@ -97,7 +99,7 @@ function experiment.config(defaults, argv)
   end
   local cfg, explicit = config.parse(all, words)
   if cfg.on_nan ~= "stop" and cfg.on_nan ~= "skip" then
-    error("--on-nan must be stop or skip, got " .. cfg.on_nan, 2)
+    error("--on-nan must be stop or skip, got " .. cfg.on_nan)
   end
   return cfg, explicit
 end
@@ -160,7 +162,7 @@ Run.__index = Run
 -- objects: {model =, optimizer =}.  Seed the RNG (ae.manual_seed) before
 -- building the model; a resumed run then overwrites parameters and RNG.
 function experiment.start(name, cfg, objects)
-  if type(name) ~= "string" or name == "" then error("experiment.start: expects a name", 2) end
+  if type(name) ~= "string" or name == "" then error("experiment.start: expects a name") end
   objects = objects or {}
   local run = setmetatable({
     name = name, cfg = cfg, model = objects.model, optimizer = objects.optimizer,
@@ -198,7 +200,7 @@ function Run:resume(from)
       self:say("no checkpoint at %s: starting from scratch", path)
       return
     end
-    error("--resume: no checkpoint at " .. path, 3)
+    error("--resume: no checkpoint at " .. path)
   end
   f:close()
   local state = require("aerun.checkpoint").load(path, { model = self.model, optimizer = self.optimizer })
@@ -224,7 +226,7 @@ end
 function Run:epochs(last)
   last = last or self.cfg.epochs
   if math.type(last) ~= "integer" then
-    error("epochs: the last epoch must be an integer (an argument or cfg.epochs), got " .. tostring(last), 2)
+    error("epochs: the last epoch must be an integer (an argument or cfg.epochs), got " .. tostring(last))
   end
   local e = self.start_epoch - 1
   return function()
@@ -316,7 +318,7 @@ function Run:step(loss)
     local kept = f and ("the last good checkpoint is " .. self.checkpoint_path) or "no checkpoint was written yet"
     if f then f:close() end
     error(string.format("%s at %s%s; %s (rerun with --on-nan=skip to skip such steps)",
-      finite and "a gradient became non-finite" or ("loss became " .. tostring(v)), where, cause, kept), 2)
+      finite and "a gradient became non-finite" or ("loss became " .. tostring(v)), where, cause, kept))
   end
   self.step_count = self.step_count + 1
   self.epoch_batches = self.epoch_batches + 1

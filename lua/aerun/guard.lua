@@ -169,6 +169,26 @@ function guard.class(name, cls)
   return cls
 end
 
+-- opts, which must be nil (then {}) or a table of keys in known; the
+-- errors name fname and, for an unknown key, the known ones.  Here because
+-- every module's functions check their options the same way, and the
+-- boundary positions what it raises.
+function guard.options(fname, opts, known)
+  if opts == nil then return {} end
+  if type(opts) ~= "table" then
+    error(string.format("%s: options must be a table, got %s", fname, type(opts)))
+  end
+  for k in pairs(opts) do
+    if not known[k] then
+      local names = {}
+      for n in pairs(known) do names[#names + 1] = n end
+      table.sort(names)
+      error(string.format("%s: unknown option '%s' (known: %s)", fname, tostring(k), table.concat(names, ", ")))
+    end
+  end
+  return opts
+end
+
 -- a module's functions (prefix.name), the classes it holds (their methods,
 -- and the constructor behind calling the class) and its plain subtables
 function guard.module(prefix, m)

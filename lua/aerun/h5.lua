@@ -18,7 +18,7 @@
 -- left open is closed, and written, by the collector; with {atomic = true}
 -- it is written only by :close() or by leaving a `<close>` block normally,
 -- and an error, :abort() or the collector discard it.  The methods are C
--- functions (runtime/lua_h5.c); walk is added here.
+-- functions (runtime/lua/h5.c); walk is added here.
 local core = require "aerun.core"
 
 local h5 = {}
@@ -28,16 +28,15 @@ local modes = { r = true, w = true, a = true }
 -- h5.open(path [, mode [, {atomic = true}]])
 function h5.open(path, mode, opts)
   if type(path) ~= "string" or path == "" then
-    error("h5.open: path must be a non-empty string, got " .. type(path), 2)
+    error("h5.open: path must be a non-empty string, got " .. type(path))
   end
   mode = mode or "r"
   if not modes[mode] then
-    error(string.format("h5.open: %s: unknown mode %q (use \"r\", \"w\" or \"a\")", path, tostring(mode)), 2)
+    error(string.format("h5.open: %s: unknown mode %q (use \"r\", \"w\" or \"a\")", path, tostring(mode)))
   end
-  if opts ~= nil and type(opts) ~= "table" then error("h5.open: options must be a table", 2) end
+  if opts ~= nil and type(opts) ~= "table" then error("h5.open: options must be a table") end
   local atomic = opts and opts.atomic or false
-  local ok, f = pcall(core.h5_open, path, mode, atomic)
-  if not ok then error(f, 2) end
+  local f = core.h5_open(path, mode, atomic)
   return f
 end
 
@@ -47,7 +46,7 @@ local File = debug.getregistry()["aerun.H5File"].__index
 -- ("encoder/0/weight"); a missing group gives an empty list
 function File:walk(group)
   group = group or "/"
-  if type(group) ~= "string" then error("walk: group must be a path (a string), got " .. type(group), 2) end
+  if type(group) ~= "string" then error("walk: group must be a path (a string), got " .. type(group)) end
   local out = {}
   if not self:exists(group) then return out end
   local function visit(abs, rel)

@@ -26,49 +26,27 @@ local INK, GRID, FRAME = 30, 225, 0
 
 local function shape_str(t) return table.concat(t:shape(), "×") end
 
--- opts must be nil or a table of known keys; errors point at the caller's caller
-local function options(fname, opts, known)
-  if opts == nil then return {} end
-  if type(opts) ~= "table" then
-    error(("%s: options must be a table, got %s"):format(fname, type(opts)), 3)
-  end
-  for k in pairs(opts) do
-    if not known[k] then
-      local names = {}
-      for n in pairs(known) do names[#names + 1] = n end
-      table.sort(names)
-      error(("%s: unknown option '%s' (known: %s)"):format(fname, tostring(k),
-        table.concat(names, ", ")), 3)
-    end
-  end
-  return opts
-end
+local options = require("aerun.guard").options
 
 local function integer(fname, name, v, default, min)
   if v == nil then return default end
   if math.type(v) ~= "integer" and not (type(v) == "number" and v == math.floor(v)) then
-    error(("%s: %s must be an integer, got %s"):format(fname, name, tostring(v)), 3)
+    error(("%s: %s must be an integer, got %s"):format(fname, name, tostring(v)))
   end
-  if v < min then error(("%s: %s must be at least %d, got %d"):format(fname, name, min, v), 3) end
+  if v < min then error(("%s: %s must be at least %d, got %d"):format(fname, name, min, v)) end
   return math.tointeger(v)
-end
-
--- a failure inside a C call, reported at the script's line instead of
--- this file's: level counts from the function calling reraise
-local function reraise(err, level)
-  error((tostring(err):gsub("^[^\n]-:%d+: ", "", 1)), level + 1)
 end
 
 -- saves and frees the canvas, whether the save works or not
 local function save_canvas(canvas, path)
   local ok, err = pcall(canvas.save, canvas, path)
   canvas:free()
-  if not ok then reraise(err, 3) end
+  if not ok then error(err, 0) end   -- as raised: the guard positions it
 end
 
 local function check_path(fname, path)
   if type(path) ~= "string" then
-    error(("%s: path must be a string, got %s"):format(fname, type(path)), 3)
+    error(("%s: path must be a string, got %s"):format(fname, type(path)))
   end
 end
 
@@ -77,7 +55,7 @@ end
 local function value_range(fname, t, opts)
   local range = opts.range or opts.value_range
   if range ~= nil and (type(range) ~= "table" or type(range[1]) ~= "number" or type(range[2]) ~= "number") then
-    error(fname .. ": range must be {lo, hi}", 3)
+    error(fname .. ": range must be {lo, hi}")
   end
   if not opts.normalize then return 0, 1 end
   if range then return range[1], range[2] end
@@ -94,32 +72,32 @@ local function as_batch(fname, images, shape)
       local side = math.tointeger(math.floor(math.sqrt(len) + 0.5))
       if side * side ~= len then
         error(("%s: images %s are rows of %d values, not a square; give opts.shape = {H, W} or {C, H, W}")
-          :format(fname, shape_str(images), len), 3)
+          :format(fname, shape_str(images), len))
       end
       shape = { side, side }
     end
     if type(shape) ~= "table" or (#shape ~= 2 and #shape ~= 3) then
-      error(fname .. ": shape must be {H, W} or {C, H, W}", 3)
+      error(fname .. ": shape must be {H, W} or {C, H, W}")
     end
     local c, h, w = 1, shape[1], shape[2]
     if #shape == 3 then c, h, w = shape[1], shape[2], shape[3] end
     if c * h * w ~= len then
       error(("%s: shape {%s} holds %d values but each row of images %s has %d")
-        :format(fname, table.concat(shape, ", "), c * h * w, shape_str(images), len), 3)
+        :format(fname, table.concat(shape, ", "), c * h * w, shape_str(images), len))
     end
     images = images:reshape(n, c, h, w)
   elseif d == 3 then
     images = images:reshape(images:size(1), 1, images:size(2), images:size(3))
   elseif d ~= 4 then
     error(("%s: images must be N×D, N×H×W, N×1×H×W or N×3×H×W, got %s")
-      :format(fname, shape_str(images)), 3)
+      :format(fname, shape_str(images)))
   end
   local c = images:size(2)
   if c ~= 1 and c ~= 3 then
     error(("%s: images %s have %d channels; only 1 (gray) or 3 (RGB) make a PNG")
-      :format(fname, shape_str(images), c), 3)
+      :format(fname, shape_str(images), c))
   end
-  if images:size(1) < 1 then error(fname .. ": no images to save", 3) end
+  if images:size(1) < 1 then error(fname .. ": no images to save") end
   return images
 end
 
@@ -134,12 +112,12 @@ local GRID_OPTIONS = {
 -- pixels of pad_value around every tile, as torchvision.utils.save_image.
 function M.save_grid(path, images, opts)
   check_path("save_grid", path)
-  if not is_tensor(images) then error("save_grid: images must be a tensor, got " .. type(images), 2) end
+  if not is_tensor(images) then error("save_grid: images must be a tensor, got " .. type(images)) end
   opts = options("save_grid", opts, GRID_OPTIONS)
   local nrow = integer("save_grid", "nrow", opts.nrow, 8, 1)
   local padding = integer("save_grid", "padding", opts.padding, 2, 0)
   local pad = opts.pad_value or 0
-  if type(pad) ~= "number" then error("save_grid: pad_value must be a number", 2) end
+  if type(pad) ~= "number" then error("save_grid: pad_value must be a number") end
   local batch = as_batch("save_grid", images:detach(), opts.shape)
   local n, c, h, w = table.unpack(batch:shape())
   local cols = math.min(nrow, n)
@@ -162,11 +140,11 @@ end
 -- ae.image.save(path, image, {normalize = false, range = {lo, hi}})
 function M.save(path, image, opts)
   check_path("save", path)
-  if not is_tensor(image) then error("save: image must be a tensor, got " .. type(image), 2) end
+  if not is_tensor(image) then error("save: image must be a tensor, got " .. type(image)) end
   opts = options("save", opts, { normalize = true, range = true, value_range = true })
   local d = image:dim()
   if not (d == 2 or (d == 3 and (image:size(1) == 1 or image:size(1) == 3))) then
-    error("save: image must be H×W, 1×H×W or 3×H×W, got " .. shape_str(image), 2)
+    error("save: image must be H×W, 1×H×W or 3×H×W, got " .. shape_str(image))
   end
   local h, w = image:size(d - 1), image:size(d)
   local c = d == 3 and image:size(1) or 1
@@ -179,8 +157,7 @@ end
 -- a PNG (gray, RGB, palette; any depth; alpha dropped) as C×H×W in [0, 1]
 function M.load(path)
   check_path("load", path)
-  local ok, t = pcall(core.png_read, path)
-  if not ok then reraise(t, 2) end
+  local t = core.png_read(path)
   return t
 end
 
@@ -236,7 +213,7 @@ local function draw_axes(canvas, xa, ya, spec, right_margin)
   local bottom = 20 + (spec.xlabel and 14 or 0)
   local x0, y0, x1, y1 = left, top, W - (right_margin or 16), H - bottom
   if x1 - x0 < 10 or y1 - y0 < 10 then
-    error(("image: %d×%d pixels leave no room for the plot"):format(W, H), 3)
+    error(("image: %d×%d pixels leave no room for the plot"):format(W, H))
   end
   local function px(x) return x0 + (x - xa.lo) / (xa.hi - xa.lo) * (x1 - x0) end
   local function py(y) return y1 - (y - ya.lo) / (ya.hi - ya.lo) * (y1 - y0) end
@@ -300,19 +277,19 @@ end
 local function size_option(fname, v, default)
   if v == nil then return default[1], default[2] end
   if type(v) == "number" then v = { v, v } end
-  if type(v) ~= "table" then error(fname .. ": size must be a number or {width, height}", 3) end
+  if type(v) ~= "table" then error(fname .. ": size must be a number or {width, height}") end
   return integer(fname, "width", v[1], nil, 16), integer(fname, "height", v[2], nil, 16)
 end
 
 -- a list of numbers from a Lua table or a 1-D tensor
 local function numbers(fname, what, v)
   if is_tensor(v) then
-    if v:dim() ~= 1 then error(("%s: %s must be 1-D, got %s"):format(fname, what, shape_str(v)), 3) end
+    if v:dim() ~= 1 then error(("%s: %s must be 1-D, got %s"):format(fname, what, shape_str(v))) end
     return v:totable()
   end
-  if type(v) ~= "table" then error(("%s: %s must be a table or a tensor, got %s"):format(fname, what, type(v)), 3) end
+  if type(v) ~= "table" then error(("%s: %s must be a table or a tensor, got %s"):format(fname, what, type(v))) end
   for i, x in ipairs(v) do
-    if type(x) ~= "number" then error(("%s: %s[%d] is %s, not a number"):format(fname, what, i, type(x)), 3) end
+    if type(x) ~= "number" then error(("%s: %s[%d] is %s, not a number"):format(fname, what, i, type(x))) end
   end
   return v
 end
@@ -329,7 +306,7 @@ function M.scatter(path, points, labels, opts)
   opts = options("scatter", opts, SCATTER_OPTIONS)
   if not is_tensor(points) or points:dim() ~= 2 or points:size(2) ~= 2 then
     error("scatter: points must be an N×2 tensor, got " ..
-      (is_tensor(points) and shape_str(points) or type(points)), 2)
+      (is_tensor(points) and shape_str(points) or type(points)))
   end
   local n = points:size(1)
   local pts = points:detach():totable()
@@ -337,15 +314,15 @@ function M.scatter(path, points, labels, opts)
   if labels ~= nil then
     labs = numbers("scatter", "labels", labels)
     if #labs ~= n then
-      error(("scatter: %d labels for %d points"):format(#labs, n), 2)
+      error(("scatter: %d labels for %d points"):format(#labs, n))
     end
     for i, l in ipairs(labs) do
-      if not finite(l) then error(("scatter: label %d is %s, not a finite number"):format(i, tostring(l)), 2) end
+      if not finite(l) then error(("scatter: label %d is %s, not a finite number"):format(i, tostring(l))) end
     end
   end
   local W, H = size_option("scatter", opts.size, { 512, 512 })
   local radius = opts.point or 2
-  if type(radius) ~= "number" or radius < 0 or radius > 100 then error("scatter: point must be a radius in 0..100", 2) end
+  if type(radius) ~= "number" or radius < 0 or radius > 100 then error("scatter: point must be a radius in 0..100") end
   local xmin, xmax, ymin, ymax = math.huge, -math.huge, math.huge, -math.huge
   for _, p in ipairs(pts) do
     if finite(p[1]) and finite(p[2]) then
@@ -400,12 +377,12 @@ function M.plot(path, spec)
   check_path("plot", path)
   spec = options("plot", spec, PLOT_OPTIONS)
   local series = spec.series
-  if type(series) ~= "table" or #series == 0 then error("plot: spec.series must be a list of {name, x, y}", 2) end
+  if type(series) ~= "table" or #series == 0 then error("plot: spec.series must be a list of {name, x, y}") end
   local W, H = size_option("plot", spec.size, { 640, 400 })
   local all = {}
   local xmin, xmax, ymin, ymax = math.huge, -math.huge, math.huge, -math.huge
   for i, s in ipairs(series) do
-    if type(s) ~= "table" then error(("plot: series[%d] must be a table {name, x, y}"):format(i), 2) end
+    if type(s) ~= "table" then error(("plot: series[%d] must be a table {name, x, y}"):format(i)) end
     local ys = numbers("plot", ("series[%d].y"):format(i), s.y)
     local xs = s.x and numbers("plot", ("series[%d].x"):format(i), s.x)
     if xs == nil then
@@ -413,7 +390,7 @@ function M.plot(path, spec)
       for j = 1, #ys do xs[j] = j end
     end
     if #xs ~= #ys then
-      error(("plot: series[%d] has %d x values and %d y values"):format(i, #xs, #ys), 2)
+      error(("plot: series[%d] has %d x values and %d y values"):format(i, #xs, #ys))
     end
     for j = 1, #ys do
       if finite(xs[j]) and finite(ys[j]) then
@@ -427,7 +404,7 @@ function M.plot(path, spec)
   for _, lim in ipairs { "xlim", "ylim" } do
     local v = spec[lim]
     if v ~= nil and (type(v) ~= "table" or not finite(v[1]) or not finite(v[2]) or not (v[2] > v[1])) then
-      error(("plot: %s must be {lo, hi} with lo < hi"):format(lim), 2)
+      error(("plot: %s must be {lo, hi} with lo < hi"):format(lim))
     end
   end
   if spec.xlim then xmin, xmax = spec.xlim[1], spec.xlim[2] end

@@ -41,7 +41,7 @@ function metrics.roc_auc(scores, labels)
     end
     i = j + 1
   end
-  if pos == 0 or neg == 0 then error("roc_auc: needs both normal and anomalous samples", 2) end
+  if pos == 0 or neg == 0 then error("roc_auc: needs both normal and anomalous samples") end
   return (rank_sum - pos * (pos + 1) / 2) / (pos * neg)
 end
 

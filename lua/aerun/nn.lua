@@ -54,7 +54,7 @@ end
 
 -- user modules: local VAE = nn.Module:extend("VAE"); function VAE:init(...) end
 function Module:extend(name)
-  if type(name) ~= "string" then error("Module:extend: expects a class name", 2) end
+  if type(name) ~= "string" then error("Module:extend: expects a class name") end
   return class(name, self)
 end
 
@@ -69,27 +69,26 @@ end
 function Module:init() end
 
 function Module:forward()
-  error(self._type .. ": forward is not defined", 2)
+  error(self._type .. ": forward is not defined")
+end
+
+-- self[name] = t, with name added once to the list self[field]
+local function enlist(self, field, name, t)
+  rawset(self, name, t)
+  local list = self[field]
+  for _, n in ipairs(list) do if n == name then return t end end
+  list[#list + 1] = name
+  return t
 end
 
 function Module:register_parameter(name, t)
-  if not is_tensor(t) then error("register_parameter: tensor expected for " .. tostring(name), 2) end
+  if not is_tensor(t) then error("register_parameter: tensor expected for " .. tostring(name)) end
   t:requires_grad_(true)
-  rawset(self, name, t)
-  local p = self._params
-  for _, n in ipairs(p) do if n == name then return t end end
-  p[#p + 1] = name
-  return t
+  return enlist(self, "_params", name, t)
 end
 
 -- state that is saved but not trained (BatchNorm's running statistics)
-function Module:register_buffer(name, t)
-  rawset(self, name, t)
-  local b = self._buffers
-  for _, n in ipairs(b) do if n == name then return t end end
-  b[#b + 1] = name
-  return t
-end
+function Module:register_buffer(name, t) return enlist(self, "_buffers", name, t) end
 
 local function walk(self, prefix, visit)
   visit(self, prefix)
@@ -118,29 +117,25 @@ local function named(self, field)
   return names, values
 end
 
--- for path, p in model:named_parameters() do ... end   (paths like "0/weight")
-function Module:named_parameters()
-  local names, values = named(self, "_params")
+-- an iterator over named(self, field): path, tensor
+local function iterate(self, field)
+  local names, values = named(self, field)
   local i = 0
   return function()
     i = i + 1
     if names[i] then return names[i], values[i] end
   end
 end
+
+-- for path, p in model:named_parameters() do ... end   (paths like "0/weight")
+function Module:named_parameters() return iterate(self, "_params") end
 
 function Module:parameters()
   local _, values = named(self, "_params")
   return values
 end
 
-function Module:named_buffers()
-  local names, values = named(self, "_buffers")
-  local i = 0
-  return function()
-    i = i + 1
-    if names[i] then return names[i], values[i] end
-  end
-end
+function Module:named_buffers() return iterate(self, "_buffers") end
 
 -- PyTorch's state_dict keys: the module path joined with "."
 function Module:state_dict()
@@ -203,9 +198,9 @@ end
 
 local function check_count(fname, v, name)
   if math.type(v) ~= "integer" and not (type(v) == "number" and v == math.floor(v)) then
-    error(string.format("%s: %s must be an integer, got %s", fname, name, tostring(v)), 4)
+    error(string.format("%s: %s must be an integer, got %s", fname, name, tostring(v)))
   end
-  if v < 1 then error(string.format("%s: %s must be at least 1, got %s", fname, name, tostring(v)), 4) end
+  if v < 1 then error(string.format("%s: %s must be at least 1, got %s", fname, name, tostring(v))) end
   return math.tointeger(v)
 end
 
@@ -245,7 +240,7 @@ local function activation(name, method, keys, defaults)
       local v = args[i]
       if v == nil then v = defaults[k] end
       if type(v) ~= "number" then
-        error(string.format("%s: %s must be a number, got %s", name, k, type(v)), 3)
+        error(string.format("%s: %s must be a number, got %s", name, k, type(v)))
       end
       values[k] = v
     end
@@ -283,10 +278,10 @@ nn.Reshape = Reshape
 function Reshape:init(...)
   local shape = { ... }
   if type(shape[1]) == "table" then shape = shape[1] end
-  if #shape == 0 then error("Reshape: expects the shape of one sample", 3) end
+  if #shape == 0 then error("Reshape: expects the shape of one sample") end
   for i, s in ipairs(shape) do
     if math.type(s) ~= "integer" and s ~= -1 then
-      error("Reshape: size " .. i .. " must be an integer, got " .. tostring(s), 3)
+      error("Reshape: size " .. i .. " must be an integer, got " .. tostring(s))
     end
   end
   configure(self, { "shape" }, { shape = shape })
@@ -308,7 +303,7 @@ Sequential.__len = function(self) return #self._children end
 
 function Sequential:init(modules, ...)
   if is_module(modules) then modules = { modules, ... } end
-  if type(modules) ~= "table" then error("Sequential: expects a list of modules", 3) end
+  if type(modules) ~= "table" then error("Sequential: expects a list of modules") end
   for i, m in ipairs(modules) do self:add(m, i) end
   configure(self, {}, {})
 end
@@ -316,11 +311,15 @@ end
 function Sequential:add(m, i)
   if not is_module(m) then
     error(string.format("Sequential: element %d is %s, not a module", i or #self._children + 1,
-      type(m)), 3)
+      type(m)))
   end
   self[tostring(#self._children)] = m
   return self
 end
+-- Sequential's own __index hides it from guard.module as a class; add is
+-- the method a script calls that raises errors of its own (forward passes
+-- on its layers' errors, which their own boundaries placed)
+Sequential.add = guard.wrap("Sequential", Sequential.add)
 
 -- A convolution followed by a plain nn.ReLU runs as one op, the ReLU
 -- fused into the pass that writes the layer's output (a pass over the
@@ -361,7 +360,7 @@ nn.AutoEncoder = AutoEncoder
 
 function AutoEncoder:init(encoder, decoder)
   if not is_module(encoder) or not is_module(decoder) then
-    error("AutoEncoder: expects an encoder and a decoder module", 3)
+    error("AutoEncoder: expects an encoder and a decoder module")
   end
   self.encoder = encoder
   self.decoder = decoder
@@ -381,7 +380,7 @@ nn.VAE = VAE
 
 function VAE:init(encoder, mu, logvar, decoder)
   for i, m in ipairs { encoder, mu, logvar, decoder } do
-    if not is_module(m) then error("VAE: argument " .. i .. " must be a module", 3) end
+    if not is_module(m) then error("VAE: argument " .. i .. " must be a module") end
   end
   self.encoder, self.mu, self.logvar, self.decoder = encoder, mu, logvar, decoder
   configure(self, {}, {})
@@ -402,7 +401,7 @@ end
 -- n samples from the prior N(0, I) through the decoder
 function VAE:sample(n)
   local d = self.mu._config and self.mu._config.out_features
-  if not d then error("VAE:sample: the mu layer must be a Linear to know the latent size", 2) end
+  if not d then error("VAE:sample: the mu layer must be a Linear to know the latent size") end
   return self.decoder(core.randn(n, d))
 end
 
@@ -417,7 +416,7 @@ end
 -- (default: the activation; false for none) after the final one
 function nn.mlp(sizes, opts)
   opts = opts or {}
-  if type(sizes) ~= "table" or #sizes < 2 then error("mlp: expects at least two layer sizes", 2) end
+  if type(sizes) ~= "table" or #sizes < 2 then error("mlp: expects at least two layer sizes") end
   local act = opts.activation or nn.ReLU
   local last = opts.last
   if last == nil then last = act end
@@ -454,7 +453,7 @@ local Container = class("Container", Module)
 nn.Container = Container
 function Container:forward()
   error(string.format("%s: this module was rebuilt from a checkpoint without the script that "
-    .. "defines its forward; call its children, or register the class with nn.register", self._type), 2)
+    .. "defines its forward; call its children, or register the class with nn.register", self._type))
 end
 
 local registered = {}
@@ -471,12 +470,12 @@ end
 -- constructed from their arguments, unknown ones become Containers
 function nn.build(arch)
   if type(arch) ~= "table" or type(arch.type) ~= "string" then
-    error("nn.build: an architecture needs a type", 2)
+    error("nn.build: an architecture needs a type")
   end
   local children = {}
   for i, c in ipairs(arch.children or {}) do
     if type(c) ~= "table" or type(c.name) ~= "string" or type(c.module) ~= "table" then
-      error(string.format("nn.build: child %d of %s needs a name and a module", i, arch.type), 2)
+      error(string.format("nn.build: child %d of %s needs a name and a module", i, arch.type))
     end
     children[i] = { name = c.name, module = nn.build(c.module) }
   end

@@ -13,15 +13,10 @@
 -- Weights are in PyTorch's orientation and initialised as PyTorch does.
 local core = require "aerun.core"
 
--- Errors point at the script that built the layer: reject is called from
--- an init (reject < init < Module:new < the script), fail from a helper
--- of an init, one level deeper.
+-- "Conv2d: ...": the message names the layer; aerun.guard raises it again
+-- at the line of the script that built it
 local function reject(layer, fmt, ...)
-  error(layer .. ": " .. string.format(fmt, ...), 4)
-end
-
-local function fail(layer, fmt, ...)
-  error(layer .. ": " .. string.format(fmt, ...), 5)
+  error(layer .. ": " .. string.format(fmt, ...))
 end
 
 local function is_int(v)
@@ -37,19 +32,19 @@ local function pair(layer, name, v, min)
   elseif type(v) == "table" and #v == 2 and type(v[1]) == "number" and type(v[2]) == "number" then
     p = { v[1], v[2] }
   else
-    fail(layer, "%s must be an integer or an {h, w} pair, got %s", name, type(v))
+    reject(layer, "%s must be an integer or an {h, w} pair, got %s", name, type(v))
   end
   for i = 1, 2 do
-    if not is_int(p[i]) then fail(layer, "%s must hold integers, got %s", name, tostring(p[i])) end
-    if p[i] < min then fail(layer, "%s must be at least %d, got %s", name, min, tostring(p[i])) end
+    if not is_int(p[i]) then reject(layer, "%s must hold integers, got %s", name, tostring(p[i])) end
+    if p[i] < min then reject(layer, "%s must be at least %d, got %s", name, min, tostring(p[i])) end
     p[i] = math.tointeger(p[i])
   end
   return p
 end
 
 local function count(layer, name, v)
-  if not is_int(v) then fail(layer, "%s must be an integer, got %s", name, tostring(v)) end
-  if v < 1 then fail(layer, "%s must be at least 1, got %s", name, tostring(v)) end
+  if not is_int(v) then reject(layer, "%s must be an integer, got %s", name, tostring(v)) end
+  if v < 1 then reject(layer, "%s must be at least 1, got %s", name, tostring(v)) end
   return math.tointeger(v)
 end
 
@@ -61,7 +56,7 @@ local function arguments(layer, names, args)
     for k in pairs(a1) do
       local known = false
       for _, n in ipairs(names) do known = known or n == k end
-      if not known then fail(layer, "unknown argument '%s'", tostring(k)) end
+      if not known then reject(layer, "unknown argument '%s'", tostring(k)) end
     end
     return a1
   end
@@ -72,7 +67,7 @@ local function arguments(layer, names, args)
       for k, val in pairs(v) do
         local known = false
         for j = i, #names do known = known or names[j] == k end
-        if not known then fail(layer, "unknown option '%s'", tostring(k)) end
+        if not known then reject(layer, "unknown option '%s'", tostring(k)) end
         out[k] = val
       end
       return out
@@ -80,7 +75,7 @@ local function arguments(layer, names, args)
     out[name] = v
     n = i
   end
-  if args.n > n then fail(layer, "too many arguments (%d)", args.n) end
+  if args.n > n then reject(layer, "too many arguments (%d)", args.n) end
   return out
 end
 

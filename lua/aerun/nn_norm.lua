@@ -12,28 +12,13 @@ local function shape_str(x)
   return table.concat(x:shape(), "×")
 end
 
-local function check_options(name, opts, known)
-  if opts == nil then return {} end
-  if type(opts) ~= "table" then
-    error(string.format("%s: options must be a table, got %s", name, type(opts)), 4)
-  end
-  for k in pairs(opts) do
-    if not known[k] then
-      local names = {}
-      for n in pairs(known) do names[#names + 1] = n end
-      table.sort(names)
-      error(string.format("%s: unknown option '%s' (known: %s)", name, tostring(k),
-        table.concat(names, ", ")), 4)
-    end
-  end
-  return opts
-end
+local check_options = require("aerun.guard").options
 
 local function number_option(name, opts, key, default)
   local v = opts[key]
   if v == nil then return default end
   if type(v) ~= "number" or v ~= v then
-    error(string.format("%s: %s must be a number, got %s", name, key, tostring(v)), 4)
+    error(string.format("%s: %s must be a number, got %s", name, key, tostring(v)))
   end
   return v
 end
@@ -51,7 +36,7 @@ return function(nn)
       num_features = nn._check_count(name, num_features, "num_features")
       opts = check_options(name, opts, BN_OPTIONS)
       local eps = number_option(name, opts, "eps", 1e-5)
-      if eps < 0 then error(name .. ": eps must not be negative, got " .. eps, 3) end
+      if eps < 0 then error(name .. ": eps must not be negative, got " .. eps) end
       local momentum = number_option(name, opts, "momentum", 0.1)
       local affine = opts.affine ~= false
       local track = opts.track_running_stats ~= false
@@ -73,11 +58,11 @@ return function(nn)
       local cfg = self._config
       if not ranks[x:dim()] then
         error(string.format("%s: expected %s input (got %dD input of shape %s)", name, expected,
-          x:dim(), shape_str(x)), 2)
+          x:dim(), shape_str(x)))
       end
       if x:size(2) ~= cfg.num_features then
         error(string.format("%s(%d): input %s has %d channels (dimension 2), expected %d", name,
-          cfg.num_features, shape_str(x), x:size(2), cfg.num_features), 2)
+          cfg.num_features, shape_str(x), x:size(2), cfg.num_features))
       end
       -- in evaluation without running statistics the batch's own are used,
       -- as in PyTorch; the C op does that when they are nil
@@ -99,7 +84,7 @@ return function(nn)
     if type(p) == "table" then p = check_options("Dropout", p, { p = true }).p end
     if p == nil then p = 0.5 end
     if type(p) ~= "number" or not (p >= 0 and p <= 1) then
-      error("Dropout: dropout probability has to be between 0 and 1, but got " .. tostring(p), 3)
+      error("Dropout: dropout probability has to be between 0 and 1, but got " .. tostring(p))
     end
     nn._configure(self, { "p" }, { p = p })
   end

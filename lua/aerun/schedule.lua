@@ -7,31 +7,43 @@
 --
 --   local beta = ae.schedule.linear(0, 1, 10)    -- 0 at epoch 1, 1 from epoch 10 on
 --   for epoch = 1, cfg.epochs do local b = beta(epoch) ... end
+local guard = require "aerun.guard"
+
 local schedule = {}
 
 local function is_number(v) return type(v) == "number" and v == v end
 
-local function check_number(name, what, v, level)
+local function check_number(name, what, v)
   if not is_number(v) then
-    error(string.format("schedule.%s: %s must be a number, got %s", name, what, tostring(v)), level or 3)
+    error(string.format("schedule.%s: %s must be a number, got %s", name, what, tostring(v)))
   end
   return v
 end
 
 local function check_count(name, what, v)
   if not (is_number(v) and v == math.floor(v) and v >= 1 and v < 2 ^ 53) then
-    error(string.format("schedule.%s: %s must be an integer >= 1, got %s", name, what, tostring(v)), 3)
+    error(string.format("schedule.%s: %s must be an integer >= 1, got %s", name, what, tostring(v)))
   end
   return math.tointeger(v)
 end
 
 local function check_epoch(name, epoch)
   if not is_number(epoch) then
-    error(string.format("schedule.%s: epoch must be a number, got %s", name, tostring(epoch)), 3)
+    error(string.format("schedule.%s: epoch must be a number, got %s", name, tostring(epoch)))
   end
   if epoch < 1 then
-    error(string.format("schedule.%s: epochs count from 1, got %s", name, tostring(epoch)), 3)
+    error(string.format("schedule.%s: epochs count from 1, got %s", name, tostring(epoch)))
   end
+end
+
+-- the schedule: value(epoch) behind the check of the epoch.  A script
+-- calls it directly, outside any function of the module, so it is guarded
+-- on its own, under its constructor's name
+local function make(name, value)
+  return guard.wrap("schedule." .. name, function(epoch)
+    check_epoch(name, epoch)
+    return value(epoch)
+  end)
 end
 
 -- progress from 0 at epoch 1 to 1 at epoch n, held at 1 after; a one-epoch
@@ -45,47 +57,38 @@ end
 -- constant(v): v at every epoch
 function schedule.constant(v)
   check_number("constant", "v", v)
-  return function(epoch)
-    check_epoch("constant", epoch)
-    return v
-  end
+  return make("constant", function() return v end)
+end
+
+-- a ramp from a at epoch 1 to b at epoch n, b after: between(t) is the
+-- value at progress t in [0, 1]
+local function ramp(name, a, b, n, between)
+  check_number(name, "a", a)
+  check_number(name, "b", b)
+  n = check_count(name, "n", n)
+  return make(name, function(epoch) return between(progress(epoch, n)) end)
 end
 
 -- linear(a, b, n): a at epoch 1, b at epoch n, a straight line between
 -- and b after (a KL warmup is linear(0, 1, n))
 function schedule.linear(a, b, n)
-  check_number("linear", "a", a)
-  check_number("linear", "b", b)
-  n = check_count("linear", "n", n)
-  return function(epoch)
-    check_epoch("linear", epoch)
-    local t = progress(epoch, n)
-    return (1 - t) * a + t * b
-  end
+  return ramp("linear", a, b, n, function(t) return (1 - t) * a + t * b end)
 end
 
 -- cosine(a, b, n): from a at epoch 1 to b at epoch n along half a cosine
 -- (slow at both ends), b after
 function schedule.cosine(a, b, n)
-  check_number("cosine", "a", a)
-  check_number("cosine", "b", b)
-  n = check_count("cosine", "n", n)
-  return function(epoch)
-    check_epoch("cosine", epoch)
-    local t = progress(epoch, n)
+  return ramp("cosine", a, b, n, function(t)
     if t == 0 then return a end
     return b + (a - b) * (1 + math.cos(math.pi * t)) / 2
-  end
+  end)
 end
 
 -- exponential(a, gamma): a·gamma^(epoch - 1)
 function schedule.exponential(a, gamma)
   check_number("exponential", "a", a)
   check_number("exponential", "gamma", gamma)
-  return function(epoch)
-    check_epoch("exponential", epoch)
-    return a * gamma ^ (epoch - 1)
-  end
+  return make("exponential", function(epoch) return a * gamma ^ (epoch - 1) end)
 end
 
 -- how many of the sorted milestones are <= epoch
@@ -97,16 +100,16 @@ end
 
 local function check_milestones(ms)
   if type(ms) ~= "table" or #ms == 0 then
-    error("schedule.step: milestones must be a non-empty list of epochs", 4)
+    error("schedule.step: milestones must be a non-empty list of epochs")
   end
   local list = {}
   for i, m in ipairs(ms) do
     if not (is_number(m) and m == math.floor(m) and m >= 2) then
       error(string.format("schedule.step: milestone %d must be an integer epoch >= 2 (the first "
-        .. "epoch of the next value), got %s", i, tostring(m)), 4)
+        .. "epoch of the next value), got %s", i, tostring(m)))
     end
     if i > 1 and m <= ms[i - 1] then
-      error("schedule.step: milestones must increase strictly", 4)
+      error("schedule.step: milestones must increase strictly")
     end
     list[i] = m
   end
@@ -125,48 +128,39 @@ end
 function schedule.step(spec)
   if type(spec) ~= "table" then
     error("schedule.step: expects a table: {value=, gamma=, every=}, {value=, gamma=, milestones=} "
-      .. "or {values=, milestones=}", 2)
+      .. "or {values=, milestones=}")
   end
   local known = { value = true, values = true, gamma = true, every = true, milestones = true }
   for k in pairs(spec) do
     if not known[k] then
       error(string.format("schedule.step: unknown key %s (known: every, gamma, milestones, value, values)",
-        tostring(k)), 2)
+        tostring(k)))
     end
   end
   if spec.values ~= nil then
     if spec.value ~= nil or spec.gamma ~= nil or spec.every ~= nil then
-      error("schedule.step: values = {...} goes with milestones only (not value, gamma or every)", 2)
+      error("schedule.step: values = {...} goes with milestones only (not value, gamma or every)")
     end
-    if type(spec.values) ~= "table" then error("schedule.step: values must be a list of numbers", 2) end
+    if type(spec.values) ~= "table" then error("schedule.step: values must be a list of numbers") end
     local values = {}
     for i, v in ipairs(spec.values) do values[i] = check_number("step", "values[" .. i .. "]", v) end
     local ms = check_milestones(spec.milestones)
     if #values ~= #ms + 1 then
-      error(string.format("schedule.step: %d milestones need %d values, got %d", #ms, #ms + 1, #values), 2)
+      error(string.format("schedule.step: %d milestones need %d values, got %d", #ms, #ms + 1, #values))
     end
-    return function(epoch)
-      check_epoch("step", epoch)
-      return values[passed(ms, epoch) + 1]
-    end
+    return make("step", function(epoch) return values[passed(ms, epoch) + 1] end)
   end
   local a = check_number("step", "value", spec.value)
   local gamma = spec.gamma == nil and 0.1 or check_number("step", "gamma", spec.gamma)
   if (spec.every == nil) == (spec.milestones == nil) then
-    error("schedule.step: give exactly one of every = n and milestones = {...}", 2)
+    error("schedule.step: give exactly one of every = n and milestones = {...}")
   end
   if spec.every ~= nil then
     local every = check_count("step", "every", spec.every)
-    return function(epoch)
-      check_epoch("step", epoch)
-      return a * gamma ^ ((epoch - 1) // every)
-    end
+    return make("step", function(epoch) return a * gamma ^ ((epoch - 1) // every) end)
   end
   local ms = check_milestones(spec.milestones)
-  return function(epoch)
-    check_epoch("step", epoch)
-    return a * gamma ^ passed(ms, epoch)
-  end
+  return make("step", function(epoch) return a * gamma ^ passed(ms, epoch) end)
 end
 
 -- value(s, epoch): a schedule's value at epoch, where s is a number (a
@@ -176,12 +170,12 @@ function schedule.value(s, epoch)
   if is_number(s) then return s end
   local mt = type(s) == "table" and getmetatable(s)
   if type(s) ~= "function" and not (mt and mt.__call) then
-    error("schedule.value: expects a number or a function(epoch), got " .. type(s), 2)
+    error("schedule.value: expects a number or a function(epoch), got " .. type(s))
   end
   local v = s(epoch)
   if not is_number(v) then
     error(string.format("schedule.value: the schedule returned %s at epoch %s, not a number",
-      tostring(v), tostring(epoch)), 2)
+      tostring(v), tostring(epoch)))
   end
   return v
 end

@@ -38,6 +38,7 @@
 --   aerun --sweep-collect DIR              DIR/sweep.csv from the runs under DIR
 local experiment = require "aerun.experiment"
 local config = require "aerun.config"
+local guard = require "aerun.guard"
 local json = require "aerun.json"
 
 local sweep = {}
@@ -65,41 +66,18 @@ local function read_json(path)
   return v
 end
 
--- written beside its target under a name no other process picks, then
--- renamed: shards of one sweep may write the same file at the same time
-local function write_atomic(path, text)
-  local tmp = string.format("%s.%08x.tmp", path, math.random(0, 0x7fffffff))
-  local f, err = io.open(tmp, "w")
-  if not f then error("cannot write " .. path .. ": " .. tostring(err), 0) end
-  f:write(text)
-  f:close()
-  local ok, rerr = os.rename(tmp, path)
-  if not ok then
-    os.remove(tmp)
-    error("cannot write " .. path .. ": " .. tostring(rerr), 0)
-  end
-end
-
--- an error from a call into another module, raised at level (counted
--- from the function calling reraise) without that module's position
-local function reraise(err, level)
-  error((tostring(err):gsub("^[^\n]-:%d+: ", "", 1)), level + 1)
-end
-
 ---------------------------------------------------------------- experiments
 
 -- The end of an experiment script: runs train on the command line's
 -- config when the file is the script, or returns the experiment to
 -- sweep.load.  Returns train's result in the first case.
 function sweep.experiment(name, defaults, train)
-  if type(name) ~= "string" or name == "" then error("sweep.experiment: expects a name", 2) end
-  if type(defaults) ~= "table" then error("sweep.experiment: defaults must be a table", 2) end
-  if type(train) ~= "function" then error("sweep.experiment: expects the function that runs one config", 2) end
+  if type(name) ~= "string" or name == "" then error("sweep.experiment: expects a name") end
+  if type(defaults) ~= "table" then error("sweep.experiment: defaults must be a table") end
+  if type(train) ~= "function" then error("sweep.experiment: expects the function that runs one config") end
   local spec = { name = name, defaults = defaults, run = train }
   if loading > 0 then return spec end
-  local ok, cfg = pcall(experiment.config, defaults)
-  if not ok then reraise(cfg, 2) end
-  return train(cfg)
+  return train(experiment.config(defaults))
 end
 
 -- the file path: beside the calling script, then from the current
@@ -117,18 +95,18 @@ end
 -- of experiments/sparse_ae_mnist.lua (looked for beside the calling script,
 -- then from the current directory, then in its experiments/)
 function sweep.load(name)
-  if type(name) ~= "string" then error("sweep.load: expects a file name", 2) end
-  local caller = require("aerun.guard").caller()
+  if type(name) ~= "string" then error("sweep.load: expects a file name") end
+  local caller = guard.caller()
   local path = resolve(name, caller and caller.source)
   local chunk, err = loadfile(path)
-  if not chunk then error("sweep.load: " .. err, 2) end
+  if not chunk then error("sweep.load: " .. err) end
   loading = loading + 1
   local ok, spec = pcall(chunk)
   loading = loading - 1
-  if not ok then error("sweep.load: " .. tostring(spec), 2) end
+  if not ok then error("sweep.load: " .. tostring(spec)) end
   if type(spec) ~= "table" or type(spec.run) ~= "function" or type(spec.defaults) ~= "table" then
     error("sweep.load: " .. path .. " does not end with "
-      .. "`return sweep.experiment(name, defaults, train)`, so a sweep cannot run it", 2)
+      .. "`return sweep.experiment(name, defaults, train)`, so a sweep cannot run it")
   end
   spec.path = path
   return spec
@@ -162,8 +140,8 @@ function sweep.derive(base, changes)
     if not sweep_only[k] and changes[k] == nil and k ~= "args" then keys[#keys + 1] = k end
   end
   for k in pairs(changes) do
-    if type(k) ~= "string" then error("sweep: config keys must be strings, got " .. type(k), 3) end
-    if sweep_only[k] then error("sweep: --" .. k .. " is the sweep's own option, not a run's", 3) end
+    if type(k) ~= "string" then error("sweep: config keys must be strings, got " .. type(k)) end
+    if sweep_only[k] then error("sweep: --" .. k .. " is the sweep's own option, not a run's") end
     keys[#keys + 1] = k
   end
   table.sort(keys)
@@ -171,7 +149,7 @@ function sweep.derive(base, changes)
     local v = changes[k]
     if v == nil then v = base[k] end
     if type(v) ~= "number" and type(v) ~= "string" and type(v) ~= "boolean" then
-      error(string.format("sweep: %s must be a number, string or boolean, got %s", k, type(v)), 3)
+      error(string.format("sweep: %s must be a number, string or boolean, got %s", k, type(v)))
     end
     words[#words + 1] = "--" .. k .. "=" .. word_value(v)
   end
@@ -180,7 +158,7 @@ function sweep.derive(base, changes)
     if k ~= "shard" then defaults[k] = v end
   end
   local ok, cfg = pcall(config.parse, defaults, words)
-  if not ok then error("sweep: " .. tostring(cfg):gsub("^[^\n]-:%d+: ", "", 1), 3) end
+  if not ok then error("sweep: " .. tostring(cfg):gsub("^[^\n]-:%d+: ", "", 1)) end
   return cfg
 end
 
@@ -194,11 +172,11 @@ end
 -- sweep.grid(base, {lambda = {...}, penalty = {...}}) -> every combination
 -- as a config; the keys in alphabetical order, the first varying slowest
 function sweep.grid(base, axes)
-  if type(axes) ~= "table" then error("sweep.grid: expects a table of {key = {values}}", 2) end
+  if type(axes) ~= "table" then error("sweep.grid: expects a table of {key = {values}}") end
   local keys = sorted_keys(axes)
   for _, k in ipairs(keys) do
     if type(axes[k]) ~= "table" or #axes[k] == 0 then
-      error("sweep.grid: " .. tostring(k) .. " must be a non-empty list of values", 2)
+      error("sweep.grid: " .. tostring(k) .. " must be a non-empty list of values")
     end
   end
   local out, pick = {}, {}
@@ -377,7 +355,7 @@ end
 -- named in their run ids.  opts: {quiet = false, write = true}.
 function sweep.collect(dir, opts)
   opts = opts or {}
-  if type(dir) ~= "string" or dir == "" then error("sweep.collect: expects a directory", 2) end
+  if type(dir) ~= "string" or dir == "" then error("sweep.collect: expects a directory") end
   dir = dir:gsub("/+$", "")
   local manifest = read_json(dir .. "/sweep.json")
   local ids, keys
@@ -385,10 +363,10 @@ function sweep.collect(dir, opts)
     ids, keys = manifest.runs or {}, manifest.keys
   else
     ids = list_runs(dir)
-    if #ids == 0 then error("sweep.collect: no run directory with a result.json under " .. dir, 2) end
+    if #ids == 0 then error("sweep.collect: no run directory with a result.json under " .. dir) end
   end
   local summary = summarize(dir, ids, keys)
-  if opts.write ~= false then write_atomic(dir .. "/sweep.csv", csv_text(summary)) end
+  if opts.write ~= false then experiment.write_file(dir .. "/sweep.csv", csv_text(summary)) end
   if not opts.quiet then
     io.stdout:write(sweep.format_table(summary))
     if #summary.missing > 0 then
@@ -420,23 +398,21 @@ end
 -- experiment has one, is --shard: anomaly_mnist --normal=all does this).
 function sweep.new(name, spec, opts)
   if type(name) ~= "string" or not name:match("^[%w_%-%.]+$") then
-    error("sweep.new: expects a name of letters, digits, '_', '-' or '.'", 2)
+    error("sweep.new: expects a name of letters, digits, '_', '-' or '.'")
   end
   if type(spec) ~= "table" or type(spec.run) ~= "function" or type(spec.defaults) ~= "table" then
-    error("sweep.new: expects an experiment {defaults = {...}, run = function(cfg)}, as sweep.load returns", 2)
+    error("sweep.new: expects an experiment {defaults = {...}, run = function(cfg)}, as sweep.load returns")
   end
   opts = opts or {}
   local base = opts.base
   if base then
-    if not config.explicit(base) then error("sweep.new: opts.base must be a config made by ae.config", 2) end
+    if not config.explicit(base) then error("sweep.new: opts.base must be a config made by ae.config") end
   else
     local defaults = {}
     for k, v in pairs(spec.defaults) do defaults[k] = v end
-    if defaults.shard ~= nil then error("sweep.new: the experiment has its own --shard option", 2) end
+    if defaults.shard ~= nil then error("sweep.new: the experiment has its own --shard option") end
     defaults.shard = ""
-    local ok
-    ok, base = pcall(experiment.config, defaults, opts.argv)
-    if not ok then reraise(base, 2) end
+    base = experiment.config(defaults, opts.argv)
   end
   local k, n = sweep.parse_shard(base.shard)
   local root = (base.out or "") ~= "" and base.out:gsub("/+$", "") or ("checkpoints/" .. name)
@@ -469,7 +445,7 @@ function Sweep:run(cfg)
   local id = experiment.run_id(cfg)
   if self.ids[id] then
     error(string.format("sweep %s: configs %d and %d are the same run (%s)", self.name, self.ids[id],
-      self.count + 1, id), 2)
+      self.count + 1, id))
   end
   self.count = self.count + 1
   local index = self.count
@@ -511,11 +487,11 @@ end
 function Sweep:finish()
   if sweep.mode == "list" then return nil end
   local ok, err = require("aerun.core").mkdir_p(self.root)
-  if not ok then error(err, 2) end
-  write_atomic(self.root .. "/sweep.json", json.encode(self:manifest()) .. "\n")
+  if not ok then error(string.format("sweep %s: %s", self.name, err)) end
+  experiment.write_file(self.root .. "/sweep.json", json.encode(self:manifest()) .. "\n")
   local summary = summarize(self.root, self.order, self:manifest().keys)
   local complete = #summary.missing == 0
-  if complete or not self.sharded then write_atomic(self.root .. "/sweep.csv", csv_text(summary)) end
+  if complete or not self.sharded then experiment.write_file(self.root .. "/sweep.csv", csv_text(summary)) end
   if not self.quiet then
     io.stdout:write(sweep.format_table(summary))
     local line = string.format("sweep %s: %d run%s, %d run here, %d done before", self.name, self.count,
@@ -533,7 +509,7 @@ function Sweep:finish()
   end
   if #self.failed > 0 then
     error(string.format("sweep %s: %d run%s failed: %s", self.name, #self.failed,
-      #self.failed > 1 and "s" or "", table.concat(self.failed, " ")), 2)
+      #self.failed > 1 and "s" or "", table.concat(self.failed, " ")))
   end
   return summary
 end
@@ -545,15 +521,23 @@ function Sweep:run_all(configs)
   return self:finish()
 end
 
+-- A sweep is no class of the module's table, so the guard does not see it:
+-- the two methods that raise errors of their own are guarded here, under
+-- the name their messages start with ("sweep <name>: ...").  config and
+-- grid reach sweep.derive and sweep.grid, which are guarded.
+Sweep.run = guard.wrap("sweep", Sweep.run)
+Sweep.finish = guard.wrap("sweep", Sweep.finish)
+
 -- aerun --sweep-list runs the script after this: sweeps then count their
 -- configs instead of running them, and a script that starts a run itself
 -- (it is not a sweep) is stopped before it trains
 function sweep.begin_listing()
   sweep.mode = "list"
-  experiment.start = function(name)
+  -- a stand-in the script calls directly: guarded like the function it replaces
+  experiment.start = guard.wrap("ae.experiment.start", function(name)
     error(string.format("--sweep-list: the script starts run %s itself instead of handing "
-      .. "configs to a sweep (sweep.new, s:run)", tostring(name)), 2)
-  end
+      .. "configs to a sweep (sweep.new, s:run)", tostring(name)))
+  end)
 end
 
 -- aerun --sweep-list: after the script ran in "list" mode, the command of
@@ -579,4 +563,4 @@ function sweep.list_commands(program)
   return lines
 end
 
-return require("aerun.guard").module("ae.sweep", sweep)
+return guard.module("ae.sweep", sweep)

@@ -1,5 +1,6 @@
--- tests/helpers/process.lua: what the specs that run the aerun executable
--- share: where it is, shell quoting, running a command, small file checks.
+-- tests/helpers/process.lua: what the specs (and fuzz/make_seeds.lua) share:
+-- where the aerun executable is, shell quoting, running a command, reading
+-- and writing whole files, a scratch directory.
 local M = {}
 
 M.root = os.getenv("PWD")
@@ -17,6 +18,15 @@ function M.sh(cmd)
   return out, ok, code
 end
 
+-- the command's standard output without its trailing white space
+-- (stderr is left alone)
+function M.capture(cmd)
+  local p = assert(io.popen(cmd))
+  local s = p:read("a")
+  p:close()
+  return (s:gsub("%s+$", ""))
+end
+
 -- a file's contents, or nil when it cannot be opened
 function M.read(path)
   local f = io.open(path, "rb")
@@ -24,6 +34,20 @@ function M.read(path)
   local s = f:read("a")
   f:close()
   return s
+end
+
+-- a file's contents, which must be there
+function M.read_all(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+function M.write(path, s)
+  local f = assert(io.open(path, "wb"))
+  f:write(s)
+  f:close()
 end
 
 function M.exists(path)

@@ -5,9 +5,9 @@
 EXPECTED_JSON, written by tests/interop_spec.lua, lists the model's
 parameters ({"params": {"encoder/0/weight": [128, 784], ...}}) and what was
 saved (epoch, step, seed, script, metric names, config, optimizer type).
-Checks every item of DESIGN.md's "Checkpoint file" section: names, dtypes,
-shapes, and that strings come back as str, integers as integers.  Needs only
-h5py.  Prints "OK" and exits 0 when everything holds.
+Checks every item of README.md's "Checkpoint format, version 1" section:
+names, dtypes, shapes, and that strings come back as str, integers as
+integers.  Needs only h5py.  Prints "OK" and exits 0 when everything holds.
 """
 import json
 import sys
