@@ -1,7 +1,7 @@
 -- aerun.optim: optimizers with PyTorch's names, defaults and update rules
 -- (ae.optim): SGD, Adam, AdamW, RMSprop; clip_grad_norm; learning-rate
 -- schedulers (ae.optim.lr_scheduler).  The update of each parameter is one
--- C call (runtime/optim.c); the state tensors live here, keyed by the
+-- C call (runtime/ops/optim.c); the state tensors live here, keyed by the
 -- parameter's position in the list the optimizer was given, and
 -- opt:state_dict() / opt:load_state_dict(sd) save and restore them with
 -- PyTorch's slot names (momentum_buffer, exp_avg, exp_avg_sq, square_avg,

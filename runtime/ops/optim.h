@@ -1,5 +1,6 @@
 /* optim.h: optimizer update rules on raw float arrays, PyTorch's exactly
- * (same order of operations, bias corrections in double), and the pieces of
+ * (same order of operations, the same fused multiply-adds, constants such as
+ * 1 - beta taken in double and rounded to float once), and the pieces of
  * gradient-norm clipping.  State arrays are owned by the caller (the Lua
  * optimizer keeps them as tensors). */
 #ifndef AE_OPTIM_H
