@@ -340,6 +340,31 @@ describe("optimizers", function()
       end)
     end
 
+    -- PyTorch's chainable get_lr(), to the bit: each lr from the one
+    -- before (0.1·0.9·0.9·0.9, not 0.1·0.9^3), stored as exact doubles
+    for _, case in ipairs(OG.lr_scheduler.schedulers) do
+      it(case.name .. " " .. describe_opts(case.opts) .. ": PyTorch's lr to the bit over 60 epochs", function()
+        local base = OG.lr_scheduler.base_lr
+        local p = ae.zeros(1):requires_grad_()
+        local opt = optim.SGD({ p }, { lr = base })
+        local sched = optim.lr_scheduler[case.name](opt, copy(case.opts))
+        local sd
+        for e, want in ipairs(case.lrs) do
+          sched:step()
+          assert.are.equal(tonumber(want), opt.lr, case.name .. " epoch " .. e)
+          if e == 25 then sd = sched:state_dict() end
+        end
+        -- resumed from its state at epoch 25, the chain gives the same lrs
+        local opt2 = optim.SGD({ p }, { lr = 123 })
+        local s2 = optim.lr_scheduler[case.name](opt2, copy(case.opts))
+        s2:load_state_dict(sd)
+        for e = 26, #case.lrs do
+          s2:step()
+          assert.are.equal(tonumber(case.lrs[e]), opt2.lr, case.name .. " resumed, epoch " .. e)
+        end
+      end)
+    end
+
     it("a scheduler's state_dict resumes its count", function()
       local p = ae.zeros(1):requires_grad_()
       local opt = optim.SGD({ p }, { lr = 1 })
