@@ -357,11 +357,19 @@ function RMSprop:step()
   end
 end
 
+-- x rounded to float32, the type of PyTorch's tensors: a float32 sum,
+-- product or quotient is the double one rounded once
+local function f32(x) return (string.unpack("f", string.pack("f", x))) end
+
 -- clip_grad_norm(params, max_norm[, norm_type = 2]): the norm of all the
 -- gradients together (as one vector; norm_type may be math.huge or "inf"
 -- for the largest magnitude), returned as a number; when it exceeds
 -- max_norm every gradient is scaled by max_norm / (total + 1e-6), as
 -- PyTorch's clip_grad_norm_.  Parameters without a gradient are skipped.
+-- The arithmetic is PyTorch's, in float32: the norm of the per-tensor
+-- norms (torch.norm(torch.stack(norms))), then reciprocal(total + 1e-6) *
+-- max_norm.  Gradients are scaled only when that is below 1 (PyTorch
+-- multiplies by min(coef, 1), the same numbers) so a NaN total leaves them.
 function optim.clip_grad_norm(params, max_norm, norm_type)
   local name = "clip_grad_norm"
   if is_tensor(params) then params = { params } end
@@ -386,10 +394,11 @@ function optim.clip_grad_norm(params, max_norm, norm_type)
       if total ~= total then break end
     end
   else
-    for _, g in ipairs(grads) do total = total + core.grad_norm(g, norm_type) ^ norm_type end
-    total = total ^ (1 / norm_type)
+    local norms = {}
+    for i, g in ipairs(grads) do norms[i] = core.grad_norm(g, norm_type) end
+    total = core.grad_norm(core.tensor(norms), norm_type)
   end
-  local coef = max_norm / (total + 1e-6)
+  local coef = f32(f32(1 / f32(total + f32(1e-6))) * f32(max_norm))
   if coef < 1 then
     for _, g in ipairs(grads) do core.grad_scale_(g, coef) end
   end

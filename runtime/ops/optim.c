@@ -1,6 +1,5 @@
 /* optim.c: see optim.h */
 #include "optim.h"
-#include "core/mathf.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -169,10 +168,31 @@ void ae_rmsprop_step(float *p, const float *g, float *square_avg, float *grad_av
     else rmsprop_loop(p, g, square_avg, NULL, NULL, n, c, false, false);
 }
 
+/* torch.norm of a float32 tensor as ATen 1.13 computes it on the CPU, in
+ * float (checked bit for bit against Debian's torch 1.13, AVX2 kernels).
+ * p = 2 takes ATen's last-dim fast path: eight lanes of fused x·x + acc
+ * over the blocks of eight, the lanes summed in order, the rest added to
+ * that sum, sqrtf.  p = 1 and
+ * other p take the generic reduction, one accumulator in order (PyTorch
+ * on several threads splits tensors over 32768 elements; this is its
+ * one-thread order), |x|^p by powf and the root by powf(s, 1/p) with p as
+ * a float.  The maximum is exact whichever order. */
 double ae_vector_norm(const float *g, int64_t n, double p)
 {
-    if (p == 2) return sqrt(ae_sum_sqf(g, n));
-    if (p == 1) return ae_sum_absf(g, n);
+    if (p == 2) {
+        float acc[8] = {0};
+        int64_t i = 0;
+        for (; i < n - n % 8; i += 8)
+            for (int j = 0; j < 8; j++) acc[j] = fmaf(g[i + j], g[i + j], acc[j]);
+        float s = acc[0];
+        for (int j = 1; j < 8; j++) s += acc[j];
+        /* the remainder as gcc compiled ATen's scalar loop: four squares
+         * rounded (a vector product) added in order, then fused */
+        if (n - i >= 4)
+            for (int k = 0; k < 4; k++, i++) s += mul_rounded(g[i], g[i]);
+        for (; i < n; i++) s = fmaf(g[i], g[i], s);
+        return sqrtf(s);
+    }
     if (isinf(p)) {
         float m = 0;
         for (int64_t i = 0; i < n; i++) {
@@ -181,9 +201,14 @@ double ae_vector_norm(const float *g, int64_t n, double p)
         }
         return m;
     }
-    double s = 0;
-    for (int64_t i = 0; i < n; i++) s += pow(fabs((double)g[i]), p);
-    return pow(s, 1.0 / p);
+    float s = 0;
+    if (p == 1) {
+        for (int64_t i = 0; i < n; i++) s += fabsf(g[i]);
+        return s;
+    }
+    float pf = (float)p;
+    for (int64_t i = 0; i < n; i++) s += powf(fabsf(g[i]), pf);
+    return powf(s, 1.0f / pf);
 }
 
 void ae_scale(float *g, int64_t n, float s)
