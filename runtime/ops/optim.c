@@ -18,8 +18,16 @@
 
 /* a·b rounded on its own, where ATen's separate mul_ rounds it before an
  * add: written a * b, the -ffp-contract=fast build would fuse it into that
- * add.  x + -0 = x for every x (zeros' signs included), so this is a * b. */
-static inline float mul_rounded(float a, float b) { return fmaf(a, b, -0.0f); }
+ * add.  fmaf(a, b, -0) is a·b exactly (x + -0 = x for every x, zeros'
+ * signs included) and stays one rounding; the -0 comes from neg_zero(),
+ * which the compiler cannot see through, because clang folds a literal one
+ * back into a * b (and clang's -ffp-contract=fast ignores pragmas). */
+static float neg_zero(void)
+{
+    static volatile const float z = -0.0f;
+    return z;
+}
+static inline float mul_rounded(float a, float b, float nz) { return fmaf(a, b, nz); }
 
 /* _single_tensor_sgd: d = g + wd·p; buf = buf·μ + (1 - dampening)·d;
  * Nesterov d = d + μ·buf; p = p + (-lr)·d */
@@ -57,8 +65,9 @@ void ae_adam_step(float *p, const float *g, float *m, float *v, int64_t n, const
     float bc2_sqrt = (float)sqrt(bc2);
     float decay = (float)(1.0 - c->lr * c->weight_decay);
     bool l2 = !c->decoupled && c->weight_decay != 0;
+    float nz = neg_zero();
     for (int64_t i = 0; i < n; i++) {
-        float pi = c->decoupled ? mul_rounded(p[i], decay) : p[i];
+        float pi = c->decoupled ? mul_rounded(p[i], decay, nz) : p[i];
         float gi = l2 ? fmaf(pi, wd, g[i]) : g[i];
         float mi = fmaf(one_minus_b1, gi, m[i] * b1);
         float vi = fmaf(one_minus_b2 * gi, gi, v[i] * b2);
@@ -136,6 +145,7 @@ static inline __attribute__((always_inline)) void rmsprop_loop(float *restrict p
     float wd = (float)c->weight_decay, mom = (float)c->momentum;
     float one_minus_alpha = (float)(1.0 - c->alpha);
     bool decay = c->weight_decay != 0;
+    float nz = neg_zero();
     for (int64_t i = 0; i < n; i++) {
         float gi = decay ? fmaf(p[i], wd, g[i]) : g[i];
         float sq = fmaf(one_minus_alpha * gi, gi, square_avg[i] * alpha);
@@ -149,7 +159,7 @@ static inline __attribute__((always_inline)) void rmsprop_loop(float *restrict p
             avg = sqrtf(sq) + eps;
         }
         if (use_buf) {
-            float b = mul_rounded(buf[i], mom) + gi / avg;
+            float b = mul_rounded(buf[i], mom, nz) + gi / avg;
             buf[i] = b;
             p[i] = fmaf(b, neg_lr, p[i]);
         } else {
@@ -188,8 +198,10 @@ double ae_vector_norm(const float *g, int64_t n, double p)
         for (int j = 1; j < 8; j++) s += acc[j];
         /* the remainder as gcc compiled ATen's scalar loop: four squares
          * rounded (a vector product) added in order, then fused */
-        if (n - i >= 4)
-            for (int k = 0; k < 4; k++, i++) s += mul_rounded(g[i], g[i]);
+        if (n - i >= 4) {
+            float nz = neg_zero();
+            for (int k = 0; k < 4; k++, i++) s += mul_rounded(g[i], g[i], nz);
+        }
         for (; i < n; i++) s = fmaf(g[i], g[i], s);
         return sqrtf(s);
     }
