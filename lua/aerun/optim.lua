@@ -1,7 +1,7 @@
 -- aerun.optim: optimizers with PyTorch's names, defaults and update rules
 -- (ae.optim): SGD, Adam, AdamW, RMSprop; clip_grad_norm; learning-rate
 -- schedulers (ae.optim.lr_scheduler).  The update of each parameter is one
--- C call (runtime/optim.c); the state tensors live here, keyed by the
+-- C call (runtime/ops/optim.c); the state tensors live here, keyed by the
 -- parameter's position in the list the optimizer was given, and
 -- opt:state_dict() / opt:load_state_dict(sd) save and restore them with
 -- PyTorch's slot names (momentum_buffer, exp_avg, exp_avg_sq, square_avg,
@@ -357,11 +357,19 @@ function RMSprop:step()
   end
 end
 
+-- x rounded to float32, the type of PyTorch's tensors: a float32 sum,
+-- product or quotient is the double one rounded once
+local function f32(x) return (string.unpack("f", string.pack("f", x))) end
+
 -- clip_grad_norm(params, max_norm[, norm_type = 2]): the norm of all the
 -- gradients together (as one vector; norm_type may be math.huge or "inf"
 -- for the largest magnitude), returned as a number; when it exceeds
 -- max_norm every gradient is scaled by max_norm / (total + 1e-6), as
 -- PyTorch's clip_grad_norm_.  Parameters without a gradient are skipped.
+-- The arithmetic is PyTorch's, in float32: the norm of the per-tensor
+-- norms (torch.norm(torch.stack(norms))), then reciprocal(total + 1e-6) *
+-- max_norm.  Gradients are scaled only when that is below 1 (PyTorch
+-- multiplies by min(coef, 1), the same numbers) so a NaN total leaves them.
 function optim.clip_grad_norm(params, max_norm, norm_type)
   local name = "clip_grad_norm"
   if is_tensor(params) then params = { params } end
@@ -386,10 +394,11 @@ function optim.clip_grad_norm(params, max_norm, norm_type)
       if total ~= total then break end
     end
   else
-    for _, g in ipairs(grads) do total = total + core.grad_norm(g, norm_type) ^ norm_type end
-    total = total ^ (1 / norm_type)
+    local norms = {}
+    for i, g in ipairs(grads) do norms[i] = core.grad_norm(g, norm_type) end
+    total = core.grad_norm(core.tensor(norms), norm_type)
   end
-  local coef = max_norm / (total + 1e-6)
+  local coef = f32(f32(1 / f32(total + f32(1e-6))) * f32(max_norm))
   if coef < 1 then
     for _, g in ipairs(grads) do core.grad_scale_(g, coef) end
   end
@@ -398,12 +407,27 @@ end
 
 -- Learning-rate schedulers in PyTorch's form: made from an optimizer
 -- (whose current lr becomes base_lr), sched:step() after each epoch sets
--- opt.lr to the closed form at last_epoch (0 before the first step).
+-- opt.lr to the lr at last_epoch (base_lr before the first step).
+-- PyTorch's get_lr() is chainable: each epoch's lr is computed from the
+-- previous epoch's (lr·gamma, a cosine ratio), which differs in the last
+-- bits of a double from the closed form base_lr·gamma^epoch (0.1·0.9·0.9·0.9
+-- is not 0.1·0.9^3).  The chain is replayed here from base_lr, so the lr
+-- is PyTorch's to the bit and the state is still (base_lr, last_epoch).
 local lr_scheduler = {}
 optim.lr_scheduler = lr_scheduler
 
 local Scheduler = {}
 Scheduler.__index = Scheduler
+
+-- the lr at epoch e: the chain from base_lr, continued from the last
+-- epoch asked for when that is not later than e
+function Scheduler:lr_at(e)
+  local lr, from = self.base_lr, 0
+  if self.chain_epoch and self.chain_epoch <= e then lr, from = self.chain_lr, self.chain_epoch end
+  for k = from + 1, e do lr = self:next_lr(k, lr) end
+  self.chain_epoch, self.chain_lr = e, lr
+  return lr
+end
 
 function Scheduler:step()
   self.last_epoch = self.last_epoch + 1
@@ -424,10 +448,13 @@ function Scheduler:load_state_dict(sd)
   if not whole(sd.last_epoch) then error("load_state_dict: last_epoch must be a non-negative integer", 2) end
   if not nonneg(sd.base_lr) then error("load_state_dict: base_lr must be a non-negative number", 2) end
   self.last_epoch, self.base_lr = math.tointeger(sd.last_epoch), sd.base_lr
+  self.chain_epoch, self.chain_lr = nil, nil
 end
 
-local function scheduler(name, spec, lr_at)
-  local cls = setmetatable({ type = name, lr_at = lr_at }, Scheduler)
+-- next_lr(self, e, lr): PyTorch's get_lr() at last_epoch e >= 1, given the
+-- lr of epoch e - 1
+local function scheduler(name, spec, next_lr)
+  local cls = setmetatable({ type = name, next_lr = next_lr }, Scheduler)
   cls.__index = cls
   lr_scheduler[name] = function(opt, opts)
     if type(opt) ~= "table" or type(opt.set_lr) ~= "function" then
@@ -450,27 +477,31 @@ local function milestones(v)
   return true
 end
 
--- StepLR{step_size, gamma = 0.1}: base_lr·gamma^floor(epoch / step_size)
-scheduler("StepLR", { { "step_size", nil, count }, { "gamma", 0.1, nonneg } }, function(self, e)
-  return self.base_lr * self.gamma ^ (e // self.step_size)
+-- StepLR{step_size, gamma = 0.1}: times gamma every step_size epochs
+-- (base_lr·gamma^floor(epoch / step_size))
+scheduler("StepLR", { { "step_size", nil, count }, { "gamma", 0.1, nonneg } }, function(self, e, lr)
+  return e % self.step_size == 0 and lr * self.gamma or lr
 end)
 
--- MultiStepLR{milestones = {...}, gamma = 0.1}: one factor gamma per milestone passed
-scheduler("MultiStepLR", { { "milestones", nil, milestones }, { "gamma", 0.1, nonneg } }, function(self, e)
-  local k = 0
-  for _, m in ipairs(self.milestones) do if m <= e then k = k + 1 end end
-  return self.base_lr * self.gamma ^ k
+-- MultiStepLR{milestones = {...}, gamma = 0.1}: times gamma at each milestone
+scheduler("MultiStepLR", { { "milestones", nil, milestones }, { "gamma", 0.1, nonneg } }, function(self, e, lr)
+  for _, m in ipairs(self.milestones) do
+    if m == e then return lr * self.gamma end
+  end
+  return lr
 end)
 
--- ExponentialLR{gamma}: base_lr·gamma^epoch
-scheduler("ExponentialLR", { { "gamma", nil, nonneg } }, function(self, e)
-  return self.base_lr * self.gamma ^ e
+-- ExponentialLR{gamma}: times gamma every epoch (base_lr·gamma^epoch)
+scheduler("ExponentialLR", { { "gamma", nil, nonneg } }, function(self, e, lr)
+  return lr * self.gamma
 end)
 
--- CosineAnnealingLR{T_max, eta_min = 0}: eta_min + (base_lr - eta_min)·(1 + cos(π·epoch/T_max))/2
--- (past T_max it climbs back, as PyTorch's)
-scheduler("CosineAnnealingLR", { { "T_max", nil, count }, { "eta_min", 0, nonneg } }, function(self, e)
-  return self.eta_min + (self.base_lr - self.eta_min) * (1 + math.cos(math.pi * e / self.T_max)) / 2
+-- CosineAnnealingLR{T_max, eta_min = 0}: eta_min + (base_lr - eta_min)·(1 + cos(π·epoch/T_max))/2,
+-- by PyTorch's recurrence (past T_max it climbs back, as PyTorch's)
+scheduler("CosineAnnealingLR", { { "T_max", nil, count }, { "eta_min", 0, nonneg } }, function(self, e, lr)
+  local T, eta = self.T_max, self.eta_min
+  if (e - 1 - T) % (2 * T) == 0 then return lr + (self.base_lr - eta) * (1 - math.cos(math.pi / T)) / 2 end
+  return (1 + math.cos(math.pi * e / T)) / (1 + math.cos(math.pi * (e - 1) / T)) * (lr - eta) + eta
 end)
 
 return require("aerun.guard").module("ae.optim", optim)

@@ -1,5 +1,6 @@
 /* optim.h: optimizer update rules on raw float arrays, PyTorch's exactly
- * (same order of operations, bias corrections in double), and the pieces of
+ * (same order of operations, the same fused multiply-adds, constants such as
+ * 1 - beta taken in double and rounded to float once), and the pieces of
  * gradient-norm clipping.  State arrays are owned by the caller (the Lua
  * optimizer keeps them as tensors). */
 #ifndef AE_OPTIM_H
@@ -46,8 +47,9 @@ typedef struct {
 void ae_rmsprop_step(float *p, const float *g, float *square_avg, float *grad_avg, float *buf, int64_t n,
                      const ae_rmsprop_config *c);
 
-/* the p-norm of g ((Σ|g|^p)^(1/p); max|g| for p = INFINITY), in double:
- * clip_grad_norm combines these per-tensor norms as PyTorch does */
+/* the p-norm of g ((Σ|g|^p)^(1/p); max|g| for p = INFINITY) as torch.norm
+ * computes it in float32 (a float, returned as a double): clip_grad_norm
+ * combines these per-tensor norms as PyTorch does */
 double ae_vector_norm(const float *g, int64_t n, double p);
 /* g *= s */
 void ae_scale(float *g, int64_t n, float s);
