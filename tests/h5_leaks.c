@@ -1,4 +1,4 @@
-/* h5_leaks.c: runtime/h5.c under a leak check, built and run by
+/* h5_leaks.c: runtime/io/h5.c and h5_file.c under a leak check, built and run by
  * tests/h5_spec.lua.  The linker's --wrap routes every call h5.c makes to
  * an HDF5 function that creates an identifier through a recorder; after
  * each scenario (successes and every failure path: missing objects, wrong

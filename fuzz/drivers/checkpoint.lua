@@ -1,5 +1,5 @@
 -- fuzz/drivers/checkpoint.lua: the checkpoint loader (lua/aerun/checkpoint.lua
--- over runtime/h5.c and lua_h5.c) on damaged and hostile files.
+-- over runtime/io/h5*.c and runtime/lua/h5.c) on damaged and hostile files.
 --
 -- An input is one of:
 --   * "#aerun-fuzz-h5\n" and a description of a file, which the driver

@@ -2,7 +2,7 @@
 -- real checkpoints: corruption inside HDF5's metadata, which libhdf5 reads.
 -- Exploratory, not part of make fuzz: libhdf5 1.10 is not written for
 -- hostile files and this target finds its bugs (fuzz/known-hdf5-bugs/).
--- aerun guards against the ones it can (runtime/h5.c refuses global heap
+-- aerun guards against the ones it can (runtime/io/h5_file.c refuses global heap
 -- collections that hang HDF5's reader); run it with make fuzz-hdf5.
 local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 local common = dofile(here .. "common.lua")

@@ -152,7 +152,7 @@ static void backend_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64
         }
         /* oneDNN 2.6's sgemm corrupts the heap when a signal handler runs
          * during the call (any handler, even an empty one; found with the
-         * SIGINT/SIGTERM handlers of lua_signal.c, which a run installs):
+         * SIGINT/SIGTERM handlers of runtime/lua/signal.c, which a run installs):
          * its JIT kernels move the stack pointer into a heap block (valgrind:
          * "client switching stacks"), where the kernel then writes the
          * signal frame.  Signals wait until the product is done; the

@@ -1,4 +1,4 @@
-/* lua_h5.c: HDF5 files as Lua userdata (the C side of ae.h5).
+/* h5.c: HDF5 files as Lua userdata (the C side of ae.h5).
  *
  * core.h5_open(path, mode [, atomic]) returns a file whose methods read and
  * write tensors, float64 series, byte strings and attributes (h5.h says
