@@ -120,6 +120,36 @@ function Optimizer:skips_step()
   return false
 end
 
+-- the start of every step(): false when the step is skipped, else the
+-- step is counted
+function Optimizer:begin_step()
+  if self:skips_step() then return false end
+  self.step_count = self.step_count + 1
+  return true
+end
+
+-- for p, g, st in opt:gradients(init): the parameters that have a
+-- gradient, with their state, made by init(p) at a parameter's first step
+function Optimizer:gradients(init)
+  local i, params, state = 0, self.params, self.state
+  return function()
+    repeat
+      i = i + 1
+      local p = params[i]
+      if p == nil then return nil end
+      local g = p.grad
+      if g then
+        local st = state[i]
+        if not st then
+          st = init(p)
+          state[i] = st
+        end
+        return p, g, st
+      end
+    until false
+  end
+end
+
 function Optimizer:zero_grad()
   for _, p in ipairs(self.params) do p.grad = nil end
 end
@@ -258,25 +288,18 @@ end
 
 function SGD.slots(h) return h.momentum ~= 0 and { "momentum_buffer" } or {} end
 
+local function empty_state() return {} end
+
 function SGD:step()
-  if self:skips_step() then return false end
-  self.step_count = self.step_count + 1
-  for i, p in ipairs(self.params) do
-    local g = p.grad
-    if g then
-      local st = self.state[i]
-      if not st then
-        st = {}
-        self.state[i] = st
-      end
-      local first = false
-      if self.momentum ~= 0 and not st.momentum_buffer then
-        st.momentum_buffer = core.zeros(p:shape())
-        first = true
-      end
-      core.sgd_step(p, g, st.momentum_buffer, self.lr, self.momentum, self.dampening,
-        self.weight_decay, self.nesterov, first)
+  if not self:begin_step() then return false end
+  for p, g, st in self:gradients(empty_state) do
+    local first = false
+    if self.momentum ~= 0 and not st.momentum_buffer then
+      st.momentum_buffer = core.zeros(p:shape())
+      first = true
     end
+    core.sgd_step(p, g, st.momentum_buffer, self.lr, self.momentum, self.dampening,
+      self.weight_decay, self.nesterov, first)
   end
 end
 
@@ -296,8 +319,7 @@ local function adam_class(name, default_wd)
   -- threads); it makes state[i] = {step, exp_avg, exp_avg_sq} at a
   -- parameter's first step, as the loop over core.adam_step would
   function cls:step()
-    if self:skips_step() then return false end
-    self.step_count = self.step_count + 1
+    if not self:begin_step() then return false end
     core.adam_step_all(self.params, self.state, self.lr, self.betas[1], self.betas[2], self.eps,
       self.weight_decay, self.decoupled)
   end
@@ -335,25 +357,17 @@ function RMSprop.slots(h)
   return s
 end
 
+local function rmsprop_state(p) return { step = 0, square_avg = core.zeros(p:shape()) } end
+
 function RMSprop:step()
-  if self:skips_step() then return false end
-  self.step_count = self.step_count + 1
-  for i, p in ipairs(self.params) do
-    local g = p.grad
-    if g then
-      local st = self.state[i]
-      if not st then
-        local shape = p:shape()
-        st = { step = 0, square_avg = core.zeros(shape) }
-        self.state[i] = st
-      end
-      -- slots appear when a hyperparameter that needs them is switched on
-      if self.momentum > 0 and not st.momentum_buffer then st.momentum_buffer = core.zeros(p:shape()) end
-      if self.centered and not st.grad_avg then st.grad_avg = core.zeros(p:shape()) end
-      st.step = st.step + 1
-      core.rmsprop_step(p, g, st.square_avg, st.grad_avg, st.momentum_buffer, self.lr, self.alpha,
-        self.eps, self.weight_decay, self.momentum, self.centered)
-    end
+  if not self:begin_step() then return false end
+  for p, g, st in self:gradients(rmsprop_state) do
+    -- slots appear when a hyperparameter that needs them is switched on
+    if self.momentum > 0 and not st.momentum_buffer then st.momentum_buffer = core.zeros(p:shape()) end
+    if self.centered and not st.grad_avg then st.grad_avg = core.zeros(p:shape()) end
+    st.step = st.step + 1
+    core.rmsprop_step(p, g, st.square_avg, st.grad_avg, st.momentum_buffer, self.lr, self.alpha,
+      self.eps, self.weight_decay, self.momentum, self.centered)
   end
 end
 
