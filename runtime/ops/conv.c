@@ -666,6 +666,11 @@ static int check_bias(const char *op, ae_tensor *b, ae_tensor *w, int64_t out_ch
     return 0;
 }
 
+/* both ops' state: stride and padding, (h, w) each */
+typedef struct {
+    int64_t stride[2], pad[2];
+} conv_state;
+
 /* contiguous copies of the operands (or the operands themselves, retained) */
 typedef struct {
     ae_tensor *x, *w, *b;
@@ -775,10 +780,9 @@ static ae_tensor *masked_gout(ae_node *n)
  * output, when a ReLU was fused into it (see masked_gout) */
 static void conv2d_backward(ae_node *n)
 {
-    const int64_t stride[2] = {(int64_t)n->arg[0], (int64_t)n->arg[1]};
-    const int64_t pad[2] = {(int64_t)n->arg[2], (int64_t)n->arg[3]};
+    const conv_state *s = ae_node_state(n);
     geom g;
-    conv2d_geom(n->inputs[0]->shape, n->inputs[1]->shape, stride, pad, &g);
+    conv2d_geom(n->inputs[0]->shape, n->inputs[1]->shape, s->stride, s->pad, &g);
     int64_t out_c = n->out_shape[1], k = rows_of(&g), grid = g.oh * g.ow;
     int64_t nb = g.batch, image = g.channels * g.h * g.w, chunk = chunk_of(&g);
     const float *gy = ae_gout(n), *mask = n->saved[2] ? ae_data(n->saved[2]) : NULL;
@@ -856,26 +860,16 @@ static void conv2d_backward(ae_node *n)
     ae_release(masked);
 }
 
-/* records y = op(x, w, b) for backward, with the geometry (stride h, w,
- * padding h, w) and what the backward needs: the columns kept for W's
- * gradient, the contiguous weight for x's, and y itself for the fused
- * ReLU's mask.  Returns y, or NULL (y released) when saving failed. */
+/* records y = op(x, w, b) for backward, with the stride and padding and
+ * what the backward needs: the columns kept for W's gradient, the
+ * contiguous weight for x's, and y itself for the fused ReLU's mask.
+ * Returns y, or NULL (y released) when recording failed. */
 static ae_tensor *record_conv(ae_tensor *y, const char *op, ae_backward_fn fn, ae_tensor *x, ae_tensor *w, ae_tensor *b,
-                              const int64_t geometry[4], ae_tensor *kept, ae_tensor *wc, bool relu)
+                              const conv_state *s, ae_tensor *kept, ae_tensor *wc, bool relu)
 {
     ae_tensor *in[3] = {x, w, b};
-    ae_node *n = ae_record(y, op, fn, b ? 3 : 2, in);
-    if (!n) return y;
-    for (int i = 0; i < 4; i++) n->arg[i] = (double)geometry[i];
-    int rc = 0;
-    if (w->requires_grad) rc |= ae_node_save(n, 0, kept);
-    if (x->requires_grad) rc |= ae_node_save(n, 1, wc);
-    if (relu) rc |= ae_node_save(n, 2, y);
-    if (rc != 0) {
-        ae_release(y);
-        return NULL;
-    }
-    return y;
+    ae_tensor *saved[3] = {w->requires_grad ? kept : NULL, x->requires_grad ? wc : NULL, relu ? y : NULL};
+    return ae_record(y, op, fn, b ? 3 : 2, in, 3, saved, s, sizeof *s);
 }
 
 ae_tensor *ae_conv2d(ae_tensor *x, ae_tensor *w, ae_tensor *b, int64_t stride_h, int64_t stride_w, int64_t pad_h,
@@ -903,8 +897,8 @@ ae_tensor *ae_conv2d(ae_tensor *x, ae_tensor *w, ae_tensor *b, int64_t stride_h,
         y = NULL;
     }
     if (y) {
-        const int64_t geometry[4] = {stride_h, stride_w, pad_h, pad_w};
-        y = record_conv(y, relu ? "conv2d_relu" : "conv2d", conv2d_backward, x, w, b, geometry, kept, o.w, relu);
+        const conv_state s = {{stride_h, stride_w}, {pad_h, pad_w}};
+        y = record_conv(y, relu ? "conv2d_relu" : "conv2d", conv2d_backward, x, w, b, &s, kept, o.w, relu);
     }
     ae_release(kept);
     release_operands(&o);
@@ -974,10 +968,9 @@ static int convt_compute(const geom *g, int64_t in_c, const operands *o, bool re
  * output, when a ReLU was fused into it (see masked_gout) */
 static void convt_backward(ae_node *n)
 {
-    const int64_t stride[2] = {(int64_t)n->arg[0], (int64_t)n->arg[1]};
-    const int64_t pad[2] = {(int64_t)n->arg[2], (int64_t)n->arg[3]};
+    const conv_state *s = ae_node_state(n);
     geom g;
-    convt_geom(n->inputs[0]->shape, n->inputs[1]->shape, n->out_shape, stride, pad, &g);
+    convt_geom(n->inputs[0]->shape, n->inputs[1]->shape, n->out_shape, s->stride, s->pad, &g);
     int64_t in_c = n->inputs[0]->shape[1], k = rows_of(&g), grid = g.oh * g.ow, nb = g.batch;
     int64_t image = g.h * g.w, out_size = g.channels * image, in_size = in_c * grid;
     const float *gy = ae_gout(n), *mask = n->saved[2] ? ae_data(n->saved[2]) : NULL;
@@ -1061,8 +1054,8 @@ ae_tensor *ae_conv_transpose2d(ae_tensor *x, ae_tensor *w, ae_tensor *b, int64_t
         y = NULL;
     }
     if (y) {
-        const int64_t geometry[4] = {stride_h, stride_w, pad_h, pad_w};
-        y = record_conv(y, relu ? "conv_transpose2d_relu" : op, convt_backward, x, w, b, geometry, kept, o.w, relu);
+        const conv_state s = {{stride_h, stride_w}, {pad_h, pad_w}};
+        y = record_conv(y, relu ? "conv_transpose2d_relu" : op, convt_backward, x, w, b, &s, kept, o.w, relu);
     }
     ae_release(kept);
     release_operands(&o);
