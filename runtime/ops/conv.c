@@ -156,18 +156,8 @@ static void release_operands(operands *o)
 static void conv2d_geom(const int64_t *xs, const int64_t *ws, const int64_t stride[2], const int64_t pad[2],
                         conv_geom *g)
 {
-    g->batch = xs[0];
-    g->channels = xs[1];
-    g->h = xs[2];
-    g->w = xs[3];
-    g->kh = ws[2];
-    g->kw = ws[3];
-    g->sh = stride[0];
-    g->sw = stride[1];
-    g->ph = pad[0];
-    g->pw = pad[1];
-    g->oh = (g->h + 2 * g->ph - g->kh) / g->sh + 1;
-    g->ow = (g->w + 2 * g->pw - g->kw) / g->sw + 1;
+    int64_t oh = (xs[2] + 2 * pad[0] - ws[2]) / stride[0] + 1, ow = (xs[3] + 2 * pad[1] - ws[3]) / stride[1] + 1;
+    *g = (conv_geom){xs[0], xs[1], xs[2], xs[3], ws[2], ws[3], stride[0], stride[1], pad[0], pad[1], oh, ow};
 }
 
 /* y (batch × out × oh × ow) from contiguous operands.  Returns through
@@ -235,6 +225,40 @@ static ae_tensor *masked_gout(ae_node *n)
     return t;
 }
 
+/* What both backwards start from: the output's gradient gy; the fused
+ * ReLU's mask still to apply (NULL when there is none, or when mask_now
+ * had it applied in a pass of its own, into masked); the gradient buffers
+ * (NULL where not needed: an input whose requires_grad was switched on
+ * after the forward pass gets none, nothing was kept for it) and whether
+ * each is fresh; and the tensors kept for them.  -1 when the masked
+ * scratch could not be made: backward has no error channel, so the
+ * gradients are left out and the pool has recorded the message. */
+typedef struct {
+    const float *gy, *mask, *kept, *w;
+    ae_tensor *masked;
+    float *gx, *gw, *gb;
+    bool fx, fw, fb;
+} conv_grads;
+
+static int conv_grads_of(ae_node *n, bool mask_now, conv_grads *d)
+{
+    d->gy = ae_gout(n);
+    d->mask = n->saved[2] ? ae_data(n->saved[2]) : NULL;
+    d->masked = NULL;
+    if (d->mask && mask_now) {
+        if (!(d->masked = masked_gout(n))) return -1;
+        d->gy = ae_data(d->masked);
+        d->mask = NULL;
+    }
+    d->fx = d->fw = d->fb = false;
+    d->gx = n->saved[1] ? ae_grad_slot(n, 0, &d->fx) : NULL;
+    d->gw = n->saved[0] ? ae_grad_slot(n, 1, &d->fw) : NULL;
+    d->gb = n->ninputs > 2 ? ae_grad_slot(n, 2, &d->fb) : NULL;
+    d->kept = d->gw ? ae_data(n->saved[0]) : NULL;
+    d->w = d->gx ? ae_data(n->saved[1]) : NULL;
+    return 0;
+}
+
 /* saved[0]: the column matrix or x (see conv2d_compute), kept when W
  * needs a gradient; saved[1]: W, kept when x needs one; saved[2]: the
  * output, when a ReLU was fused into it (see masked_gout) */
@@ -245,79 +269,66 @@ static void conv2d_backward(ae_node *n)
     conv2d_geom(n->inputs[0]->shape, n->inputs[1]->shape, s->stride, s->pad, &g);
     int64_t out_c = n->out_shape[1], k = conv_rows(&g), grid = g.oh * g.ow;
     int64_t nb = g.batch, image = g.channels * g.h * g.w, chunk = chunk_of(&g);
-    const float *gy = ae_gout(n), *mask = n->saved[2] ? ae_data(n->saved[2]) : NULL;
-    ae_tensor *masked = NULL;
-    if (mask && (conv_is_dense(&g) || chunk == 1)) {
-        /* backward has no error channel: a failed scratch allocation
-         * leaves the gradients out, and the pool has recorded the message */
-        if (!(masked = masked_gout(n))) return;
-        gy = ae_data(masked);
-        mask = NULL;
-    }
-    /* an input whose requires_grad was switched on after the forward
-     * pass gets no gradient: nothing was kept for it */
-    bool fx = false, fw = false, fb = false;
-    float *gx = n->saved[1] ? ae_grad_slot(n, 0, &fx) : NULL, *gw = n->saved[0] ? ae_grad_slot(n, 1, &fw) : NULL;
-    float *gb = n->ninputs > 2 ? ae_grad_slot(n, 2, &fb) : NULL;
+    conv_grads d;
+    if (conv_grads_of(n, conv_is_dense(&g) || chunk == 1, &d) != 0) return;
     /* with a mask, the bias's gradient is summed from the masked gradient
      * sample-innermost, below */
-    if (gb && !mask) ae_bias_grad(gy, NULL, gb, fb, nb, out_c, grid);
-    const float *kept = gw ? ae_data(n->saved[0]) : NULL, *w = gx ? ae_data(n->saved[1]) : NULL;
+    if (d.gb && !d.mask) ae_bias_grad(d.gy, NULL, d.gb, d.fb, nb, out_c, grid);
     if (conv_is_dense(&g)) {
-        if (gw) ae_gemm(true, false, out_c, k, nb, 1.0f, gy, out_c, kept, k, fw ? 0.0f : 1.0f, gw, k);
-        if (gx) ae_gemm(false, false, nb, k, out_c, 1.0f, gy, out_c, w, k, fx ? 0.0f : 1.0f, gx, k);
+        if (d.gw) ae_gemm(true, false, out_c, k, nb, 1.0f, d.gy, out_c, d.kept, k, d.fw ? 0.0f : 1.0f, d.gw, k);
+        if (d.gx) ae_gemm(false, false, nb, k, out_c, 1.0f, d.gy, out_c, d.w, k, d.fx ? 0.0f : 1.0f, d.gx, k);
     }
-    if (conv_is_dense(&g) || (!gx && !gw && !(gb && mask))) {
-        ae_release(masked);
+    if (conv_is_dense(&g) || (!d.gx && !d.gw && !(d.gb && d.mask))) {
+        ae_release(d.masked);
         return;
     }
     conv_geom c = g;
-    bool rebuild = gw && chunk < nb;
+    bool rebuild = d.gw && chunk < nb;
     conv_geom cg = chunk_geom(&g, chunk);
     /* gy of a chunk sample-innermost, im2col's scratch and the columns
      * (to rebuild them), the columns' gradient and col2im's scratch */
     ae_tensor *t[5];
     const int64_t sizes[5] = {chunk > 1 ? out_c * grid * chunk : 0, rebuild ? ae_im2col_scratch(&cg) : 0,
-                              rebuild ? k * grid * chunk : 0, gx ? k * grid * chunk : 0,
-                              gx ? ae_col2im_scratch(&cg) : 0};
+                              rebuild ? k * grid * chunk : 0, d.gx ? k * grid * chunk : 0,
+                              d.gx ? ae_col2im_scratch(&cg) : 0};
     if (scratches(5, t, sizes) != 0) {
-        ae_release(masked);
+        ae_release(d.masked);
         return;
     }
     for (int64_t b0 = 0; b0 < nb; b0 += chunk) {
         c.batch = nb - b0 < chunk ? nb - b0 : chunk;
         int64_t cols = c.batch * grid, at = b0 * out_c * grid;
         const float *gyt;
-        if (mask && c.batch > 1) {
-            ae_transpose_biased(gy + at, ae_data(t[0]), c.batch, out_c * grid, false,
-                                (row_bias){NULL, 1, false, mask + at});
+        if (d.mask && c.batch > 1) {
+            ae_transpose_biased(d.gy + at, ae_data(t[0]), c.batch, out_c * grid, false,
+                                (row_bias){NULL, 1, false, d.mask + at});
             gyt = ae_data(t[0]);
-        } else if (mask) {
+        } else if (d.mask) {
             /* the last chunk's one sample: its mask in a pass of its own */
-            ae_relu_mask(mask + at, gy + at, ae_data(t[0]), out_c * grid);
+            ae_relu_mask(d.mask + at, d.gy + at, ae_data(t[0]), out_c * grid);
             gyt = ae_data(t[0]);
         } else {
-            gyt = ae_samples_inner(gy + at, c.batch, out_c * grid, data_or_null(t[0]));
+            gyt = ae_samples_inner(d.gy + at, c.batch, out_c * grid, data_or_null(t[0]));
         }
-        if (mask && gb) ae_bias_grad(gyt, NULL, gb, fb && b0 == 0, 1, out_c, cols);
-        if (gw) {
-            const float *col = kept;
+        if (d.mask && d.gb) ae_bias_grad(gyt, NULL, d.gb, d.fb && b0 == 0, 1, out_c, cols);
+        if (d.gw) {
+            const float *col = d.kept;
             if (rebuild) {
-                ae_im2col(&c, kept + b0 * image, NULL, ae_data(t[2]), ae_data(t[1]));
+                ae_im2col(&c, d.kept + b0 * image, NULL, ae_data(t[2]), ae_data(t[1]));
                 col = ae_data(t[2]);
             }
             /* a fresh buffer takes the first chunk's product, the rest add */
-            ae_gemm(false, true, out_c, k, cols, 1.0f, gyt, cols, col, cols, fw && b0 == 0 ? 0.0f : 1.0f, gw, k);
+            ae_gemm(false, true, out_c, k, cols, 1.0f, gyt, cols, col, cols, d.fw && b0 == 0 ? 0.0f : 1.0f, d.gw, k);
         }
-        if (gx) {
+        if (d.gx) {
             /* each chunk has its own slice of gx: fresh for every chunk */
-            float *gcol = ae_data(t[3]), *gxs = gx + b0 * image;
-            ae_gemm(true, false, k, cols, out_c, 1.0f, w, k, gyt, cols, 0.0f, gcol, cols);
-            ae_col2im(&c, gcol, gxs, NULL, !fx, false, ae_data(t[4]));
+            float *gcol = ae_data(t[3]), *gxs = d.gx + b0 * image;
+            ae_gemm(true, false, k, cols, out_c, 1.0f, d.w, k, gyt, cols, 0.0f, gcol, cols);
+            ae_col2im(&c, gcol, gxs, NULL, !d.fx, false, ae_data(t[4]));
         }
     }
     for (int i = 0; i < 5; i++) ae_release(t[i]);
-    ae_release(masked);
+    ae_release(d.masked);
 }
 
 /* records y = op(x, w, b) for backward, with the stride and padding and
@@ -372,18 +383,8 @@ ae_tensor *ae_conv2d(ae_tensor *x, ae_tensor *w, ae_tensor *b, int64_t stride_h,
 static void convt_geom(const int64_t *xs, const int64_t *ws, const int64_t *out_shape, const int64_t stride[2],
                        const int64_t pad[2], conv_geom *g)
 {
-    g->batch = xs[0];
-    g->channels = ws[1];
-    g->h = out_shape[2];
-    g->w = out_shape[3];
-    g->kh = ws[2];
-    g->kw = ws[3];
-    g->sh = stride[0];
-    g->sw = stride[1];
-    g->ph = pad[0];
-    g->pw = pad[1];
-    g->oh = xs[2];
-    g->ow = xs[3];
+    int64_t h = out_shape[2], w = out_shape[3], oh = xs[2], ow = xs[3];
+    *g = (conv_geom){xs[0], ws[1], h, w, ws[2], ws[3], stride[0], stride[1], pad[0], pad[1], oh, ow};
 }
 
 /* y from contiguous operands.  Returns through *savep what backward needs
@@ -434,52 +435,42 @@ static void convt_backward(ae_node *n)
     convt_geom(n->inputs[0]->shape, n->inputs[1]->shape, n->out_shape, s->stride, s->pad, &g);
     int64_t in_c = n->inputs[0]->shape[1], k = conv_rows(&g), grid = g.oh * g.ow, nb = g.batch;
     int64_t image = g.h * g.w, out_size = g.channels * image, in_size = in_c * grid;
-    const float *gy = ae_gout(n), *mask = n->saved[2] ? ae_data(n->saved[2]) : NULL;
-    ae_tensor *masked = NULL;
-    if (mask && conv_is_dense(&g)) {
-        /* backward has no error channel: a failed scratch allocation
-         * leaves the gradients out, and the pool has recorded the message */
-        if (!(masked = masked_gout(n))) return;
-        gy = ae_data(masked);
-        mask = NULL;
-    }
-    bool fx = false, fw = false, fb = false;
-    float *gx = n->saved[1] ? ae_grad_slot(n, 0, &fx) : NULL, *gw = n->saved[0] ? ae_grad_slot(n, 1, &fw) : NULL;
-    float *gb = n->ninputs > 2 ? ae_grad_slot(n, 2, &fb) : NULL;
-    if (gb) ae_bias_grad(gy, mask, gb, fb, nb, g.channels, image);
-    const float *kept = gw ? ae_data(n->saved[0]) : NULL, *w = gx ? ae_data(n->saved[1]) : NULL;
+    conv_grads d;
+    if (conv_grads_of(n, conv_is_dense(&g), &d) != 0) return;
+    if (d.gb) ae_bias_grad(d.gy, d.mask, d.gb, d.fb, nb, g.channels, image);
     if (conv_is_dense(&g)) {
-        if (gw) ae_gemm(true, false, in_c, k, nb, 1.0f, kept, in_c, gy, k, fw ? 0.0f : 1.0f, gw, k);
-        if (gx) ae_gemm(false, true, nb, in_c, k, 1.0f, gy, k, w, k, fx ? 0.0f : 1.0f, gx, in_c);
+        if (d.gw) ae_gemm(true, false, in_c, k, nb, 1.0f, d.kept, in_c, d.gy, k, d.fw ? 0.0f : 1.0f, d.gw, k);
+        if (d.gx) ae_gemm(false, true, nb, in_c, k, 1.0f, d.gy, k, d.w, k, d.fx ? 0.0f : 1.0f, d.gx, in_c);
     }
-    ae_release(masked);
-    if (conv_is_dense(&g) || (!gx && !gw)) return;
+    ae_release(d.masked);
+    if (conv_is_dense(&g) || (!d.gx && !d.gw)) return;
     conv_geom c = g;
     int64_t chunk = chunk_of(&g);
-    bool retranspose = gw && chunk < nb;
+    bool retranspose = d.gw && chunk < nb;
     conv_geom cg = chunk_geom(&g, chunk);
     /* im2col's scratch, gy's columns, x sample-innermost again, and x's
      * gradient sample-innermost */
     ae_tensor *t[4];
     const int64_t sizes[4] = {ae_im2col_scratch(&cg), k * grid * chunk, retranspose && chunk > 1 ? in_size * chunk : 0,
-                              gx && chunk > 1 ? in_size * chunk : 0};
+                              d.gx && chunk > 1 ? in_size * chunk : 0};
     if (scratches(4, t, sizes) != 0) return;
     for (int64_t b0 = 0; b0 < nb; b0 += chunk) {
         c.batch = nb - b0 < chunk ? nb - b0 : chunk;
         int64_t cols = c.batch * grid;
         float *gcol = ae_data(t[1]);
         /* the fused ReLU's mask goes in with im2col's transposes */
-        ae_im2col(&c, gy + b0 * out_size, mask ? mask + b0 * out_size : NULL, gcol, ae_data(t[0]));
-        if (gw) {
+        ae_im2col(&c, d.gy + b0 * out_size, d.mask ? d.mask + b0 * out_size : NULL, gcol, ae_data(t[0]));
+        if (d.gw) {
             const float *xt =
-                retranspose ? ae_samples_inner(kept + b0 * in_size, c.batch, in_size, data_or_null(t[2])) : kept;
-            ae_gemm(false, true, in_c, k, cols, 1.0f, xt, cols, gcol, cols, fw && b0 == 0 ? 0.0f : 1.0f, gw, k);
+                retranspose ? ae_samples_inner(d.kept + b0 * in_size, c.batch, in_size, data_or_null(t[2])) : d.kept;
+            ae_gemm(false, true, in_c, k, cols, 1.0f, xt, cols, gcol, cols, d.fw && b0 == 0 ? 0.0f : 1.0f, d.gw, k);
         }
-        if (gx && c.batch == 1)
-            ae_gemm(false, false, in_c, cols, k, 1.0f, w, k, gcol, cols, fx ? 0.0f : 1.0f, gx + b0 * in_size, cols);
-        if (gx && c.batch > 1) {
-            ae_gemm(false, false, in_c, cols, k, 1.0f, w, k, gcol, cols, 0.0f, ae_data(t[3]), cols);
-            ae_transpose_data(ae_data(t[3]), gx + b0 * in_size, in_size, c.batch, !fx);
+        if (d.gx && c.batch == 1)
+            ae_gemm(false, false, in_c, cols, k, 1.0f, d.w, k, gcol, cols, d.fx ? 0.0f : 1.0f, d.gx + b0 * in_size,
+                    cols);
+        if (d.gx && c.batch > 1) {
+            ae_gemm(false, false, in_c, cols, k, 1.0f, d.w, k, gcol, cols, 0.0f, ae_data(t[3]), cols);
+            ae_transpose_data(ae_data(t[3]), d.gx + b0 * in_size, in_size, c.batch, !d.fx);
         }
     }
     for (int i = 0; i < 4; i++) ae_release(t[i]);
