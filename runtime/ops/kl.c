@@ -93,10 +93,10 @@ ae_tensor *ae_kl_normal(ae_tensor *mu, ae_tensor *logvar, ae_reduction r)
  * scratch memory: ∂/∂h_ij = up_j·d_j/N. */
 
 /* the bounds as float32, as a PyTorch script clamping a float tensor has
- * them: 1 - 1e-6 rounds to 0.999998987, which moves a saturated unit's
- * term by 1% */
+ * them: 1 - 1e-6 in double, then rounded to 0.999998987, which moves a
+ * saturated unit's term by 1% (1.0f - 1e-6f happens to round the same) */
 #define RHO_HAT_MIN 1e-6f
-#define RHO_HAT_MAX (1.0f - 1e-6f)
+#define RHO_HAT_MAX ((float)(1.0 - 1e-6))
 
 static void kl_sparsity_backward(ae_node *n)
 {
