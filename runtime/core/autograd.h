@@ -46,8 +46,9 @@ bool ae_any_requires_grad(int n, ae_tensor *const *inputs);
  * a node with the op's backward, its inputs, a copy of its state (the
  * state_size bytes at state, which may be NULL and 0) and an alias of each
  * of saved[0 .. nsaved) for backward to read (saved[i] lands in slot i; a
- * NULL entry leaves its slot empty).  Returns out, recorded or not; or NULL
- * with out released and the error set when the node could not be made. */
+ * NULL entry leaves its slot empty); at most AE_NODE_INPUTS inputs and
+ * AE_NODE_SAVED saved.  Returns out, recorded or not; or NULL with out
+ * released and the error set when the node could not be made. */
 ae_tensor *ae_record(ae_tensor *out, const char *op, ae_backward_fn fn, int ninputs, ae_tensor *const *inputs,
                      int nsaved, ae_tensor *const *saved, const void *state, size_t state_size);
 /* the state ae_record copied, as the op's own struct: const my_state *s =
