@@ -22,32 +22,45 @@ bool ae_any_requires_grad(int n, ae_tensor *const *inputs)
     return false;
 }
 
-ae_node *ae_record(ae_tensor *out, const char *op, ae_backward_fn fn, int ninputs, ae_tensor *const *inputs)
+/* keeps t's values for backward without keeping t (which would form a
+ * cycle when t is the node's own output): a fresh header on the same
+ * storage, with no grad_fn */
+static int save(ae_node *n, int slot, ae_tensor *t)
 {
-    if (!ae_any_requires_grad(ninputs, inputs)) return NULL;
-    ae_node *n = calloc(1, sizeof *n);
-    if (!n) return NULL;
+    if (!t) return 0;
+    n->saved[slot] = ae_alias(t);
+    return n->saved[slot] ? 0 : -1;
+}
+
+ae_tensor *ae_record(ae_tensor *out, const char *op, ae_backward_fn fn, int ninputs, ae_tensor *const *inputs,
+                     int nsaved, ae_tensor *const *saved, const void *state, size_t state_size)
+{
+    if (!ae_any_requires_grad(ninputs, inputs)) return out;
+    /* the state lives in the node's tail: one allocation per node */
+    ae_node *n = calloc(1, sizeof *n + state_size);
+    if (!n) {
+        ae_release(out);
+        return ae_fail("%s: out of memory recording the graph", op);
+    }
     n->refs = 1;
     n->op = op;
     n->backward = fn;
     n->ninputs = ninputs;
     for (int i = 0; i < ninputs; i++) n->inputs[i] = ae_retain(inputs[i]);
+    if (state_size) memcpy(n->state, state, state_size);
+    int rc = 0;
+    for (int i = 0; i < nsaved; i++) rc |= save(n, i, saved[i]);
+    if (rc != 0) {
+        ae_node_release(n);
+        ae_release(out);
+        return NULL;
+    }
     n->out_ndim = out->ndim;
     memcpy(n->out_shape, out->shape, sizeof n->out_shape);
     ae_node_release(out->grad_fn);
     out->grad_fn = n;
     out->requires_grad = true;
-    return n;
-}
-
-int ae_node_save(ae_node *n, int slot, ae_tensor *t)
-{
-    /* a fresh header on the same storage: no grad_fn, so no cycle */
-    ae_tensor *alias = ae_alias(t);
-    if (!alias) return -1;
-    ae_release(n->saved[slot]);
-    n->saved[slot] = alias;
-    return 0;
+    return out;
 }
 
 static void free_graph_refs(ae_node *n)

@@ -11,6 +11,8 @@
 
 #include "tensor.h"
 
+#include <stddef.h>
+
 #define AE_NODE_INPUTS 4
 #define AE_NODE_SAVED 4
 
@@ -24,12 +26,14 @@ struct ae_node {
     int ninputs;
     ae_tensor *inputs[AE_NODE_INPUTS];
     ae_tensor *saved[AE_NODE_SAVED];
-    double arg[4]; /* op parameters (slope, exponent, reduction…) */
     int out_ndim;
     int64_t out_shape[AE_MAX_DIMS];
     ae_tensor *gout; /* gradient of the output, built during backward */
     unsigned visit;
     bool freed;
+    /* the op's parameters (reduction, geometry, slope…) as a struct of the
+     * op's own, allocated with the node and read back by ae_node_state */
+    max_align_t state[];
 };
 
 bool ae_grad_enabled(void);
@@ -38,13 +42,18 @@ void ae_set_grad_enabled(bool on);
 /* true when an op on these inputs must be recorded */
 bool ae_any_requires_grad(int n, ae_tensor *const *inputs);
 
-/* Records out as made by op from inputs when any of them requires grad;
- * returns the node (to save tensors or args in) or NULL when nothing was
- * recorded or allocation failed (then out is unchanged). */
-ae_node *ae_record(ae_tensor *out, const char *op, ae_backward_fn fn, int ninputs, ae_tensor *const *inputs);
-/* keeps t's values for backward without keeping t (which would form a
- * cycle when t is the node's own output) */
-int ae_node_save(ae_node *n, int slot, ae_tensor *t);
+/* Records out as made by op from inputs when any of them requires grad:
+ * a node with the op's backward, its inputs, a copy of its state (the
+ * state_size bytes at state, which may be NULL and 0) and an alias of each
+ * of saved[0 .. nsaved) for backward to read (saved[i] lands in slot i; a
+ * NULL entry leaves its slot empty); at most AE_NODE_INPUTS inputs and
+ * AE_NODE_SAVED saved.  Returns out, recorded or not; or NULL with out
+ * released and the error set when the node could not be made. */
+ae_tensor *ae_record(ae_tensor *out, const char *op, ae_backward_fn fn, int ninputs, ae_tensor *const *inputs,
+                     int nsaved, ae_tensor *const *saved, const void *state, size_t state_size);
+/* the state ae_record copied, as the op's own struct: const my_state *s =
+ * ae_node_state(n) */
+static inline const void *ae_node_state(const ae_node *n) { return n->state; }
 
 /* The buffer that gradients for input i accumulate into, zero-filled at
  * first use, contiguous with the input's shape; NULL when input i needs no

@@ -8,6 +8,7 @@
 #define AE_MATHF_H
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -121,8 +122,10 @@ static inline double ae_sumf(const float *x, int64_t n)
     return total;
 }
 
-/* Σ|x| and Σx², blocked the same way (penalties and gradient norms) */
-static inline double ae_sum_absf(const float *x, int64_t n)
+/* Σ|x| (square false) or Σx² (square true), blocked as ae_sumf but with
+ * each block's tail in double; square is a constant at every call below,
+ * so each is the plain loop of its kind */
+static inline double ae_sum_mapf(const float *x, int64_t n, bool square)
 {
     double total = 0;
     int64_t i = 0;
@@ -130,30 +133,17 @@ static inline double ae_sum_absf(const float *x, int64_t n)
         int64_t end = n - i > 4096 ? i + 4096 : n;
         float acc[16] = {0};
         for (; i + 16 <= end; i += 16)
-            for (int j = 0; j < 16; j++) acc[j] += fabsf(x[i + j]);
+            for (int j = 0; j < 16; j++) acc[j] += square ? x[i + j] * x[i + j] : fabsf(x[i + j]);
         double block = 0;
-        for (; i < end; i++) block += fabsf(x[i]);
+        for (; i < end; i++) block += square ? (double)x[i] * x[i] : fabsf(x[i]);
         for (int j = 0; j < 16; j++) block += acc[j];
         total += block;
     }
     return total;
 }
 
-static inline double ae_sum_sqf(const float *x, int64_t n)
-{
-    double total = 0;
-    int64_t i = 0;
-    while (i < n) {
-        int64_t end = n - i > 4096 ? i + 4096 : n;
-        float acc[16] = {0};
-        for (; i + 16 <= end; i += 16)
-            for (int j = 0; j < 16; j++) acc[j] += x[i + j] * x[i + j];
-        double block = 0;
-        for (; i < end; i++) block += (double)x[i] * x[i];
-        for (int j = 0; j < 16; j++) block += acc[j];
-        total += block;
-    }
-    return total;
-}
+/* Σ|x| and Σx² (penalties and gradient norms) */
+static inline double ae_sum_absf(const float *x, int64_t n) { return ae_sum_mapf(x, n, false); }
+static inline double ae_sum_sqf(const float *x, int64_t n) { return ae_sum_mapf(x, n, true); }
 
 #endif

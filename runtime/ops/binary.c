@@ -179,7 +179,8 @@ static void binary_backward(ae_node *n)
 {
     plan p;
     bwd_ctx c;
-    c.op = (ae_binop)n->arg[0];
+    const ae_binop *op = ae_node_state(n);
+    c.op = *op;
     c.a = ae_data(n->saved[0]);
     c.b = ae_data(n->saved[1]);
     c.go = ae_gout(n);
@@ -199,17 +200,10 @@ ae_tensor *ae_binary(ae_binop op, ae_tensor *a, ae_tensor *b)
     if (out) {
         fwd_ctx c = {op, ae_data(ca), ae_data(cb), ae_data(out)};
         walk(&p, forward_row, &c);
-        ae_tensor *in[2] = {a, b};
-        ae_node *n = ae_record(out, op_name[op], binary_backward, 2, in);
-        if (n) {
-            n->arg[0] = op;
-            /* add and sub need no values in backward, but one code path is
-             * simpler and saving is only a reference */
-            if (ae_node_save(n, 0, ca) != 0 || ae_node_save(n, 1, cb) != 0) {
-                ae_release(out);
-                out = NULL;
-            }
-        }
+        /* add and sub need no values in backward, but one code path is
+         * simpler and saving is only a reference */
+        ae_tensor *in[2] = {a, b}, *saved[2] = {ca, cb};
+        out = ae_record(out, op_name[op], binary_backward, 2, in, 2, saved, &op, sizeof op);
     }
     ae_release(ca);
     ae_release(cb);

@@ -73,17 +73,12 @@ ae_tensor *ae_log_softmax(ae_tensor *x)
         for (int64_t j = 0; j < k; j++) y[i * k + j] = (in[i * k + j] - m) - logs;
     }
     ae_release(cx);
-    ae_node *n = ae_record(out, "log_softmax", log_softmax_backward, 1, &x);
-    if (n && ae_node_save(n, 0, out) != 0) {
-        ae_release(out);
-        return NULL;
-    }
-    return out;
+    return ae_record(out, "log_softmax", log_softmax_backward, 1, &x, 1, &out, NULL, 0);
 }
 
 /* ---------------------------------------------------------- cross_entropy
  * loss_i = logsumexp(z_i) - z_i[y_i]; dz_ij = up_i·scale·(softmax_ij - [j = y_i]).
- * saved[0]: the logits, saved[1]: the labels; arg[0]: the reduction. */
+ * saved[0]: the logits, saved[1]: the labels; state: the reduction. */
 
 static void cross_entropy_backward(ae_node *n)
 {
@@ -91,7 +86,8 @@ static void cross_entropy_backward(ae_node *n)
     if (!gz) return;
     const float *z = ae_data(n->saved[0]), *y = ae_data(n->saved[1]), *g = ae_gout(n);
     int64_t rows = n->saved[0]->shape[0], k = n->saved[0]->shape[1];
-    ae_reduction r = (ae_reduction)n->arg[0];
+    const ae_reduction *reduction = ae_node_state(n);
+    ae_reduction r = *reduction;
     float scale = r == AE_REDUCE_MEAN ? 1.0f / (float)rows : 1.0f;
     for (int64_t i = 0; i < rows; i++) {
         const float *zi = z + i * k;
@@ -145,14 +141,8 @@ ae_tensor *ae_cross_entropy(ae_tensor *logits, ae_tensor *labels, ae_reduction r
             total += l;
         }
         if (r != AE_REDUCE_NONE) o[0] = (float)(r == AE_REDUCE_MEAN ? total / (double)n : total);
-        ae_node *node = ae_record(out, "cross_entropy", cross_entropy_backward, 1, &logits);
-        if (node) {
-            node->arg[0] = r;
-            if (ae_node_save(node, 0, cz) != 0 || ae_node_save(node, 1, cy) != 0) {
-                ae_release(out);
-                out = NULL;
-            }
-        }
+        ae_tensor *saved[2] = {cz, cy};
+        out = ae_record(out, "cross_entropy", cross_entropy_backward, 1, &logits, 2, saved, &r, sizeof r);
     }
     ae_release(cz);
     ae_release(cy);

@@ -47,11 +47,7 @@ ae_tensor *ae_dropout(ae_tensor *x, double p, bool training)
             u[i] = u[i] < pf ? 0.0f : keep_scale;
             py[i] = px[i] * u[i];
         }
-        ae_node *n = ae_record(y, "dropout", dropout_backward, 1, &x);
-        if (n && ae_node_save(n, 0, mask) != 0) {
-            ae_release(y);
-            y = NULL;
-        }
+        y = ae_record(y, "dropout", dropout_backward, 1, &x, 1, &mask, NULL, 0);
     } else {
         for (int64_t i = 0; i < count; i++) u[i] = px[i] * (u[i] < pf ? 0.0f : keep_scale);
     }

@@ -15,17 +15,24 @@
 
 #include "core/mathf.h"
 
+/* both ops' state: the reduction and the number of samples */
+typedef struct {
+    ae_reduction r;
+    int64_t rows;
+} kl_state;
+
 /* ---------------------------------------------------------------- kl.normal
  * Per sample i: KL_i = -0.5·Σ_j (1 + lv_ij - mu_ij² - e^lv_ij), lv clamped.
- * arg[0] = reduction, arg[1] = number of samples, saved: mu, logvar. */
+ * saved: mu, logvar. */
 
 static void kl_normal_backward(ae_node *n)
 {
     const float *mu = ae_data(n->saved[0]), *lv = ae_data(n->saved[1]);
     float *gm = ae_grad_of(n, 0), *gl = ae_grad_of(n, 1);
     const float *go = ae_gout(n);
-    ae_reduction r = (ae_reduction)n->arg[0];
-    int64_t rows = (int64_t)n->arg[1];
+    const kl_state *s = ae_node_state(n);
+    ae_reduction r = s->r;
+    int64_t rows = s->rows;
     int64_t d = rows ? ae_numel(n->saved[0]) / rows : 0;
     float scale = r == AE_REDUCE_MEAN ? 1.0f / (float)rows : 1.0f;
     for (int64_t i = 0; i < rows; i++) {
@@ -70,16 +77,9 @@ ae_tensor *ae_kl_normal(ae_tensor *mu, ae_tensor *logvar, ae_reduction r)
             else total += kl;
         }
         if (r != AE_REDUCE_NONE) o[0] = (float)(r == AE_REDUCE_MEAN ? total / (double)rows : total);
-        ae_tensor *in[2] = {mu, logvar};
-        ae_node *n = ae_record(out, op, kl_normal_backward, 2, in);
-        if (n) {
-            n->arg[0] = r;
-            n->arg[1] = (double)rows;
-            if (ae_node_save(n, 0, cm) != 0 || ae_node_save(n, 1, cl) != 0) {
-                ae_release(out);
-                out = NULL;
-            }
-        }
+        ae_tensor *in[2] = {mu, logvar}, *saved[2] = {cm, cl};
+        const kl_state s = {r, rows};
+        out = ae_record(out, op, kl_normal_backward, 2, in, 2, saved, &s, sizeof s);
     }
     ae_release(cm);
     ae_release(cl);
@@ -90,21 +90,22 @@ ae_tensor *ae_kl_normal(ae_tensor *mu, ae_tensor *logvar, ae_reduction r)
  * KL_j = rho·log(rho/q_j) + (1-rho)·log((1-rho)/(1-q_j)), q_j = rho_hat_j
  * clamped.  The forward saves ∂KL_j/∂rho_hat_j (one float per unit, zero
  * where the clamp is active) rather than h, so backward needs neither h nor
- * scratch memory: ∂/∂h_ij = up_j·d_j/N.  arg[0] = reduction, arg[1] = N. */
+ * scratch memory: ∂/∂h_ij = up_j·d_j/N. */
 
 /* the bounds as float32, as a PyTorch script clamping a float tensor has
- * them: 1 - 1e-6 rounds to 0.999998987, which moves a saturated unit's
- * term by 1% */
+ * them: 1 - 1e-6 in double, then rounded to 0.999998987, which moves a
+ * saturated unit's term by 1% (1.0f - 1e-6f happens to round the same) */
 #define RHO_HAT_MIN 1e-6f
-#define RHO_HAT_MAX (1.0f - 1e-6f)
+#define RHO_HAT_MAX ((float)(1.0 - 1e-6))
 
 static void kl_sparsity_backward(ae_node *n)
 {
     float *gh = ae_grad_of(n, 0);
     if (!gh) return;
     const float *d = ae_data(n->saved[0]), *go = ae_gout(n);
-    ae_reduction r = (ae_reduction)n->arg[0];
-    int64_t rows = (int64_t)n->arg[1], units = ae_numel(n->saved[0]);
+    const kl_state *s = ae_node_state(n);
+    ae_reduction r = s->r;
+    int64_t rows = s->rows, units = ae_numel(n->saved[0]);
     float scale = (r == AE_REDUCE_MEAN ? 1.0f / (float)units : 1.0f) / (float)rows;
     for (int64_t i = 0; i < rows; i++) {
         float *g = gh + i * units;
@@ -156,15 +157,8 @@ ae_tensor *ae_kl_sparsity(ae_tensor *h, double rho, ae_reduction r)
             col[j] = (q >= RHO_HAT_MIN && q <= RHO_HAT_MAX) ? (float)(-rho / qc + (1 - rho) / (1 - qc)) : 0.0f;
         }
         if (r != AE_REDUCE_NONE) o[0] = (float)(r == AE_REDUCE_MEAN ? total / (double)units : total);
-        ae_node *n = ae_record(out, op, kl_sparsity_backward, 1, &h);
-        if (n) {
-            n->arg[0] = r;
-            n->arg[1] = (double)rows;
-            if (ae_node_save(n, 0, deriv) != 0) {
-                ae_release(out);
-                out = NULL;
-            }
-        }
+        const kl_state s = {r, rows};
+        out = ae_record(out, op, kl_sparsity_backward, 1, &h, 1, &deriv, &s, sizeof s);
     }
     ae_release(deriv);
     ae_release(ch);

@@ -110,15 +110,8 @@ static ae_tensor *elementwise_loss(const char *op, ae_tensor *a, ae_tensor *t, a
             forward_job j = {f, ae_data(ca), ae_data(ct), ae_data(out), count, NULL};
             ae_parallel_for(count, BLOCK, elements_range, &j);
         } else ae_data(out)[0] = (float)(kernel_sum(f, ae_data(ca), ae_data(ct), count) * reduce_scale(r, count));
-        ae_tensor *in[2] = {a, t};
-        ae_node *n = ae_record(out, op, backward, 2, in);
-        if (n) {
-            n->arg[0] = r;
-            if (ae_node_save(n, 0, ca) != 0 || ae_node_save(n, 1, ct) != 0) {
-                ae_release(out);
-                out = NULL;
-            }
-        }
+        ae_tensor *in[2] = {a, t}, *saved[2] = {ca, ct};
+        out = ae_record(out, op, backward, 2, in, 2, saved, &r, sizeof r);
     }
     ae_release(ca);
     ae_release(ct);
@@ -135,7 +128,8 @@ typedef struct {
 
 static upstream upstream_of(ae_node *n, int64_t count)
 {
-    ae_reduction r = (ae_reduction)n->arg[0];
+    const ae_reduction *reduction = ae_node_state(n);
+    ae_reduction r = *reduction;
     upstream u = {NULL, 0, reduce_scale(r, count)};
     if (r == AE_REDUCE_NONE) u.go = ae_gout(n);
     else u.up = ae_gout(n)[0] * u.scale;

@@ -82,12 +82,7 @@ ae_tensor *ae_matmul(ae_tensor *a, ae_tensor *b)
     ae_release(va.owned);
     ae_release(vb.owned);
     ae_tensor *in[2] = {a, b};
-    ae_node *node = ae_record(out, "matmul", matmul_backward, 2, in);
-    if (node && (ae_node_save(node, 0, a) != 0 || ae_node_save(node, 1, b) != 0)) {
-        ae_release(out);
-        return NULL;
-    }
-    return out;
+    return ae_record(out, "matmul", matmul_backward, 2, in, 2, in, NULL, 0);
 }
 
 /* linear: y (rows×out) = x (rows×in) · Wᵀ + b, x's leading dims flattened */
@@ -141,12 +136,8 @@ ae_tensor *ae_linear(ae_tensor *x, ae_tensor *w, ae_tensor *b)
             beta = 1.0f;
         }
         ae_gemm(false, true, rows, out_f, in_f, 1.0f, ae_data(cx), in_f, ae_data(cw), in_f, beta, py, out_f);
-        ae_tensor *in[3] = {x, w, b};
-        ae_node *n = ae_record(y, "linear", linear_backward, b ? 3 : 2, in);
-        if (n && (ae_node_save(n, 0, cx) != 0 || ae_node_save(n, 1, cw) != 0)) {
-            ae_release(y);
-            y = NULL;
-        }
+        ae_tensor *in[3] = {x, w, b}, *saved[2] = {cx, cw};
+        y = ae_record(y, "linear", linear_backward, b ? 3 : 2, in, 2, saved, NULL, 0);
     }
     ae_release(cx);
     ae_release(cw);

@@ -52,39 +52,33 @@ ae_tensor *ae_noise_gaussian(ae_tensor *x, double std, bool clip)
     return out;
 }
 
-ae_tensor *ae_noise_masking(ae_tensor *x, double p)
+/* One uniform draw u per element: u < pepper becomes 0, pepper <= u < p
+ * becomes 1 (salt), the rest keeps x.  u is uniform in [0, 1) with 24 bits: u < p
+ * has probability p exactly for p on that grid, so p = 0 keeps everything
+ * and p = 1 corrupts all. */
+static ae_tensor *salt_and_pepper(const char *op, ae_tensor *x, double p, double pepper)
 {
-    if (check_probability("noise.masking", p) != 0) return NULL;
+    if (check_probability(op, p) != 0) return NULL;
     ae_tensor *cx, *out = prepare(x, &cx);
     if (!out) return NULL;
     float *o = ae_data(out);
     const float *v = ae_data(cx);
     int64_t n = ae_numel(out);
-    /* u is uniform in [0, 1) with 24 bits: u < p has probability p exactly
-     * for p on that grid, so p = 0 keeps everything and p = 1 masks all */
-    float pf = (float)p;
+    float low = (float)pepper, pf = (float)p;
     ae_rng_fill_uniform(o, n, 0.0f, 1.0f);
-    for (int64_t i = 0; i < n; i++) o[i] = o[i] < pf ? 0.0f : v[i];
+    if (low >= pf) /* no salt (masking): one select is a twentieth faster */
+        for (int64_t i = 0; i < n; i++) o[i] = o[i] < low ? 0.0f : v[i];
+    else
+        for (int64_t i = 0; i < n; i++) {
+            float u = o[i];
+            o[i] = u < low ? 0.0f : u < pf ? 1.0f : v[i];
+        }
     ae_release(cx);
     return out;
 }
 
-ae_tensor *ae_noise_salt_pepper(ae_tensor *x, double p)
-{
-    if (check_probability("noise.salt_pepper", p) != 0) return NULL;
-    ae_tensor *cx, *out = prepare(x, &cx);
-    if (!out) return NULL;
-    float *o = ae_data(out);
-    const float *v = ae_data(cx);
-    int64_t n = ae_numel(out);
-    /* one draw per element: u < p/2 is pepper (0), p/2 <= u < p salt (1),
-     * so a corrupted element is salt or pepper with equal chance */
-    float half = (float)(p * 0.5), pf = (float)p;
-    ae_rng_fill_uniform(o, n, 0.0f, 1.0f);
-    for (int64_t i = 0; i < n; i++) {
-        float u = o[i];
-        o[i] = u < half ? 0.0f : u < pf ? 1.0f : v[i];
-    }
-    ae_release(cx);
-    return out;
-}
+/* masking noise: all of the corrupted elements are pepper (0) */
+ae_tensor *ae_noise_masking(ae_tensor *x, double p) { return salt_and_pepper("noise.masking", x, p, p); }
+
+/* a corrupted element is salt or pepper with equal chance */
+ae_tensor *ae_noise_salt_pepper(ae_tensor *x, double p) { return salt_and_pepper("noise.salt_pepper", x, p, p * 0.5); }

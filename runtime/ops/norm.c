@@ -181,7 +181,7 @@ static void block_grad_x(float *gx, const float *go, const float *x, bn_dims d, 
  *   ∂x = w·σ⁻¹·(g - Σg/M - x̂·Σ(g·x̂)/M)   through the batch statistics,
  *   ∂x = w·σ⁻¹·g                            through fixed running ones.
  * Saved: 0 the contiguous input, 1 the weight (when given), 2 μ, 3 σ⁻¹;
- * arg[0] says whether μ and σ came from the batch. */
+ * the state says whether μ and σ came from the batch. */
 static void batch_norm_backward(ae_node *n)
 {
     ae_tensor *x = n->saved[0];
@@ -189,7 +189,8 @@ static void batch_norm_backward(ae_node *n)
     const float *px = ae_data(x), *go = ae_gout(n);
     const float *w = n->saved[1] ? ae_data(n->saved[1]) : NULL;
     const float *mean = ae_data(n->saved[2]), *invstd = ae_data(n->saved[3]);
-    bool batch = n->arg[0] != 0;
+    const bool *from_batch = ae_node_state(n);
+    bool batch = *from_batch;
     float *gx = ae_grad_of(n, 0), *gw = ae_grad_of(n, 1), *gb = ae_grad_of(n, 2);
     bool need_sums = gw || gb || (gx && batch);
     double count = (double)(d.n * d.s);
@@ -305,16 +306,8 @@ ae_tensor *ae_batch_norm(ae_tensor *x, ae_tensor *weight, ae_tensor *bias, ae_te
         }
         block_affine(px, ae_data(y), d, c0, nb, pm + c0, scale, beta);
     }
-    ae_tensor *in[3] = {x, weight, bias};
-    ae_node *n = ae_record(y, "batch_norm", batch_norm_backward, 3, in);
-    if (n) {
-        n->arg[0] = batch;
-        if (ae_node_save(n, 0, cx) != 0 || (cw && ae_node_save(n, 1, cw) != 0) || ae_node_save(n, 2, mean) != 0 ||
-            ae_node_save(n, 3, invstd) != 0) {
-            ae_release(y);
-            y = NULL;
-        }
-    }
+    ae_tensor *in[3] = {x, weight, bias}, *saved[4] = {cx, cw, mean, invstd};
+    y = ae_record(y, "batch_norm", batch_norm_backward, 3, in, 4, saved, &batch, sizeof batch);
 done:
     ae_release(cx);
     ae_release(cw);

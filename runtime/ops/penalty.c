@@ -13,14 +13,15 @@
 #include <math.h>
 
 /* --------------------------------------------------------------------- l1
- * (1/N)·Σ|z|; saved: z, arg[0] = 1/N. */
+ * (1/N)·Σ|z|; saved: z; state: 1/N, as backward multiplies by it. */
 
 static void l1_backward(ae_node *n)
 {
     float *g = ae_grad_of(n, 0);
     if (!g) return;
     const float *z = ae_data(n->saved[0]);
-    float up = ae_gout(n)[0] * (float)n->arg[0];
+    const float *inv = ae_node_state(n);
+    float up = ae_gout(n)[0] * *inv;
     int64_t count = ae_numel(n->saved[0]);
     for (int64_t i = 0; i < count; i++) g[i] += up * (float)((z[i] > 0) - (z[i] < 0));
 }
@@ -34,14 +35,8 @@ ae_tensor *ae_l1_penalty(ae_tensor *z)
     if (out) {
         double inv = 1.0 / (double)rows;
         ae_data(out)[0] = (float)(ae_sum_absf(ae_data(cz), ae_numel(cz)) * inv);
-        ae_node *n = ae_record(out, "penalty.l1", l1_backward, 1, &z);
-        if (n) {
-            n->arg[0] = inv;
-            if (ae_node_save(n, 0, cz) != 0) {
-                ae_release(out);
-                out = NULL;
-            }
-        }
+        const float invf = (float)inv;
+        out = ae_record(out, "penalty.l1", l1_backward, 1, &z, 1, &cz, &invf, sizeof invf);
     }
     ae_release(cz);
     return out;
@@ -105,13 +100,8 @@ ae_tensor *ae_contractive_penalty(ae_tensor *h, ae_tensor *w)
         double total = 0;
         for (int64_t j = 0; j < hidden; j++) total += (double)c[j] * s[j];
         ae_data(out)[0] = (float)(total / (double)rows);
-        ae_tensor *inputs[2] = {h, w};
-        ae_node *n = ae_record(out, op, contractive_backward, 2, inputs);
-        if (n && (ae_node_save(n, 0, ch) != 0 || ae_node_save(n, 1, cw) != 0 || ae_node_save(n, 2, st) != 0 ||
-                  ae_node_save(n, 3, ct) != 0)) {
-            ae_release(out);
-            out = NULL;
-        }
+        ae_tensor *inputs[2] = {h, w}, *saved[4] = {ch, cw, st, ct};
+        out = ae_record(out, op, contractive_backward, 2, inputs, 4, saved, NULL, 0);
     }
     ae_release(ch);
     ae_release(cw);

@@ -102,11 +102,7 @@ ae_tensor *ae_max_pool2d(ae_tensor *x, int64_t k_h, int64_t k_w, int64_t stride_
         int32_t *pi = (int32_t *)(void *)ae_data(idx);
         for (int64_t p = 0; p < planes; p++)
             max_pool_plane(&g, ae_data(cx) + p * in, ae_data(y) + p * out, pi + p * out);
-        ae_node *n = ae_record(y, op, max_pool_backward, 1, &x);
-        if (n && ae_node_save(n, 0, idx) != 0) {
-            ae_release(y);
-            y = NULL;
-        }
+        y = ae_record(y, op, max_pool_backward, 1, &x, 1, &idx, NULL, 0);
     } else {
         ae_release(y);
         y = NULL;
@@ -118,13 +114,18 @@ ae_tensor *ae_max_pool2d(ae_tensor *x, int64_t k_h, int64_t k_w, int64_t stride_
 
 /* ---------------------------------------------------- upsample_nearest2d */
 
+typedef struct {
+    int64_t sh, sw; /* the scale factors */
+} upsample_state;
+
 static void upsample_backward(ae_node *n)
 {
     float *gx = ae_grad_of(n, 0);
     if (!gx) return;
     ae_tensor *x = n->inputs[0];
     int64_t planes = x->shape[0] * x->shape[1], h = x->shape[2], w = x->shape[3];
-    int64_t sh = (int64_t)n->arg[0], sw = (int64_t)n->arg[1], ow = w * sw;
+    const upsample_state *s = ae_node_state(n);
+    int64_t sh = s->sh, sw = s->sw, ow = w * sw;
     const float *gy = ae_gout(n);
     for (int64_t p = 0; p < planes; p++)
         for (int64_t i = 0; i < h; i++) {
@@ -163,11 +164,8 @@ ae_tensor *ae_upsample_nearest2d(ae_tensor *x, int64_t scale_h, int64_t scale_w)
                 for (int64_t q = 0; q < scale_w; q++) d[j * scale_w + q] = px[r * w + j];
             for (int64_t k = 1; k < scale_h; k++) memcpy(d + k * ow, d, (size_t)ow * sizeof(float));
         }
-        ae_node *n = ae_record(y, op, upsample_backward, 1, &x);
-        if (n) {
-            n->arg[0] = (double)scale_h;
-            n->arg[1] = (double)scale_w;
-        }
+        const upsample_state s = {scale_h, scale_w};
+        y = ae_record(y, op, upsample_backward, 1, &x, 0, NULL, &s, sizeof s);
     }
     ae_release(cx);
     return y;

@@ -16,12 +16,20 @@
 
 #include "core/mathf.h"
 
+/* the factor backward spreads the gradient with (1/count for a mean), and
+ * the dimension reduced (reduce_dim) */
+typedef struct {
+    float scale;
+    int dim;
+} reduce_state;
+
 /* all elements: out = scale * Σx; backward spreads scale * gout */
 static void reduce_all_backward(ae_node *n)
 {
     float *g = ae_grad_of(n, 0);
     if (!g) return;
-    float v = (float)n->arg[0] * ae_gout(n)[0];
+    const reduce_state *s = ae_node_state(n);
+    float v = s->scale * ae_gout(n)[0];
     int64_t count = ae_numel(n->inputs[0]);
     for (int64_t i = 0; i < count; i++) g[i] += v;
 }
@@ -36,9 +44,8 @@ static ae_tensor *reduce_all(ae_tensor *a, int mean)
     ae_release(x);
     ae_tensor *out = ae_scalar((float)(s * scale));
     if (!out) return NULL;
-    ae_node *n = ae_record(out, mean ? "mean" : "sum", reduce_all_backward, 1, &a);
-    if (n) n->arg[0] = scale;
-    return out;
+    const reduce_state st = {(float)scale, 0};
+    return ae_record(out, mean ? "mean" : "sum", reduce_all_backward, 1, &a, 0, NULL, &st, sizeof st);
 }
 
 ae_tensor *ae_sum(ae_tensor *a) { return reduce_all(a, 0); }
@@ -58,8 +65,9 @@ static void reduce_dim_backward(ae_node *n)
     float *g = ae_grad_of(n, 0);
     if (!g) return;
     ae_tensor *a = n->inputs[0];
-    int d = (int)n->arg[1];
-    float scale = (float)n->arg[0];
+    const reduce_state *s = ae_node_state(n);
+    int d = s->dim;
+    float scale = s->scale;
     int64_t outer, inner, size = a->shape[d];
     split_dims(a, d, &outer, &inner);
     const float *go = ae_gout(n);
@@ -99,11 +107,8 @@ static ae_tensor *reduce_dim(ae_tensor *a, int dim, int keepdim, int mean)
                 for (int64_t k = 0; k < size; k++) s += p[(o * size + k) * inner + i];
                 q[o * inner + i] = (float)(s * scale);
             }
-        ae_node *n = ae_record(out, mean ? "mean" : "sum", reduce_dim_backward, 1, &a);
-        if (n) {
-            n->arg[0] = scale;
-            n->arg[1] = d;
-        }
+        const reduce_state st = {(float)scale, d};
+        out = ae_record(out, mean ? "mean" : "sum", reduce_dim_backward, 1, &a, 0, NULL, &st, sizeof st);
     }
     ae_release(x);
     return out;

@@ -49,12 +49,8 @@ ae_tensor *ae_reparameterize(ae_tensor *mu, ae_tensor *logvar, ae_tensor *eps)
         float *z = ae_data(out);
         int64_t count = ae_numel(out);
         for (int64_t i = 0; i < count; i++) z[i] = m[i] + ae_expf(0.5f * ae_clamp_logvar(l[i])) * e[i];
-        ae_tensor *in[3] = {mu, logvar, eps};
-        ae_node *n = ae_record(out, op, reparameterize_backward, eps ? 3 : 2, in);
-        if (n && (ae_node_save(n, 0, cl) != 0 || ae_node_save(n, 1, ce) != 0)) {
-            ae_release(out);
-            out = NULL;
-        }
+        ae_tensor *in[3] = {mu, logvar, eps}, *saved[2] = {cl, ce};
+        out = ae_record(out, op, reparameterize_backward, eps ? 3 : 2, in, 2, saved, NULL, 0);
     }
     ae_release(cm);
     ae_release(cl);

@@ -57,17 +57,20 @@ ae_tensor *ae_reshape(ae_tensor *a, int ndim, const int64_t *shape)
         s[infer] = ae_numel(a) / known;
     }
     ae_tensor *out = ae_view_reshape(a, ndim, s);
-    if (out) ae_record(out, "reshape", reshape_backward, 1, &a);
-    return out;
+    return out ? ae_record(out, "reshape", reshape_backward, 1, &a, 0, NULL, NULL, 0) : NULL;
 }
 
 /* transpose: the gradient is the output gradient with the two dims swapped */
+typedef struct {
+    int d0, d1;
+} transpose_state;
+
 static void transpose_backward(ae_node *n)
 {
     float *g = ae_grad_of(n, 0);
     if (!g) return;
-    int d0 = (int)n->arg[0], d1 = (int)n->arg[1];
-    ae_tensor *gt = ae_view_transpose(n->gout, d0, d1);
+    const transpose_state *s = ae_node_state(n);
+    ae_tensor *gt = ae_view_transpose(n->gout, s->d0, s->d1);
     ae_tensor *c = gt ? ae_contiguous(gt) : NULL;
     if (c) {
         const float *src = ae_data(c);
@@ -87,22 +90,24 @@ ae_tensor *ae_transpose(ae_tensor *a, int d0, int d1)
     }
     ae_tensor *out = ae_view_transpose(a, i0, i1);
     if (!out) return NULL;
-    ae_node *n = ae_record(out, "transpose", transpose_backward, 1, &a);
-    if (n) {
-        n->arg[0] = i0;
-        n->arg[1] = i1;
-    }
-    return out;
+    const transpose_state s = {i0, i1};
+    return ae_record(out, "transpose", transpose_backward, 1, &a, 0, NULL, &s, sizeof s);
 }
 
 /* narrow: the gradient lands in the slice [start, start+len) of dim */
+typedef struct {
+    int dim;
+    int64_t start;
+} narrow_state;
+
 static void narrow_backward(ae_node *n)
 {
     float *g = ae_grad_of(n, 0);
     if (!g) return;
     ae_tensor *in = n->inputs[0];
-    int dim = (int)n->arg[0];
-    int64_t start = (int64_t)n->arg[1], len = n->out_shape[dim];
+    const narrow_state *s = ae_node_state(n);
+    int dim = s->dim;
+    int64_t start = s->start, len = n->out_shape[dim];
     int64_t outer = 1, inner = 1;
     for (int d = 0; d < dim; d++) outer *= in->shape[d];
     for (int d = dim + 1; d < in->ndim; d++) inner *= in->shape[d];
@@ -123,20 +128,17 @@ ae_tensor *ae_narrow(ae_tensor *a, int dim, int64_t start, int64_t len)
     }
     ae_tensor *out = ae_view_narrow(a, d, start, len);
     if (!out) return NULL;
-    ae_node *n = ae_record(out, "narrow", narrow_backward, 1, &a);
-    if (n) {
-        n->arg[0] = d;
-        n->arg[1] = (double)start;
-    }
-    return out;
+    const narrow_state s = {d, start};
+    return ae_record(out, "narrow", narrow_backward, 1, &a, 0, NULL, &s, sizeof s);
 }
 
 ae_tensor *ae_detach(ae_tensor *a) { return ae_alias(a); }
 
-/* cat: inputs joined along dim; each input's gradient is its slice */
+/* cat: inputs joined along dim (the state); each input's gradient is its slice */
 static void cat_backward(ae_node *n)
 {
-    int dim = (int)n->arg[0];
+    const int *along = ae_node_state(n);
+    int dim = *along;
     const float *go = ae_gout(n);
     int64_t outer = 1, inner = 1;
     for (int d = 0; d < dim; d++) outer *= n->out_shape[d];
@@ -213,7 +215,5 @@ ae_tensor *ae_cat(int count, ae_tensor *const *ts, int dim)
         }
         return result;
     }
-    ae_node *n = ae_record(out, "cat", cat_backward, count, ts);
-    if (n) n->arg[0] = d;
-    return out;
+    return ae_record(out, "cat", cat_backward, count, ts, 0, NULL, &d, sizeof d);
 }

@@ -290,19 +290,19 @@ static void backward_range(void *ctx, int64_t lo, int64_t hi)
     }
 }
 
+/* the op and its parameters, as the kernels take them */
+typedef struct {
+    ae_unop op;
+    float p, q;
+} unary_state;
+
 static void unary_backward(ae_node *n)
 {
     bool fresh;
     float *g = ae_grad_slot(n, 0, &fresh);
     if (!g) return;
-    unary_job j = {(ae_unop)n->arg[0],
-                   ae_data(n->saved[0]),
-                   ae_data(n->saved[1]),
-                   ae_gout(n),
-                   g,
-                   (float)n->arg[1],
-                   (float)n->arg[2],
-                   !fresh};
+    const unary_state *s = ae_node_state(n);
+    unary_job j = {s->op, ae_data(n->saved[0]), ae_data(n->saved[1]), ae_gout(n), g, s->p, s->q, !fresh};
     ae_parallel_for(ae_numel(n->gout), GRAIN, backward_range, &j);
 }
 
@@ -312,18 +312,11 @@ ae_tensor *ae_unary(ae_unop op, ae_tensor *a, double p, double q)
     ae_tensor *x = ae_contiguous(a);
     ae_tensor *y = x ? ae_empty(a->ndim, a->shape) : NULL;
     if (y) {
-        unary_job j = {op, ae_data(x), NULL, NULL, ae_data(y), (float)p, (float)q, false};
+        const unary_state s = {op, (float)p, (float)q};
+        unary_job j = {op, ae_data(x), NULL, NULL, ae_data(y), s.p, s.q, false};
         ae_parallel_for(ae_numel(y), GRAIN, forward_range, &j);
-        ae_node *n = ae_record(y, kernels[op].name, unary_backward, 1, &a);
-        if (n) {
-            n->arg[0] = op;
-            n->arg[1] = p;
-            n->arg[2] = q;
-            if (ae_node_save(n, 0, x) != 0 || ae_node_save(n, 1, y) != 0) {
-                ae_release(y);
-                y = NULL;
-            }
-        }
+        ae_tensor *saved[2] = {x, y};
+        y = ae_record(y, kernels[op].name, unary_backward, 1, &a, 2, saved, &s, sizeof s);
     }
     ae_release(x);
     return y;
