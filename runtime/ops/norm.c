@@ -11,7 +11,6 @@
  * terms, where float accumulation would lose the digits the golden tests
  * compare. */
 #include "norm.h"
-#include "dropout.h"
 
 #include <math.h>
 
