@@ -170,37 +170,42 @@ void ae_h5_free_names(char **v, size_t count)
     free(v);
 }
 
-/* the names collected, handed over on success (rc 0), freed otherwise */
-static int give_names(names *ns, int rc, char ***out, size_t *count)
+/* The names of the links of a group (attributes false) or of the
+ * attributes of any object, in name order; the two differ only in the
+ * HDF5 iteration and in that links need a group. */
+static int list_names(ae_h5 *f, const char *obj, bool attributes, char ***out, size_t *count)
 {
+    char abs[NAME_MAX_LEN];
+    *out = NULL;
+    *count = 0;
+    if (normalize(f, obj, abs) < 0) return -1;
+    hid_t o = open_object(f, abs);
+    if (o < 0) return -1;
+    if (!attributes && H5Iget_type(o) != H5I_GROUP) {
+        H5Oclose(o);
+        return fail_plain(f, abs, "is a dataset, not a group");
+    }
+    names ns = {0};
+    hsize_t idx = 0;
+    herr_t walked = attributes ? H5Aiterate2(o, H5_INDEX_NAME, H5_ITER_INC, &idx, collect_attr, &ns)
+                               : H5Literate(o, H5_INDEX_NAME, H5_ITER_INC, &idx, collect_link, &ns);
+    int rc = 0;
+    if (walked < 0)
+        rc = ns.failed ? fail_plain(f, abs, "out of memory")
+                       : ae_h5_fail_at(f, abs, attributes ? "cannot list attributes" : "cannot list");
+    H5Oclose(o);
     if (rc < 0) {
-        ae_h5_free_names(ns->v, ns->n);
+        ae_h5_free_names(ns.v, ns.n);
         return -1;
     }
-    *out = ns->v;
-    *count = ns->n;
+    *out = ns.v;
+    *count = ns.n;
     return 0;
 }
 
 int ae_h5_list(ae_h5 *f, const char *group, char ***out, size_t *count)
 {
-    char abs[NAME_MAX_LEN];
-    *out = NULL;
-    *count = 0;
-    if (normalize(f, group, abs) < 0) return -1;
-    hid_t g = open_object(f, abs);
-    if (g < 0) return -1;
-    if (H5Iget_type(g) != H5I_GROUP) {
-        H5Oclose(g);
-        return fail_plain(f, abs, "is a dataset, not a group");
-    }
-    names ns = {0};
-    hsize_t idx = 0;
-    int rc = 0;
-    if (H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, &idx, collect_link, &ns) < 0)
-        rc = ns.failed ? fail_plain(f, abs, "out of memory") : ae_h5_fail_at(f, abs, "cannot list");
-    H5Oclose(g);
-    return give_names(&ns, rc, out, count);
+    return list_names(f, group, false, out, count);
 }
 
 /* the dataspace's rank and dims; scalar is rank 0.  -1 for null spaces and
@@ -527,19 +532,7 @@ int ae_h5_set_attr_f64(ae_h5 *f, const char *obj, const char *key, double v)
 
 int ae_h5_attr_names(ae_h5 *f, const char *obj, char ***out, size_t *count)
 {
-    char abs[NAME_MAX_LEN];
-    *out = NULL;
-    *count = 0;
-    if (normalize(f, obj, abs) < 0) return -1;
-    hid_t o = open_object(f, abs);
-    if (o < 0) return -1;
-    names ns = {0};
-    hsize_t idx = 0;
-    int rc = 0;
-    if (H5Aiterate2(o, H5_INDEX_NAME, H5_ITER_INC, &idx, collect_attr, &ns) < 0)
-        rc = ns.failed ? fail_plain(f, abs, "out of memory") : ae_h5_fail_at(f, abs, "cannot list attributes");
-    H5Oclose(o);
-    return give_names(&ns, rc, out, count);
+    return list_names(f, obj, true, out, count);
 }
 
 void ae_h5_value_free(ae_h5_value *v)
