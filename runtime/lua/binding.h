@@ -10,8 +10,8 @@
  * functions of the core report failure through ae_error(); the binding
  * raises it as a Lua error, which Lua prefixes with the script's file:line.
  * Dimensions are 1-based in Lua, as in Torch7 (negative counts from the end). */
-#ifndef AE_LUA_AERUN_H
-#define AE_LUA_AERUN_H
+#ifndef AE_LUA_BINDING_H
+#define AE_LUA_BINDING_H
 
 #include <lauxlib.h>
 #include <lua.h>
@@ -81,7 +81,7 @@ void lae_open_data(lua_State *L);
 void lae_open_sys(lua_State *L);
 void lae_open_image(lua_State *L);
 void lae_open_h5(lua_State *L);
-void lae_open_blas(lua_State *L);
+void lae_open_gemm(lua_State *L);
 void lae_open_signal(lua_State *L);
 void lae_open_anomaly(lua_State *L);
 void lae_open_profile(lua_State *L); /* last: it may wrap the others */

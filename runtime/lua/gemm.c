@@ -78,4 +78,4 @@ static const luaL_Reg functions[] = {{"gemm_flops", l_gemm_flops},
                                      {"bench_gemm", l_bench_gemm},
                                      {NULL, NULL}};
 
-void lae_open_blas(lua_State *L) { luaL_setfuncs(L, functions, 0); }
+void lae_open_gemm(lua_State *L) { luaL_setfuncs(L, functions, 0); }

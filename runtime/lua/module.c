@@ -44,7 +44,7 @@ static int open_core(lua_State *L)
     lae_open_sys(L);
     lae_open_image(L);
     lae_open_h5(L);
-    lae_open_blas(L);
+    lae_open_gemm(L);
     lae_open_signal(L);
     lae_open_anomaly(L);
     lae_open_profile(L);

@@ -3,8 +3,8 @@
  * 1 - beta taken in double and rounded to float once), and the pieces of
  * gradient-norm clipping.  State arrays are owned by the caller (the Lua
  * optimizer keeps them as tensors). */
-#ifndef AE_OPTIM_H
-#define AE_OPTIM_H
+#ifndef AE_OPS_OPTIM_H
+#define AE_OPS_OPTIM_H
 
 #include <stdbool.h>
 #include <stdint.h>
