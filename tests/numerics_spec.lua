@@ -101,15 +101,19 @@ describe("unary ops against PyTorch " .. G.torch_version, function()
   -- arithmetic is the same sequence; otherwise the worst measured
   -- difference of the approximations named
   local tol = {
-    sigmoid = { y = 1 }, -- mathf.h's expf vs Sleef's expf (2 of 214 elements)
+    -- mathf.h's expf gives Sleef's expf on every golden input when gcc
+    -- contracts its polynomial into FMAs (-O3), 1 ulp off at 2 of 206 when
+    -- it does not (the -O1 sanitizer build): 1 ulp wherever exp is used
+    exp = { y = 1 },
+    elu = { y = 1, grad = 1 }, -- that exp; the gradient 1 ulp at one element in 214 at -O3 too
+    sigmoid = { y = 1 }, -- that exp, and 1 / (1 + e) (2 of 214 elements)
     tanh = { y = 1 },    -- glibc tanhf vs Sleef's (26 of 214)
     log = { y = 1 },     -- mathf.h's logf vs Sleef's (2 of 406)
     softplus = { y = 1, grad = 2 }, -- log1pf and expf vs Sleef's
-    elu = { grad = 1 },  -- expf vs Sleef's, at one element in 214
     ["pow(-1.5)"] = { y = 1, grad = 3 }, -- powf vs Sleef's powf
   }
   -- the backward reads the forward's y: compared where y is PyTorch's
-  local from_y = { sigmoid = true, tanh = true }
+  local from_y = { sigmoid = true, tanh = true, exp = true }
   for _, c in ipairs(G.unary) do
     local tag = c.op .. (#c.args > 0 and "(" .. table.concat(c.args, ",") .. ")" or "")
     local t = tol[tag] or tol[c.op] or {}
