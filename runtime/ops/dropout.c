@@ -35,8 +35,11 @@ ae_tensor *ae_dropout(ae_tensor *x, double p, bool training)
         return NULL;
     }
     int64_t count = ae_numel(cx);
-    /* p = 1 drops everything; 1/(1 - p) would be inf and 0·inf NaN */
-    float keep_scale = p < 1 ? (float)(1.0 / (1.0 - p)) : 0.0f, pf = (float)p;
+    /* p = 1 drops everything; 1/(1 - p) would be inf and 0·inf NaN.
+     * ATen divides the mask by 1 - p taken in double and rounded to float
+     * (a Scalar cast to the tensor's type), so the factor is
+     * 1.0f / (float)(1 - p), not (float)(1/(1 - p)): 1.1764705 at p = 0.15 */
+    float keep_scale = p < 1 ? 1.0f / (float)(1.0 - p) : 0.0f, pf = (float)p;
     const float *px = ae_data(cx);
     float *u = ae_data(mask ? mask : y);
     ae_rng_fill_uniform(u, count, 0.0f, 1.0f);

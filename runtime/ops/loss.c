@@ -253,13 +253,13 @@ static void bce_dp(const float *p, const float *t, float *d, int64_t m)
     }
 }
 
-/* the same carried through the sigmoid that made p: times p·(1 - p), as
- * the sigmoid's backward would multiply it */
+/* the same carried through the sigmoid that made p: times (1 - p), then
+ * times p, in the order of ATen's sigmoid_backward (g·(1 - y))·y */
 static void bce_dz(const float *p, const float *t, float *d, int64_t m)
 {
     for (int64_t i = 0; i < m; i++) {
         float q = (1.0f - p[i]) * p[i];
-        d[i] = (p[i] - t[i]) / (q > 1e-12f ? q : 1e-12f) * (p[i] * (1.0f - p[i]));
+        d[i] = (p[i] - t[i]) / (q > 1e-12f ? q : 1e-12f) * (1.0f - p[i]) * p[i];
     }
 }
 

@@ -6,10 +6,13 @@
  * channel's elements lie differently: with S = 1 (a BatchNorm1d after a
  * Linear) a channel is a strided column, so the loops run across the
  * channels of one row and vectorise over C; with S > 1 a channel is N
- * contiguous rows of S, and the loops run along them.  Per-channel sums
- * are carried in double: a channel of a 128×16×14×14 batch sums 25,088
- * terms, where float accumulation would lose the digits the golden tests
- * compare. */
+ * contiguous rows of S, and the loops run along them.  The batch
+ * statistics are summed as ATen 1.13 sums them on one thread (in double,
+ * in order, for S > 1; in float by rows for S = 1; see block_stats), so
+ * that the running statistics are PyTorch's to the bit; the backward's
+ * sums are carried in double: a channel of a 128×16×14×14 batch sums
+ * 25,088 terms, where float accumulation would lose the digits the golden
+ * tests compare. */
 #include "norm.h"
 
 #include <math.h>
@@ -22,27 +25,16 @@ typedef struct {
     int64_t n, c, s;
 } bn_dims;
 
-/* Σ(x - m)² and Σ g·(x - m) along a row, in float lanes folded into
- * double per block, as ae_sumf does */
-static double row_sq_dev(const float *x, int64_t n, float m)
+/* a·b rounded on its own (as optim.c's mul_rounded): written a * b, the
+ * -ffp-contract=fast build would fuse it into the add that follows */
+static float neg_zero(void)
 {
-    double total = 0;
-    for (int64_t i = 0; i < n;) {
-        int64_t end = n - i > 4096 ? i + 4096 : n;
-        float acc[16] = {0};
-        for (; i + 16 <= end; i += 16)
-            for (int j = 0; j < 16; j++) {
-                float d = x[i + j] - m;
-                acc[j] += d * d;
-            }
-        double block = 0;
-        for (; i < end; i++) block += (double)(x[i] - m) * (x[i] - m);
-        for (int j = 0; j < 16; j++) block += acc[j];
-        total += block;
-    }
-    return total;
+    static volatile const float z = -0.0f;
+    return z;
 }
 
+/* Σ g·(x - μ) along a row, in float lanes folded into double per block,
+ * as ae_sumf does */
 static double row_dot_dev(const float *g, const float *x, int64_t n, float m)
 {
     double total = 0;
@@ -66,18 +58,25 @@ static double row_dot_dev(const float *g, const float *x, int64_t n, float m)
 #define BN_BLOCK 64
 
 /* the batch mean and biased variance of channels c0 .. c0+nb-1, two
- * passes (the one-pass E[x²] - E[x]² cancels badly when the mean is large) */
+ * passes (the one-pass E[x²] - E[x]² cancels badly when the mean is large),
+ * summed as ATen 1.13's CPU kernels do on one thread: with S > 1 (the
+ * contiguous kernel) one double sum per channel in order, of x and of the
+ * float (x - μ)², each total rounded to float; with S = 1 (its
+ * channels-last kernel) float sums in row order, the squares fused.  var
+ * is float(Σ(x - μ)²) / count in double, from which update_running gets
+ * the float sum back exactly. */
 static void block_stats(const float *x, bn_dims d, int64_t c0, int nb, float *mean, double *var)
 {
     double count = (double)(d.n * d.s), acc[BN_BLOCK] = {0};
     if (d.s == 1) {
         for (int64_t i = 0; i < d.n; i++) {
             const float *r = x + i * d.c + c0;
-            for (int j = 0; j < nb; j++) acc[j] += r[j];
+            for (int j = 0; j < nb; j++) acc[j] = (float)acc[j] + r[j];
         }
     } else {
         for (int j = 0; j < nb; j++)
-            for (int64_t i = 0; i < d.n; i++) acc[j] += ae_sumf(x + (i * d.c + c0 + j) * d.s, d.s);
+            for (int64_t i = 0; i < d.n; i++)
+                for (int64_t k = 0; k < d.s; k++) acc[j] += x[(i * d.c + c0 + j) * d.s + k];
     }
     for (int j = 0; j < nb; j++) {
         mean[j] = (float)(acc[j] / count);
@@ -88,14 +87,19 @@ static void block_stats(const float *x, bn_dims d, int64_t c0, int nb, float *me
             const float *r = x + i * d.c + c0;
             for (int j = 0; j < nb; j++) {
                 float dv = r[j] - mean[j];
-                acc[j] += (double)(dv * dv);
+                acc[j] = fmaf(dv, dv, (float)acc[j]);
             }
         }
     } else {
+        float nz = neg_zero();
         for (int j = 0; j < nb; j++)
-            for (int64_t i = 0; i < d.n; i++) acc[j] += row_sq_dev(x + (i * d.c + c0 + j) * d.s, d.s, mean[j]);
+            for (int64_t i = 0; i < d.n; i++)
+                for (int64_t k = 0; k < d.s; k++) {
+                    float dv = x[(i * d.c + c0 + j) * d.s + k] - mean[j];
+                    acc[j] += fmaf(dv, dv, nz);
+                }
     }
-    for (int j = 0; j < nb; j++) var[j] = acc[j] / count;
+    for (int j = 0; j < nb; j++) var[j] = (double)(float)acc[j] / count;
 }
 
 /* y = (x - μ)·scale + bias per channel.  PyTorch folds μ into the shift
@@ -248,15 +252,20 @@ static int check_args(ae_tensor *x, ae_tensor *weight, ae_tensor *bias, ae_tenso
     return 0;
 }
 
-/* the running update of the block, in double as PyTorch's CPU kernel
- * does it */
+/* the running update of the block as ATen 1.13's
+ * batch_norm_cpu_update_stats_template does it (checked bit for bit):
+ * momentum as a float m, rm = m·μ + (1 - m)·rm in float with both products
+ * rounded; the unbiased variance float(Σ(x - μ)²) / float(count - 1) in
+ * float, and rv = m·var_u + (1 - m)·rv with that sum in double (var_u is
+ * a double there) and (1 - m)·rv a float product */
 static void update_running(float *rm, float *rv, const float *mean, const double *var, int nb, double count,
                            double momentum)
 {
-    double unbias = count / (count - 1);
+    float m = (float)momentum, keep = 1.0f - m, nz = neg_zero();
     for (int j = 0; j < nb; j++) {
-        rm[j] = (float)((1 - momentum) * rm[j] + momentum * mean[j]);
-        rv[j] = (float)((1 - momentum) * rv[j] + momentum * var[j] * unbias);
+        rm[j] = fmaf(m, mean[j], nz) + fmaf(keep, rm[j], nz);
+        float var_u = (float)(var[j] * count) / (float)(count - 1);
+        rv[j] = (float)((double)m * var_u + (double)fmaf(keep, rv[j], nz));
     }
 }
 
@@ -298,7 +307,11 @@ ae_tensor *ae_batch_norm(ae_tensor *x, ae_tensor *weight, ae_tensor *bias, ae_te
         }
         for (int j = 0; j < nb; j++) {
             int64_t c = c0 + j;
-            double is = 1.0 / sqrt(var[j] + eps), a = (w ? w[c] : 1.0) * is;
+            /* ATen's invstd: in training 1/sqrt(float variance + eps) in
+             * double, in eval 1/sqrt(running_var + (float)eps) in float;
+             * the scale invstd·w a float product */
+            double is = batch ? 1.0 / sqrt((double)(float)var[j] + eps) : 1.0f / sqrtf((float)var[j] + (float)eps);
+            double a = (w ? w[c] : 1.0) * (float)is;
             pi[c] = (float)is;
             scale[j] = (float)a;
             beta[j] = b ? b[c] : 0.0f;
