@@ -15,34 +15,13 @@
 -- the forward's output is compared, to the bit, at the elements where
 -- aerun's forward equals PyTorch's (elsewhere it is fed a different y).
 local ae = require "aerun"
+local check = require "tests.helpers.check"
+local flatten, values, f32, ulps = check.flatten, check.values, check.f32, check.ulps
 
-local function golden_path()
-  local dir = debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or "tests"
-  return dir .. "/golden/numerics_golden.lua"
-end
-local G = dofile(golden_path())
+local G = check.golden("numerics_golden.lua")
 
-local function flatten(v, out)
-  out = out or {}
-  if type(v) == "number" then out[#out + 1] = v else for i = 1, #v do flatten(v[i], out) end end
-  return out
-end
 
-local function values(t) return t:dim() == 0 and { t:item() } or flatten(t:totable()) end
 
--- x rounded to float32: golden values are written with 9 digits
-local function f32(x) return (string.unpack("f", string.pack("f", x))) end
-
--- the distance of two float32 values in units in the last place
-local function ulps(a, b)
-  if a == b then return 0 end
-  if a ~= a or b ~= b then return math.huge end
-  local function ordered(x)
-    local i = string.unpack("<i4", string.pack("<f", x))
-    return i < 0 and -2147483648 - i or i
-  end
-  return math.abs(ordered(a) - ordered(b))
-end
 
 -- every compared element within tol ulp of PyTorch's; `mask` (optional)
 -- picks the elements compared; returns how many were compared

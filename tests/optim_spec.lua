@@ -10,20 +10,11 @@ local ae = require "aerun"
 local optim = ae.optim
 local schedule = require "aerun.schedule"
 
-local function golden_path()
-  local dir = debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or "tests"
-  return dir .. "/golden/ae_golden.lua"
-end
-local G = dofile(golden_path())
-local OG = dofile((golden_path():gsub("ae_golden%.lua$", "optim_golden.lua")))
+local helpers = require "tests.helpers.check"
+local flatten, values, f32, ulps = helpers.flatten, helpers.values, helpers.f32, helpers.ulps
 
-local function flatten(v, out)
-  out = out or {}
-  if type(v) == "number" then out[#out + 1] = v else for i = 1, #v do flatten(v[i], out) end end
-  return out
-end
-
-local function values(t) return t:dim() == 0 and { t:item() } or flatten(t:totable()) end
+local G = helpers.golden("ae_golden.lua")
+local OG = helpers.golden("optim_golden.lua")
 
 local function check(what, got, want, atol, rtol)
   atol, rtol = atol or 2e-6, rtol or 2e-6
@@ -34,21 +25,6 @@ local function check(what, got, want, atol, rtol)
     assert(math.abs(g[k] - w[k]) <= atol + rtol * math.abs(w[k]),
       ("%s element %d: expected %.9g, got %.9g"):format(what, k, w[k], g[k]))
   end
-end
-
--- x rounded to float32, as aerun stores it: golden values are written
--- with 9 digits, which name one float32 but not exactly
-local function f32(x) return (string.unpack("f", string.pack("f", x))) end
-
--- the distance of two float32 values in units in the last place
-local function ulps(a, b)
-  if a == b then return 0 end
-  if a ~= a or b ~= b then return math.huge end
-  local function ordered(x)
-    local i = string.unpack("<i4", string.pack("<f", x))
-    return i < 0 and -2147483648 - i or i
-  end
-  return math.abs(ordered(a) - ordered(b))
 end
 
 -- Bit-for-bit equality with PyTorch.  Every step of these updates is one

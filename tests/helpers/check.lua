@@ -18,6 +18,21 @@ function M.values(t)
   return t:dim() == 0 and { t:item() } or gc.flatten(t:totable())
 end
 
+-- x rounded to float32, as aerun stores it: golden values are written
+-- with 9 digits, which name one float32 but not exactly
+function M.f32(x) return (string.unpack("f", string.pack("f", x))) end
+
+-- the distance of two float32 values in units in the last place
+function M.ulps(a, b)
+  if a == b then return 0 end
+  if a ~= a or b ~= b then return math.huge end
+  local function ordered(x)
+    local i = string.unpack("<i4", string.pack("<f", x))
+    return i < 0 and -2147483648 - i or i
+  end
+  return math.abs(ordered(a) - ordered(b))
+end
+
 local function finite(x) return x == x and x > -math.huge and x < math.huge end
 M.finite = finite
 
