@@ -1,5 +1,5 @@
 /* classify.c: log-softmax and cross-entropy (forward and backward side
- * by side), argmax, and the symmetric eigensolver behind PCA.  The
+ * by side) and the symmetric eigensolver behind PCA.  The
  * classification heads the applications train are small (N×10), so the
  * row loops here matter less than being exact: the max is subtracted
  * before exp, and the log-sum-exp is accumulated in double. */
@@ -146,48 +146,6 @@ ae_tensor *ae_cross_entropy(ae_tensor *logits, ae_tensor *labels, ae_reduction r
     }
     ae_release(cz);
     ae_release(cy);
-    return out;
-}
-
-/* ----------------------------------------------------------------- argmax */
-
-ae_tensor *ae_argmax(ae_tensor *x, int dim)
-{
-    char s1[AE_SHAPE_STR];
-    int d = ae_dim_index(dim, x->ndim);
-    if (d < 0) return ae_fail("argmax: dimension %d is out of range for %s", dim, ae_shape_str(x, s1));
-    if (x->shape[d] == 0) return ae_fail("argmax: dimension %d of %s is empty", d + 1, ae_shape_str(x, s1));
-    int64_t shape[AE_MAX_DIMS];
-    int ndim = 0;
-    for (int i = 0; i < x->ndim; i++)
-        if (i != d) shape[ndim++] = x->shape[i];
-    ae_tensor *cx = ae_contiguous(x);
-    ae_tensor *out = cx ? ae_empty(ndim, shape) : NULL;
-    if (!out) {
-        ae_release(cx);
-        return NULL;
-    }
-    /* x as outer × k × inner: the answer for (o, i) scans k with stride inner */
-    int64_t k = x->shape[d], inner = 1, outer = 1;
-    for (int i = d + 1; i < x->ndim; i++) inner *= x->shape[i];
-    for (int i = 0; i < d; i++) outer *= x->shape[i];
-    const float *in = ae_data(cx);
-    float *o = ae_data(out);
-    for (int64_t a = 0; a < outer; a++)
-        for (int64_t b = 0; b < inner; b++) {
-            const float *p = in + a * k * inner + b;
-            int64_t best = 0;
-            float bv = p[0];
-            for (int64_t j = 1; j < k && bv == bv; j++) {
-                float v = p[j * inner];
-                if (v > bv || v != v) {
-                    bv = v;
-                    best = j;
-                }
-            }
-            o[a * inner + b] = (float)best;
-        }
-    ae_release(cx);
     return out;
 }
 

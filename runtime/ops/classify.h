@@ -1,5 +1,5 @@
 /* classify.h: what a classifier on top of codes and a PCA baseline
- * need: log-softmax, cross-entropy against class labels, argmax, and the
+ * need: log-softmax, cross-entropy against class labels and the
  * eigen-decomposition of a symmetric matrix (through LAPACK's dsyevd,
  * which OpenBLAS ships).  Results are new tensors (one reference) or NULL
  * with ae_error() set; dimensions are 0-based. */
@@ -21,10 +21,6 @@ ae_tensor *ae_log_softmax(ae_tensor *x);
  * indices: logits N×K, labels N holding class ids 0..K-1 (as floats, the
  * way data sets give them); no gradient flows to the labels */
 ae_tensor *ae_cross_entropy(ae_tensor *logits, ae_tensor *labels, ae_reduction r);
-
-/* positions (0-based, as floats) of the largest value along dim; the first
- * one on ties, a NaN counting as largest as in PyTorch; never recorded */
-ae_tensor *ae_argmax(ae_tensor *x, int dim);
 
 /* eigenvalues (ascending, n) and eigenvectors (n×n, one per column) of the
  * symmetric n×n matrix a, as torch.linalg.eigh; only its lower triangle is
