@@ -10,6 +10,8 @@
 #include "core/error.h"
 #include "ops/shape.h"
 
+#include <stdio.h>
+
 static int l_reshape(lua_State *L)
 {
     ae_tensor *t = lae_check_tensor(L, 1);
@@ -173,9 +175,12 @@ static int l_index_select(lua_State *L)
             v = lua_tonumber(L, -1);
             lua_pop(L, 1);
         }
-        if (!(v == (double)(int64_t)v) || v < 1 || v > 9.0e15)
-            return luaL_error(L, "index_select: index %f (entry %d) is not a position 1..%d of dimension %d", v,
+        if (!(v >= 1 && v <= 9.0e15 && v == (double)(int64_t)v)) {
+            char num[32];
+            snprintf(num, sizeof num, "%.9g", v);
+            return luaL_error(L, "index_select: index %s (entry %d) is not a position 1..%d of dimension %d", num,
                               (int)k + 1, (int)t->shape[d], d + 1);
+        }
         idx[k] = (int64_t)v - 1;
     }
     return lae_push_tensor(L, ae_index_select(t, d, n, idx));
