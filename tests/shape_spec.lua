@@ -1,6 +1,9 @@
 -- The shape family (runtime/lua/shape.c, runtime/ops/shape.c): the views
--- (reshape, view, transpose, t, narrow, contiguous, detach) and cat.
--- Gradients of the views are in gradcheck_spec.lua under "shape".
+-- (reshape, view, transpose, t, narrow, contiguous, detach, squeeze,
+-- unsqueeze, permute, select and x[i]), the copies flip and index_select, cat
+-- and stack.  Gradients of the first views are in gradcheck_spec.lua under
+-- "shape"; the newer ones are checked here, against torch and by finite
+-- differences.
 local ae = require "aerun"
 local gc = require "tests.helpers.gradcheck"
 local C = require "tests.helpers.check"
