@@ -1,6 +1,9 @@
 -- The shape family (runtime/lua/shape.c, runtime/ops/shape.c): the views
--- (reshape, view, transpose, t, narrow, contiguous, detach) and cat.
--- Gradients of the views are in gradcheck_spec.lua under "shape".
+-- (reshape, view, transpose, t, narrow, contiguous, detach, squeeze,
+-- unsqueeze, permute, select and x[i]), the copies flip and index_select, cat
+-- and stack.  Gradients of the first views are in gradcheck_spec.lua under
+-- "shape"; the newer ones are checked here, against torch and by finite
+-- differences.
 local ae = require "aerun"
 local gc = require "tests.helpers.gradcheck"
 local C = require "tests.helpers.check"
@@ -66,3 +69,155 @@ describe("shape: cat", function()
   end)
 end)
 
+
+-- squeeze, unsqueeze, permute, flip, stack, index_select and x[i] against
+-- tests/golden/shape_golden.lua (make_golden_shape.py).  They only move
+-- data, and the golden inputs and upstream gradients are small integers, so
+-- values and gradients must be equal, not close.
+describe("shape: views, flip, stack, index_select, x[i]", function()
+  local G = C.golden("shape_golden.lua")
+
+  -- runs f on leaves built from the case, backward of (y * g):sum()
+  local function against(name, f)
+    local c = G[name]
+    local xs = {}
+    local i = 1
+    while c["x" .. i] do
+      xs[i] = ae.tensor(c["x" .. i]):reshape(c["xshape" .. i]):requires_grad_()
+      i = i + 1
+    end
+    local y = f(table.unpack(xs))
+    assert.are.same(c.yshape, y:shape(), name .. ": shape")
+    assert.are.same(C.flatten({ c.y }), C.values(y), name .. ": values")
+    local g = ae.tensor(c.g):reshape(c.yshape)
+    ;(y * g):sum():backward()
+    for k, x in ipairs(xs) do
+      assert.are.same(C.flatten({ c["grad" .. k] }), C.values(x.grad), name .. ": gradient of input " .. k)
+    end
+  end
+
+  it("squeeze and unsqueeze are torch's", function()
+    against("squeeze_all", function(a) return a:squeeze() end)
+    against("squeeze_2", function(a) return a:squeeze(2) end)
+    against("squeeze_1_noop", function(a) return a:squeeze(1) end)
+    against("unsqueeze_2", function(a) return a:unsqueeze(2) end)
+    against("unsqueeze_m1", function(a) return a:unsqueeze(-1) end)
+  end)
+
+  it("permute is torch's, as numbers or a table", function()
+    against("permute_312", function(a) return a:permute(3, 1, 2) end)
+    against("permute_312", function(a) return a:permute { 3, 1, 2 } end)
+    against("permute_312", function(a) return a:permute(-1, -3, -2) end)
+  end)
+
+  it("flip is torch's", function()
+    against("flip_13", function(a) return a:flip(1, 3) end)
+    against("flip_13", function(a) return a:flip { 3, 1 } end)
+    against("flip_2", function(a) return a:flip(2) end)
+  end)
+
+  it("stack is torch's", function()
+    against("stack_1", function(a, b) return ae.stack { a, b } end)
+    against("stack_1", function(a, b) return ae.stack({ a, b }, 1) end)
+    against("stack_m1", function(a, b, c) return ae.stack({ a, b, c }, -1) end)
+    against("stack_m1", function(a, b, c) return ae.stack({ a, b, c }, 3) end)
+  end)
+
+  it("index_select takes 1-based positions and accumulates repeated ones", function()
+    against("index_select_2", function(a) return a:index_select(2, { 3, 1, 3 }) end)
+    against("index_select_2", function(a) return a:index_select(2, ae.tensor { 3, 1, 3 }) end)
+    against("index_select_3", function(a) return a:index_select(-1, { 4, 4, 1, 2, 4 }) end)
+  end)
+
+  it("x[i] is row i, 1-based and negative from the end", function()
+    against("row_2", function(a) return a[2] end)
+    against("row_m2", function(a) return a[-2] end)
+    against("row_2", function(a) return a:select(1, 2) end)
+  end)
+
+  it("gradients match finite differences on non-contiguous inputs", function()
+    local x = gc.uniform({ 3, 2, 4 }, -1, 1)
+    local fs = {
+      function(a) return a:transpose(1, 3):squeeze() end,
+      function(a) return a:transpose(1, 2):unsqueeze(2) * a:transpose(1, 2):unsqueeze(2) end,
+      function(a) return a:permute(2, 3, 1):transpose(1, 2) * 2 end,
+      function(a) return a:transpose(1, 3):flip(1, 2) end,
+      function(a) return a:transpose(2, 3):index_select(2, { 4, 1, 4 }) end,
+      function(a) return ae.stack({ a, a:flip(1) * a }, 2) end,
+      function(a) return a:transpose(1, 2)[2] * a:transpose(1, 2)[-2] end,
+    }
+    for k, f in ipairs(fs) do
+      local ok, msg = gc.check(f, { x })
+      assert(ok, "case " .. k .. ": " .. tostring(msg))
+    end
+  end)
+
+  it("squeeze, unsqueeze, permute, x[i] share storage with the base; flip and index_select copy", function()
+    local base = ae.tensor { { 1, 2, 3 }, { 4, 5, 6 } }
+    base[2]:fill_(7)
+    assert.are.same({ { 1, 2, 3 }, { 7, 7, 7 } }, base:totable())
+    base:unsqueeze(1):fill_(0)
+    assert.are.same({ { 0, 0, 0 }, { 0, 0, 0 } }, base:totable())
+    base:reshape(1, 2, 1, 3):squeeze():copy_(ae.tensor { { 1, 2, 3 }, { 4, 5, 6 } })
+    assert.are.same({ { 1, 2, 3 }, { 4, 5, 6 } }, base:totable())
+    local p, r = base:permute(2, 1), base[1]
+    local f, s = base:flip(1), base:index_select(1, { 1 })
+    base:fill_(9)
+    assert.are.same({ { 9, 9 }, { 9, 9 }, { 9, 9 } }, p:totable())
+    assert.are.same({ 9, 9, 9 }, r:totable())
+    assert.are.same({ { 4, 5, 6 }, { 1, 2, 3 } }, f:totable())
+    assert.are.same({ { 1, 2, 3 } }, s:totable())
+    assert.is_false(p:is_contiguous())
+  end)
+
+  it("keeps x.shape, x.grad and the other fields while integers index rows", function()
+    local x = ae.zeros(3, 2):requires_grad_()
+    assert.are.equal("function", type(x.shape))
+    assert.is_true(x.requires_grad)
+    assert.is_nil(x.grad)
+    assert.are.same({ 2 }, x[3]:shape())
+    assert.are.equal("select", x[1].grad_fn ~= nil and "select" or nil)
+    local y = ae.tensor { 5, 6, 7 }
+    assert.are.same({}, y[1]:shape())
+    assert.are.equal(7, y[-1]:item())
+    assert.is_nil(rawget({}, 1))
+  end)
+
+  it("names bad dimensions, positions and rows", function()
+    local a = ae.zeros(2, 3)
+    assert.matches("dimension 3 out of range for a 2%-D tensor", error_of(a.squeeze, a, 3))
+    assert.matches("dimension 4 out of range for a 3%-D tensor", error_of(a.unsqueeze, a, 4))
+    assert.matches("permute: 1 dimensions given for shape 2×3, which has 2", error_of(a.permute, a, 1))
+    assert.matches("permute: dimension 1 repeated", error_of(a.permute, a, 1, -2))
+    assert.matches("flip: dimension 2 repeated", error_of(a.flip, a, 2, 2))
+    assert.matches("flip: expects at least one dimension", error_of(a.flip, a))
+    assert.matches("index_select: index 4 %(entry 2%) out of range for dimension 2 of size 3",
+      error_of(a.index_select, a, 2, { 1, 4 }))
+    assert.matches("index_select: index 0 %(entry 1%) is not a position", error_of(a.index_select, a, 2, { 0 }))
+    assert.matches("index_select: index 1.5", error_of(a.index_select, a, 1, ae.tensor { 1.5 }))
+    assert.matches("index must be a 1%-D tensor", error_of(a.index_select, a, 1, ae.zeros(1, 1)))
+    assert.matches("stack: tensor 2 has shape 3×2, tensor 1 has 2×3", error_of(ae.stack, { a, ae.zeros(3, 2) }))
+    assert.matches("dimension 4 out of range", error_of(ae.stack, { a, a }, 4))
+    assert.matches("stack: element 2 is number", error_of(ae.stack, { a, 1 }))
+    assert.matches("index: row 3 out of range for shape 2×3 %(2 rows%)", error_of(function() return a[3] end))
+    assert.matches("index: row %-3 out of range", error_of(function() return a[-3] end))
+    assert.matches("index: row 0", error_of(function() return a[0] end))
+    assert.matches("index: row index must be an integer", error_of(function() return a[1.5] end))
+    assert.matches("0%-D tensor", error_of(function() return ae.tensor({ 1 }):reshape({})[1] end))
+    assert.matches("select: index %-4 out of range for dimension 2 of size 3", error_of(a.select, a, 2, -4))
+  end)
+
+  it("views of leaves under no_grad record nothing; empty tensors work", function()
+    local x = ae.rand(2, 3):requires_grad_()
+    ae.no_grad(function()
+      assert.is_nil(x:permute(2, 1).grad_fn)
+      assert.is_nil(x[1].grad_fn)
+      assert.is_nil(x:flip(1).grad_fn)
+    end)
+    local e = ae.zeros(0, 3)
+    assert.are.same({ 3, 0 }, e:permute(2, 1):shape())
+    assert.are.same({ 0, 3 }, e:flip(1, 2):shape())
+    assert.are.same({ 0, 0 }, e:index_select(2, {}):shape())
+    assert.are.same({ 2, 0, 3 }, ae.stack { e, e }:shape())
+  end)
+end)

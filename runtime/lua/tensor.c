@@ -10,6 +10,7 @@
 
 #include "core/autograd.h"
 #include "core/error.h"
+#include "ops/shape.h"
 #include "ops/unary.h"
 
 static int check_new_shape(lua_State *L, const char *op, int arg, int64_t *shape)
@@ -271,6 +272,21 @@ static int l_requires_grad_(lua_State *L)
 static int l_index(lua_State *L)
 {
     ae_tensor *t = lae_check_tensor(L, 1);
+    if (lua_type(L, 2) == LUA_TNUMBER) {
+        /* x[i]: row i (1-based, negative from the end) as a view, x:select(1, i) */
+        lua_Number x = lua_tonumber(L, 2);
+        if (!(x == floor(x)) || fabs(x) > 9.0e15)
+            return luaL_error(L, "index: row index must be an integer, got %s", luaL_tolstring(L, 2, NULL));
+        int64_t i = (int64_t)x;
+        if (t->ndim == 0) return luaL_error(L, "index: cannot take row %d of a 0-D tensor", (int)i);
+        if (i == 0) return luaL_error(L, "index: row 0: rows are numbered from 1 (or -1 from the end)");
+        if (i > t->shape[0] || i < -t->shape[0]) {
+            char b[AE_SHAPE_STR];
+            return luaL_error(L, "index: row %d out of range for shape %s (%d rows)", (int)i, ae_shape_str(t, b),
+                              (int)t->shape[0]);
+        }
+        return lae_push_tensor(L, ae_select(t, 0, i > 0 ? i - 1 : i));
+    }
     const char *k = lua_tostring(L, 2);
     if (k && lua_type(L, 2) == LUA_TSTRING) {
         if (strcmp(k, "grad") == 0) {

@@ -11,6 +11,7 @@
 #include "loss.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 int ae_dim_index(int dim, int ndim)
@@ -216,4 +217,281 @@ ae_tensor *ae_cat(int count, ae_tensor *const *ts, int dim)
         return result;
     }
     return ae_record(out, "cat", cat_backward, count, ts, 0, NULL, &d, sizeof d);
+}
+
+/* squeeze and unsqueeze only add or drop size-1 dimensions: the elements
+ * keep their order, so the gradient is reshape's */
+ae_tensor *ae_squeeze(ae_tensor *a, int dim)
+{
+    int only = -1;
+    if (dim != AE_SQUEEZE_ALL) {
+        only = ae_dim_index(dim, a->ndim);
+        if (only < 0) {
+            char b[AE_SHAPE_STR];
+            return ae_fail("squeeze: dimension %d out of range for shape %s", dim + 1, ae_shape_str(a, b));
+        }
+    }
+    ae_tensor *out = ae_alias(a);
+    if (!out) return NULL;
+    int k = 0;
+    for (int d = 0; d < a->ndim; d++) {
+        bool drop = a->shape[d] == 1 && (only < 0 || only == d);
+        if (drop) continue;
+        out->shape[k] = a->shape[d];
+        out->stride[k] = a->stride[d];
+        k++;
+    }
+    out->ndim = k;
+    return ae_record(out, "squeeze", reshape_backward, 1, &a, 0, NULL, NULL, 0);
+}
+
+ae_tensor *ae_unsqueeze(ae_tensor *a, int dim)
+{
+    char b[AE_SHAPE_STR];
+    if (dim < 0) dim += a->ndim + 1;
+    if (dim < 0 || dim > a->ndim)
+        return ae_fail("unsqueeze: dimension %d out of range for shape %s", dim + 1, ae_shape_str(a, b));
+    if (a->ndim + 1 > AE_MAX_DIMS)
+        return ae_fail("unsqueeze: shape %s already has %d dimensions, the most a tensor has", ae_shape_str(a, b),
+                       AE_MAX_DIMS);
+    ae_tensor *out = ae_alias(a);
+    if (!out) return NULL;
+    for (int d = a->ndim; d > dim; d--) {
+        out->shape[d] = a->shape[d - 1];
+        out->stride[d] = a->stride[d - 1];
+    }
+    out->shape[dim] = 1;
+    out->stride[dim] = dim < a->ndim ? a->shape[dim] * a->stride[dim] : 1;
+    out->ndim = a->ndim + 1;
+    return ae_record(out, "unsqueeze", reshape_backward, 1, &a, 0, NULL, NULL, 0);
+}
+
+/* permute: the gradient is the output gradient permuted back */
+typedef struct {
+    int perm[AE_MAX_DIMS];
+} permute_state;
+
+static void permute_backward(ae_node *n)
+{
+    float *g = ae_grad_of(n, 0);
+    if (!g) return;
+    const permute_state *s = ae_node_state(n);
+    ae_tensor *gt = ae_alias(n->gout);
+    if (!gt) return;
+    /* input dimension perm[i] is output dimension i */
+    for (int i = 0; i < n->gout->ndim; i++) {
+        gt->shape[s->perm[i]] = n->gout->shape[i];
+        gt->stride[s->perm[i]] = n->gout->stride[i];
+    }
+    ae_tensor *c = ae_contiguous(gt);
+    if (c) {
+        const float *src = ae_data(c);
+        int64_t count = ae_numel(c);
+        for (int64_t i = 0; i < count; i++) g[i] += src[i];
+    }
+    ae_release(c);
+    ae_release(gt);
+}
+
+ae_tensor *ae_permute(ae_tensor *a, int n, const int *perm)
+{
+    char b[AE_SHAPE_STR];
+    if (n != a->ndim)
+        return ae_fail("permute: %d dimensions given for shape %s, which has %d", n, ae_shape_str(a, b), a->ndim);
+    permute_state s;
+    bool seen[AE_MAX_DIMS] = {false};
+    for (int i = 0; i < n; i++) {
+        int d = ae_dim_index(perm[i], n);
+        if (d < 0) return ae_fail("permute: dimension %d out of range for shape %s", perm[i] + 1, ae_shape_str(a, b));
+        if (seen[d]) return ae_fail("permute: dimension %d repeated", d + 1);
+        seen[d] = true;
+        s.perm[i] = d;
+    }
+    ae_tensor *out = ae_alias(a);
+    if (!out) return NULL;
+    for (int i = 0; i < n; i++) {
+        out->shape[i] = a->shape[s.perm[i]];
+        out->stride[i] = a->stride[s.perm[i]];
+    }
+    return ae_record(out, "permute", permute_backward, 1, &a, 0, NULL, &s, sizeof s);
+}
+
+/* copies the view (shape, possibly negative strides, base pointer) into dst
+ * in row-major order, adding when add is set */
+static void gather_strided(float *dst, const float *base, int ndim, const int64_t *shape, const int64_t *stride,
+                           bool add)
+{
+    int64_t count = 1, idx[AE_MAX_DIMS] = {0};
+    for (int d = 0; d < ndim; d++) count *= shape[d];
+    const float *p = base;
+    for (int64_t i = 0; i < count; i++) {
+        if (add) dst[i] += *p;
+        else dst[i] = *p;
+        for (int d = ndim - 1; d >= 0; d--) {
+            if (++idx[d] < shape[d]) {
+                p += stride[d];
+                break;
+            }
+            p -= stride[d] * (shape[d] - 1);
+            idx[d] = 0;
+        }
+    }
+}
+
+/* flip: the gradient is the output gradient flipped the same way */
+typedef struct {
+    bool flip[AE_MAX_DIMS];
+} flip_state;
+
+static void flip_strides(const ae_tensor *t, const bool *flip, int64_t *stride, int64_t *start)
+{
+    int64_t s = 1;
+    *start = 0;
+    for (int d = t->ndim - 1; d >= 0; d--) {
+        stride[d] = flip[d] ? -s : s;
+        if (flip[d] && t->shape[d] > 0) *start += s * (t->shape[d] - 1);
+        s *= t->shape[d];
+    }
+}
+
+static void flip_backward(ae_node *n)
+{
+    float *g = ae_grad_of(n, 0);
+    if (!g) return;
+    const flip_state *s = ae_node_state(n);
+    int64_t stride[AE_MAX_DIMS], start;
+    flip_strides(n->gout, s->flip, stride, &start);
+    if (ae_numel(n->gout) > 0) gather_strided(g, ae_gout(n) + start, n->gout->ndim, n->gout->shape, stride, true);
+}
+
+ae_tensor *ae_flip(ae_tensor *a, int n, const int *dims)
+{
+    char b[AE_SHAPE_STR];
+    flip_state s = {{false}};
+    for (int i = 0; i < n; i++) {
+        int d = ae_dim_index(dims[i], a->ndim);
+        if (d < 0) return ae_fail("flip: dimension %d out of range for shape %s", dims[i] + 1, ae_shape_str(a, b));
+        if (s.flip[d]) return ae_fail("flip: dimension %d repeated", d + 1);
+        s.flip[d] = true;
+    }
+    ae_tensor *c = ae_contiguous(a);
+    if (!c) return NULL;
+    ae_tensor *out = ae_empty(a->ndim, a->shape);
+    if (out && ae_numel(a) > 0) {
+        int64_t stride[AE_MAX_DIMS], start;
+        flip_strides(c, s.flip, stride, &start);
+        gather_strided(ae_data(out), ae_data(c) + start, c->ndim, c->shape, stride, false);
+    }
+    ae_release(c);
+    return out ? ae_record(out, "flip", flip_backward, 1, &a, 0, NULL, &s, sizeof s) : NULL;
+}
+
+ae_tensor *ae_stack(int count, ae_tensor *const *ts, int dim)
+{
+    char a[AE_SHAPE_STR], b[AE_SHAPE_STR];
+    if (count < 1) return ae_fail("stack: expects at least one tensor");
+    for (int i = 1; i < count; i++)
+        if (!ae_same_shape(ts[i], ts[0]))
+            return ae_fail("stack: tensor %d has shape %s, tensor 1 has %s", i + 1, ae_shape_str(ts[i], a),
+                           ae_shape_str(ts[0], b));
+    if (dim < 0) dim += ts[0]->ndim + 1;
+    if (dim < 0 || dim > ts[0]->ndim)
+        return ae_fail("stack: dimension %d out of range for shape %s", dim + 1, ae_shape_str(ts[0], a));
+    if (count > 4096) return ae_fail("stack: at most 4096 tensors");
+    ae_tensor *parts[4096];
+    int made = 0;
+    ae_tensor *out = NULL;
+    for (; made < count; made++) {
+        parts[made] = ae_unsqueeze(ts[made], dim);
+        if (!parts[made]) break;
+    }
+    if (made == count) out = ae_cat(count, parts, dim);
+    for (int i = 0; i < made; i++) ae_release(parts[i]);
+    return out;
+}
+
+/* index_select: the gradient of slice k is added into slice idx[k] */
+typedef struct {
+    int dim;
+    int64_t n;
+    int64_t idx[];
+} index_state;
+
+static void index_select_backward(ae_node *n)
+{
+    float *g = ae_grad_of(n, 0);
+    if (!g) return;
+    const index_state *s = ae_node_state(n);
+    ae_tensor *in = n->inputs[0];
+    int64_t outer = 1, inner = 1, size = in->shape[s->dim];
+    for (int d = 0; d < s->dim; d++) outer *= in->shape[d];
+    for (int d = s->dim + 1; d < in->ndim; d++) inner *= in->shape[d];
+    const float *go = ae_gout(n);
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t k = 0; k < s->n; k++) {
+            float *dst = g + (o * size + s->idx[k]) * inner;
+            const float *src = go + (o * s->n + k) * inner;
+            for (int64_t i = 0; i < inner; i++) dst[i] += src[i];
+        }
+}
+
+ae_tensor *ae_index_select(ae_tensor *a, int dim, int64_t n, const int64_t *idx)
+{
+    char b[AE_SHAPE_STR];
+    int d = ae_dim_index(dim, a->ndim);
+    if (d < 0) return ae_fail("index_select: dimension %d out of range for shape %s", dim + 1, ae_shape_str(a, b));
+    int64_t size = a->shape[d];
+    for (int64_t k = 0; k < n; k++)
+        if (idx[k] < 0 || idx[k] >= size)
+            return ae_fail(
+                "index_select: index %lld (entry %lld) out of range for dimension %d of size %lld (shape %s)",
+                (long long)idx[k] + 1, (long long)k + 1, d + 1, (long long)size, ae_shape_str(a, b));
+    int64_t shape[AE_MAX_DIMS];
+    for (int k = 0; k < a->ndim; k++) shape[k] = a->shape[k];
+    shape[d] = n;
+    size_t bytes = sizeof(index_state) + (size_t)n * sizeof(int64_t);
+    index_state *s = malloc(bytes);
+    if (!s) return ae_fail("index_select: out of memory for %lld indices", (long long)n);
+    ae_tensor *c = ae_contiguous(a);
+    ae_tensor *out = c ? ae_empty(a->ndim, shape) : NULL;
+    if (!out) {
+        ae_release(c);
+        free(s);
+        return NULL;
+    }
+    int64_t outer = 1, inner = 1;
+    for (int k = 0; k < d; k++) outer *= a->shape[k];
+    for (int k = d + 1; k < a->ndim; k++) inner *= a->shape[k];
+    if (inner > 0)
+        for (int64_t o = 0; o < outer; o++)
+            for (int64_t k = 0; k < n; k++)
+                memcpy(ae_data(out) + (o * n + k) * inner, ae_data(c) + (o * size + idx[k]) * inner,
+                       (size_t)inner * sizeof(float));
+    ae_release(c);
+    s->dim = d;
+    s->n = n;
+    if (n > 0) memcpy(s->idx, idx, (size_t)n * sizeof(int64_t));
+    ae_tensor *r = ae_record(out, "index_select", index_select_backward, 1, &a, 0, NULL, s, bytes);
+    free(s);
+    return r;
+}
+
+ae_tensor *ae_select(ae_tensor *a, int dim, int64_t i)
+{
+    char b[AE_SHAPE_STR];
+    int d = ae_dim_index(dim, a->ndim);
+    if (d < 0) {
+        if (a->ndim == 0) return ae_fail("select: cannot index a 0-D tensor");
+        return ae_fail("select: dimension %d out of range for shape %s", dim + 1, ae_shape_str(a, b));
+    }
+    int64_t size = a->shape[d];
+    if (i < -size || i >= size)
+        return ae_fail("select: index %lld out of range for dimension %d of size %lld (shape %s)",
+                       (long long)(i < 0 ? i : i + 1), d + 1, (long long)size, ae_shape_str(a, b));
+    if (i < 0) i += size;
+    ae_tensor *row = ae_narrow(a, d, i, 1);
+    if (!row) return NULL;
+    ae_tensor *out = ae_squeeze(row, d);
+    ae_release(row);
+    return out;
 }

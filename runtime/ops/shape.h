@@ -13,6 +13,23 @@ ae_tensor *ae_narrow(ae_tensor *a, int dim, int64_t start, int64_t len);
 ae_tensor *ae_detach(ae_tensor *a);
 /* joins tensors that agree in every dimension but dim */
 ae_tensor *ae_cat(int count, ae_tensor *const *ts, int dim);
+/* squeeze: drops dimension dim when its size is 1 (a no-op view otherwise,
+ * as torch.squeeze(x, dim)); dim = AE_SQUEEZE_ALL drops every size-1 dim */
+#define AE_SQUEEZE_ALL (-1000)
+ae_tensor *ae_squeeze(ae_tensor *a, int dim);
+/* unsqueeze: a size-1 dimension inserted at dim, 0 <= dim <= ndim */
+ae_tensor *ae_unsqueeze(ae_tensor *a, int dim);
+/* permute: output dimension i is input dimension perm[i] (a view) */
+ae_tensor *ae_permute(ae_tensor *a, int n, const int *perm);
+/* flip: a copy with the order of the elements reversed along each of dims */
+ae_tensor *ae_flip(ae_tensor *a, int n, const int *dims);
+/* stack: tensors of one shape joined along a new dimension dim (0..ndim) */
+ae_tensor *ae_stack(int count, ae_tensor *const *ts, int dim);
+/* index_select: a copy of the slices idx[0..n) (0-based) of dimension dim;
+ * the gradient is scatter-added, repeated indices accumulate */
+ae_tensor *ae_index_select(ae_tensor *a, int dim, int64_t n, const int64_t *idx);
+/* select: the slice i (0-based, negative from the end) of dim, dim removed */
+ae_tensor *ae_select(ae_tensor *a, int dim, int64_t i);
 /* resolves a possibly negative dimension against ndim; -1 when out of range */
 int ae_dim_index(int dim, int ndim);
 
