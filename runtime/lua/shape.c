@@ -59,20 +59,30 @@ static int l_contiguous(lua_State *L)
 
 static int l_detach(lua_State *L) { return lae_push_tensor(L, ae_detach(lae_check_tensor(L, 1))); }
 
+#define MAX_LIST 4096
+
+/* the tensors of the non-empty list at arg (at most MAX_LIST), for cat
+ * and stack; the list keeps them alive */
+static int check_tensor_list(lua_State *L, int arg, const char *op, ae_tensor **ts)
+{
+    luaL_checktype(L, arg, LUA_TTABLE);
+    int n = (int)luaL_len(L, arg);
+    if (n < 1) luaL_argerror(L, arg, "expects a non-empty list of tensors");
+    if (n > MAX_LIST) luaL_argerror(L, arg, "at most 4096 tensors");
+    for (int i = 0; i < n; i++) {
+        lua_geti(L, arg, i + 1);
+        ts[i] = lae_test_tensor(L, -1);
+        if (!ts[i]) luaL_error(L, "%s: element %d is %s, not a tensor", op, i + 1, luaL_typename(L, -1));
+        lua_pop(L, 1);
+    }
+    return n;
+}
+
 /* cat({a, b, ...}[, dim = 1]) */
 static int l_cat(lua_State *L)
 {
-    luaL_checktype(L, 1, LUA_TTABLE);
-    int n = (int)luaL_len(L, 1);
-    if (n < 1) return luaL_argerror(L, 1, "expects a non-empty list of tensors");
-    if (n > 4096) return luaL_argerror(L, 1, "at most 4096 tensors");
-    ae_tensor *ts[4096];
-    for (int i = 0; i < n; i++) {
-        lua_geti(L, 1, i + 1);
-        ts[i] = lae_test_tensor(L, -1);
-        if (!ts[i]) return luaL_error(L, "cat: element %d is %s, not a tensor", i + 1, luaL_typename(L, -1));
-        lua_pop(L, 1); /* the list keeps it alive */
-    }
+    ae_tensor *ts[MAX_LIST];
+    int n = check_tensor_list(L, 1, "cat", ts);
     int dim = lua_isnoneornil(L, 2) ? 0 : lae_check_dim(L, 2, ts[0]->ndim);
     return lae_push_tensor(L, ae_cat(n, ts, dim));
 }
@@ -189,17 +199,8 @@ static int l_index_select(lua_State *L)
 /* stack({a, b, ...}[, dim = 1]) */
 static int l_stack(lua_State *L)
 {
-    luaL_checktype(L, 1, LUA_TTABLE);
-    int n = (int)luaL_len(L, 1);
-    if (n < 1) return luaL_argerror(L, 1, "expects a non-empty list of tensors");
-    if (n > 4096) return luaL_argerror(L, 1, "at most 4096 tensors");
-    ae_tensor *ts[4096];
-    for (int i = 0; i < n; i++) {
-        lua_geti(L, 1, i + 1);
-        ts[i] = lae_test_tensor(L, -1);
-        if (!ts[i]) return luaL_error(L, "stack: element %d is %s, not a tensor", i + 1, luaL_typename(L, -1));
-        lua_pop(L, 1);
-    }
+    ae_tensor *ts[MAX_LIST];
+    int n = check_tensor_list(L, 1, "stack", ts);
     int dim = lua_isnoneornil(L, 2) ? 0 : lae_check_dim(L, 2, ts[0]->ndim + 1);
     return lae_push_tensor(L, ae_stack(n, ts, dim));
 }

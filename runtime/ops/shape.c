@@ -61,6 +61,21 @@ ae_tensor *ae_reshape(ae_tensor *a, int ndim, const int64_t *shape)
     return out ? ae_record(out, "reshape", reshape_backward, 1, &a, 0, NULL, NULL, 0) : NULL;
 }
 
+/* g += the values of view (an input-shaped view of the output gradient)
+ * in row-major order; takes over view's reference.  A failed copy leaves g
+ * alone: ae_backward reports the allocation failure */
+static void add_view_into(float *g, ae_tensor *view)
+{
+    ae_tensor *c = view ? ae_contiguous(view) : NULL;
+    if (c) {
+        const float *src = ae_data(c);
+        int64_t count = ae_numel(c);
+        for (int64_t i = 0; i < count; i++) g[i] += src[i];
+    }
+    ae_release(c);
+    ae_release(view);
+}
+
 /* transpose: the gradient is the output gradient with the two dims swapped */
 typedef struct {
     int d0, d1;
@@ -71,15 +86,7 @@ static void transpose_backward(ae_node *n)
     float *g = ae_grad_of(n, 0);
     if (!g) return;
     const transpose_state *s = ae_node_state(n);
-    ae_tensor *gt = ae_view_transpose(n->gout, s->d0, s->d1);
-    ae_tensor *c = gt ? ae_contiguous(gt) : NULL;
-    if (c) {
-        const float *src = ae_data(c);
-        int64_t count = ae_numel(c);
-        for (int64_t i = 0; i < count; i++) g[i] += src[i];
-    }
-    ae_release(c);
-    ae_release(gt);
+    add_view_into(g, ae_view_transpose(n->gout, s->d0, s->d1));
 }
 
 ae_tensor *ae_transpose(ae_tensor *a, int d0, int d1)
@@ -283,14 +290,7 @@ static void permute_backward(ae_node *n)
         gt->shape[s->perm[i]] = n->gout->shape[i];
         gt->stride[s->perm[i]] = n->gout->stride[i];
     }
-    ae_tensor *c = ae_contiguous(gt);
-    if (c) {
-        const float *src = ae_data(c);
-        int64_t count = ae_numel(c);
-        for (int64_t i = 0; i < count; i++) g[i] += src[i];
-    }
-    ae_release(c);
-    ae_release(gt);
+    add_view_into(g, gt);
 }
 
 ae_tensor *ae_permute(ae_tensor *a, int n, const int *perm)
