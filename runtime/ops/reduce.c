@@ -79,14 +79,22 @@ static void reduce_dim_backward(ae_node *n)
         }
 }
 
-static ae_tensor *reduce_dim(ae_tensor *a, int dim, int keepdim, int mean)
+/* dim (0-based, negative from the end) resolved against x, or -1 with an
+ * error naming op, the dimension as the script gave it and the shape */
+static int checked_dim(const char *op, const ae_tensor *x, int dim)
 {
-    int d = ae_dim_index(dim, a->ndim);
+    int d = ae_dim_index(dim, x->ndim);
     if (d < 0) {
         char b[AE_SHAPE_STR];
-        return ae_fail("%s: dimension %d out of range for shape %s", mean ? "mean" : "sum", dim >= 0 ? dim + 1 : dim,
-                       ae_shape_str(a, b));
+        ae_fail("%s: dimension %d out of range for shape %s", op, dim >= 0 ? dim + 1 : dim, ae_shape_str(x, b));
     }
+    return d;
+}
+
+static ae_tensor *reduce_dim(ae_tensor *a, int dim, int keepdim, int mean)
+{
+    int d = checked_dim(mean ? "mean" : "sum", a, dim);
+    if (d < 0) return NULL;
     int64_t shape[AE_MAX_DIMS];
     int nd = 0;
     for (int i = 0; i < a->ndim; i++) {
@@ -156,10 +164,7 @@ static ae_tensor *extreme_dim(const char *op, ae_tensor *x, int dim, int all, in
     char s1[AE_SHAPE_STR];
     int d = -1;
     if (!all) {
-        d = ae_dim_index(dim, x->ndim);
-        if (d < 0)
-            return ae_fail("%s: dimension %d out of range for shape %s", op, dim >= 0 ? dim + 1 : dim,
-                           ae_shape_str(x, s1));
+        if ((d = checked_dim(op, x, dim)) < 0) return NULL;
         if (x->shape[d] == 0) return ae_fail("%s: dimension %d of %s is empty", op, d + 1, ae_shape_str(x, s1));
     } else if (ae_numel(x) == 0) return ae_fail("%s: empty tensor %s", op, ae_shape_str(x, s1));
     int64_t shape[AE_MAX_DIMS];
@@ -282,14 +287,8 @@ static void var_backward(ae_node *n)
 static ae_tensor *var_impl(const char *op, ae_tensor *a, int dim, int all, int keepdim, int64_t correction,
                            int take_sqrt)
 {
-    char s1[AE_SHAPE_STR];
     int d = -1;
-    if (!all) {
-        d = ae_dim_index(dim, a->ndim);
-        if (d < 0)
-            return ae_fail("%s: dimension %d out of range for shape %s", op, dim >= 0 ? dim + 1 : dim,
-                           ae_shape_str(a, s1));
-    }
+    if (!all && (d = checked_dim(op, a, dim)) < 0) return NULL;
     if (correction < 0) return ae_fail("%s: correction %lld must be 0 or more", op, (long long)correction);
     int64_t shape[AE_MAX_DIMS], mshape[AE_MAX_DIMS];
     int nd = reduced_shape(a, d, keepdim, shape);
