@@ -112,6 +112,18 @@ describe("gradients by finite differences", function()
       ok(function(t) return t:narrow(1, 2, 2) end, { x })
       ok(function(t) return t:narrow(2, 2, 3):exp() end, { x })
     end)
+    it("gather, masked_fill and masked_select, with repeats and broadcasting", function()
+      local x = U({ 3, 4 }, -1, 1)
+      local idx = ae.tensor { { 3, 1, 1, 2 }, { 3, 3, 2, 1 } }
+      local mask = ae.tensor { 1, 0, 1, 1 }
+      ok(function(t) return t:gather(1, idx):exp() end, { x })
+      ok(function(t) return t:t():gather(2, idx:narrow(2, 1, 3)) * t:gather(2, idx:t():narrow(1, 1, 3)):t() end, { x })
+      ok(function(t) return t:masked_fill(mask, 0.5) * t end, { x })
+      ok(function(t) return t[2]:masked_fill(ae.tensor { { 0, 1, 0, 0 }, { 1, 1, 0, 0 } }, -3):exp() end, { x })
+      ok(function(t) return t:masked_select(mask):exp() end, { x })
+      ok(function(t) return t:narrow(2, 1, 1):masked_select(ae.tensor { { 1, 0, 1 }, { 1, 1, 1 }, { 0, 0, 1 } }) end,
+        { x })
+    end)
   end)
 
   describe("matmul", function()

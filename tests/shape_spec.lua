@@ -1,6 +1,7 @@
 -- The shape family (runtime/lua/shape.c, runtime/ops/shape.c): the views
 -- (reshape, view, transpose, t, narrow, contiguous, detach, squeeze,
--- unsqueeze, permute, select and x[i]), the copies flip and index_select, cat
+-- unsqueeze, permute, select and x[i]), the copies flip, index_select,
+-- gather, masked_fill and masked_select, cat
 -- and stack.  Gradients of the first views are in gradcheck_spec.lua under
 -- "shape"; the newer ones are checked here, against torch and by finite
 -- differences.
@@ -74,28 +75,30 @@ end)
 -- tests/golden/shape_golden.lua (make_golden_shape.py).  They only move
 -- data, and the golden inputs and upstream gradients are small integers, so
 -- values and gradients must be equal, not close.
-describe("shape: views, flip, stack, index_select, x[i]", function()
-  local G = C.golden("shape_golden.lua")
+local G = C.golden("shape_golden.lua")
 
-  -- runs f on leaves built from the case, backward of (y * g):sum()
-  local function against(name, f)
-    local c = G[name]
-    local xs = {}
-    local i = 1
-    while c["x" .. i] do
-      xs[i] = ae.tensor(c["x" .. i]):reshape(c["xshape" .. i]):requires_grad_()
-      i = i + 1
-    end
-    local y = f(table.unpack(xs))
-    assert.are.same(c.yshape, y:shape(), name .. ": shape")
-    assert.are.same(C.flatten({ c.y }), C.values(y), name .. ": values")
-    local g = ae.tensor(c.g):reshape(c.yshape)
-    ;(y * g):sum():backward()
-    for k, x in ipairs(xs) do
-      assert.are.same(C.flatten({ c["grad" .. k] }), C.values(x.grad), name .. ": gradient of input " .. k)
-    end
+-- runs f on leaves built from case name of the golden file (and on the
+-- case, for its index or mask), backward of (y * g):sum()
+local function against(name, f)
+  local c = G[name]
+  local xs = {}
+  local i = 1
+  while c["x" .. i] do
+    xs[i] = ae.tensor(c["x" .. i]):reshape(c["xshape" .. i]):requires_grad_()
+    i = i + 1
   end
+  xs[i] = c
+  local y = f(table.unpack(xs, 1, i))
+  assert.are.same(c.yshape, y:shape(), name .. ": shape")
+  assert.are.same(C.flatten({ c.y }), C.values(y), name .. ": values")
+  local g = ae.tensor(c.g):reshape(c.yshape)
+  ;(y * g):sum():backward()
+  for k = 1, i - 1 do
+    assert.are.same(C.flatten({ c["grad" .. k] }), C.values(xs[k].grad), name .. ": gradient of input " .. k)
+  end
+end
 
+describe("shape: views, flip, stack, index_select, x[i]", function()
   it("squeeze and unsqueeze are torch's", function()
     against("squeeze_all", function(a) return a:squeeze() end)
     against("squeeze_2", function(a) return a:squeeze(2) end)
@@ -219,5 +222,101 @@ describe("shape: views, flip, stack, index_select, x[i]", function()
     assert.are.same({ 0, 3 }, e:flip(1, 2):shape())
     assert.are.same({ 0, 0 }, e:index_select(2, {}):shape())
     assert.are.same({ 2, 0, 3 }, ae.stack { e, e }:shape())
+  end)
+end)
+
+-- gather, masked_fill and masked_select against the same golden file: the
+-- cases carry the index (1-based positions) or the 0/1 mask torch was given
+describe("shape: gather, masked_fill, masked_select", function()
+  local function data(c, key) return ae.tensor(c[key]):reshape(c[key .. "shape"]) end
+
+  it("gather takes 1-based positions and accumulates repeated ones, as torch.gather", function()
+    against("gather_2", function(a, c) return a:gather(2, data(c, "index")) end)
+    against("gather_2", function(a, c) return ae.gather(a, -2, data(c, "index")) end)
+    against("gather_1_smaller", function(a, c) return a:gather(1, data(c, "index")) end)
+    against("gather_m1", function(a, c) return a:gather(3, data(c, "index")) end)
+  end)
+
+  it("masked_fill is torch's, the mask broadcasting either way", function()
+    for _, name in ipairs { "masked_fill_same", "masked_fill_row", "masked_fill_grow", "masked_fill_both" } do
+      against(name, function(a, c) return a:masked_fill(data(c, "mask"), -7.5) end)
+    end
+    against("masked_fill_same", function(a, c) return ae.masked_fill(a, data(c, "mask"), -7.5) end)
+  end)
+
+  it("masked_select is torch's: 1-D, row-major, the gradient scattered back", function()
+    for _, name in ipairs { "masked_select_same", "masked_select_grow", "masked_select_row" } do
+      against(name, function(a, c) return a:masked_select(data(c, "mask")) end)
+    end
+    against("masked_select_same", function(a, c) return ae.masked_select(a, data(c, "mask")) end)
+  end)
+
+  it("takes the masks comparisons make, and any value to fill with", function()
+    local x = ae.tensor { { 1, -2, 3 }, { -4, 5, -6 } }
+    assert.are.same({ 1, 3, 5 }, x:masked_select(x:gt(0)):totable())
+    assert.are.same({ { 1, 0, 3 }, { 0, 5, 0 } }, x:masked_fill(x:lt(0), 0):totable())
+    local inf = x:masked_fill(x:lt(0), -math.huge):totable()
+    assert.are.equal(-math.huge, inf[2][3])
+    local nan = x:masked_fill(x:gt(4), 0 / 0):totable()
+    assert.is_true(nan[2][2] ~= nan[2][2])
+    assert.are.same({ 0 }, x:masked_select(ae.zeros(2, 3)):shape())
+    assert.are.same({ { 6 } }, ae.tensor({ { 5, 6 } }):gather(2, ae.tensor { { 2 } }):totable())
+  end)
+
+  it("gradients match finite differences on non-contiguous inputs", function()
+    local x = gc.uniform({ 3, 2, 4 }, -1, 1)
+    local idx = ae.tensor { { { 1, 3 }, { 3, 3 } }, { { 2, 1 }, { 1, 1 } } }
+    local mask = ae.tensor { { 1, 0, 0, 1 } }
+    local fs = {
+      function(a) return a:transpose(1, 3):gather(3, ae.tensor { { { 1 }, { 3 } }, { { 3 }, { 3 } }, { { 2 }, { 1 } } }) end,
+      function(a) return a:gather(1, idx:narrow(3, 1, 2)) * a:gather(3, idx + 1) end,
+      function(a) return a:transpose(2, 3):masked_fill(mask:t(), 2) * a:transpose(2, 3) end,
+      function(a) return a:masked_select(mask) * a:transpose(1, 2):contiguous():masked_select(mask) end,
+      function(a) return a[1]:masked_fill(mask:reshape(1, 1, 4), -1) end,
+    }
+    for k, f in ipairs(fs) do
+      local ok, msg = gc.check(f, { x })
+      assert(ok, "case " .. k .. ": " .. tostring(msg))
+    end
+  end)
+
+  it("names a bad index, mask or shape", function()
+    local a = ae.zeros(2, 3)
+    assert.matches("gather: index 4 at %[2%]%[1%] is not a position 1%.%.3 of dimension 2 %(shape 2×3%)",
+      error_of(a.gather, a, 2, ae.tensor { { 1 }, { 4 } }))
+    assert.matches("gather: index 0 at %[1%]%[1%] is not a position 1%.%.2 of dimension 1",
+      error_of(a.gather, a, 1, ae.tensor { { 0 } }))
+    assert.matches("gather: index 1.5 at %[1%]%[2%]", error_of(a.gather, a, 2, ae.tensor { { 1, 1.5 } }))
+    assert.matches("gather: index nan at %[1%]%[1%]", error_of(a.gather, a, 2, ae.tensor { { 0 / 0 } }))
+    assert.matches("gather: the index has shape 3 and the tensor 2×3: they must have as many dimensions",
+      error_of(a.gather, a, 2, ae.ones(3)))
+    assert.matches("gather: the index has shape 3×1, larger than the tensor's 2×3 in dimension 1",
+      error_of(a.gather, a, 2, ae.ones(3, 1)))
+    assert.matches("dimension 3 out of range", error_of(a.gather, a, 3, ae.ones(1, 1)))
+    assert.matches("tensor expected", error_of(a.gather, a, 2, { { 1 } }))
+    assert.matches("masked_fill: the mask holds 0.5 at %[2%]%[3%]; a mask holds only 0 and 1",
+      error_of(a.masked_fill, a, ae.tensor { { 0, 0, 0 }, { 1, 1, 0.5 } }, 1))
+    assert.matches("masked_select: the mask holds %-1 at %[1%]", error_of(a.masked_select, a, ae.tensor { -1 }))
+    assert.matches("masked_select: the mask holds nan at %[2%]", error_of(a.masked_select, a, ae.tensor { 1, 0 / 0, 0 }))
+    assert.matches("masked_fill: shapes 2×3 and 2 %(the mask%) cannot be broadcast together %(dimension 2: 3 vs 2%)",
+      error_of(a.masked_fill, a, ae.ones(2), 0))
+    assert.matches("masked_select: shapes 2×3 and 3×1 %(the mask%) cannot be broadcast together %(dimension 1: 2 vs 3%)",
+      error_of(a.masked_select, a, ae.ones(3, 1)))
+    assert.are.same({ 4, 2, 3 }, a:masked_fill(ae.ones(4, 1, 1), 1):shape())
+    assert.matches("number expected", error_of(a.masked_fill, a, ae.ones(3), "x"))
+  end)
+
+  it("records nothing under no_grad; empty tensors work", function()
+    local x = ae.rand(2, 3):requires_grad_()
+    ae.no_grad(function()
+      assert.is_nil(x:gather(1, ae.ones(1, 3)).grad_fn)
+      assert.is_nil(x:masked_fill(ae.ones(3), 0).grad_fn)
+      assert.is_nil(x:masked_select(ae.ones(3)).grad_fn)
+    end)
+    assert.are.equal("gather", x:gather(1, ae.ones(1, 3)).grad_fn)
+    local e = ae.zeros(0, 3)
+    assert.are.same({ 0, 3 }, e:gather(1, ae.zeros(0, 3)):shape())
+    assert.are.same({ 0, 3 }, e:masked_fill(ae.ones(3), 1):shape())
+    assert.are.same({ 0 }, e:masked_select(ae.ones(3)):shape())
   end)
 end)

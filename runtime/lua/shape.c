@@ -2,8 +2,10 @@
  * methods (x:reshape(2, 3), x:view, x:transpose(1, 2), x:t(), x:narrow(dim,
  * start, length), x:contiguous(), x:detach(), x:squeeze([dim]), x:unsqueeze(dim),
  * x:permute(d1, d2, ...), x:select(dim, i)) and the copies x:flip(dims...),
- * x:index_select(dim, idx), ae.cat({a, b, ...}[, dim]) and
- * ae.stack({a, b, ...}[, dim]).  Dimensions and positions are 1-based,
+ * x:index_select(dim, idx), x:gather(dim, index), x:masked_fill(mask, value),
+ * x:masked_select(mask), ae.cat({a, b, ...}[, dim]) and
+ * ae.stack({a, b, ...}[, dim]); gather, masked_fill and masked_select are
+ * also functions (ae.gather(x, dim, index)), as in torch.  Dimensions and positions are 1-based,
  * negative from the end, as everywhere in the binding. */
 #include "binding.h"
 
@@ -205,6 +207,27 @@ static int l_stack(lua_State *L)
     return lae_push_tensor(L, ae_stack(n, ts, dim));
 }
 
+/* gather(dim, index): index a tensor of 1-based positions along dim */
+static int l_gather(lua_State *L)
+{
+    ae_tensor *t = lae_check_tensor(L, 1);
+    int d = lae_check_dim(L, 2, t->ndim);
+    return lae_push_tensor(L, ae_gather(t, d, lae_check_tensor(L, 3), 1));
+}
+
+/* masked_fill(mask, value): value a number (-math.huge and 0/0 too) */
+static int l_masked_fill(lua_State *L)
+{
+    ae_tensor *t = lae_check_tensor(L, 1), *m = lae_check_tensor(L, 2);
+    return lae_push_tensor(L, ae_masked_fill(t, m, (float)luaL_checknumber(L, 3)));
+}
+
+static int l_masked_select(lua_State *L)
+{
+    ae_tensor *t = lae_check_tensor(L, 1), *m = lae_check_tensor(L, 2);
+    return lae_push_tensor(L, ae_masked_select(t, m));
+}
+
 static const luaL_Reg methods[] = {{"reshape", l_reshape},
                                    {"view", l_reshape},
                                    {"transpose", l_transpose},
@@ -218,9 +241,17 @@ static const luaL_Reg methods[] = {{"reshape", l_reshape},
                                    {"flip", l_flip},
                                    {"select", l_select},
                                    {"index_select", l_index_select},
+                                   {"gather", l_gather},
+                                   {"masked_fill", l_masked_fill},
+                                   {"masked_select", l_masked_select},
                                    {NULL, NULL}};
 
-static const luaL_Reg functions[] = {{"cat", l_cat}, {"stack", l_stack}, {NULL, NULL}};
+static const luaL_Reg functions[] = {{"cat", l_cat},
+                                     {"stack", l_stack},
+                                     {"gather", l_gather},
+                                     {"masked_fill", l_masked_fill},
+                                     {"masked_select", l_masked_select},
+                                     {NULL, NULL}};
 
 void lae_open_shape(lua_State *L)
 {

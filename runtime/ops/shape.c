@@ -10,7 +10,9 @@
 #include "matmul.h"
 #include "loss.h"
 
+#include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -494,4 +496,264 @@ ae_tensor *ae_select(ae_tensor *a, int dim, int64_t i)
     ae_tensor *out = ae_squeeze(row, d);
     ae_release(row);
     return out;
+}
+
+/* "[2][3]": the 1-based position of element flat of a row-major shape, as
+ * ae.tensor's errors name elements; buf holds AE_POS_STR bytes */
+#define AE_POS_STR (AE_MAX_DIMS * 22 + 1)
+static const char *position_str(int ndim, const int64_t *shape, int64_t flat, char *buf)
+{
+    int64_t at[AE_MAX_DIMS];
+    for (int d = ndim - 1; d >= 0; d--) {
+        at[d] = shape[d] > 0 ? flat % shape[d] : 0;
+        flat = shape[d] > 0 ? flat / shape[d] : 0;
+    }
+    size_t n = 0;
+    buf[0] = '\0';
+    for (int d = 0; d < ndim; d++) n += (size_t)snprintf(buf + n, AE_POS_STR - n, "[%lld]", (long long)at[d] + 1);
+    if (ndim == 0) snprintf(buf, AE_POS_STR, "[]");
+    return buf;
+}
+
+/* gather: the state holds, for each output element, the offset of its
+ * source in the contiguous input; backward adds the gradient there */
+typedef struct {
+    int64_t count;
+    int64_t off[];
+} gather_state;
+
+static void gather_backward(ae_node *n)
+{
+    float *g = ae_grad_of(n, 0);
+    if (!g) return;
+    const gather_state *s = ae_node_state(n);
+    const float *go = ae_gout(n);
+    for (int64_t i = 0; i < s->count; i++) g[s->off[i]] += go[i];
+}
+
+ae_tensor *ae_gather(ae_tensor *a, int dim, ae_tensor *index, int first)
+{
+    char b[AE_SHAPE_STR], c[AE_SHAPE_STR], at[AE_POS_STR];
+    int d = ae_dim_index(dim, a->ndim), ndim = index->ndim;
+    const int64_t *shape = index->shape;
+    if (d < 0) return ae_fail("gather: dimension %d out of range for shape %s", dim + 1, ae_shape_str(a, b));
+    if (ndim != a->ndim)
+        return ae_fail("gather: the index has shape %s and the tensor %s: they must have as many dimensions",
+                       ae_shape_str(index, c), ae_shape_str(a, b));
+    for (int k = 0; k < ndim; k++)
+        if (k != d && shape[k] > a->shape[k])
+            return ae_fail("gather: the index has shape %s, larger than the tensor's %s in dimension %d",
+                           ae_shape_str(index, c), ae_shape_str(a, b), k + 1);
+    ae_tensor *ic = ae_contiguous(index);
+    if (!ic) return NULL;
+    int64_t count = ae_numel(ic), size = a->shape[d];
+    size_t bytes = sizeof(gather_state) + (size_t)count * sizeof(int64_t);
+    gather_state *s = malloc(bytes);
+    if (!s) {
+        ae_release(ic);
+        return ae_fail("gather: out of memory for an index of %lld elements", (long long)count);
+    }
+    /* offsets into the contiguous input: the output position's own
+     * coordinates in every dimension but d, the index's value in d */
+    int64_t stride[AE_MAX_DIMS], pos[AE_MAX_DIMS] = {0}, base = 0, st = 1;
+    for (int k = ndim - 1; k >= 0; k--) {
+        stride[k] = st;
+        st *= a->shape[k];
+    }
+    const float *iv = ae_data(ic);
+    s->count = count;
+    for (int64_t i = 0; i < count; i++) {
+        double v = (double)iv[i] - first;
+        if (!(v >= 0 && v < (double)size && v == (double)(int64_t)v)) {
+            double given = isnan(iv[i]) ? NAN : iv[i]; /* "nan", not glibc's "-nan" */
+            ae_release(ic);
+            free(s);
+            return ae_fail("gather: index %g at %s is not a position %d..%lld of dimension %d (shape %s)", given,
+                           position_str(ndim, shape, i, at), first, (long long)size - 1 + first, d + 1,
+                           ae_shape_str(a, b));
+        }
+        s->off[i] = base + (int64_t)v * stride[d];
+        for (int k = ndim - 1; k >= 0; k--) {
+            pos[k]++;
+            if (k != d) base += stride[k];
+            if (pos[k] < shape[k]) break;
+            if (k != d) base -= pos[k] * stride[k];
+            pos[k] = 0;
+        }
+    }
+    ae_release(ic);
+    ae_tensor *src = ae_contiguous(a);
+    ae_tensor *out = src ? ae_empty(ndim, shape) : NULL;
+    if (!out) {
+        ae_release(src);
+        free(s);
+        return NULL;
+    }
+    const float *p = ae_data(src);
+    float *q = ae_data(out);
+    for (int64_t i = 0; i < count; i++) q[i] = p[s->off[i]];
+    ae_release(src);
+    ae_tensor *r = ae_record(out, "gather", gather_backward, 1, &a, 0, NULL, s, bytes);
+    free(s);
+    return r;
+}
+
+/* masked_fill and masked_select: the tensor and its mask broadcast
+ * together (numpy's rule, as in binary.c); strides into the contiguous
+ * copies, 0 along broadcast dimensions */
+typedef struct {
+    int ndim;
+    int64_t shape[AE_MAX_DIMS];
+    int64_t sa[AE_MAX_DIMS], sm[AE_MAX_DIMS];
+} mask_plan;
+
+static void mask_strides(const ae_tensor *t, const mask_plan *p, int64_t *s)
+{
+    int64_t st = 1;
+    int off = p->ndim - t->ndim;
+    for (int d = p->ndim - 1; d >= 0; d--) {
+        int td = d - off;
+        if (td < 0) {
+            s[d] = 0;
+            continue;
+        }
+        s[d] = t->shape[td] == 1 && p->shape[d] != 1 ? 0 : st;
+        st *= t->shape[td];
+    }
+}
+
+/* the plan of a with mask, and mask's contiguous copy once it is checked
+ * to hold only 0 and 1 */
+static ae_tensor *mask_plan_make(const char *op, ae_tensor *a, ae_tensor *mask, mask_plan *p)
+{
+    char s1[AE_SHAPE_STR], s2[AE_SHAPE_STR], at[AE_POS_STR];
+    int nd = a->ndim > mask->ndim ? a->ndim : mask->ndim;
+    p->ndim = nd;
+    for (int d = 0; d < nd; d++) {
+        int da = d - (nd - a->ndim), dm = d - (nd - mask->ndim);
+        int64_t x = da >= 0 ? a->shape[da] : 1, y = dm >= 0 ? mask->shape[dm] : 1;
+        if (x != y && x != 1 && y != 1)
+            return ae_fail("%s: shapes %s and %s (the mask) cannot be broadcast together (dimension %d: %lld vs %lld)",
+                           op, ae_shape_str(a, s1), ae_shape_str(mask, s2), d + 1, (long long)x, (long long)y);
+        p->shape[d] = x == 1 ? y : x;
+    }
+    mask_strides(a, p, p->sa);
+    mask_strides(mask, p, p->sm);
+    ae_tensor *m = ae_contiguous(mask);
+    if (!m) return NULL;
+    const float *v = ae_data(m);
+    int64_t count = ae_numel(m);
+    for (int64_t i = 0; i < count; i++)
+        if (v[i] != 0.0f && v[i] != 1.0f) {
+            double bad = isnan(v[i]) ? NAN : v[i];
+            ae_release(m);
+            return ae_fail("%s: the mask holds %g at %s; a mask holds only 0 and 1 (as x:gt(v) and the other "
+                           "comparisons give)",
+                           op, bad, position_str(mask->ndim, mask->shape, i, at));
+        }
+    return m;
+}
+
+/* steps the offsets into a and the mask to the next element of the plan's
+ * shape in row-major order */
+typedef struct {
+    int64_t pos[AE_MAX_DIMS], oa, om;
+} mask_iter;
+
+static void mask_next(const mask_plan *p, mask_iter *it)
+{
+    for (int d = p->ndim - 1; d >= 0; d--) {
+        it->pos[d]++;
+        it->oa += p->sa[d];
+        it->om += p->sm[d];
+        if (it->pos[d] < p->shape[d]) return;
+        it->oa -= it->pos[d] * p->sa[d];
+        it->om -= it->pos[d] * p->sm[d];
+        it->pos[d] = 0;
+    }
+}
+
+static int64_t plan_numel(const mask_plan *p)
+{
+    int64_t n = 1;
+    for (int d = 0; d < p->ndim; d++) n *= p->shape[d];
+    return n;
+}
+
+/* masked_fill: the gradient passes where the mask is 0 (summed over the
+ * dimensions a was broadcast along) */
+static void masked_fill_backward(ae_node *n)
+{
+    float *g = ae_grad_of(n, 0);
+    if (!g) return;
+    const mask_plan *p = ae_node_state(n);
+    const float *m = ae_data(n->saved[0]), *go = ae_gout(n);
+    mask_iter it = {{0}, 0, 0};
+    int64_t count = plan_numel(p);
+    for (int64_t i = 0; i < count; i++, mask_next(p, &it))
+        if (m[it.om] == 0.0f) g[it.oa] += go[i];
+}
+
+ae_tensor *ae_masked_fill(ae_tensor *a, ae_tensor *mask, float value)
+{
+    mask_plan p;
+    ae_tensor *m = mask_plan_make("masked_fill", a, mask, &p);
+    ae_tensor *src = m ? ae_contiguous(a) : NULL;
+    ae_tensor *out = src ? ae_empty(p.ndim, p.shape) : NULL;
+    if (!out) {
+        ae_release(src);
+        ae_release(m);
+        return NULL;
+    }
+    const float *x = ae_data(src), *mv = ae_data(m);
+    float *q = ae_data(out);
+    mask_iter it = {{0}, 0, 0};
+    int64_t count = plan_numel(&p);
+    for (int64_t i = 0; i < count; i++, mask_next(&p, &it)) q[i] = mv[it.om] != 0.0f ? value : x[it.oa];
+    ae_release(src);
+    ae_tensor *r = ae_record(out, "masked_fill", masked_fill_backward, 1, &a, 1, &m, &p, sizeof p);
+    ae_release(m);
+    return r;
+}
+
+/* masked_select: output element k came from the k-th selected position */
+static void masked_select_backward(ae_node *n)
+{
+    float *g = ae_grad_of(n, 0);
+    if (!g) return;
+    const mask_plan *p = ae_node_state(n);
+    const float *m = ae_data(n->saved[0]), *go = ae_gout(n);
+    mask_iter it = {{0}, 0, 0};
+    int64_t count = plan_numel(p), k = 0;
+    for (int64_t i = 0; i < count; i++, mask_next(p, &it))
+        if (m[it.om] != 0.0f) g[it.oa] += go[k++];
+}
+
+ae_tensor *ae_masked_select(ae_tensor *a, ae_tensor *mask)
+{
+    mask_plan p;
+    ae_tensor *m = mask_plan_make("masked_select", a, mask, &p);
+    ae_tensor *src = m ? ae_contiguous(a) : NULL;
+    if (!src) {
+        ae_release(m);
+        return NULL;
+    }
+    const float *x = ae_data(src), *mv = ae_data(m);
+    int64_t count = plan_numel(&p), selected = 0;
+    mask_iter it = {{0}, 0, 0};
+    for (int64_t i = 0; i < count; i++, mask_next(&p, &it)) selected += mv[it.om] != 0.0f;
+    ae_tensor *out = ae_empty(1, &selected);
+    if (!out) {
+        ae_release(src);
+        ae_release(m);
+        return NULL;
+    }
+    float *q = ae_data(out);
+    mask_iter jt = {{0}, 0, 0};
+    for (int64_t i = 0, k = 0; i < count; i++, mask_next(&p, &jt))
+        if (mv[jt.om] != 0.0f) q[k++] = x[jt.oa];
+    ae_release(src);
+    ae_tensor *r = ae_record(out, "masked_select", masked_select_backward, 1, &a, 1, &m, &p, sizeof p);
+    ae_release(m);
+    return r;
 }

@@ -28,6 +28,20 @@ ae_tensor *ae_stack(int count, ae_tensor *const *ts, int dim);
 /* index_select: a copy of the slices idx[0..n) (0-based) of dimension dim;
  * the gradient is scatter-added, repeated indices accumulate */
 ae_tensor *ae_index_select(ae_tensor *a, int dim, int64_t n, const int64_t *idx);
+/* gather: torch.gather.  The output has the shape of index, a tensor of
+ * whole numbers: positions along dim counted from first (1 for Lua's
+ * 1-based positions, 0 for C's), and out[i_1..i_n] = a[i_1..index[i_1..i_n]
+ * ..i_n] (the position in dim replaced).  index and a have the same number
+ * of dimensions, and index is no larger than a in any dimension but dim.
+ * The gradient is scatter-added: repeated positions accumulate. */
+ae_tensor *ae_gather(ae_tensor *a, int dim, ae_tensor *index, int first);
+/* masked_fill: a copy of a with value wherever mask is 1.  mask holds only
+ * 0 and 1 (as ae_compare gives); a and mask broadcast together, as in
+ * torch.masked_fill.  No gradient flows through the filled elements. */
+ae_tensor *ae_masked_fill(ae_tensor *a, ae_tensor *mask, float value);
+/* masked_select: the elements of a (broadcast with mask) where mask is 1,
+ * as a 1-D tensor in row-major order; the gradient is scattered back */
+ae_tensor *ae_masked_select(ae_tensor *a, ae_tensor *mask);
 /* select: the slice i (0-based, negative from the end) of dim, dim removed */
 ae_tensor *ae_select(ae_tensor *a, int dim, int64_t i);
 /* resolves a possibly negative dimension against ndim; -1 when out of range */
