@@ -341,11 +341,171 @@ static int l_gc(lua_State *L)
     return 0;
 }
 
-static void format_value(luaL_Buffer *b, float v)
+/* tostring(x): PyTorch's str(tensor) (torch/_tensor_str.py with its
+ * default print options): nested rows, 4 decimals, scientific notation when
+ * the magnitudes demand it, integer values as "1.", rows wrapped at 80
+ * columns, and above 1000 elements only the 3 first and last items of each
+ * dimension around "...".  The formatting is decided from the elements
+ * shown, as torch's _Formatter does on the summarised data. */
+#define PRINT_PRECISION 4
+#define PRINT_THRESHOLD 1000
+#define PRINT_EDGEITEMS 3
+#define PRINT_LINEWIDTH 80
+
+typedef struct {
+    bool sci, int_mode;
+    int width;
+} formatter;
+
+/* visits the elements shown, in order: all of them, or with summarize the
+ * edge items of every dimension longer than 2 * PRINT_EDGEITEMS */
+typedef void (*visit_fn)(void *ctx, float v);
+
+static void visit_shown(const ae_tensor *c, const float *p, int d, bool summarize, visit_fn fn, void *ctx)
 {
-    char s[32];
-    snprintf(s, sizeof s, "%.4g", (double)v);
+    if (d == c->ndim) {
+        fn(ctx, *p);
+        return;
+    }
+    int64_t n = c->shape[d];
+    bool cut = summarize && n > 2 * PRINT_EDGEITEMS;
+    for (int64_t i = 0; i < n; i++) {
+        if (cut && i == PRINT_EDGEITEMS) i = n - PRINT_EDGEITEMS;
+        visit_shown(c, p + i * c->stride[d], d + 1, summarize, fn, ctx);
+    }
+}
+
+typedef struct {
+    bool any;
+    bool int_mode;
+    double min, max;
+} magnitudes;
+
+static void collect_magnitudes(void *ctx, float v)
+{
+    magnitudes *m = ctx;
+    if (!isfinite(v) || v == 0.0f) return;
+    double a = fabs((double)v);
+    if (!m->any || a < m->min) m->min = a;
+    if (!m->any || a > m->max) m->max = a;
+    m->any = true;
+    if (v != ceilf(v)) m->int_mode = false;
+}
+
+/* v as torch formats it, without the padding to the common width */
+static int format_plain(const formatter *f, float v, char *s, size_t size)
+{
+    double x = isnan(v) ? NAN : (double)v; /* "nan", never glibc's "-nan" */
+    if (f->sci) return snprintf(s, size, "%.*e", PRINT_PRECISION, x);
+    if (f->int_mode) return snprintf(s, size, isfinite(v) ? "%.0f." : "%.0f", x);
+    return snprintf(s, size, "%.*f", PRINT_PRECISION, x);
+}
+
+static void collect_width(void *ctx, float v)
+{
+    formatter *f = ctx;
+    char s[64];
+    if (!isfinite(v) || v == 0.0f) return;
+    int w = format_plain(f, v, s, sizeof s);
+    if (w > f->width) f->width = w;
+}
+
+static void formatter_init(formatter *f, const ae_tensor *c, bool summarize)
+{
+    magnitudes m = {false, true, 0, 0};
+    visit_shown(c, ae_data(c), 0, summarize, collect_magnitudes, &m);
+    f->sci = false;
+    f->int_mode = true;
+    f->width = 1;
+    if (!m.any) return;
+    f->int_mode = m.int_mode;
+    f->sci = m.max / m.min > 1000.0 || m.max > 1.0e8 || (!m.int_mode && m.min < 1.0e-4);
+    visit_shown(c, ae_data(c), 0, summarize, collect_width, f);
+}
+
+static void add_value(luaL_Buffer *b, const formatter *f, float v)
+{
+    char s[64];
+    int w = format_plain(f, v, s, sizeof s);
+    for (int i = w; i < f->width; i++) luaL_addchar(b, ' ');
     luaL_addstring(b, s);
+}
+
+static void add_spaces(luaL_Buffer *b, int n)
+{
+    for (int i = 0; i < n; i++) luaL_addchar(b, ' ');
+}
+
+/* one row: torch's _vector_str, items wrapped to the line width */
+static void add_vector(luaL_Buffer *b, const formatter *f, const ae_tensor *c, const float *p, int indent,
+                       bool summarize)
+{
+    int64_t n = c->shape[c->ndim - 1], stride = c->stride[c->ndim - 1];
+    int per_line = (PRINT_LINEWIDTH - indent) / (f->width + 2);
+    if (per_line < 1) per_line = 1;
+    bool cut = summarize && n > 2 * PRINT_EDGEITEMS;
+    int64_t items = cut ? 2 * PRINT_EDGEITEMS + 1 : n;
+    luaL_addchar(b, '[');
+    for (int64_t k = 0; k < items; k++) {
+        if (k > 0) {
+            luaL_addchar(b, ',');
+            if (k % per_line == 0) {
+                luaL_addchar(b, '\n');
+                add_spaces(b, indent + 1);
+            } else {
+                luaL_addchar(b, ' ');
+            }
+        }
+        if (cut && k == PRINT_EDGEITEMS) {
+            luaL_addstring(b, " ...");
+            continue;
+        }
+        int64_t i = cut && k > PRINT_EDGEITEMS ? n - (items - k) : k;
+        add_value(b, f, p[i * stride]);
+    }
+    luaL_addchar(b, ']');
+}
+
+/* torch's _tensor_str_with_formatter: dimension d and the ones below */
+static void add_rows(luaL_Buffer *b, const formatter *f, const ae_tensor *c, const float *p, int d, int indent,
+                     bool summarize)
+{
+    int left = c->ndim - d;
+    if (left == 1) {
+        add_vector(b, f, c, p, indent, summarize);
+        return;
+    }
+    int64_t n = c->shape[d];
+    bool cut = summarize && n > 2 * PRINT_EDGEITEMS;
+    luaL_addchar(b, '[');
+    for (int64_t i = 0; i < n; i++) {
+        if (i > 0) {
+            luaL_addchar(b, ',');
+            for (int k = 0; k < left - 1; k++) luaL_addchar(b, '\n');
+            add_spaces(b, indent + 1);
+        }
+        if (cut && i == PRINT_EDGEITEMS) {
+            luaL_addstring(b, "...");
+            i = n - PRINT_EDGEITEMS - 1;
+            continue;
+        }
+        add_rows(b, f, c, p + i * c->stride[d], d + 1, indent + 1, summarize);
+    }
+    luaL_addchar(b, ']');
+}
+
+/* torch's _add_suffixes: ", suffix", or on a new line past the line width */
+static void add_suffix(luaL_Buffer *b, int *last_line, const char *suffix)
+{
+    int len = (int)strlen(suffix);
+    if (*last_line + len + 2 > PRINT_LINEWIDTH) {
+        luaL_addstring(b, ",\n       ");
+        *last_line = 7 + len;
+    } else {
+        luaL_addstring(b, ", ");
+        *last_line += len + 2;
+    }
+    luaL_addstring(b, suffix);
 }
 
 static int l_tostring(lua_State *L)
@@ -353,18 +513,69 @@ static int l_tostring(lua_State *L)
     ae_tensor *t = lae_check_tensor(L, 1);
     ae_tensor *c = ae_contiguous(t);
     if (!c) return lae_raise(L);
-    char sh[AE_SHAPE_STR];
+    int64_t n = ae_numel(c);
+    bool summarize = n > PRINT_THRESHOLD;
+    char suffix[AE_SHAPE_STR + 64];
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    luaL_addstring(&b, "tensor(");
+    if (n == 0) {
+        luaL_addstring(&b, "[]");
+    } else {
+        formatter f;
+        formatter_init(&f, c, summarize);
+        if (c->ndim == 0) add_value(&b, &f, ae_data(c)[0]);
+        else add_rows(&b, &f, c, ae_data(c), 0, 7, summarize);
+    }
+    ae_release(c);
+    /* the length of the last line plus one, as torch counts it */
+    luaL_pushresult(&b);
+    int body_at = lua_gettop(L);
+    size_t len;
+    const char *body = lua_tolstring(L, body_at, &len);
+    const char *nl = strrchr(body, '\n');
+    int last_line = nl ? (int)(body + len - nl) + 1 : (int)len + 2;
+    luaL_buffinit(L, &b);
+    lua_pushvalue(L, body_at);
+    luaL_addvalue(&b);
+    if (n == 0 && t->ndim != 1) {
+        /* torch shows the shape of an empty tensor unless it is (0,) */
+        int w = snprintf(suffix, sizeof suffix, "size=(");
+        for (int d = 0; d < t->ndim && w < (int)sizeof suffix - 24; d++)
+            w += snprintf(suffix + w, sizeof suffix - (size_t)w, "%s%lld", d ? ", " : "", (long long)t->shape[d]);
+        snprintf(suffix + w, sizeof suffix - (size_t)w, ")");
+        add_suffix(&b, &last_line, suffix);
+    }
+    if (t->grad_fn) {
+        snprintf(suffix, sizeof suffix, "grad_fn=<%s>", t->grad_fn->op);
+        add_suffix(&b, &last_line, suffix);
+    } else if (t->requires_grad) {
+        add_suffix(&b, &last_line, "requires_grad=True");
+    }
+    luaL_addchar(&b, ')');
+    luaL_pushresult(&b);
+    return 1;
+}
+
+/* x:summary(): one line, whatever the size: the first values, the shape and
+ * the autograd state (what tostring gave before it followed torch) */
+static int l_summary(lua_State *L)
+{
+    ae_tensor *t = lae_check_tensor(L, 1);
+    ae_tensor *c = ae_contiguous(t);
+    if (!c) return lae_raise(L);
+    char sh[AE_SHAPE_STR], s[32];
     luaL_Buffer b;
     luaL_buffinit(L, &b);
     luaL_addstring(&b, "tensor(");
     int64_t n = ae_numel(c), shown = n < 12 ? n : 12;
     const float *p = ae_data(c);
     for (int64_t i = 0; i < shown; i++) {
-        if (i) luaL_addstring(&b, ", ");
-        format_value(&b, p[i]);
+        snprintf(s, sizeof s, "%s%.4g", i ? ", " : "", (double)p[i]);
+        luaL_addstring(&b, s);
     }
     if (shown < n) luaL_addstring(&b, ", ...");
-    luaL_addstring(&b, ", shape=");
+    luaL_addstring(&b, shown ? ", shape=" : "shape=");
     luaL_addstring(&b, ae_shape_str(t, sh));
     if (t->grad_fn) {
         luaL_addstring(&b, ", grad_fn=");
@@ -390,6 +601,7 @@ static const luaL_Reg methods[] = {{"shape", l_shape},
                                    {"fill_", l_fill_},
                                    {"zero_", l_zero_},
                                    {"requires_grad_", l_requires_grad_},
+                                   {"summary", l_summary},
                                    {NULL, NULL}};
 
 static const luaL_Reg functions[] = {{"zeros", l_zeros},   {"ones", l_ones},     {"empty", l_empty},
