@@ -447,12 +447,31 @@ static int read_chunk(lua_State *L, int show_prompt)
     return status;
 }
 
+/* pushes the function that shows the REPL's results: aerun.repl.print
+ * (tensors in torch's layout, tables one level deep, modules as their
+ * repr), or print when the library cannot be loaded */
+static void push_printer(lua_State *L)
+{
+    int top = lua_gettop(L);
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "aerun.repl");
+    if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_istable(L, -1)) {
+        lua_getfield(L, -1, "print");
+        if (lua_isfunction(L, -1)) {
+            lua_remove(L, -2);
+            return;
+        }
+    }
+    lua_settop(L, top);
+    lua_getglobal(L, "print");
+}
+
 static void print_results(lua_State *L)
 {
     int n = lua_gettop(L);
     if (n == 0) return;
     luaL_checkstack(L, LUA_MINSTACK, "too many results to print");
-    lua_getglobal(L, "print");
+    push_printer(L);
     lua_insert(L, 1);
     if (lua_pcall(L, n, 0, 0) != LUA_OK) {
         fprintf(stderr, PROGNAME ": error calling 'print' (%s)\n", lua_tostring(L, -1));

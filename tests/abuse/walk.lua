@@ -158,7 +158,7 @@ end
 -- walks the namespaces; submodules are loaded through ae's lazy __index
 local namespaces = {
   "json", "nn", "optim", "loss", "data", "config", "experiment", "models", "kl", "penalty",
-  "noise", "schedule", "image", "h5", "checkpoint", "recipes", "metrics",
+  "noise", "schedule", "image", "h5", "checkpoint", "recipes", "metrics", "repl",
 }
 local function walk_table(prefix, t, depth)
   local keys = {}
