@@ -82,6 +82,8 @@ local plausible = {
   { '"w"', function() return "w" end },
   { "{2,3}", function() return { 2, 3 } end },
   { "true", function() return true end },
+  -- positions and a 0/1 mask, for gather, masked_fill and masked_select
+  { "ones(2x3x4x4)", function() return ae.ones(2, 3, 4, 4) end },
 }
 
 local bad = {
