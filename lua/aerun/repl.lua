@@ -11,10 +11,9 @@ local repl = {}
 local MAX_ITEMS = 30
 local SUMMARISED = 1000
 
-local function is_tensor(v)
-  local mt = getmetatable(v)
-  return type(v) == "userdata" and type(mt) == "table" and rawget(mt, "__name") == "tensor"
-end
+local tensor_mt = debug.getregistry()["aerun.Tensor"]
+
+local function is_tensor(v) return tensor_mt ~= nil and getmetatable(v) == tensor_mt end
 
 local function has_tostring(v)
   local mt = getmetatable(v)
