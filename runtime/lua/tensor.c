@@ -1,6 +1,6 @@
 /* tensor.c: the tensor userdata: its metatable, creation, queries,
- * conversion to and from Lua tables, in-place writes, and the fields .grad
- * and .requires_grad.  The ops' methods come from their families' binding
+ * conversion to and from Lua tables, in-place writes, the fields .grad
+ * and .requires_grad, and printing (tostring as torch's str, x:summary()).  The ops' methods come from their families' binding
  * files (shape.c: reshape, transpose...; unary.c: exp...), which add them
  * to the method table made here with lae_add_methods. */
 #include "binding.h"
