@@ -16,12 +16,13 @@ local function session(lines)
 end
 
 describe("the REPL", function()
-  it("prints tensors as torch does, a summarised one with its size", function()
+  it("prints tensors as torch does, a summarised one with its size, and shapes as lists", function()
     local out, err = session {
       'ae = require "aerun"',
       "x = ae.tensor{{1, 2}, {3, 4.5}}",
       "x",
       "x:sum()",
+      "x:shape()",
       "ae.zeros(40, 30)",
     }
     assert.are.equal("", err)
@@ -29,6 +30,7 @@ describe("the REPL", function()
       "tensor([[1.0000, 2.0000],",
       "        [3.0000, 4.5000]])",
       "tensor(10.5000)",
+      "{2, 2}",
       "tensor([[0., 0., 0.,  ..., 0., 0., 0.],",
       "        [0., 0., 0.,  ..., 0., 0., 0.],",
       "        [0., 0., 0.,  ..., 0., 0., 0.],",
