@@ -37,7 +37,7 @@ local function is_module(v)
 end
 nn.is_module = is_module
 
-local Module = {}
+local Module = { __name = "Module" }
 nn.Module = Module
 
 -- field assignment: remember modules and parameters by name, in order
