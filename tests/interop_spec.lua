@@ -314,7 +314,7 @@ describe("a script's β-VAE class", function()
       local model = ae.checkpoint.model(arg[2])
       local f = ae.h5.open(arg[2])
       local x = f:read("probe/input")
-      local worst = 0
+      local worst = 0.0
       for name, t in pairs(ae.checkpoint.probe(model, x)) do
         local d = (t - f:read("probe/" .. name)):abs():max()
         worst = math.max(worst, d)
