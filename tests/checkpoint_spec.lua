@@ -372,6 +372,43 @@ describe("ae.checkpoint", function()
         ae.checkpoint.model, p)
     end)
 
+    it("as_base rebuilds a class that is not registered as the built-in class it derives from", function()
+      local Scored = nn.VAE:extend("ScoredVAE")
+      function Scored:init(d)
+        nn.VAE.init(self, nn.Sequential { nn.Linear(d, 4), nn.ReLU() }, nn.Linear(4, 2), nn.Linear(4, 2),
+          nn.Sequential { nn.Linear(2, d), nn.Sigmoid() })
+      end
+      function Scored:score(x) return self:encode(x) end
+      ae.manual_seed(23)
+      local x = ae.rand(3, 5)
+      local p = path("scored.h5")
+      ae.checkpoint.save(p, { model = Scored(5), probe = x })
+      fails("or ae.checkpoint.model(path, {as_base = true}) rebuilds it as the nn.VAE it derives from, without its "
+        .. "own methods", ae.checkpoint.model, p)
+      local m = ae.checkpoint.model(p, { as_base = true })
+      assert.are.equal(nn.VAE, getmetatable(m))
+      assert.are.equal("VAE", nn.base(m))
+      assert.is_nil(m.score)
+      local f = ae.h5.open(p)
+      local saved = f:read("probe/decoded")
+      f:close()
+      assert.are.same(saved:totable(), ae.checkpoint.probe(m, x).decoded:totable())
+      -- saved again, it is still a ScoredVAE made from 5
+      local p2 = path("scored2.h5")
+      ae.checkpoint.save(p2, { model = m })
+      local arch = ae.checkpoint.info(p2).architecture
+      assert.are.equal("ScoredVAE", arch.type)
+      assert.are.same({ 5 }, arch.args)
+      assert.are.equal("VAE", arch.base)
+      -- a class replacing forward cannot stand in for itself
+      local Own = nn.AutoEncoder:extend("OwnForward")
+      function Own:forward(v) return self.decoder(self.encoder(v)) * 2 end
+      ae.checkpoint.save(p, { model = Own(nn.Linear(2, 2), nn.Linear(2, 2)) })
+      local err = fails("holds a model of class 'OwnForward', defined by a script", ae.checkpoint.model, p, { as_base = true })
+      assert.is_nil(err:find("as_base", 1, true), err)
+      fails("unknown option 'base'", ae.checkpoint.model, p, { base = true })
+    end)
+
     it("nn.register takes only classes, and not a built-in class's name", function()
       fails("nn.register: expects a module class", nn.register, nn.Linear(2, 2))
       fails("nn.register: expects a module class", nn.register, "Linear")

@@ -21,7 +21,7 @@
 --   ae.checkpoint.save(path, {model =, optimizer =, epoch =, step =, config =,
 --                             metrics = {loss = {...}}, seed =, script =})
 --   local info = ae.checkpoint.load(path, {model =, optimizer =, restore_rng = true})
---   local model, info = ae.checkpoint.model(path)  -- rebuilt from /model
+--   local model, info = ae.checkpoint.model(path[, {as_base = true}])  -- rebuilt from /model
 --   local info = ae.checkpoint.info(path)          -- a summary, no model needed
 --   local out = ae.checkpoint.probe(model, x)      -- {output =} or {mu =, logvar =, decoded =}
 --
@@ -511,28 +511,35 @@ checkpoint.load = load
 -- the model the file describes, built from /model and loaded strictly.
 -- Built-in classes are made from their config; a class a script defined
 -- (Module:extend) must be registered first (nn.register), and is called
--- with the arguments its module was made with.
-local function rebuild(path)
+-- with the arguments its module was made with.  opts.as_base: a script's
+-- class that is not registered and replaces none of forward, encode and
+-- decode is rebuilt as the built-in class it derives from (for scoring a
+-- model without its script; its own methods are not there).
+local function rebuild(path, opts)
+  opts = require("aerun.guard").options("checkpoint.model", opts, { as_base = true })
   local f = open_checked(path)
   local ok, arch = pcall(decode_attr, f, path, "model", "architecture")
   local script = ok and f:kind("train") == "group" and f:attrs("train").script or nil
   f:close()
   if not ok then error(arch, 0) end
   local nn = require "aerun.nn"
-  local missing = nn.unbuildable(arch)
+  local bopts = { as_base = opts.as_base == true }
+  local missing = nn.unbuildable(arch, bopts)
   if #missing > 0 then
     local m = missing[1]
     local where = m.path == "" and "" or string.format(" (at %s)", m.path)
     if m.script then
       local by = (type(script) == "string" and script ~= "") and string.format(" (saved by %s)", script) or ""
+      local alt = m.base and string.format("; or ae.checkpoint.model(path, {as_base = true}) rebuilds it as the "
+        .. "nn.%s it derives from, without its own methods", m.base) or ""
       fail("checkpoint %s holds a model of class '%s'%s, defined by a script%s: load the script that defines it "
-        .. "and call nn.register(%s) before ae.checkpoint.model", path, m.type, where, by, m.type)
+        .. "and call nn.register(%s) before ae.checkpoint.model%s", path, m.type, where, by, m.type, alt)
     end
     fail("%s: /model: cannot rebuild the model: unknown module type '%s'%s (not a built-in class; a class "
       .. "defined by a script must be registered with nn.register before ae.checkpoint.model)", path,
       tostring(m.type), where)
   end
-  local built, model = pcall(nn.build, arch)
+  local built, model = pcall(nn.build, arch, bopts)
   if not built then fail("%s: /model: cannot rebuild the model: %s", path, plain(model)) end
   local loaded, info = pcall(load, path, { model = model, restore_rng = false })
   if not loaded then

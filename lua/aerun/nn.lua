@@ -631,10 +631,21 @@ local function class_named(name)
   return registered[name]
 end
 
+-- the built-in class that can stand in for a script's class it does not
+-- know (opts.as_base): its base, when the class replaces none of forward,
+-- encode and decode and the base is made from config and children
+local function stand_in(a)
+  if a.base == nil or a.base == "Module" or (type(a.overrides) == "table" and #a.overrides > 0) then return nil end
+  local b = class_named(tostring(a.base))
+  return b and builtin[b] and rawget(b, "from_config") and b or nil
+end
+
 -- the types in an architecture (and its recorded arguments) that nn.build
--- cannot make: array of {type =, path =, script = true when the file says
--- a script defined it}, each type once
-function nn.unbuildable(arch)
+-- (with the same opts) cannot make: array of {type =, path =, script = true
+-- when the file says a script defined it, base = the built-in class that
+-- could stand in with opts.as_base}, each type once
+function nn.unbuildable(arch, opts)
+  local as_base = type(opts) == "table" and opts.as_base
   local out, seen = {}, {}
   local visit
   local function visit_value(v, path)
@@ -650,11 +661,18 @@ function nn.unbuildable(arch)
   function visit(a, path)
     if type(a) ~= "table" then return end
     local t = a.type
-    if type(t) == "string" and not class_named(t) and not seen[t] then
-      seen[t] = true
-      out[#out + 1] = { type = t, path = path, script = a.base ~= nil }
+    local by_base = false
+    if type(t) == "string" and not class_named(t) then
+      local b = stand_in(a)
+      by_base = as_base and b ~= nil
+      if not by_base and not seen[t] then
+        seen[t] = true
+        out[#out + 1] = { type = t, path = path, script = a.base ~= nil, base = b and b.__name }
+      end
     end
-    for _, x in ipairs(type(a.args) == "table" and a.args or {}) do visit_value(x, path) end
+    if not by_base then
+      for _, x in ipairs(type(a.args) == "table" and a.args or {}) do visit_value(x, path) end
+    end
     for _, c in ipairs(type(a.children) == "table" and a.children or {}) do
       if type(c) == "table" then visit(c.module, (path == "" and "" or path .. "/") .. tostring(c.name)) end
     end
@@ -699,11 +717,16 @@ local function revive(v, where, opts)
   error(where .. ": not a recorded argument (expected nil, module, class, list or table)", 0)
 end
 
--- nn.build(arch[, {unknown = "container"}]): the module Module:architecture()
--- described, with fresh weights.  Built-in types are constructed from their
--- config, registered ones from from_config or the recorded arguments.  An
--- unknown type is an error saying what to register, or with
--- unknown = "container" a Container holding its children.
+-- nn.build(arch[, opts]): the module Module:architecture() described, with
+-- fresh weights.  Built-in types are constructed from their config,
+-- registered ones from from_config or the recorded arguments.  An unknown
+-- type is an error saying what to register, unless opts say otherwise:
+--   as_base = true        a script's class that replaces none of forward,
+--                         encode and decode becomes its built-in base (an
+--                         nn.VAE, ...) made from its children; it keeps its
+--                         type name and recorded arguments, not its methods
+--   unknown = "container" any other unknown type becomes a Container
+--                         holding its children (weights load; no forward)
 function build(arch, opts)
   if type(arch) ~= "table" or type(arch.type) ~= "string" then
     error("nn.build: an architecture needs a type", 0)
@@ -732,6 +755,13 @@ function build(arch, opts)
       n = i
     end
     return cls(table.unpack(args, 1, n))
+  end
+  local b = opts.as_base and stand_in(arch)
+  if b then
+    local m = b.from_config(arch.config or {}, built_children())
+    rawset(m, "_type", arch.type)
+    rawset(m, "_saved", { base = arch.base, args = arch.args, overrides = arch.overrides })
+    return m
   end
   if opts.unknown == "container" then
     local m = Container:new()
