@@ -4,6 +4,10 @@
 -- autoencoder with load_state_dict(strict=True) and compute aerun's outputs
 -- within 1e-5, and a checkpoint written by h5py from a torch model must load
 -- into aerun and compute torch's outputs (tests/interop/load_in_torch.py).
+-- tools/aerun_torch.py converts one small model of every module type each
+-- way (tests/interop/roundtrip.py), a script's β-VAE class
+-- (tests/interop/beta_vae.lua) is saved, rebuilt in a fresh aerun process
+-- and converted, and the converter's errors name what is wrong.
 -- Uses /usr/bin/python3 (Debian's python3-h5py and python3-torch); pending
 -- when they are not installed.
 local ae = require "aerun"
@@ -165,8 +169,8 @@ local CASES = {
   { "MaxPool2d", function()
     return seq { nn.Conv2d(1, 2, 3), nn.MaxPool2d(2), nn.MaxPool2d(3, { stride = 2, padding = 1 }) }
   end, function() return ae.randn(2, 1, 12, 12) end },
-  { "Upsample", function() return seq { nn.Conv2d(1, 2, 3, { padding = 1 }), nn.Upsample { scale_factor = 2 } } end,
-    function() return ae.randn(2, 1, 5, 4) end },
+  { "Upsample", function() return seq { nn.Conv2d(1, 2, 3, { padding = 1 }), nn.Upsample { scale_factor = 2 },
+    nn.Upsample { scale_factor = { 1, 2 } } } end, function() return ae.randn(2, 1, 5, 4) end },
   { "BatchNorm1d", function() return seq { nn.Linear(5, 6), nn.BatchNorm1d(6), nn.ReLU() } end,
     function() return ae.randn(8, 5) end },
   { "BatchNorm2d", function()
@@ -373,6 +377,20 @@ describe("tools/aerun_torch.py's errors", function()
     assert.is_truthy(out:find("the class Residual replaces forward of Module, which only its script knows: write the "
       .. "torch class and pass --class Residual=module:Class (it is called with the arguments the aerun module was "
       .. "made with: [3])", 1, true), out)
+  end)
+
+  it("--check fails, with status 1, when aerun's saved outputs differ by more than --tol", function()
+    if not can_import("h5py, torch") then return pending("python3-h5py/python3-torch not installed") end
+    local p = dir .. "/moved.h5"
+    ae.checkpoint.save(p, { model = nn.Linear(3, 2), probe = ae.randn(4, 3) })
+    local out, ok = python("tools/aerun_torch.py", "to-torch", p, "--check")
+    assert.is_true(ok, out)
+    -- one saved output moved by 2e-5: just outside the tolerance
+    assert.are.equal("", capture(string.format("%s -c %s 2>&1", PYTHON, quote(
+      "import h5py; f = h5py.File('" .. p .. "', 'r+'); f['probe/output'][1, 1] += 2e-5; f.close()"))))
+    out, ok = python("tools/aerun_torch.py", "to-torch", p, "--check")
+    assert.is_false(ok)
+    assert.is_truthy(out:find("FAILED: 2e-05 > 1e-05", 1, true) and out:find("rc=1", 1, true), out)
   end)
 
   it("from-torch names every key that is missing, unexpected or of another shape", function()
