@@ -14,12 +14,19 @@
 --                          adds attrs batch, epoch_loss_sum, epoch_batches,
 --                          epoch_samples and dataset epoch_rng_state
 --   /config                attr json
+--   /probe                 optional: dataset input and the model's outputs
+--                          on it (save's probe option), for converters to
+--                          check themselves against
 --
 --   ae.checkpoint.save(path, {model =, optimizer =, epoch =, step =, config =,
 --                             metrics = {loss = {...}}, seed =, script =})
 --   local info = ae.checkpoint.load(path, {model =, optimizer =, restore_rng = true})
---   local model, info = ae.checkpoint.model(path)  -- rebuilt from /model
+--   local model, info = ae.checkpoint.model(path[, {as_base = true}])  -- rebuilt from /model
 --   local info = ae.checkpoint.info(path)          -- a summary, no model needed
+--   local out = ae.checkpoint.probe(model, x)      -- {output =} or {mu =, logvar =, decoded =}
+--
+-- A model whose classes a script defined is rebuilt once the script's
+-- classes are loaded and registered (nn.register; see aerun.nn).
 --
 -- A save writes a temporary file beside the target and renames it over the
 -- target only when complete.  A load checks the format, the version, every
@@ -109,6 +116,44 @@ local function whole(what, v)
 end
 
 ---------------------------------------------------------------------------
+-- the probe: what a model computes on an input, deterministically (eval
+-- mode, no graph, the RNG left as it was), by name.  A model deriving from
+-- nn.VAE gives mu and logvar (encode) and decoded (decode(mu)), since its
+-- forward samples; any other gives output (and output2, ... when forward
+-- returns more tensors).
+
+local function probe(model, x)
+  check_model("probe", model)
+  if not is_tensor(x) then fail("checkpoint.probe: the input must be a tensor, got %s", type(x)) end
+  local nn = require "aerun.nn"
+  local modes = {}
+  for i, e in ipairs(model:named_modules()) do modes[i] = { e[2], e[2].training } end
+  local rng = core.rng_state()
+  model:eval()
+  local ok, out = pcall(core.no_grad, function()
+    local o = {}
+    if nn.base(model) == "VAE" then
+      local mu, logvar = model:encode(x)
+      o.mu, o.logvar, o.decoded = mu, logvar, model:decode(mu)
+    else
+      local r = table.pack(model(x))
+      for i = 1, r.n do
+        if is_tensor(r[i]) then o[i == 1 and "output" or ("output" .. i)] = r[i] end
+      end
+    end
+    return o
+  end)
+  for _, m in ipairs(modes) do rawset(m[1], "training", m[2]) end
+  core.set_rng_state(rng)
+  if not ok then fail("checkpoint.probe: the model failed on the probe input: %s", plain(out)) end
+  if next(out) == nil then fail("checkpoint.probe: the model returned no tensor") end
+  for k, v in pairs(out) do out[k] = v:contiguous() end
+  return out
+end
+
+checkpoint.probe = probe
+
+---------------------------------------------------------------------------
 -- save
 
 -- a metric as a dense list: per-epoch values with gaps (a test loss taken
@@ -137,9 +182,16 @@ local function prepare(state)
   local p = {}
   p.param_names, p.params = named(model:named_parameters())
   p.buffer_names, p.buffers = named(model:named_buffers())
-  local ok, arch = pcall(json.encode, model:architecture(), "model:architecture()", { config = true })
+  local ok, arch = pcall(model.architecture, model)
+  if ok then ok, arch = pcall(json.encode, arch, "model:architecture()", { config = true }) end
   if not ok then fail("checkpoint.save: %s", plain(arch)) end
   p.architecture = arch
+  if state.probe ~= nil then
+    if not is_tensor(state.probe) then fail("checkpoint.save: probe must be an input tensor, got %s", type(state.probe)) end
+    local pok, out = pcall(probe, model, state.probe)
+    if not pok then fail("checkpoint.save: %s", plain(out):gsub("^checkpoint%.probe: ", "probe: ")) end
+    p.probe_input, p.probe = state.probe:contiguous(), out
+  end
   local cfg
   ok, cfg = pcall(json.encode, state.config or {}, "config")
   if not ok then fail("checkpoint.save: %s", plain(cfg)) end
@@ -195,6 +247,13 @@ local function write_all(f, p)
   f:create_group("buffers")
   for i, name in ipairs(p.buffer_names) do f:write("buffers/" .. name, p.buffers[i]) end
   f:set_attr("model", "architecture", p.architecture)
+  if p.probe then
+    f:write("probe/input", p.probe_input)
+    local names = {}
+    for name in pairs(p.probe) do names[#names + 1] = name end
+    table.sort(names)
+    for _, name in ipairs(names) do f:write("probe/" .. name, p.probe[name]) end
+  end
   if p.opt then
     local sd = p.opt
     f:set_attr("optimizer", "type", tostring(sd.type))
@@ -411,7 +470,10 @@ local function restore(f, path, root, opts)
       end
     end
   end
-  local rng = opts.restore_rng ~= false and f:read_bytes("train/rng_state")
+  -- a checkpoint made outside aerun (tools/aerun_torch.py from-torch) has
+  -- no RNG state; there is then nothing to restore
+  local rng = opts.restore_rng ~= false and f:kind("train/rng_state") == "dataset"
+    and f:read_bytes("train/rng_state")
   local info = summary(f, path, root)
   -- the changes, in an order that can undo the ones that might fail
   local saved_rng = core.rng_state()
@@ -446,33 +508,43 @@ end
 
 checkpoint.load = load
 
--- the model the file describes, built from /model and loaded; modules of
--- types this aerun does not know become containers (weights load, forward
--- needs the script's class: see nn.register)
-local function rebuild(path)
+-- the model the file describes, built from /model and loaded strictly.
+-- Built-in classes are made from their config; a class a script defined
+-- (Module:extend) must be registered first (nn.register), and is called
+-- with the arguments its module was made with.  opts.as_base: a script's
+-- class that is not registered and replaces none of forward, encode and
+-- decode is rebuilt as the built-in class it derives from (for scoring a
+-- model without its script; its own methods are not there).
+local function rebuild(path, opts)
+  opts = require("aerun.guard").options("checkpoint.model", opts, { as_base = true })
   local f = open_checked(path)
   local ok, arch = pcall(decode_attr, f, path, "model", "architecture")
+  local script = ok and f:kind("train") == "group" and f:attrs("train").script or nil
   f:close()
   if not ok then error(arch, 0) end
   local nn = require "aerun.nn"
-  local built, model = pcall(nn.build, arch)
+  local bopts = { as_base = opts.as_base == true }
+  local missing = nn.unbuildable(arch, bopts)
+  if #missing > 0 then
+    local m = missing[1]
+    local where = m.path == "" and "" or string.format(" (at %s)", m.path)
+    if m.script then
+      local by = (type(script) == "string" and script ~= "") and string.format(" (saved by %s)", script) or ""
+      local alt = m.base and string.format("; or ae.checkpoint.model(path, {as_base = true}) rebuilds it as the "
+        .. "nn.%s it derives from, without its own methods", m.base) or ""
+      fail("checkpoint %s holds a model of class '%s'%s, defined by a script%s: load the script that defines it "
+        .. "and call nn.register(%s) before ae.checkpoint.model%s", path, m.type, where, by, m.type, alt)
+    end
+    fail("%s: /model: cannot rebuild the model: unknown module type '%s'%s (not a built-in class; a class "
+      .. "defined by a script must be registered with nn.register before ae.checkpoint.model)", path,
+      tostring(m.type), where)
+  end
+  local built, model = pcall(nn.build, arch, bopts)
   if not built then fail("%s: /model: cannot rebuild the model: %s", path, plain(model)) end
   local loaded, info = pcall(load, path, { model = model, restore_rng = false })
   if not loaded then
-    -- name the module types that nn.build could not construct
-    local unknown, seen = {}, {}
-    for _, entry in ipairs(model:named_modules()) do
-      local m = entry[2]
-      if getmetatable(m) == nn.Container and not seen[m._type] then
-        seen[m._type] = true
-        unknown[#unknown + 1] = m._type
-      end
-    end
-    if #unknown > 0 then
-      info = string.format("%s\n  (nn.build cannot construct %s; register the classes with nn.register)", plain(info),
-        table.concat(unknown, ", "))
-    end
-    error(info, 0)
+    error(string.format("%s\n  (the model was rebuilt from /model: its constructor made other parameters than the "
+      .. "file holds)", plain(info)), 0)
   end
   return model, info
 end

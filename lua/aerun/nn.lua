@@ -4,8 +4,25 @@
 -- a parameter (a leaf tensor that requires grad) to a new field registers it
 -- under that name, in order, which is how module paths such as
 -- "encoder/0/weight" come about.  Every module keeps its type name and the
--- constructor's arguments (_config) so that a model can be described as
--- JSON and rebuilt without the script that made it.
+-- constructor's arguments so that a model can be described as JSON
+-- (Module:architecture, saved under /model in a checkpoint) and rebuilt:
+-- built-in classes by PyTorch's argument names (_config), classes defined
+-- in a script as the arguments they were called with (_args).
+--
+-- A script's class survives a checkpoint like this (docs/modules.md):
+--
+--   local BetaVAE = nn.VAE:extend("BetaVAE")
+--   function BetaVAE:init(latent, beta) ... end
+--   nn.register(BetaVAE)          -- before ae.checkpoint.model rebuilds one
+--
+-- The arguments are recorded when the module is made; those that can be
+-- are numbers, strings, booleans, nil, tables of these, modules (recorded
+-- as their own architecture, rebuilt first) and module classes (by name).
+-- Anything else (a tensor, a function) is an error when the model is
+-- saved, naming the class and the argument.  nn.build calls the registered
+-- class with the recorded arguments; the weights are then loaded strictly.
+-- A class may define Cls.from_config(config, children) to rebuild itself
+-- instead.
 local core = require "aerun.core"
 local guard = require "aerun.guard"
 
@@ -20,7 +37,7 @@ local function is_module(v)
 end
 nn.is_module = is_module
 
-local Module = {}
+local Module = { __name = "Module" }
 nn.Module = Module
 
 -- field assignment: remember modules and parameters by name, in order
@@ -58,10 +75,27 @@ function Module:extend(name)
   return class(name, self)
 end
 
+-- the built-in classes (filled at the end of this file); every other class
+-- was made by Module:extend in a script
+local builtin = {}
+
+-- plain tables among the arguments are copied as they are when the module
+-- is made (a script may change them afterwards); the rest is kept as is
+local function snapshot(v, seen)
+  if type(v) ~= "table" or getmetatable(v) ~= nil then return v end
+  if seen[v] then return seen[v] end
+  local copy = {}
+  seen[v] = copy
+  for k, x in pairs(v) do copy[k] = snapshot(x, seen) end
+  return copy
+end
+
 function Module:new(...)
-  local self = setmetatable({
-    _type = self.__name, _params = {}, _buffers = {}, _children = {}, training = true,
-  }, self)
+  local cls = self
+  self = setmetatable({
+    _type = cls.__name, _params = {}, _buffers = {}, _children = {}, training = true,
+  }, cls)
+  if not builtin[cls] then rawset(self, "_args", snapshot(table.pack(...), {})) end
   if self.init then self:init(...) end
   return self
 end
@@ -434,8 +468,102 @@ function nn.Parameter(t)
   return t:requires_grad_(true)
 end
 
+-- the class a module's class derives from: itself when built in, else the
+-- nearest built-in ancestor (Module for a class extending nn.Module)
+local function parent_of(cls)
+  local mt = getmetatable(cls)
+  return mt and type(mt.__index) == "table" and mt.__index or nil
+end
+
+local function base_of(cls)
+  while cls and not builtin[cls] do cls = parent_of(cls) end
+  return cls
+end
+
+-- nn.base(m): the name of the built-in class m's class derives from
+function nn.base(m)
+  local b = base_of(getmetatable(m))
+  return b and b.__name
+end
+
+-- the methods that decide what a module computes, replaced by a script's
+-- class (or on the module itself): the converter to PyTorch needs to know
+local OVERRIDABLE = { "forward", "encode", "decode" }
+
+local function overrides(m)
+  local out, cls = {}, getmetatable(m)
+  for _, k in ipairs(OVERRIDABLE) do
+    local found = rawget(m, k) ~= nil
+    local c = cls
+    while not found and c and not builtin[c] do
+      found = rawget(c, k) ~= nil
+      c = parent_of(c)
+    end
+    if found then out[#out + 1] = k end
+  end
+  return out
+end
+
+local RECORDABLE = "numbers, strings, booleans, nil, tables of these, modules and module classes"
+
+-- a constructor argument as JSON-ready data: scalars as they are, the rest
+-- tagged: {"nil": true}, {"module": architecture}, {"class": name},
+-- {"list": [...]} (keys 1..n) or {"table": [[key, value], ...]}
+local record
+
+local function refuse(where, what, hint)
+  error(string.format("%s is %s, which a checkpoint cannot record (it records %s)%s", where, what, RECORDABLE,
+    hint or ""), 0)
+end
+
+local function record_table(v, where, depth)
+  if depth > 32 then error(where .. " is nested too deeply (a cycle?)", 0) end
+  local n, count = #v, 0
+  for _ in pairs(v) do count = count + 1 end
+  if count == n then
+    local list = {}
+    for i = 1, n do list[i] = record(v[i], where .. "[" .. i .. "]", depth + 1) end
+    return { list = list }
+  end
+  local keys = {}
+  for k in pairs(v) do
+    if type(k) ~= "string" and type(k) ~= "number" then
+      refuse(where, "a table with a " .. type(k) .. " key")
+    end
+    keys[#keys + 1] = k
+  end
+  table.sort(keys, function(a, b)
+    if type(a) ~= type(b) then return type(a) == "number" end
+    return a < b
+  end)
+  local pairs_ = {}
+  for i, k in ipairs(keys) do
+    pairs_[i] = { k, record(v[k], where .. "[" .. string.format("%q", k) .. "]", depth + 1) }
+  end
+  return { table = pairs_ }
+end
+
+function record(v, where, depth)
+  local t = type(v)
+  if v == nil then return { ["nil"] = true } end
+  if t == "number" or t == "string" or t == "boolean" then return v end
+  if is_tensor(v) then
+    refuse(where, "a tensor", "; pass its sizes instead, and make the tensor a parameter "
+      .. "(nn.Parameter) or a buffer (register_buffer) so that it is saved with the weights")
+  end
+  if t ~= "table" then refuse(where, "a " .. t) end
+  if is_module(v) then return { module = v:architecture() } end
+  local mt = getmetatable(v)
+  if mt == nil then return record_table(v, where, depth) end
+  if rawget(v, "__module") == true then return { class = v.__name } end
+  refuse(where, "a table with a metatable (an object)")
+end
+
 -- The architecture as plain data (for JSON): every module's type, its
--- constructor arguments by name, and its children in order.
+-- constructor arguments by name, and its children in order.  A class made
+-- in a script adds "base" (the built-in class it derives from), "args"
+-- (its constructor's arguments, see record) and "overrides" (which of
+-- forward, encode and decode it replaces).
 function Module:architecture()
   local children = {}
   for i, name in ipairs(self._children) do
@@ -443,12 +571,29 @@ function Module:architecture()
   end
   local config = {}
   for k, v in pairs(self._config or {}) do config[k] = v end
-  return { type = self._type, config = config, config_keys = self._config_keys or {},
+  local arch = { type = self._type, config = config, config_keys = self._config_keys or {},
     children = children }
+  local cls = getmetatable(self)
+  local saved = rawget(self, "_saved")
+  if saved then
+    -- a Container keeps what the file said about the class it stands for
+    for k, v in pairs(saved) do arch[k] = v end
+  elseif not builtin[cls] then
+    local args = rawget(self, "_args") or { n = 0 }
+    arch.base = base_of(cls).__name
+    arch.args = {}
+    for i = 1, args.n do
+      arch.args[i] = record(args[i], string.format("%s: argument %d of the constructor", self._type, i), 0)
+    end
+  end
+  local o = overrides(self)
+  if #o > 0 then arch.overrides = o end
+  return arch
 end
 
 -- a stand-in for a module type defined in a script: it holds the children
 -- and parameters so weights load, but its forward lives in that script
+-- (nn.build makes these only when asked: opts.unknown = "container")
 local Container = class("Container", Module)
 nn.Container = Container
 function Container:forward()
@@ -458,36 +603,180 @@ end
 
 local registered = {}
 
--- lets nn.build rebuild a user-defined class: Cls.from_config(config, children)
--- must return an instance (children: array of {name =, module =}).  Every
--- built-in class defines from_config the same way.
+-- a class, not an instance: only classes hold __module themselves
+local function is_class(v)
+  return type(v) == "table" and rawget(v, "__module") == true
+end
+
+-- nn.register(Class): lets nn.build (and so ae.checkpoint.model) rebuild
+-- modules of a class made with Module:extend, by calling it with the
+-- arguments the module was made with.  Returns the class.
 function nn.register(cls)
-  registered[cls.__name] = cls
+  if not is_class(cls) then
+    error("nn.register: expects a module class (made with nn.Module:extend(name)), got " .. type(cls))
+  end
+  local name = cls.__name
+  if builtin[cls] then return cls end
+  if is_class(nn[name]) and builtin[nn[name]] then
+    error(string.format("nn.register: the class name '%s' is a built-in class's; extend with another name", name))
+  end
+  registered[name] = cls
   return cls
 end
 
--- rebuilds a module from Module:architecture()'s data; built-in types are
--- constructed from their arguments, unknown ones become Containers
-function nn.build(arch)
-  if type(arch) ~= "table" or type(arch.type) ~= "string" then
-    error("nn.build: an architecture needs a type")
-  end
-  local children = {}
-  for i, c in ipairs(arch.children or {}) do
-    if type(c) ~= "table" or type(c.name) ~= "string" or type(c.module) ~= "table" then
-      error(string.format("nn.build: child %d of %s needs a name and a module", i, arch.type))
-    end
-    children[i] = { name = c.name, module = nn.build(c.module) }
-  end
-  local cls = registered[arch.type] or nn[arch.type]
-  if type(cls) == "table" and rawget(cls, "__module") and rawget(cls, "from_config") then
-    return cls.from_config(arch.config or {}, children)
-  end
-  local m = Container:new()
-  rawset(m, "_type", arch.type)
-  for _, c in ipairs(children) do m[c.name] = c.module end
-  return m
+-- the class nn.build uses for a type name: built-in or registered
+local function class_named(name)
+  local c = rawget(nn, name)
+  if is_class(c) and builtin[c] and c ~= Container then return c end
+  return registered[name]
 end
+
+-- the built-in class that can stand in for a script's class it does not
+-- know (opts.as_base): its base, when the class replaces none of forward,
+-- encode and decode and the base is made from config and children
+local function stand_in(a)
+  if a.base == nil or a.base == "Module" or (type(a.overrides) == "table" and #a.overrides > 0) then return nil end
+  local b = class_named(tostring(a.base))
+  return b and builtin[b] and rawget(b, "from_config") and b or nil
+end
+
+-- the types in an architecture (and its recorded arguments) that nn.build
+-- (with the same opts) cannot make: array of {type =, path =, script = true
+-- when the file says a script defined it, base = the built-in class that
+-- could stand in with opts.as_base}, each type once
+function nn.unbuildable(arch, opts)
+  local as_base = type(opts) == "table" and opts.as_base
+  local out, seen = {}, {}
+  local visit
+  local function visit_value(v, path)
+    if type(v) ~= "table" then return end
+    if type(v.module) == "table" then visit(v.module, path) end
+    if type(v.class) == "string" and not class_named(v.class) and not seen[v.class] then
+      seen[v.class] = true
+      out[#out + 1] = { type = v.class, path = path, script = true }
+    end
+    for _, x in ipairs(type(v.list) == "table" and v.list or {}) do visit_value(x, path) end
+    for _, kv in ipairs(type(v.table) == "table" and v.table or {}) do visit_value(type(kv) == "table" and kv[2], path) end
+  end
+  function visit(a, path)
+    if type(a) ~= "table" then return end
+    local t = a.type
+    local by_base = false
+    if type(t) == "string" and not class_named(t) then
+      local b = stand_in(a)
+      by_base = as_base and b ~= nil
+      if not by_base and not seen[t] then
+        seen[t] = true
+        out[#out + 1] = { type = t, path = path, script = a.base ~= nil, base = b and b.__name }
+      end
+    end
+    if not by_base then
+      for _, x in ipairs(type(a.args) == "table" and a.args or {}) do visit_value(x, path) end
+    end
+    for _, c in ipairs(type(a.children) == "table" and a.children or {}) do
+      if type(c) == "table" then visit(c.module, (path == "" and "" or path .. "/") .. tostring(c.name)) end
+    end
+  end
+  visit(arch, "")
+  return out
+end
+
+local function how_to_register(t)
+  return string.format("load the script that defines it and call nn.register(%s) before rebuilding", t)
+end
+
+local build
+
+-- a recorded argument back as a Lua value (modules rebuilt)
+local function revive(v, where, opts)
+  if type(v) ~= "table" then return v end
+  if v["nil"] == true then return nil end
+  if v.module ~= nil then return build(v.module, opts) end
+  if v.class ~= nil then
+    local c = class_named(v.class)
+    if not c then
+      error(string.format("%s is the class '%s', defined by a script: %s", where, tostring(v.class),
+        how_to_register(v.class)), 0)
+    end
+    return c
+  end
+  local out = {}
+  if type(v.list) == "table" then
+    for i, x in ipairs(v.list) do out[i] = revive(x, where, opts) end
+    return out
+  end
+  if type(v.table) == "table" then
+    for _, kv in ipairs(v.table) do
+      if type(kv) ~= "table" or (type(kv[1]) ~= "string" and type(kv[1]) ~= "number") then
+        error(where .. ": a recorded table entry needs a key and a value", 0)
+      end
+      out[kv[1]] = revive(kv[2], where, opts)
+    end
+    return out
+  end
+  error(where .. ": not a recorded argument (expected nil, module, class, list or table)", 0)
+end
+
+-- nn.build(arch[, opts]): the module Module:architecture() described, with
+-- fresh weights.  Built-in types are constructed from their config,
+-- registered ones from from_config or the recorded arguments.  An unknown
+-- type is an error saying what to register, unless opts say otherwise:
+--   as_base = true        a script's class that replaces none of forward,
+--                         encode and decode becomes its built-in base (an
+--                         nn.VAE, ...) made from its children; it keeps its
+--                         type name and recorded arguments, not its methods
+--   unknown = "container" any other unknown type becomes a Container
+--                         holding its children (weights load; no forward)
+function build(arch, opts)
+  if type(arch) ~= "table" or type(arch.type) ~= "string" then
+    error("nn.build: an architecture needs a type", 0)
+  end
+  opts = opts or {}
+  local cls = class_named(arch.type)
+  local children = {}
+  local function built_children()
+    for i, c in ipairs(arch.children or {}) do
+      if type(c) ~= "table" or type(c.name) ~= "string" or type(c.module) ~= "table" then
+        error(string.format("nn.build: child %d of %s needs a name and a module", i, arch.type), 0)
+      end
+      children[i] = { name = c.name, module = build(c.module, opts) }
+    end
+    return children
+  end
+  if cls and rawget(cls, "from_config") then return cls.from_config(arch.config or {}, built_children()) end
+  if cls and not builtin[cls] then
+    if type(arch.args) ~= "table" then
+      error(string.format("nn.build: %s was saved without its constructor arguments (by an aerun older than "
+        .. "recording them); define %s.from_config(config, children) to rebuild it", arch.type, arch.type), 0)
+    end
+    local args, n = {}, 0
+    for i, v in ipairs(arch.args) do
+      args[i] = revive(v, string.format("%s: argument %d", arch.type, i), opts)
+      n = i
+    end
+    return cls(table.unpack(args, 1, n))
+  end
+  local b = opts.as_base and stand_in(arch)
+  if b then
+    local m = b.from_config(arch.config or {}, built_children())
+    rawset(m, "_type", arch.type)
+    rawset(m, "_saved", { base = arch.base, args = arch.args, overrides = arch.overrides })
+    return m
+  end
+  if opts.unknown == "container" then
+    local m = Container:new()
+    rawset(m, "_type", arch.type)
+    rawset(m, "_saved", { base = arch.base, args = arch.args, overrides = arch.overrides })
+    for _, c in ipairs(built_children()) do m[c.name] = c.module end
+    return m
+  end
+  if arch.base ~= nil then
+    error(string.format("nn.build: %s is a class defined by a script: %s", arch.type, how_to_register(arch.type)), 0)
+  end
+  error(string.format("nn.build: unknown module type '%s' (not a built-in class, none registered by that name)",
+    arch.type), 0)
+end
+nn.build = build
 
 Linear.from_config = function(c)
   return Linear(c.in_features, c.out_features, { bias = c.bias })
@@ -518,5 +807,10 @@ nn.Module = Module
 
 require "aerun.nn_conv" (nn)
 require "aerun.nn_norm" (nn)
+
+for _, v in pairs(nn) do
+  if is_class(v) then builtin[v] = true end
+end
+builtin[Module] = true
 
 return guard.module("ae.nn", nn)

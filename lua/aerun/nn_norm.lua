@@ -70,6 +70,12 @@ return function(nn)
         self.training, cfg.momentum, cfg.eps)
     end
 
+    -- nn.build's constructor from the architecture's config
+    cls.from_config = function(c)
+      return cls(c.num_features, { eps = c.eps, momentum = c.momentum, affine = c.affine,
+        track_running_stats = c.track_running_stats })
+    end
+
     return cls
   end
 
@@ -92,4 +98,6 @@ return function(nn)
   function Dropout:forward(x)
     return core.dropout(x, self._config.p, self.training)
   end
+
+  Dropout.from_config = function(c) return Dropout(c.p) end
 end

@@ -9,8 +9,8 @@ aerun's outputs /y.  The script
   1. builds the equivalent torch model by hand (encoder and decoder
      Sequentials), loads /params with load_state_dict(strict=True), runs it
      on /x and compares with /y (max abs difference <= 1e-5);
-  2. builds a second torch model from /model's architecture JSON alone and
-     checks that it computes the same;
+  2. builds a second torch model from /model's architecture JSON alone
+     (tools/aerun_torch.py's build) and checks that it computes the same;
   3. writes EXPORT, a checkpoint in aerun's format made from a torch model
      with new weights (format attributes, /params, /model, /config), with
      inputs /interop/x and torch's outputs /interop/y, for aerun to load.
@@ -20,10 +20,16 @@ Prints "OK" and exits 0 when everything holds.
 import json
 import sys
 
+import os
+
 import h5py
 import numpy as np
 import torch
 from torch import nn
+
+# the converter's builder (tools/aerun_torch.py) makes the model from /model
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+import aerun_torch  # noqa: E402
 
 
 class AutoEncoder(nn.Module):
@@ -51,31 +57,6 @@ def read_state_dict(f):
     return sd
 
 
-# the architecture JSON -> torch modules, for the types this model uses
-class Pair(nn.Module):
-    def __init__(self, encoder, decoder):
-        super().__init__()
-        self.encoder, self.decoder = encoder, decoder
-
-    def forward(self, x):
-        return self.decoder(self.encoder(x))
-
-
-def build(arch):
-    kind, cfg = arch["type"], arch.get("config") or {}
-    children = [(c["name"], build(c["module"])) for c in arch.get("children", [])]
-    if kind == "Linear":
-        return nn.Linear(cfg["in_features"], cfg["out_features"], bias=cfg.get("bias", True))
-    if kind in ("ReLU", "Sigmoid", "Tanh", "Identity"):
-        return getattr(nn, kind)()
-    if kind == "Sequential":
-        return nn.Sequential(*[m for _, m in children])
-    if kind == "AutoEncoder":
-        by = dict(children)
-        return Pair(by["encoder"], by["decoder"])
-    raise ValueError("no torch equivalent for " + kind)
-
-
 def max_diff(a, b):
     return float(np.max(np.abs(np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64))))
 
@@ -99,7 +80,7 @@ def main(checkpoint, io_file, export):
     print(f"torch vs aerun outputs: max |difference| = {d:.3g}")
     assert d <= 1e-5, d
 
-    rebuilt = build(arch)
+    rebuilt = aerun_torch.build(arch)
     rebuilt.load_state_dict(sd, strict=True)
     with torch.no_grad():
         d2 = max_diff(rebuilt(x).numpy(), y)
