@@ -8,7 +8,7 @@
 -- the samples of that label only and the others are the anomalies.  The
 -- data are standardised per feature (fitted on the training split, kept
 -- in the checkpoint) and the output is linear, so any real values work.
--- Without --data the script first writes an example, data/sensors.h5:
+-- Without --data the script first writes an example, checkpoints/own_data/example.h5:
 -- 2,000 samples of 64 values, 5% of them anomalies (label 1).
 local ae = require "aerun"
 local ex = ae.experiment
@@ -28,7 +28,7 @@ local function write_example(path)
   for i = 1, n do labels[i] = i % 20 == 0 and 1 or 0 end
   local y = ae.tensor(labels)
   x = x * (1 - y:reshape(n, 1)) + (ae.randn(n, d) * 3 + 10) * y:reshape(n, 1)
-  assert(ae.mkdir_p("data"))
+  assert(ae.mkdir_p("checkpoints/own_data"))
   local f <close> = ae.h5.open(path, "w")
   f:write("x", x)
   f:write("y", y)
@@ -36,9 +36,9 @@ local function write_example(path)
 end
 
 if cfg.data == "" then
-  cfg.data = "data/sensors.h5:x,y"
+  cfg.data = "checkpoints/own_data/example.h5:x,y"
   if cfg.normal == "" then cfg.normal = "0" end
-  write_example("data/sensors.h5")
+  write_example("checkpoints/own_data/example.h5")
 end
 
 ae.manual_seed(cfg.seed)
