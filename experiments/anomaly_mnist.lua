@@ -7,6 +7,10 @@
 -- --normal=all (the default) trains the ten one-class models in turn,
 -- each in its own run directory (checkpoints/anomaly_mnist/normal=D/),
 -- skipping those already done, and reports each AUC and their mean.
+-- Any labelled data works the same way: with --data=SPEC (e.g.
+-- --data=file.h5:x,y, see ae.data.load) --normal names one of its labels,
+-- the others are the anomalies, and --normal=all trains one model a label;
+-- --output=linear for real-valued data.
 --   aerun experiments/anomaly_mnist.lua                  # all ten digits
 --   aerun experiments/anomaly_mnist.lua --normal=3 --fpr=0.01
 local ae = require "aerun"
@@ -20,28 +24,46 @@ local defaults = {
   shard = "",   -- with --normal=all: K/N runs a share of the ten (see ae.sweep)
 }
 
--- a small bottleneck: what the normal digit shares is kept, the rest lost
-local function autoencoder(cfg)
+-- a small bottleneck: what the normal class shares is kept, the rest lost
+local function autoencoder(cfg, d)
+  local decoder = nn.Sequential { nn.Linear(cfg.code, cfg.hidden), nn.ReLU(), nn.Linear(cfg.hidden, d) }
+  if cfg.output == "sigmoid" then decoder:add(nn.Sigmoid()) end
   return nn.AutoEncoder(
-    nn.Sequential { nn.Linear(784, cfg.hidden), nn.ReLU(), nn.Linear(cfg.hidden, cfg.code), nn.ReLU() },
-    nn.Sequential { nn.Linear(cfg.code, cfg.hidden), nn.ReLU(), nn.Linear(cfg.hidden, 784), nn.Sigmoid() })
+    nn.Sequential { nn.Linear(d, cfg.hidden), nn.ReLU(), nn.Linear(cfg.hidden, cfg.code), nn.ReLU() }, decoder)
+end
+
+-- the labels of the run's data: the ten digits, or those of --data's labels
+local function labels_of(cfg)
+  if cfg.data == "" then return { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 } end
+  local ds = ae.data.load(cfg.data)
+  if not ds:has_labels() then
+    error("--data=" .. cfg.data .. " has no labels; anomaly detection needs a label column "
+      .. "that names the normal class (see ae.data.load)", 0)
+  end
+  local labels = {}
+  for label in pairs(ds:counts()) do labels[#labels + 1] = label end
+  table.sort(labels)
+  ds:close()
+  return labels
 end
 
 -- one normal class
 local function one_class(cfg)
   local digit = math.tointeger(tonumber(cfg.normal))
-  if not digit or digit < 0 or digit > 9 then
+  if not digit then error("--normal must be a label (a digit 0..9 for MNIST) or all, got " .. cfg.normal) end
+  if cfg.data == "" and (digit < 0 or digit > 9) then
     error("--normal must be a digit 0..9 or all, got " .. cfg.normal)
   end
   if not (cfg.fpr > 0 and cfg.fpr < 1) then error("--fpr must be between 0 and 1") end
   ae.manual_seed(cfg.seed)
-  local limit = cfg.limit > 0 and cfg.limit or nil
-  local train = ex.dataset(cfg.dataset, "train", { classes = digit, limit = limit })
-  local test = ex.dataset(cfg.dataset, "test", { limit = limit })
+  local train, test, data = ex.data(cfg, { classes = digit })
+  if not test:has_labels() then
+    error("anomaly_mnist: the test data " .. test:name() .. " has no labels to tell normal from anomalous", 0)
+  end
 
-  local model = autoencoder(cfg)
+  local model = autoencoder(cfg, train:dim())
   local opt = ae.optim.Adam(model:parameters(), { lr = cfg.lr })
-  local run = ex.start("anomaly_mnist", cfg, { model = model, optimizer = opt })
+  local run = ex.start("anomaly_mnist", cfg, { model = model, optimizer = opt, data = data })
 
   -- every test image's reconstruction error, and whether it is an anomaly
   local function scores()
@@ -77,7 +99,7 @@ local function one_class(cfg)
   local s, anomalous = scores()
   local threshold, tpr = ae.metrics.threshold_at_fpr(s, anomalous, cfg.fpr)
   return run:finish {
-    dataset = cfg.dataset, normal = digit, epochs = cfg.epochs, auc = ae.metrics.roc_auc(s, anomalous),
+    dataset = data.name, normal = digit, epochs = cfg.epochs, auc = ae.metrics.roc_auc(s, anomalous),
     fpr = cfg.fpr, threshold = threshold, tpr = tpr, train_samples = #train, test_samples = #test,
   }
 end
@@ -91,7 +113,7 @@ local function experiment(cfg)
   end
   local s = sweep.new("anomaly_mnist", { name = "anomaly_mnist", defaults = defaults, run = one_class },
     { base = cfg })
-  for digit = 0, 9 do s:run(s:config { normal = tostring(digit) }) end
+  for _, label in ipairs(labels_of(cfg)) do s:run(s:config { normal = tostring(label) }) end
   local summary = s:finish()
   if not summary or #summary.missing > 0 then return nil end
   local aucs, tprs, sum, seconds = {}, {}, 0, 0
@@ -101,7 +123,7 @@ local function experiment(cfg)
   end
   local id = ex.run_id(s:config {})
   local result = {
-    dataset = cfg.dataset, normal = "all", epochs = cfg.epochs, auc = aucs, tpr = tprs, fpr = cfg.fpr,
+    dataset = cfg.data ~= "" and cfg.data or cfg.dataset, normal = "all", epochs = cfg.epochs, auc = aucs, tpr = tprs, fpr = cfg.fpr,
     mean_auc = sum / #aucs, seconds = seconds, run_id = id, run_dir = s.root .. "/" .. id,
   }
   ex.result("anomaly_mnist", result, result.run_dir)

@@ -11,14 +11,12 @@ local cfg = ex.config {
 }
 ae.manual_seed(cfg.seed)
 
-local limit = cfg.limit > 0 and cfg.limit or nil
-local train = ex.dataset(cfg.dataset, "train", { limit = limit })
-local test = ex.dataset(cfg.dataset, "test", { limit = limit })
+local train, test, data = ex.data(cfg)
 
-local model = ae.models.shallow_ae(784, cfg.hidden)
+local model = ae.models.shallow_ae(train:dim(), cfg.hidden, { output = cfg.output })
 local W = model.encoder[1].weight
 local opt = ae.optim.Adam(model:parameters(), { lr = cfg.lr })
-local run = ex.start("cae_mnist", cfg, { model = model, optimizer = opt })
+local run = ex.start("cae_mnist", cfg, { model = model, optimizer = opt, data = data })
 
 local function evaluate()
   local x = test:images()
@@ -43,6 +41,6 @@ end
 
 local final = evaluate()
 run:finish {
-  dataset = cfg.dataset, epochs = cfg.epochs, lambda = cfg.lambda,
+  dataset = data.name, epochs = cfg.epochs, lambda = cfg.lambda,
   test_mse = final.test_loss, jacobian_norm = final.jacobian_norm,
 }

@@ -7,4 +7,6 @@ local cfg = ae.experiment.config {
   dataset = "mnist", epochs = 10, batch_size = 128, lr = 1e-3, seed = 42, limit = 0,
 }
 ae.manual_seed(cfg.seed)
-ae.recipes.autoencoder("conv_ae_mnist", cfg, ae.models.conv_ae())
+ae.recipes.autoencoder("conv_ae_mnist", cfg, function(train)
+  return ae.models.conv_ae(ae.experiment.image_shape(train, "conv_ae_mnist"), { output = cfg.output })
+end)

@@ -18,13 +18,11 @@ local corrupt = ({
 if not corrupt then error("--noise must be gaussian, masking or salt_pepper, got " .. cfg.noise) end
 ae.manual_seed(cfg.seed)
 
-local limit = cfg.limit > 0 and cfg.limit or nil
-local train = ex.dataset(cfg.dataset, "train", { limit = limit })
-local test = ex.dataset(cfg.dataset, "test", { limit = limit })
+local train, test, data = ex.data(cfg)
 
-local model = ae.models.mlp_ae { 784, 512, 128 }
+local model = ae.models.mlp_ae({ train:dim(), 512, 128 }, { output = cfg.output })
 local opt = ae.optim.Adam(model:parameters(), { lr = cfg.lr })
-local run = ex.start("dae_mnist", cfg, { model = model, optimizer = opt })
+local run = ex.start("dae_mnist", cfg, { model = model, optimizer = opt, data = data })
 local start = cfg.level_start >= 0 and cfg.level_start or cfg.level
 local level = ae.schedule.linear(start, cfg.level, cfg.epochs)
 
@@ -58,12 +56,12 @@ end
 
 local final = evaluate()
 ae.no_grad(function()
-  local n = 16
+  local n = math.min(16, #test)
   local x, xn = clean:narrow(1, 1, n), noisy:narrow(1, 1, n)
-  ae.image.save_grid(run.dir .. "/denoising.png", ae.cat({ xn, model(xn), x }, 1), { nrow = n })
+  ex.save_samples(run.dir .. "/denoising.png", { xn, model(xn), x }, test)
 end)
 run:finish {
-  dataset = cfg.dataset, epochs = cfg.epochs, noise = cfg.noise, level = cfg.level,
+  dataset = data.name, epochs = cfg.epochs, noise = cfg.noise, level = cfg.level,
   test_mse = final.test_loss, psnr_noisy = final.psnr_noisy, psnr_denoised = final.psnr_denoised,
   psnr_gain = final.psnr_denoised - final.psnr_noisy,
 }

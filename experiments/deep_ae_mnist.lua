@@ -7,4 +7,6 @@ local cfg = ae.experiment.config {
   dataset = "mnist", epochs = 10, batch_size = 128, lr = 1e-3, seed = 42, limit = 0,
 }
 ae.manual_seed(cfg.seed)
-ae.recipes.autoencoder("deep_ae_mnist", cfg, ae.models.mlp_ae { 784, 512, 256, 128, 64, 32 })
+ae.recipes.autoencoder("deep_ae_mnist", cfg, function(train)
+  return ae.models.mlp_ae({ train:dim(), 512, 256, 128, 64, 32 }, { output = cfg.output })
+end)

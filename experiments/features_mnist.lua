@@ -6,6 +6,8 @@
 -- the same way, on the raw pixels and on PCA codes of the same size.
 -- Reports the three test accuracies.
 --   aerun experiments/features_mnist.lua --labels=1000 --code=64
+-- Any data with class numbers 0..K-1 as labels works the same way
+-- (--data=SPEC, see ae.data.load; --output=linear for real values).
 --
 -- The classifiers: each feature standardised with the labelled set's mean
 -- and standard deviation, one nn.Linear(d, 10) with ae.loss.cross_entropy,
@@ -23,13 +25,29 @@ local defaults = {
   probe_epochs = 300, probe_lr = 1e-2, probe_weight_decay = 1e-3,
 }
 
-local function autoencoder(cfg)
+local function autoencoder(cfg, d)
+  local decoder = nn.Sequential { nn.Linear(cfg.code, cfg.hidden), nn.ReLU(), nn.Linear(cfg.hidden, d) }
+  if cfg.output == "sigmoid" then decoder:add(nn.Sigmoid()) end
   return nn.AutoEncoder(
-    nn.Sequential { nn.Linear(784, cfg.hidden), nn.ReLU(), nn.Linear(cfg.hidden, cfg.code), nn.ReLU() },
-    nn.Sequential { nn.Linear(cfg.code, cfg.hidden), nn.ReLU(), nn.Linear(cfg.hidden, 784), nn.Sigmoid() })
+    nn.Sequential { nn.Linear(d, cfg.hidden), nn.ReLU(), nn.Linear(cfg.hidden, cfg.code), nn.ReLU() }, decoder)
 end
 
--- the k leading principal directions (784×k) and the mean (1×784) of a
+-- the number of classes: labels must be class numbers 0..K-1
+local function class_count(ds)
+  if not ds:has_labels() then
+    error("features_mnist: the data " .. ds:name() .. " has no labels for the classifier", 0)
+  end
+  local k = 0
+  for label in pairs(ds:counts()) do
+    if math.type(label) ~= "integer" or label < 0 then
+      error("features_mnist: labels must be class numbers 0, 1, 2, ..., got " .. tostring(label), 0)
+    end
+    k = math.max(k, label + 1)
+  end
+  return k
+end
+
+-- the k leading principal directions (d×k) and the mean (1×d) of a
 -- data set, in two passes of batches so that no centred copy is kept
 local function pca(dataset, k)
   local n, sum = #dataset, nil
@@ -50,12 +68,12 @@ end
 
 -- trains the softmax classifier on (features, labels) and returns its
 -- accuracy on (test_features, test_labels)
-local function probe(cfg, features, labels, test_features, test_labels)
+local function probe(cfg, classes, features, labels, test_features, test_labels)
   local mean = features:mean(1, true)
   local std = ((features - mean) ^ 2):mean(1, true):sqrt() + 1e-2   -- constant pixels stay finite
   features, test_features = (features - mean) / std, (test_features - mean) / std
   ae.manual_seed(cfg.seed)
-  local classifier = nn.Linear(features:size(2), 10)
+  local classifier = nn.Linear(features:size(2), classes)
   local opt = ae.optim.Adam(classifier:parameters(), { lr = cfg.probe_lr, weight_decay = cfg.probe_weight_decay })
   for _ = 1, cfg.probe_epochs do
     opt:zero_grad()
@@ -67,18 +85,17 @@ local function probe(cfg, features, labels, test_features, test_labels)
 end
 
 local function experiment(cfg)
-  if cfg.code < 1 or cfg.code > 784 then error("--code must be between 1 and 784") end
   ae.manual_seed(cfg.seed)
-  local limit = cfg.limit > 0 and cfg.limit or nil
-  local train = ex.dataset(cfg.dataset, "train", { limit = limit })
-  local test = ex.dataset(cfg.dataset, "test", { limit = limit })
-  if cfg.labels < 10 or cfg.labels > #train then
-    error(string.format("--labels must be between 10 and the %d training images", #train))
+  local train, test, data = ex.data(cfg)
+  local d, classes = train:dim(), class_count(train)
+  if cfg.code < 1 or cfg.code > d then error(string.format("--code must be between 1 and %d", d)) end
+  if cfg.labels < classes or cfg.labels > #train then
+    error(string.format("--labels must be between %d and the %d training samples", classes, #train))
   end
 
-  local model = autoencoder(cfg)
+  local model = autoencoder(cfg, d)
   local opt = ae.optim.Adam(model:parameters(), { lr = cfg.lr })
-  local run = ex.start("features_mnist", cfg, { model = model, optimizer = opt })
+  local run = ex.start("features_mnist", cfg, { model = model, optimizer = opt, data = data })
 
   local function test_loss()
     return ex.evaluate(test, function(x) return ae.loss.mse(model(x), x) end)
@@ -105,14 +122,14 @@ local function experiment(cfg)
              ae = { model:encode(x), model:encode(xt) } }
   end)
   local accuracy = {
-    raw = probe(cfg, x, y, xt, yt),
-    pca = probe(cfg, codes.pca[1], y, codes.pca[2], yt),
-    ae = probe(cfg, codes.ae[1], y, codes.ae[2], yt),
+    raw = probe(cfg, classes, x, y, xt, yt),
+    pca = probe(cfg, classes, codes.pca[1], y, codes.pca[2], yt),
+    ae = probe(cfg, classes, codes.ae[1], y, codes.ae[2], yt),
   }
-  run:say("test accuracy with %d labels: raw pixels (784) %.4f, PCA (%d) %.4f, autoencoder codes (%d) %.4f",
-    cfg.labels, accuracy.raw, cfg.code, accuracy.pca, cfg.code, accuracy.ae)
+  run:say("test accuracy with %d labels: raw features (%d) %.4f, PCA (%d) %.4f, autoencoder codes (%d) %.4f",
+    cfg.labels, d, accuracy.raw, cfg.code, accuracy.pca, cfg.code, accuracy.ae)
   return run:finish {
-    dataset = cfg.dataset, epochs = cfg.epochs, labels = cfg.labels, code = cfg.code,
+    dataset = data.name, epochs = cfg.epochs, labels = cfg.labels, code = cfg.code,
     accuracy_raw = accuracy.raw, accuracy_pca = accuracy.pca, accuracy_ae = accuracy.ae,
     test_mse = test_loss(),
   }

@@ -18,16 +18,20 @@ local defaults = {
   hidden = 512, grid = 20, extent = 2.5,
 }
 
-local function build(cfg)
+-- d: the length of a sample; the output is a sigmoid, or nothing with --output=linear
+local function build(cfg, d)
+  local function out(layers)
+    if cfg.output == "sigmoid" then layers[#layers + 1] = nn.Sigmoid() end
+    return nn.Sequential(layers)
+  end
   if cfg.model == "vae" then
-    return nn.VAE(nn.Sequential { nn.Linear(784, cfg.hidden), nn.ReLU() },
+    return nn.VAE(nn.Sequential { nn.Linear(d, cfg.hidden), nn.ReLU() },
       nn.Linear(cfg.hidden, 2), nn.Linear(cfg.hidden, 2),
-      nn.Sequential { nn.Linear(2, cfg.hidden), nn.ReLU(), nn.Linear(cfg.hidden, 784), nn.Sigmoid() })
+      out { nn.Linear(2, cfg.hidden), nn.ReLU(), nn.Linear(cfg.hidden, d) })
   end
   return nn.AutoEncoder(
-    nn.Sequential { nn.Linear(784, cfg.hidden), nn.ReLU(), nn.Linear(cfg.hidden, 128), nn.ReLU(), nn.Linear(128, 2) },
-    nn.Sequential { nn.Linear(2, 128), nn.ReLU(), nn.Linear(128, cfg.hidden), nn.ReLU(),
-      nn.Linear(cfg.hidden, 784), nn.Sigmoid() })
+    nn.Sequential { nn.Linear(d, cfg.hidden), nn.ReLU(), nn.Linear(cfg.hidden, 128), nn.ReLU(), nn.Linear(128, 2) },
+    out { nn.Linear(2, 128), nn.ReLU(), nn.Linear(128, cfg.hidden), nn.ReLU(), nn.Linear(cfg.hidden, d) })
 end
 
 local function experiment(cfg)
@@ -35,19 +39,19 @@ local function experiment(cfg)
   if cfg.grid < 2 or cfg.grid > 64 then error("--grid must be between 2 and 64") end
   local vae = cfg.model == "vae"
   ae.manual_seed(cfg.seed)
-  local limit = cfg.limit > 0 and cfg.limit or nil
-  local train = ex.dataset(cfg.dataset, "train", { limit = limit })
-  local test = ex.dataset(cfg.dataset, "test", { limit = limit })
+  local train, test, data = ex.data(cfg)
 
-  local model = build(cfg)
+  local model = build(cfg, train:dim())
   local opt = ae.optim.Adam(model:parameters(), { lr = cfg.lr })
-  local run = ex.start("latent_mnist", cfg, { model = model, optimizer = opt })
+  local run = ex.start("latent_mnist", cfg, { model = model, optimizer = opt, data = data })
 
-  -- per sample: the VAE's negative ELBO (BCE summed over pixels + KL), the AE's MSE
+  -- per sample: the VAE's negative ELBO (BCE, or squared error with
+  -- --output=linear, summed over features + KL), the AE's MSE
+  local reconstruction = cfg.output == "sigmoid" and ae.loss.bce or ae.loss.mse
   local function loss_of(x)
     if not vae then return ae.loss.mse(model(x), x) end
     local recon, mu, logvar = model(x)
-    return (ae.loss.bce(recon, x, "sum") + ae.kl.normal(mu, logvar, "sum")) / x:size(1)
+    return (reconstruction(recon, x, "sum") + ae.kl.normal(mu, logvar, "sum")) / x:size(1)
   end
 
   for _ in run:epochs() do
@@ -67,11 +71,11 @@ local function experiment(cfg)
   end)
   local h5 = ae.h5.open(run.dir .. "/latent.h5", "w")
   h5:write("codes", codes)
-  h5:write("labels", labels)
+  if labels then h5:write("labels", labels) end
   h5:set_attr("/", "model", cfg.model)
   h5:close()
   ae.image.scatter(run.dir .. "/latent.png", codes, labels, {
-    title = string.format("%s codes of %d test digits", cfg.model == "vae" and "VAE" or "AE", #test),
+    title = string.format("%s codes of %d test samples", cfg.model == "vae" and "VAE" or "AE", #test),
     xlabel = "z1", ylabel = "z2",
   })
   if vae then
@@ -83,13 +87,13 @@ local function experiment(cfg)
       end
     end
     ae.no_grad(function()
-      ae.image.save_grid(run.dir .. "/manifold.png", model:decode(ae.tensor(points)), { nrow = n, padding = 0 })
+      ex.save_samples(run.dir .. "/manifold.png", { model:decode(ae.tensor(points)) }, test, { nrow = n, padding = 0 })
     end)
   end
 
   local spread = ae.no_grad(function() return ((codes - codes:mean(1, true)) ^ 2):mean(1):sqrt():totable() end)
   return run:finish {
-    dataset = cfg.dataset, model = cfg.model, epochs = cfg.epochs, test_loss = ex.evaluate(test, loss_of),
+    dataset = data.name, model = cfg.model, epochs = cfg.epochs, test_loss = ex.evaluate(test, loss_of),
     code_std = spread, codes = run.dir .. "/latent.h5",
   }
 end

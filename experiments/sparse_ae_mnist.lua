@@ -17,13 +17,11 @@ local function train(cfg)
   if cfg.penalty ~= "kl" and cfg.penalty ~= "l1" then error("--penalty must be kl or l1") end
   ae.manual_seed(cfg.seed)
 
-  local limit = cfg.limit > 0 and cfg.limit or nil
-  local train_set = ex.dataset(cfg.dataset, "train", { limit = limit })
-  local test = ex.dataset(cfg.dataset, "test", { limit = limit })
+  local train_set, test, data = ex.data(cfg)
 
-  local model = ae.models.shallow_ae(784, cfg.hidden)
+  local model = ae.models.shallow_ae(train_set:dim(), cfg.hidden, { output = cfg.output })
   local opt = ae.optim.Adam(model:parameters(), { lr = cfg.lr })
-  local run = ex.start("sparse_ae_mnist", cfg, { model = model, optimizer = opt })
+  local run = ex.start("sparse_ae_mnist", cfg, { model = model, optimizer = opt, data = data })
 
   local function penalty(h)
     if cfg.penalty == "kl" then return ae.kl.sparsity(h, cfg.rho) end
@@ -60,7 +58,7 @@ local function train(cfg)
 
   local final = evaluate()
   return run:finish {
-    dataset = cfg.dataset, epochs = cfg.epochs, penalty = cfg.penalty, lambda = cfg.lambda,
+    dataset = data.name, epochs = cfg.epochs, penalty = cfg.penalty, lambda = cfg.lambda,
     rho = cfg.rho, test_mse = final.test_loss, mean_activation = final.mean_activation,
     near_zero_fraction = final.near_zero,
   }

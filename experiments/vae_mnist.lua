@@ -17,13 +17,14 @@ local defaults = {
 local function train(cfg)
   ae.manual_seed(cfg.seed)
 
-  local limit = cfg.limit > 0 and cfg.limit or nil
-  local train_set = ex.dataset(cfg.dataset, "train", { limit = limit })
-  local test = ex.dataset(cfg.dataset, "test", { limit = limit })
+  local train_set, test, data = ex.data(cfg)
 
-  local model = ae.models.vae(784, cfg.hidden, cfg.latent)
+  local model = ae.models.vae(train_set:dim(), cfg.hidden, cfg.latent, { output = cfg.output })
   local opt = ae.optim.Adam(model:parameters(), { lr = cfg.lr })
-  local run = ex.start("vae_mnist", cfg, { model = model, optimizer = opt })
+  local run = ex.start("vae_mnist", cfg, { model = model, optimizer = opt, data = data })
+  -- the reconstruction term: Bernoulli (BCE) for a sigmoid output, Gaussian
+  -- with unit variance (squared error, up to a constant) for a linear one
+  local reconstruction = cfg.output == "sigmoid" and ae.loss.bce or ae.loss.mse
 
   -- β rises linearly from 0 over the first kl_warmup epochs, then stays
   local beta = cfg.kl_warmup > 0 and ae.schedule.linear(cfg.beta / cfg.kl_warmup, cfg.beta, cfg.kl_warmup)
@@ -32,11 +33,12 @@ local function train(cfg)
   -- summed over the batch, as in PyTorch's example; divided by the batch size to report
   local function losses(x, b)
     local recon, mu, logvar = model(x)
-    local rec = ae.loss.bce(recon, x, "sum")
+    local rec = reconstruction(recon, x, "sum")
     local kl = ae.kl.normal(mu, logvar, "sum")
     return rec + kl * b, rec, kl
   end
 
+  local rec_name = cfg.output == "sigmoid" and "test_bce" or "test_sse"
   local function evaluate()
     local sums = { loss = 0, rec = 0, kl = 0 }
     ae.no_grad(function()
@@ -46,7 +48,7 @@ local function train(cfg)
       end
     end)
     local n = #test
-    return { test_loss = (sums.rec + sums.kl) / n, test_bce = sums.rec / n, test_kl = sums.kl / n }
+    return { test_loss = (sums.rec + sums.kl) / n, [rec_name] = sums.rec / n, test_kl = sums.kl / n }
   end
 
   for epoch in run:epochs() do
@@ -66,20 +68,21 @@ local function train(cfg)
   -- pictures: test digits over their reconstructions, samples, an interpolation
   local final = evaluate()
   ae.no_grad(function()
-    local x = test:batch(1, 32)
-    local recon = model(x)
-    ae.image.save_grid(run.dir .. "/reconstructions.png", ae.cat({ x, recon }, 1), { nrow = 16 })
-    ae.image.save_grid(run.dir .. "/samples.png", model:sample(64), { nrow = 8 })
-    local mu = model:encode(test:batch(1, 2))
-    local a, z = mu:narrow(1, 1, 1), mu:narrow(1, 2, 1)
-    local steps = {}
-    for i = 0, 9 do steps[#steps + 1] = a * (1 - i / 9) + z * (i / 9) end
-    ae.image.save_grid(run.dir .. "/interpolation.png", model:decode(ae.cat(steps, 1)), { nrow = 10 })
+    local x = test:batch(1, math.min(32, #test))
+    ex.save_samples(run.dir .. "/reconstructions.png", { x, (model(x)) }, test, { nrow = 16 })
+    ex.save_samples(run.dir .. "/samples.png", { model:sample(64) }, test, { nrow = 8 })
+    if #test >= 2 then
+      local mu = model:encode(test:batch(1, 2))
+      local a, z = mu:narrow(1, 1, 1), mu:narrow(1, 2, 1)
+      local steps = {}
+      for i = 0, 9 do steps[#steps + 1] = a * (1 - i / 9) + z * (i / 9) end
+      ex.save_samples(run.dir .. "/interpolation.png", { model:decode(ae.cat(steps, 1)) }, test, { nrow = 10 })
+    end
   end)
 
   return run:finish {
-    dataset = cfg.dataset, epochs = cfg.epochs, beta = cfg.beta, latent = cfg.latent,
-    test_loss = final.test_loss, test_bce = final.test_bce, test_kl = final.test_kl,
+    dataset = data.name, epochs = cfg.epochs, beta = cfg.beta, latent = cfg.latent, output = cfg.output,
+    test_loss = final.test_loss, [rec_name] = final[rec_name], test_kl = final.test_kl,
     samples_per_second = run.metrics.samples_per_second[cfg.epochs],
   }
 end

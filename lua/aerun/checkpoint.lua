@@ -17,9 +17,13 @@
 --   /probe                 optional: dataset input and the model's outputs
 --                          on it (save's probe option), for converters to
 --                          check themselves against
+--   /data                  (optional) attrs source, output; datasets mean and
+--                          std (float32, one per feature) when the run
+--                          standardised its data
 --
 --   ae.checkpoint.save(path, {model =, optimizer =, epoch =, step =, config =,
---                             metrics = {loss = {...}}, seed =, script =})
+--                             metrics = {loss = {...}}, seed =, script =,
+--                             data = {source =, output =, standardizer =}})
 --   local info = ae.checkpoint.load(path, {model =, optimizer =, restore_rng = true})
 --   local model, info = ae.checkpoint.model(path[, {as_base = true}])  -- rebuilt from /model
 --   local info = ae.checkpoint.info(path)          -- a summary, no model needed
@@ -175,6 +179,24 @@ local function series_of(name, series)
   return out
 end
 
+-- what the run's data was: its source and output ("sigmoid" or "linear"),
+-- and the per-feature mean and std it was standardised with, if it was
+local function data_of(d)
+  if type(d) ~= "table" then fail("checkpoint.save: data must be a table {source =, output =, standardizer =}") end
+  local out = { source = d.source, output = d.output }
+  for _, k in ipairs { "source", "output" } do
+    if out[k] ~= nil and type(out[k]) ~= "string" then fail("checkpoint.save: data.%s must be a string", k) end
+  end
+  local st = d.standardizer
+  if st ~= nil then
+    if not (is_tensor(st.mean) and is_tensor(st.std)) then
+      fail("checkpoint.save: data.standardizer needs mean and std tensors")
+    end
+    out.mean, out.std = st.mean, st.std
+  end
+  return out
+end
+
 -- everything to write, prepared (and checked) before any file is touched
 local function prepare(state)
   local model = state.model
@@ -232,6 +254,7 @@ local function prepare(state)
       loss_sum = tonumber(q.loss_sum) or 0, batches = whole("partial.batches", q.batches) or 0,
       samples = whole("partial.samples", q.samples) or 0 }
   end
+  if state.data ~= nil then p.data = data_of(state.data) end
   if type(p.script) ~= "string" then fail("checkpoint.save: script must be a string") end
   if not utf8.len(p.script) then fail("checkpoint.save: script is not valid UTF-8") end
   return p
@@ -285,6 +308,15 @@ local function write_all(f, p)
   f:create_group("train/metrics")
   for _, name in ipairs(p.metric_names) do f:write_numbers("train/metrics/" .. name, p.metrics[name]) end
   f:set_attr("config", "json", p.config)
+  if p.data then
+    f:create_group("data")
+    if p.data.source then f:set_attr("data", "source", p.data.source) end
+    if p.data.output then f:set_attr("data", "output", p.data.output) end
+    if p.data.mean then
+      f:write("data/mean", p.data.mean)
+      f:write("data/std", p.data.std)
+    end
+  end
 end
 
 -- the directory part of path, "" when there is none
@@ -433,6 +465,15 @@ local function read_metrics(f)
   return out
 end
 
+-- /data: {source =, output =, mean =, std =}, or nil
+local function read_data(f)
+  if f:kind("data") ~= "group" then return nil end
+  local a = f:attrs("data")
+  local d = { source = a.source, output = a.output }
+  if f:kind("data/mean") == "dataset" then d.mean, d.std = f:read("data/mean"), f:read("data/std") end
+  return d
+end
+
 local function summary(f, path, root)
   local t = f:kind("train") == "group" and f:attrs("train") or {}
   local partial
@@ -445,6 +486,7 @@ local function summary(f, path, root)
     created = root.created, aerun_version = root.aerun_version, format_version = root.format_version,
     config = f:kind("config") == "group" and decode_attr(f, path, "config", "json") or {},
     metrics = read_metrics(f),
+    data = read_data(f),
   }
 end
 

@@ -32,6 +32,80 @@ function experiment.dataset(name, split, opts)
   return require("aerun.data")[key](o)
 end
 
+-- the data a run trains and tests on: --dataset=mnist|fashion_mnist, or
+-- --data=SPEC (ae.data.load: an HDF5, .npy, .npz or CSV file, or a folder
+-- of images) tested on --test-data=SPEC or, without it, on a 10% split of
+-- --data drawn with cfg.seed.  --limit keeps the first samples of each,
+-- opts.classes the training samples with these labels only.
+-- --standardize fits a per-feature mean and std on the training split and
+-- applies them to both; the run's checkpoint keeps them (experiment.start's
+-- objects.data), so `aerun eval` scores new data with the same numbers.
+-- Returns train, test and {name =, standardizer =}.
+function experiment.data(cfg, opts)
+  opts = opts or {}
+  local data = require "aerun.data"
+  local limit = (cfg.limit or 0) > 0 and cfg.limit or nil
+  local spec, test_spec = cfg.data or "", cfg.test_data or ""
+  local train, test, name
+  if spec == "" then
+    if test_spec ~= "" then error("--test-data goes with --data") end
+    train = experiment.dataset(cfg.dataset, "train", { limit = limit, classes = opts.classes })
+    test = experiment.dataset(cfg.dataset, "test", { limit = limit })
+    name = cfg.dataset
+  else
+    local all = data.load(spec)
+    if test_spec ~= "" then
+      train, test = all, data.load(test_spec)
+    else
+      train, test = table.unpack(data.split(all, { 0.9, 0.1 }, cfg.seed))
+    end
+    if opts.classes ~= nil or limit then train = train:select(opts.classes, limit) end
+    if limit then test = test:select(nil, limit) end
+    name = spec
+  end
+  local st
+  if cfg.standardize then
+    st = data.standardizer(train)
+    train, test = train:standardize(st), test:standardize(st)
+  end
+  return train, test, { name = name, standardizer = st }
+end
+
+-- a data set's samples as the {C, H, W} images a convolutional model
+-- takes: H×W samples are one channel; vectors are an error naming who
+-- needs images
+function experiment.image_shape(ds, who)
+  local s = ds:sample_shape()
+  if #s == 2 then return { 1, s[1], s[2] } end
+  if #s == 3 then return s end
+  error(string.format("%s needs images (C×H×W or H×W samples), but the samples of %s are %s; "
+    .. "give it a folder of images or an N×C×H×W array", who, ds:name(),
+    #s == 1 and "vectors of " .. s[1] .. " values" or table.concat(s, "×")), 0)
+end
+
+-- a picture of rows of samples, e.g. {x, model(x)}: a grid of images
+-- (opts.nrow a row, opts.padding between them) when the data set's samples are images (H×W, 1×H×W or
+-- 3×H×W), else one heat map whose rows are the samples of each tensor in
+-- turn.  Values outside [0, 1] are scaled by the first tensor's range.
+function experiment.save_samples(path, tensors, ds, opts)
+  opts = opts or {}
+  local image = require "aerun.image"
+  local s = ds:sample_shape()
+  local first = tensors[1]
+  local rows = {}
+  for i, t in ipairs(tensors) do rows[i] = t:detach():reshape(t:size(1), -1) end
+  local all = core.cat(rows, 1)
+  local lo, hi = (first:min()), (first:max())
+  local scaled = lo < 0 or hi > 1
+  local range = scaled and { lo, hi } or nil
+  if #s == 2 or (#s == 3 and (s[1] == 1 or s[1] == 3)) then
+    image.save_grid(path, all, { nrow = opts.nrow or first:size(1), padding = opts.padding, shape = s,
+      normalize = scaled, range = range })
+  else
+    image.save(path, all, { normalize = scaled, range = range })
+  end
+end
+
 -- the mean over a data set of loss_fn(x, y) -> (loss tensor, count it covers);
 -- without a count the loss is taken as a mean over the batch
 function experiment.evaluate(dataset, loss_fn, batch_size)
@@ -79,6 +153,7 @@ end
 -- the options every run understands, beside the script's own
 local run_options = {
   out = "", resume = "", quiet = false, on_nan = "stop", checkpoint = true, detect_anomaly = true,
+  data = "", test_data = "", output = "sigmoid", standardize = false,
 }
 -- options that do not change what is computed, so they do not name the run
 local not_in_run_id = {
@@ -100,6 +175,9 @@ function experiment.config(defaults, argv)
   local cfg, explicit = config.parse(all, words)
   if cfg.on_nan ~= "stop" and cfg.on_nan ~= "skip" then
     error("--on-nan must be stop or skip, got " .. cfg.on_nan)
+  end
+  if cfg.output ~= "sigmoid" and cfg.output ~= "linear" then
+    error("--output must be sigmoid (data in [0, 1]) or linear (any real values), got " .. cfg.output)
   end
   return cfg, explicit
 end
@@ -159,13 +237,14 @@ end
 local Run = {}
 Run.__index = Run
 
--- objects: {model =, optimizer =}.  Seed the RNG (ae.manual_seed) before
+-- objects: {model =, optimizer =, data =} (data: experiment.data's third
+-- result, whose standardizer the checkpoints keep).  Seed the RNG (ae.manual_seed) before
 -- building the model; a resumed run then overwrites parameters and RNG.
 function experiment.start(name, cfg, objects)
   if type(name) ~= "string" or name == "" then error("experiment.start: expects a name") end
   objects = objects or {}
   local run = setmetatable({
-    name = name, cfg = cfg, model = objects.model, optimizer = objects.optimizer,
+    name = name, cfg = cfg, model = objects.model, optimizer = objects.optimizer, data = objects.data,
     metrics = {}, metric_names = {}, step_count = 0, start_epoch = 1, epoch = 0,
     progress = new_progress(cfg.quiet), started = core.time(), quiet = cfg.quiet,
   }, Run)
@@ -245,6 +324,17 @@ function Run:epochs(last)
   end
 end
 
+-- a sigmoid output cannot reconstruct values outside [0, 1]: say so at
+-- the first batch that has them rather than train a model that cannot fit
+local function check_unit_range(x, dataset, batch)
+  local lo, hi = (x:min()), (x:max())
+  if lo < 0 or hi > 1 then
+    error(string.format("--output=sigmoid needs data in [0, 1], but batch %d of %s holds values in "
+      .. "[%.4g, %.4g]: train with --output=linear (MSE), or scale the data into [0, 1]",
+      batch, dataset:name(), lo, hi), 0)
+  end
+end
+
 -- the epoch's batches, shuffled, with a progress bar
 function Run:batches(dataset, batch_size, opts)
   batch_size = batch_size or self.cfg.batch_size or 128
@@ -280,6 +370,7 @@ function Run:batches(dataset, batch_size, opts)
       return nil
     end
     done = done + 1
+    if self.cfg.output == "sigmoid" and (self.cfg.data or "") ~= "" then check_unit_range(x, dataset, done) end
     self.batch_in_epoch = done
     self.current_batch_size = x:size(1)
     return x, y
@@ -453,6 +544,8 @@ function Run:save(partial)
     epoch = partial and self.epoch - 1 or self.epoch, step = self.step_count,
     config = self.cfg, metrics = self.metrics, seed = self.cfg.seed,
     script = type(arg) == "table" and arg[0] or nil,
+    data = self.data and { source = self.data.name, output = self.cfg.output,
+      standardizer = self.data.standardizer },
   })
   -- latest.h5 beside the experiment's runs, for runs that live there (a
   -- run elsewhere, with --out, leaves the experiment's directory alone)

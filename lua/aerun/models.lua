@@ -1,51 +1,107 @@
 -- aerun.models: the seed tutorials' models (ae.models), shared by the
 -- experiments and the benchmark so that both train the same thing.
+--
+--   models.mlp_ae(sizes [, opts])                  sizes from the input to the code
+--   models.vae(input, hidden, latent [, opts])
+--   models.conv_ae([shape [, opts]])               shape {C, H, W}, default {1, 28, 28}
+--   models.shallow_ae(input, hidden [, opts])
+--
+-- opts.output is "sigmoid" (the tutorials', for data in [0, 1]) or "linear"
+-- (no output activation, for real-valued data).
 local nn = require "aerun.nn"
 
 local models = {}
 
+local function fail(msg) error(msg, 0) end
+
+-- the output layer opts asks for: nn.Sigmoid, or false (linear: none)
+local function output_layer(fname, opts)
+  opts = opts or {}
+  if type(opts) ~= "table" then fail(fname .. ": opts must be a table, got " .. type(opts)) end
+  for k in pairs(opts) do
+    if k ~= "output" then fail(string.format("%s: unknown option '%s' (known: output)", fname, tostring(k))) end
+  end
+  local output = opts.output or "sigmoid"
+  if output == "sigmoid" then return nn.Sigmoid end
+  if output ~= "linear" then
+    fail(string.format("%s: output must be \"sigmoid\" or \"linear\", got %s", fname, tostring(output)))
+  end
+  return false
+end
+
 -- MLP autoencoder: sizes from the input to the code, mirrored for the
--- decoder; ReLU between layers and after the code, sigmoid output
-function models.mlp_ae(sizes)
+-- decoder; ReLU between layers and after the code, sigmoid (or no) output
+function models.mlp_ae(sizes, opts)
   sizes = sizes or { 784, 128, 64, 32 }
+  local last = output_layer("mlp_ae", opts)
   local back = {}
   for i = #sizes, 1, -1 do back[#back + 1] = sizes[i] end
   return nn.AutoEncoder(nn.mlp(sizes, { activation = nn.ReLU }),
-    nn.mlp(back, { activation = nn.ReLU, last = nn.Sigmoid }))
+    nn.mlp(back, { activation = nn.ReLU, last = last }))
 end
 
 -- PyTorch's VAE example: 784-400-(20, 20), 20-400-784 with ReLU, sigmoid output
-function models.vae(input, hidden, latent)
+function models.vae(input, hidden, latent, opts)
   input, hidden, latent = input or 784, hidden or 400, latent or 20
-  return nn.VAE(
-    nn.Sequential { nn.Linear(input, hidden), nn.ReLU() },
-    nn.Linear(hidden, latent), nn.Linear(hidden, latent),
-    nn.Sequential { nn.Linear(latent, hidden), nn.ReLU(), nn.Linear(hidden, input), nn.Sigmoid() })
+  local last = output_layer("vae", opts)
+  local decoder = nn.Sequential { nn.Linear(latent, hidden), nn.ReLU(), nn.Linear(hidden, input) }
+  if last then decoder:add(last()) end
+  return nn.VAE(nn.Sequential { nn.Linear(input, hidden), nn.ReLU() },
+    nn.Linear(hidden, latent), nn.Linear(hidden, latent), decoder)
 end
 
--- the convolutional tutorial's AE on 1×28×28 images (28 → 14 → 7 → 1 and back);
--- it takes and returns flat N×784 batches
-function models.conv_ae()
+-- the size after a 3×3 convolution with stride 2 and padding 1
+local function halved(n) return (n + 1) // 2 end
+
+-- a size for nn.Conv2d: one number when height and width agree
+local function hw(h, w) if h == w then return h end return { h, w } end
+
+-- the convolutional tutorial's AE, on C×H×W images of any size (1×28×28:
+-- 28 → 14 → 7 → 1 and back): two 3×3 convolutions with stride 2, one that
+-- covers what is left, and the transposed mirror, whose output_padding
+-- restores odd sizes.  It takes and returns flat N×(C·H·W) batches.
+function models.conv_ae(shape, opts)
+  shape = shape or { 1, 28, 28 }
+  if type(shape) ~= "table" or #shape ~= 3 then
+    fail("conv_ae: shape must be {C, H, W}, got " .. (type(shape) == "table" and #shape .. " sizes" or type(shape)))
+  end
+  local c, h, w = shape[1], shape[2], shape[3]
+  for i, v in ipairs(shape) do
+    if math.type(v) ~= "integer" or v < 1 then
+      fail(string.format("conv_ae: shape {%s}: size %d must be a positive integer", table.concat(shape, ", "), i))
+    end
+  end
+  if h < 3 or w < 3 then
+    fail(string.format("conv_ae: images of %d×%d×%d are too small; the model needs at least 3×3", c, h, w))
+  end
+  local last = output_layer("conv_ae", opts)
+  local h1, w1 = halved(h), halved(w)
+  local h2, w2 = halved(h1), halved(w1)
+  local decoder = nn.Sequential {
+    nn.ConvTranspose2d(64, 32, hw(h2, w2)), nn.ReLU(),
+    nn.ConvTranspose2d(32, 16, 3, { stride = 2, padding = 1, output_padding = hw(h1 - 2 * h2 + 1, w1 - 2 * w2 + 1) }),
+    nn.ReLU(),
+    nn.ConvTranspose2d(16, c, 3, { stride = 2, padding = 1, output_padding = hw(h - 2 * h1 + 1, w - 2 * w1 + 1) }),
+  }
+  if last then decoder:add(last()) end
+  decoder:add(nn.Flatten())
   return nn.AutoEncoder(
     nn.Sequential {
-      nn.Reshape(1, 28, 28),
-      nn.Conv2d(1, 16, 3, { stride = 2, padding = 1 }), nn.ReLU(),
+      nn.Reshape(c, h, w),
+      nn.Conv2d(c, 16, 3, { stride = 2, padding = 1 }), nn.ReLU(),
       nn.Conv2d(16, 32, 3, { stride = 2, padding = 1 }), nn.ReLU(),
-      nn.Conv2d(32, 64, 7),
+      nn.Conv2d(32, 64, hw(h2, w2)),
     },
-    nn.Sequential {
-      nn.ConvTranspose2d(64, 32, 7), nn.ReLU(),
-      nn.ConvTranspose2d(32, 16, 3, { stride = 2, padding = 1, output_padding = 1 }), nn.ReLU(),
-      nn.ConvTranspose2d(16, 1, 3, { stride = 2, padding = 1, output_padding = 1 }), nn.Sigmoid(),
-      nn.Flatten(),
-    })
+    decoder)
 end
 
 -- one sigmoid hidden layer, the classic sparse / contractive AE
-function models.shallow_ae(input, hidden)
+function models.shallow_ae(input, hidden, opts)
   input, hidden = input or 784, hidden or 256
-  return nn.AutoEncoder(nn.Sequential { nn.Linear(input, hidden), nn.Sigmoid() },
-    nn.Sequential { nn.Linear(hidden, input), nn.Sigmoid() })
+  local last = output_layer("shallow_ae", opts)
+  local decoder = nn.Sequential { nn.Linear(hidden, input) }
+  if last then decoder:add(last()) end
+  return nn.AutoEncoder(nn.Sequential { nn.Linear(input, hidden), nn.Sigmoid() }, decoder)
 end
 
 return require("aerun.guard").module("ae.models", models)

@@ -8,15 +8,17 @@ local experiment = require "aerun.experiment"
 
 local recipes = {}
 
--- trains a reconstruction autoencoder with MSE and Adam on cfg.dataset;
--- cfg needs dataset, epochs, batch_size, lr, limit (0 for all); returns the result table
+-- trains a reconstruction autoencoder with MSE and Adam on the run's data
+-- (experiment.data: --dataset, or --data with --output and --standardize);
+-- model is a module, or a function(train) that builds one for the training
+-- set's samples.  cfg needs dataset, epochs, batch_size, lr, limit (0 for
+-- all); returns the result table
 function recipes.autoencoder(name, cfg, model)
   local ex = experiment
-  local limit = cfg.limit > 0 and cfg.limit or nil
-  local train = ex.dataset(cfg.dataset, "train", { limit = limit })
-  local test = ex.dataset(cfg.dataset, "test", { limit = limit })
+  local train, test, data = ex.data(cfg)
+  if type(model) == "function" then model = model(train) end
   local opt = optim.Adam(model:parameters(), { lr = cfg.lr })
-  local run = ex.start(name, cfg, { model = model, optimizer = opt })
+  local run = ex.start(name, cfg, { model = model, optimizer = opt, data = data })
 
   local function test_loss()
     return ex.evaluate(test, function(x) return loss.mse(model(x), x) end)
@@ -33,13 +35,12 @@ function recipes.autoencoder(name, cfg, model)
     run:end_epoch { test_loss = test_loss() }
   end
 
-  local pictures = require "aerun.image"
   core.no_grad(function()
-    local x = test:batch(1, 32)
-    pictures.save_grid(run.dir .. "/reconstructions.png", core.cat({ x, model(x) }, 1), { nrow = 16 })
+    local x = test:batch(1, math.min(32, #test))
+    ex.save_samples(run.dir .. "/reconstructions.png", { x, (model(x)) }, test, { nrow = 16 })
   end)
   return run:finish {
-    dataset = cfg.dataset, epochs = cfg.epochs, test_mse = test_loss(),
+    dataset = data.name, epochs = cfg.epochs, test_mse = test_loss(),
     train_mse = run.metrics.train_loss[cfg.epochs],
     samples_per_second = run.metrics.samples_per_second[cfg.epochs],
     parameters = model:num_parameters(),

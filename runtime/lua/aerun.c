@@ -120,6 +120,9 @@ static void print_usage(FILE *f)
           "arguments, read by ae.config, for example\n"
           "  " PROGNAME " experiments/vae_mnist.lua --epochs=3 --lr=1e-3\n"
           "and '" PROGNAME " script.lua --help' lists the keys a script accepts.\n"
+          "Commands in place of a script:\n"
+          "  " PROGNAME " eval CHECKPOINT.h5 --data=SPEC   score a saved model on any data\n"
+          "                                          (" PROGNAME " eval --help)\n"
           "With no script, " PROGNAME " is interactive when stdin is a terminal\n"
           "and runs stdin otherwise.\n",
           f);
@@ -547,6 +550,22 @@ static int sweep_call(lua_State *L, const char *fn, const char *arg)
     return report(L, lua_pcall(L, arg ? 1 : 0, 0, 0));
 }
 
+/* `aerun eval ...`: the command is the main function of the module
+ * aerun.eval, called with the global arg (the words after "eval"); its
+ * errors are messages for the user, printed without a traceback.  A
+ * script file named eval runs as ./eval. */
+static int command_call(lua_State *L, const char *module)
+{
+    lua_getglobal(L, "require");
+    lua_pushstring(L, module);
+    int status = docall(L, 1, 1);
+    if (status != LUA_OK) return report(L, status);
+    lua_getfield(L, -1, "main");
+    lua_remove(L, -2);
+    lua_getglobal(L, "arg");
+    return report(L, lua_pcall(L, 1, 0, 0));
+}
+
 /* everything that can raise runs here, under lua_pcall */
 static int run(lua_State *L)
 {
@@ -583,6 +602,11 @@ static int run(lua_State *L)
         if (sweep_call(L, "begin_listing", NULL) != LUA_OK || run_script(L, argv, c) != LUA_OK ||
             sweep_call(L, "list_commands", argv[0]) != LUA_OK)
             return 0;
+        lua_pushboolean(L, 1);
+        return 1;
+    }
+    if (c->script < argc && !c->script_literal && strcmp(argv[c->script], "eval") == 0) {
+        if (command_call(L, "aerun.eval") != LUA_OK) return 0;
         lua_pushboolean(L, 1);
         return 1;
     }
