@@ -40,7 +40,7 @@ end
 -- --standardize fits a per-feature mean and std on the training split and
 -- applies them to both; the run's checkpoint keeps them (experiment.start's
 -- objects.data), so `aerun eval` scores new data with the same numbers.
--- Returns train, test and {name =, standardizer =}.
+-- Returns train, test and {name =, standardizer =, probe =}.
 function experiment.data(cfg, opts)
   opts = opts or {}
   local data = require "aerun.data"
@@ -68,7 +68,10 @@ function experiment.data(cfg, opts)
     st = data.standardizer(train)
     train, test = train:standardize(st), test:standardize(st)
   end
-  return train, test, { name = name, standardizer = st }
+  -- the first test samples: checkpoints keep the model's outputs on them,
+  -- for converters to check themselves against (tools/aerun_torch.py --check)
+  local probe = test:batch(1, math.min(8, #test))
+  return train, test, { name = name, standardizer = st, probe = probe }
 end
 
 -- a data set's samples as the {C, H, W} images a convolutional model
@@ -546,6 +549,7 @@ function Run:save(partial)
     script = type(arg) == "table" and arg[0] or nil,
     data = self.data and { source = self.data.name, output = self.cfg.output,
       standardizer = self.data.standardizer },
+    probe = self.data and self.data.probe,
   })
   -- latest.h5 beside the experiment's runs, for runs that live there (a
   -- run elsewhere, with --out, leaves the experiment's directory alone)
