@@ -16,6 +16,7 @@ return function(scratch)
     ok, all = pcall(core.npz_read, path)
     if not ok then
       common.check_error(all, "npz_read", "fuzz.npz")
+      all = nil
     else
       local count = 0
       for name, t in pairs(all) do

@@ -16,12 +16,15 @@
 #include <sys/stat.h>
 
 #define READ_SIZE ((size_t)1 << 20)
-#define BLOCK ((size_t)1 << 20) /* floats per block */
+/* floats per block: the first holds 4096, each next one twice as many as
+ * the one before, up to 2^20; a small file costs little */
+#define FIRST_BLOCK ((size_t)1 << 12)
+#define BLOCK ((size_t)1 << 20)
 
 /* floats appended one by one into blocks */
 typedef struct {
     float **blocks;
-    size_t nblocks, cap, used; /* used: floats in the last block */
+    size_t nblocks, cap, used, last; /* used of the last block's last floats */
 } stream;
 
 typedef struct {
@@ -29,7 +32,7 @@ typedef struct {
     const char *path;
     char delim;
     unsigned char *buf;
-    size_t pos, len;
+    size_t size, pos, len; /* size: the buffer's, READ_SIZE or less for a small file */
     bool eof;
     int64_t line; /* the physical line the parser is on, 1-based */
     /* the record just read: cells NUL-terminated in text */
@@ -73,9 +76,9 @@ static int refill(reader *r)
 {
     r->pos = r->len = 0;
     if (r->eof) return 0;
-    r->len = fread(r->buf, 1, READ_SIZE, r->f);
+    r->len = fread(r->buf, 1, r->size, r->f);
     r->pos = 0;
-    if (r->len < READ_SIZE) {
+    if (r->len < r->size) {
         if (ferror(r->f)) return ae_failc("cannot read CSV file '%s': %s", r->path, strerror(errno));
         r->eof = true;
     }
@@ -276,7 +279,7 @@ static int classify(const char *s, float *out)
 
 static int push(stream *s, float v)
 {
-    if (s->nblocks == 0 || s->used == BLOCK) {
+    if (s->nblocks == 0 || s->used == s->last) {
         if (s->nblocks == s->cap) {
             size_t cap = s->cap ? 2 * s->cap : 16;
             float **b = realloc(s->blocks, cap * sizeof *b);
@@ -284,7 +287,9 @@ static int push(stream *s, float v)
             s->blocks = b;
             s->cap = cap;
         }
-        if (!(s->blocks[s->nblocks] = malloc(BLOCK * sizeof(float)))) return -1;
+        size_t size = s->nblocks == 0 ? FIRST_BLOCK : s->last < BLOCK ? 2 * s->last : BLOCK;
+        if (!(s->blocks[s->nblocks] = malloc(size * sizeof(float)))) return -1;
+        s->last = size;
         s->nblocks++;
         s->used = 0;
     }
@@ -305,7 +310,7 @@ static ae_tensor *stream_tensor(stream *s, int ndim, const int64_t *shape)
     if (!t) return NULL;
     float *out = ae_data(t);
     for (size_t i = 0; i < s->nblocks; i++) {
-        size_t n = i + 1 == s->nblocks ? s->used : BLOCK;
+        size_t n = i + 1 == s->nblocks ? s->used : i < 8 ? FIRST_BLOCK << i : BLOCK;
         memcpy(out, s->blocks[i], n * sizeof(float));
         out += n;
         free(s->blocks[i]);
@@ -551,7 +556,8 @@ ae_csv *ae_csv_read(const char *path, const ae_csv_options *opts)
     p.r.line = 1;
     p.r.f = fopen(path, "rb");
     if (!p.r.f) return ae_fail("cannot open CSV file '%s': %s", path, strerror(errno));
-    p.r.buf = malloc(READ_SIZE);
+    p.r.size = S_ISREG(st.st_mode) && (uint64_t)st.st_size < READ_SIZE ? (size_t)st.st_size + 1 : READ_SIZE;
+    p.r.buf = malloc(p.r.size);
     p.out = calloc(1, sizeof *p.out);
     int rc = p.r.buf && p.out ? 0 : ae_failc("CSV file '%s': out of memory", path);
     if (rc == 0) rc = read_all(&p);

@@ -17,10 +17,11 @@
  * the line and the column (number, and name when there is a header).
  * Missing values are never filled in silently: fill or drop them first.
  *
- * The values go into blocks of 4 MiB as they are parsed and are moved
- * into the tensors at the end, each block freed as soon as it is copied:
- * the resident memory is the tensors plus one block and the line being
- * read, whatever the file's size. */
+ * The values go into blocks as they are parsed (16 KiB first, doubling
+ * up to 4 MiB) and are moved into the tensors at the end, each block freed
+ * as soon as it is copied: the resident memory is the tensors plus one
+ * block, the 1 MiB read buffer and the line being read, whatever the
+ * file's size. */
 #ifndef AE_CSV_H
 #define AE_CSV_H
 
