@@ -92,7 +92,8 @@ describe("npy_read on files written byte by byte", function()
   -- each dtype: the pack format per byte order, values and what float32 makes of them
   local two63, two64 = 2.0 ^ 63, 2.0 ^ 64
   local cases = {
-    { "b1", "B", { 1, 0, 1, 1 }, { 1, 0, 1, 1 } },
+    -- any non-zero byte is True, as numpy and torch read it
+    { "b1", "B", { 1, 0, 2, 255 }, { 1, 0, 1, 1 } },
     { "u1", "B", { 0, 255, 7, 128 }, { 0, 255, 7, 128 } },
     { "i1", "i1", { -128, 127, -1, 0 }, { -128, 127, -1, 0 } },
     { "u2", "I2", { 0, 65535, 300, 1 }, { 0, 65535, 300, 1 } },
