@@ -112,6 +112,20 @@ describe("csv_read", function()
     assert.are.same({ "x, 1", 'say "hi"', "two\nlines" }, names)
   end)
 
+  it("reads spaces inside a quoted number as Python's float() does, and keeps them in a quoted name", function()
+    local x, _, names = core.csv_read(file('" a ",b\n" 1.5 ",\t"2"\n'))
+    assert.are.same({ { 1.5, 2 } }, x:totable())
+    assert.are.same({ " a ", "b" }, names)
+  end)
+
+  it("names UTF-8 columns whole in its messages, cutting long ones between characters", function()
+    local path = file("größe,b\nx,1\n")
+    assert_mentions(read_error(path), path, "column 1 ('größe') is 'x'")
+    path = file(string.rep("é", 30) .. ",b\n1,y\n")
+    local err = read_error(path, { label = "z" })
+    assert_mentions(err, string.rep("é", 20) .. "...'")
+  end)
+
   it("reads decimal numbers in every notation as float32 rounds them", function()
     local cells = { "0", "-0", "+7", "1.", ".5", "-2.5e-3", "1E10", "3.4028234e38", "1e-50", "0.1", "16777217",
       "123456789012345678901234567890" }

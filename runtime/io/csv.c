@@ -57,12 +57,17 @@ static int fail_line(const reader *r, int64_t line, const char *fmt, ...)
     return ae_failc("CSV file '%s', line %lld: %s", r->path, (long long)line, msg);
 }
 
-/* a cell for a message: printable ASCII, cut to 40 characters */
+/* a cell for a message: control characters as '?', cut to 40 bytes (at
+ * the start of a UTF-8 character, so that names in any script stay whole) */
 static const char *show(const char *s, char *buf)
 {
     size_t k = 0;
-    for (; s[k] && k < 40; k++) buf[k] = s[k] >= 32 && s[k] < 127 ? s[k] : '?';
+    for (; s[k] && k < 40; k++) {
+        unsigned char c = (unsigned char)s[k];
+        buf[k] = c < 32 || c == 127 ? '?' : (char)c;
+    }
     if (s[k]) {
+        while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80) k--;
         memcpy(buf + k, "...", 3);
         k += 3;
     }
@@ -229,6 +234,16 @@ static int read_record(reader *r)
 }
 
 static const char *cell(const reader *r, size_t i) { return r->text + r->start[i]; }
+
+/* the spaces inside a quoted data cell go too (" 1.5 " is 1.5, as Python's
+ * float() and pandas read it); a header's names keep theirs */
+static void trim_quoted(reader *r, size_t i)
+{
+    char *s = r->text + r->start[i];
+    size_t n = strlen(s);
+    while (n > 0 && is_space(r, s[n - 1])) s[--n] = 0;
+    while (is_space(r, *s)) s++, r->start[i]++;
+}
 
 /* ---- numbers ---- */
 
@@ -464,6 +479,7 @@ static int data_row(parse *p)
                          (long long)p->first_line, r->ncells);
     for (size_t i = 0; i < r->ncells; i++) {
         float v = 0;
+        if (r->quoted[i]) trim_quoted(r, i);
         int kind = classify(cell(r, i), &v);
         if (kind != NUMBER) return bad_cell(p, i, kind);
         if (push((int64_t)i == p->label ? &p->ys : &p->xs, v) < 0)
