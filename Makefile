@@ -25,7 +25,7 @@ LUA_CFLAGS = $(shell pkg-config --cflags lua5.4 2>/dev/null)
 HDF5_CFLAGS = $(shell pkg-config --cflags hdf5 2>/dev/null)
 PNG_CFLAGS = $(shell pkg-config --cflags libpng 2>/dev/null)
 BLAS_CFLAGS = -I/usr/include/x86_64-linux-gnu/openblas-pthread
-PKG_LIBS = $(shell pkg-config --libs hdf5 libpng zlib 2>/dev/null) -lopenblas -lm
+PKG_LIBS = $(shell pkg-config --libs hdf5 libpng zlib libzip 2>/dev/null) -lopenblas -lm
 
 OPT ?= -O3 -march=x86-64-v3
 CFLAGS ?= $(OPT)
@@ -49,7 +49,7 @@ $(BUILD)/obj/io/png.o: LAYER_CFLAGS = $(PNG_CFLAGS)
 $(BUILD)/obj/lua/%.o: LAYER_CFLAGS = $(LUA_CFLAGS)
 
 DEBS := pkg-config lua5.4 liblua5.4-dev libopenblas-dev libhdf5-dev hdf5-tools zlib1g-dev \
-        libpng-dev lua-cjson lua-busted dataset-fashion-mnist parallel
+        libpng-dev libzip-dev lua-cjson lua-busted dataset-fashion-mnist parallel
 
 .PHONY: all deps data demo test bench install clean layers format format-check
 all: $(BUILD)/aerun $(BUILD)/aerun.so

@@ -78,6 +78,7 @@ void lae_open_noise(lua_State *L);
 void lae_open_optim(lua_State *L);
 /* the rest */
 void lae_open_data(lua_State *L);
+void lae_open_files(lua_State *L); /* npy, npz, csv */
 void lae_open_sys(lua_State *L);
 void lae_open_image(lua_State *L);
 void lae_open_h5(lua_State *L);

@@ -41,6 +41,7 @@ static int open_core(lua_State *L)
     lae_open_noise(L);
     lae_open_optim(L);
     lae_open_data(L);
+    lae_open_files(L);
     lae_open_sys(L);
     lae_open_image(L);
     lae_open_h5(L);
