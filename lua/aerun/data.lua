@@ -247,7 +247,9 @@ function data.standardizer(arg)
     fail(string.format("standardizer: mean has shape %s but std has shape %s",
       table.concat(ms, "x"), table.concat(ss, "x")))
   end
-  if arg.std:min():item() <= 0 then fail("standardizer: every std must be positive") end
+  local least = arg.std:min()
+  if type(least) ~= "number" then least = least:item() end
+  if not (least > 0) then fail("standardizer: every std must be positive") end
   return setmetatable({mean = arg.mean, std = arg.std}, Standardizer)
 end
 
