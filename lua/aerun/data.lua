@@ -156,16 +156,22 @@ function data.tensor(x, y, opts)
 end
 
 local h5_options = {
-  [1] = true, path = true, x = true, y = true, scale = true, stream = true, window = true,
+  path = true, x = true, y = true, scale = true, stream = true, window = true,
   name = true, limit = true, classes = true,
 }
 
 function data.h5(opts)
   if type(opts) == "string" then opts = {opts} end
-  opts = check_options("h5", opts, h5_options)
-  local path = opts[1] or opts.path
+  if type(opts) ~= "table" then fail("h5: expected {path, x = name, ...}, got " .. type(opts)) end
+  -- the path is the first entry (or path =); the rest are named options
+  local path, named = opts[1], {}
+  for k, v in pairs(opts) do
+    if k ~= 1 then named[k] = v end
+  end
+  opts = check_options("h5", named, h5_options)
+  if path ~= nil and opts.path ~= nil then fail("h5: give the path once, as the first entry or as path =") end
+  path = path or opts.path
   if type(path) ~= "string" then fail("h5: the first entry (or path) must be the file's path") end
-  if opts[1] and opts.path then fail("h5: give the path once, as the first entry or as path =") end
   local x = opts.x or "x"
   if type(x) ~= "string" then fail("h5: x must be a dataset name") end
   if opts.y ~= nil and type(opts.y) ~= "string" then fail("h5: y must be a dataset name or nil") end

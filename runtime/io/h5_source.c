@@ -185,7 +185,7 @@ static int64_t chunk_rows(const source *s, int64_t *bytes_per_chunk_row)
 }
 
 /* x opened with a chunk cache that holds one block's chunks */
-static int open_x(source *s, const char *name, int64_t *block_rows)
+static int open_x(source *s, const char *name)
 {
     hid_t d = H5Dopen2(s->f->file, name, H5P_DEFAULT);
     if (d < 0) return ae_h5_fail_at(s->f, name, "cannot open");
@@ -206,28 +206,32 @@ static int open_x(source *s, const char *name, int64_t *block_rows)
     s->d = 1;
     for (int i = 1; i < s->rank; i++) s->d *= (int64_t)s->dims[i];
     if (s->dims[0] < 1 || s->d < 1) return ae_failc("%s: holds no samples (shape with a 0)", s->what);
+    return 0;
+}
+
+/* rows per block: near AE_H5_BLOCK_BYTES, at most an eighth of the window
+ * (a window then mixes several blocks), a multiple of the chunk rows; x is
+ * reopened with a chunk cache that holds a block's chunks and one more, so
+ * that reading a block decompresses each of its chunks once */
+static int64_t plan_blocks(source *s, const char *name, int64_t window)
+{
     int64_t per_chunk_row, crows = chunk_rows(s, &per_chunk_row);
     int64_t target = AE_H5_BLOCK_BYTES / (4 * s->d);
+    if (target > window / 8) target = window / 8;
     if (target < 1) target = 1;
-    if (crows > 0) {
-        int64_t k = (target + crows - 1) / crows;
-        *block_rows = k * crows;
-        /* reopen with a cache of a block's chunks (and one more) so that
-         * a block's hyperslab decompresses each chunk once */
-        hid_t dapl = H5Pcreate(H5P_DATASET_ACCESS);
-        size_t nbytes = (size_t)((k + 1) * per_chunk_row);
-        if (dapl >= 0 && H5Pset_chunk_cache(dapl, 12421, nbytes, 1.0) >= 0) {
-            hid_t d2 = H5Dopen2(s->f->file, name, dapl);
-            if (d2 >= 0) {
-                H5Dclose(s->dset);
-                s->dset = d2;
-            }
+    if (crows <= 0) return target;
+    int64_t k = (target + crows - 1) / crows;
+    hid_t dapl = H5Pcreate(H5P_DATASET_ACCESS);
+    size_t nbytes = (size_t)((k + 1) * per_chunk_row);
+    if (dapl >= 0 && H5Pset_chunk_cache(dapl, 12421, nbytes, 1.0) >= 0) {
+        hid_t d2 = H5Dopen2(s->f->file, name, dapl);
+        if (d2 >= 0) {
+            H5Dclose(s->dset);
+            s->dset = d2;
         }
-        if (dapl >= 0) H5Pclose(dapl);
-    } else {
-        *block_rows = target;
     }
-    return 0;
+    if (dapl >= 0) H5Pclose(dapl);
+    return k * crows;
 }
 
 ae_dataset *ae_h5_dataset(const char *path, const ae_h5_source_opts *o, int *streamed)
@@ -252,7 +256,16 @@ ae_dataset *ae_h5_dataset(const char *path, const ae_h5_source_opts *o, int *str
         goto fail;
     }
     s->size = st.st_size;
-    if (check_dataset(f, "x", o->x) < 0 || open_x(s, o->x, &block_rows) < 0) goto fail;
+    /* HDF5 shares a file that is open already (a data set still holds it)
+     * instead of checking it again, and reads past its end as zeros: a
+     * file shorter than its own end of allocation is refused here */
+    haddr_t eoa = 0;
+    if (H5Fget_eoa(f->file, &eoa) >= 0 && (off_t)eoa > st.st_size) {
+        ae_failc("%s: truncated: %lld bytes, but its contents end at byte %lld", path, (long long)st.st_size,
+                 (long long)eoa);
+        goto fail;
+    }
+    if (check_dataset(f, "x", o->x) < 0 || open_x(s, o->x) < 0) goto fail;
     int64_t n = (int64_t)s->dims[0];
     if (o->y && !(labels = read_labels(f, o->y, n, o->x))) goto fail;
     int64_t sample_shape[AE_MAX_DIMS];
@@ -260,6 +273,7 @@ ae_dataset *ae_h5_dataset(const char *path, const ae_h5_source_opts *o, int *str
     bool stream = o->stream > 0 || (o->stream == 0 && n * s->d * 4 > AE_H5_STREAM_BYTES);
     if (stream) {
         int64_t window = o->window > 0 ? o->window : AE_H5_WINDOW_BYTES / (4 * s->d);
+        block_rows = plan_blocks(s, o->x, window);
         ae_row_reader r = {s, block_rows, window, source_read, source_free};
         *streamed = 1;
         return ae_dataset_from_reader(r, s->rank - 1, sample_shape, n, labels);

@@ -585,14 +585,10 @@ static int l_is_dataset(lua_State *L)
 }
 
 static const luaL_Reg data_functions[] = {
-    {"is_dataset", l_is_dataset},
-    {"idx_read", l_idx_read},
-    {"dataset_open", l_dataset_open},
-    {"dataset_tensor", l_dataset_tensor},
-    {"dataset_h5", l_dataset_h5},
-    {"dataset_split", l_dataset_split},
-    {"dataset_moments", l_dataset_moments},
-    {NULL, NULL},
+    {"is_dataset", l_is_dataset},           {"idx_read", l_idx_read},
+    {"dataset_open", l_dataset_open},       {"dataset_tensor", l_dataset_tensor},
+    {"dataset_h5", l_dataset_h5},           {"dataset_split", l_dataset_split},
+    {"dataset_moments", l_dataset_moments}, {NULL, NULL},
 };
 
 void lae_open_data(lua_State *L)
