@@ -551,6 +551,8 @@ static int plan_stream(ae_epoch *e, const ae_dataset *ds, bool shuffled)
     }
     bstart[nb] = ds->n;
     e->nb = nb;
+    int64_t *fit = realloc(e->block_id, (size_t)nb * sizeof *fit);
+    if (fit) e->block_id = fit;
     e->win = malloc((size_t)nb * sizeof *e->win);
     e->buf = calloc((size_t)nb, sizeof *e->buf);
     e->loaded = malloc((size_t)nb * sizeof *e->loaded);
