@@ -100,6 +100,8 @@ describe("ae.data.tensor", function()
     assert.same({ [-3] = 2, [3] = 3 }, ds:counts())
     assert.equal(10, #ae.data.tensor(x, { limit = 10 }))
     assert.is_false(ae.data.tensor(x):has_labels())
+    local listed = ae.data.tensor(ae.ones(3, 2), { 5, 6, 5 }, { classes = 5 })
+    assert.same({ [5] = 2 }, listed:counts())
   end)
 
   it("covers every sample once per epoch and replays an epoch from a saved RNG state", function()

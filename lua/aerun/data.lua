@@ -6,7 +6,8 @@
 --   data.fashion_mnist{...}      the same options
 --   data.open{images = path, labels = path|nil, name = nil, limit = nil, classes = nil}
 --   data.tensor(x [, y] [, {name =, limit =, classes =}])
---       x: N×... float tensor (copied), y: N integer-valued labels
+--       x: N×... float tensor (copied), y: N integer-valued labels (a tensor
+--       or a Lua list)
 --   data.h5{path, x = "x", y = nil, scale = nil, stream = nil|true|false,
 --           window = rows, name =, limit =, classes =}
 --       any integer or float dataset as float32 (times scale); x over 256 MiB
@@ -147,6 +148,8 @@ local tensor_options = {name = true, limit = true, classes = true}
 
 -- data.tensor(x [, y] [, opts]): y may be left out with opts still given
 function data.tensor(x, y, opts)
+  -- a Lua list of labels is made a tensor; any other table is the options
+  if type(y) == "table" and not is_tensor(y) and y[1] ~= nil then y = core.tensor(y) end
   if opts == nil and type(y) == "table" and not is_tensor(y) then y, opts = nil, y end
   opts = check_options("tensor", opts, tensor_options)
   if not is_tensor(x) then fail("tensor: x must be a tensor, got " .. type(x)) end
