@@ -171,6 +171,7 @@ describe("ae.data.h5 on files written by ae.h5", function()
     assert_mentions(failure(ae.data.h5, { frac, y = "y" }), "row 2 holds 2.5", "integers")
     assert_mentions(failure(ae.data.h5, { path, x = "train/x", strem = true }), "unknown option 'strem'")
     assert_mentions(failure(ae.data.h5, { path, x = "train/x", window = 0 }), "window must be at least 1")
+    assert_mentions(failure(ae.data.h5, { path, x = "train/x", stream = false, window = 10 }), "stream = false")
   end)
 
   it("reports NaN with the row and feature, loaded at open and streamed at its batch", function()

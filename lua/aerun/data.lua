@@ -180,6 +180,9 @@ function data.h5(opts)
   if opts.y ~= nil and type(opts.y) ~= "string" then fail("h5: y must be a dataset name or nil") end
   if opts.scale ~= nil and type(opts.scale) ~= "number" then fail("h5: scale must be a number") end
   if opts.stream ~= nil and type(opts.stream) ~= "boolean" then fail("h5: stream must be true, false or nil") end
+  if opts.stream == false and opts.window ~= nil then
+    fail("h5: window is the memory of a streamed epoch; stream = false loads x whole")
+  end
   if opts.name ~= nil and type(opts.name) ~= "string" then fail("h5: name must be a string") end
   local name = opts.name or (path .. ":" .. x)
   local ds = core.dataset_h5(path, x, opts.y, opts.scale, opts.stream, opts.window, name)
