@@ -14,7 +14,7 @@
 --       of float32 (or stream = true) is read from the file batch by batch
 --   data.locate(name, split [, root]) -> images path, labels path
 -- Utilities:
---   data.split(ds, {0.9, 0.1} | {n1, n2, ...} [, seed]) -> ds1, ds2, ...
+--   data.split(ds, {0.9, 0.1} | {n1, n2, ...} [, seed]) -> {ds1, ds2, ...}
 --   data.standardizer(ds)        -> {mean = t, std = t}: per-feature mean and
 --                                   population std of ds (a constant feature: std 1)
 --   data.standardizer{mean = t, std = t} -> the same object from saved tensors
@@ -225,11 +225,11 @@ local function split_counts(n, parts)
   return counts
 end
 
--- data.split(ds, parts [, seed]) -> one data set per part
+-- data.split(ds, parts [, seed]) -> {data set per part}
 function data.split(ds, parts, seed)
   check_dataset("split", ds)
   if seed ~= nil and math.type(seed) ~= "integer" then fail("split: seed must be an integer or nil") end
-  return table.unpack(core.dataset_split(ds, split_counts(#ds, parts), seed))
+  return core.dataset_split(ds, split_counts(#ds, parts), seed)
 end
 
 local Standardizer = {}
