@@ -2,7 +2,7 @@
 -- runtime/io/h5_source.c and dataset.c's streamed epochs).
 --
 -- An input is bytes:
---   1: mode (mod 4)   2: options: bit 0 stream, bit 1 y, bit 2 scale,
+--   1: mode (mod 4)   2: options: bit 0 stream (else by size), bit 1 y, bit 2 scale,
 --                        bits 3..7 the window (rows, 1 + value)
 --   3: rows n of x    4: features d of x (mod 9)   5: rows of y (255: n)
 --   the rest: x's values, then y's, one byte each (int8 / 4; 127 is NaN,
@@ -69,7 +69,7 @@ return function(scratch)
 
   local function open(opts)
     local ok, ds = pcall(ae.data.h5, {
-      path, x = "x", y = opts % 4 >= 2 and "y" or nil, stream = opts % 2 == 1,
+      path, x = "x", y = opts % 4 >= 2 and "y" or nil, stream = opts % 2 == 1 or nil,
       scale = opts % 8 >= 4 and 0.5 or nil, window = 1 + opts // 8,
     })
     if not ok then common.check_error(ds, "h5", "data.h5") end
