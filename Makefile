@@ -44,7 +44,7 @@ LUA_SRC := $(wildcard lua/aerun/*.lua)
 
 # the include paths each layer (or file) may use
 $(BUILD)/obj/core/gemm.o: LAYER_CFLAGS = $(BLAS_CFLAGS)
-$(BUILD)/obj/io/h5.o $(BUILD)/obj/io/h5_file.o: LAYER_CFLAGS = $(HDF5_CFLAGS)
+$(BUILD)/obj/io/h5.o $(BUILD)/obj/io/h5_file.o $(BUILD)/obj/io/h5_source.o: LAYER_CFLAGS = $(HDF5_CFLAGS)
 $(BUILD)/obj/io/png.o: LAYER_CFLAGS = $(PNG_CFLAGS)
 $(BUILD)/obj/lua/%.o: LAYER_CFLAGS = $(LUA_CFLAGS)
 

@@ -107,4 +107,22 @@ write(dir .. "/tensor/specials", program(0, 7, 8, 1, 8, 0, 4) .. string.pack("<d
   .. string.pack("<i8", math.maxinteger))
 write(dir .. "/tensor/ragged", program(0, 2, 129, 1, 0, 2, 129, 2, 130, 1))
 write(dir .. "/tensor/mixed", program(0, 2, 129, 5, 3, 120, 121, 122, 6, 1, 10, 2, 130, 11, 107, 1))
+
+-- HDF5 data sets (see the byte layout in fuzz/drivers/h5_data.lua): mode,
+-- options, rows, features, rows of y, then the values and labels
+assert(os.execute("mkdir -p " .. quote(dir .. "/h5_data")))
+local function h5_data(mode, opts, n, d, ny, tail)
+  local v = {}
+  for i = 1, n * d do v[i] = string.char((i * 37) % 120) end
+  for i = 1, (ny == 255 and n or ny) do v[#v + 1] = string.char((i * 2) % 20) end
+  return string.char(mode, opts, n, d, ny) .. table.concat(v) .. (tail or "")
+end
+write(dir .. "/h5_data/loaded", h5_data(0, 2, 12, 3, 255))
+write(dir .. "/h5_data/streamed", h5_data(0, 3 + 8 * 3, 40, 4, 255))
+write(dir .. "/h5_data/scaled_no_y", h5_data(0, 4 + 1, 9, 2, 0))
+write(dir .. "/h5_data/y_short", h5_data(0, 2, 10, 2, 7))
+write(dir .. "/h5_data/nan", h5_data(0, 1 + 8, 20, 3, 0):gsub("^(.....)(.......)(.)", "%1%2\127"))
+write(dir .. "/h5_data/truncated", h5_data(1, 2, 30, 4, 255, "\3\0"))
+write(dir .. "/h5_data/truncated_mid_epoch", h5_data(2, 2 + 8 * 2, 60, 4, 255, "\4\0"))
+write(dir .. "/h5_data/not_hdf5", "\3\1" .. "\137HDF\r\n\26\n not really")
 print("seeds written under " .. dir)

@@ -263,7 +263,9 @@ describe("ae.data on a synthetic data set", function()
     assert_mentions(failure(ds.batch, ds, 22, 5), "22..26", "1..23")
     assert_mentions(failure(ds.gather, ds, {1, 24}), "entry 2", "1..23")
     assert_mentions(failure(ds.filter, ds, 7), "no sample has a label in {7}", "{0, 1, 2}")
-    assert_mentions(failure(ds.filter, ds, {1, 300}), "entry 2", "0..255")
+    assert_mentions(failure(ds.filter, ds, {1, 2.5}), "entry 2", "not an integer label")
+    -- any integer is a label: one that no sample has is simply not kept
+    assert_mentions(failure(ds.filter, ds, {300, -4}), "no sample has a label in {-4, 300}")
     assert_mentions(failure(ds.subset, ds, 0), "limit must be at least 1")
     assert_mentions(failure(ae.data.open, {images = images_path, labels = labels_path, limt = 3}),
                     "unknown option 'limt'")

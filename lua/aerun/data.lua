@@ -1,23 +1,40 @@
 -- data.lua: data sets for experiments (module "aerun.data", ae.data).
 --
+-- Sources (every one takes limit = n and classes = label | {labels}):
 --   data.idx(path)               -> tensor in the file's shape (ubyte scaled by 1/255)
 --   data.mnist{split = "train"|"test", root = nil, limit = nil, classes = nil}
 --   data.fashion_mnist{...}      the same options
 --   data.open{images = path, labels = path|nil, name = nil, limit = nil, classes = nil}
+--   data.tensor(x [, y] [, {name =, limit =, classes =}])
+--       x: N×... float tensor (copied), y: N integer-valued labels (a tensor
+--       or a Lua list)
+--   data.h5{path, x = "x", y = nil, scale = nil, stream = nil|true|false,
+--           window = rows, name =, limit =, classes =}
+--       any integer or float dataset as float32 (times scale); x over 256 MiB
+--       of float32 (or stream = true) is read from the file batch by batch
 --   data.locate(name, split [, root]) -> images path, labels path
+-- Utilities:
+--   data.split(ds, {0.9, 0.1} | {n1, n2, ...} [, seed]) -> {ds1, ds2, ...}
+--   data.standardizer(ds)        -> {mean = t, std = t}: per-feature mean and
+--                                   population std of ds (a constant feature: std 1)
+--   data.standardizer{mean = t, std = t} -> the same object from saved tensors
+--   data.standardize(ds, st)     == ds:standardize(st)
 --
 -- A data set is a C object (aerun.Dataset, methods in runtime/lua/data.c):
 --   #ds, ds:size(), ds:dim() (784), ds:sample_shape() ({28, 28}), ds:name()
+--   ds:has_labels(), ds:streamed(), ds:standardized()
 --   for x, y in ds:batches(128, {shuffle = true, drop_last = false}) do ... end
---       x: B×D floats in [0, 1], y: B labels as floats; one C call per batch,
---       the order drawn from the runtime RNG when the loop starts
+--       x: B×D floats, y: B labels as floats; one C call per batch, the
+--       order drawn from the runtime RNG when the loop starts
 --   ds:num_batches(128 [, opts]), ds:batch(start, count), ds:gather{i, j, ...}
 --   ds:images() (N×D), ds:labels() (N), ds:counts() ({[label] = n})
 --   ds:subset(n), ds:filter(classes), ds:select(classes, limit): new data sets
+--   ds:standardize(st): a data set whose batches are (x - st.mean) / st.std
 --   ds:close(): frees the samples now instead of at garbage collection
 --
 -- limit keeps the first n samples (after the class filter); classes is a
 -- label or a list of labels, e.g. classes = 3 trains on the digit 3 only.
+-- docs/data.md describes the sources, their errors and the streaming.
 local core = require "aerun.core"
 
 local data = {}
@@ -123,5 +140,134 @@ end
 
 function data.mnist(opts) return standard("mnist", opts) end
 function data.fashion_mnist(opts) return standard("fashion-mnist", opts) end
+
+local tensor_mt = debug.getregistry()["aerun.Tensor"]
+local function is_tensor(v) return getmetatable(v) == tensor_mt end
+
+local tensor_options = {name = true, limit = true, classes = true}
+
+-- data.tensor(x [, y] [, opts]): y may be left out with opts still given
+function data.tensor(x, y, opts)
+  -- a Lua list of labels is made a tensor; any other table is the options
+  if type(y) == "table" and not is_tensor(y) and y[1] ~= nil then y = core.tensor(y) end
+  if opts == nil and type(y) == "table" and not is_tensor(y) then y, opts = nil, y end
+  opts = check_options("tensor", opts, tensor_options)
+  if not is_tensor(x) then fail("tensor: x must be a tensor, got " .. type(x)) end
+  if y ~= nil and not is_tensor(y) then fail("tensor: y must be a tensor of labels or nil, got " .. type(y)) end
+  if opts.name ~= nil and type(opts.name) ~= "string" then fail("tensor: name must be a string") end
+  return narrow(core.dataset_tensor(x, y, opts.name), opts)
+end
+
+local h5_options = {
+  path = true, x = true, y = true, scale = true, stream = true, window = true,
+  name = true, limit = true, classes = true,
+}
+
+function data.h5(opts)
+  if type(opts) == "string" then opts = {opts} end
+  if type(opts) ~= "table" then fail("h5: expected {path, x = name, ...}, got " .. type(opts)) end
+  -- the path is the first entry (or path =); the rest are named options
+  local path, named = opts[1], {}
+  for k, v in pairs(opts) do
+    if k ~= 1 then named[k] = v end
+  end
+  opts = check_options("h5", named, h5_options)
+  if path ~= nil and opts.path ~= nil then fail("h5: give the path once, as the first entry or as path =") end
+  path = path or opts.path
+  if type(path) ~= "string" then fail("h5: the first entry (or path) must be the file's path") end
+  local x = opts.x or "x"
+  if type(x) ~= "string" then fail("h5: x must be a dataset name") end
+  if opts.y ~= nil and type(opts.y) ~= "string" then fail("h5: y must be a dataset name or nil") end
+  if opts.scale ~= nil and type(opts.scale) ~= "number" then fail("h5: scale must be a number") end
+  if opts.stream ~= nil and type(opts.stream) ~= "boolean" then fail("h5: stream must be true, false or nil") end
+  if opts.stream == false and opts.window ~= nil then
+    fail("h5: window is the memory of a streamed epoch; stream = false loads x whole")
+  end
+  if opts.name ~= nil and type(opts.name) ~= "string" then fail("h5: name must be a string") end
+  local name = opts.name or (path .. ":" .. x)
+  local ds = core.dataset_h5(path, x, opts.y, opts.scale, opts.stream, opts.window, name)
+  return narrow(ds, opts)
+end
+
+local function check_dataset(fn, ds)
+  if not core.is_dataset(ds) then fail(string.format("%s: expected a data set, got %s", fn, type(ds))) end
+end
+
+-- the sample counts of the parts: counts as given, or fractions of n
+-- rounded down with the remainder given one by one to the first parts,
+-- as torch.utils.data.random_split does
+local function split_counts(n, parts)
+  if type(parts) ~= "table" or #parts < 1 then
+    fail("split: parts must be a list of fractions or of counts, e.g. {0.9, 0.1}")
+  end
+  local sum, integers = 0, true
+  for i, p in ipairs(parts) do
+    if type(p) ~= "number" or p < 0 or p ~= p then
+      fail(string.format("split: part %d is %s; parts must be non-negative numbers", i, tostring(p)))
+    end
+    sum = sum + p
+    integers = integers and math.type(p) == "integer"
+  end
+  if integers and sum == n then return parts end
+  if math.abs(sum - 1) > 1e-9 then
+    fail(string.format("split: the parts sum to %s; give fractions summing to 1 or counts summing to #ds (%d)",
+      tostring(sum), n))
+  end
+  local counts, total = {}, 0
+  for i, p in ipairs(parts) do
+    counts[i] = math.floor(n * p)
+    total = total + counts[i]
+  end
+  for i = 0, n - total - 1 do
+    local k = i % #counts + 1
+    counts[k] = counts[k] + 1
+  end
+  return counts
+end
+
+-- data.split(ds, parts [, seed]) -> {data set per part}
+function data.split(ds, parts, seed)
+  check_dataset("split", ds)
+  if seed ~= nil and math.type(seed) ~= "integer" then fail("split: seed must be an integer or nil") end
+  return core.dataset_split(ds, split_counts(#ds, parts), seed)
+end
+
+local Standardizer = {}
+Standardizer.__index = Standardizer
+Standardizer.__name = "Standardizer"
+
+function Standardizer.__tostring(st)
+  return string.format("Standardizer over %d features", st.mean:numel())
+end
+
+local function check_features(key, t)
+  if not is_tensor(t) then fail(string.format("standardizer: %s must be a tensor, got %s", key, type(t))) end
+end
+
+-- data.standardizer(ds) fits one; data.standardizer{mean =, std =} rebuilds one
+function data.standardizer(arg)
+  if core.is_dataset(arg) then
+    local mean, std = core.dataset_moments(arg)
+    return setmetatable({mean = mean, std = std}, Standardizer)
+  end
+  if type(arg) ~= "table" then fail("standardizer: expected a data set or {mean = t, std = t}, got " .. type(arg)) end
+  check_options("standardizer", arg, {mean = true, std = true})
+  check_features("mean", arg.mean)
+  check_features("std", arg.std)
+  local ms, ss = arg.mean:shape(), arg.std:shape()
+  if table.concat(ms, "x") ~= table.concat(ss, "x") then
+    fail(string.format("standardizer: mean has shape %s but std has shape %s",
+      table.concat(ms, "x"), table.concat(ss, "x")))
+  end
+  local least = arg.std:min()
+  if type(least) ~= "number" then least = least:item() end
+  if not (least > 0) then fail("standardizer: every std must be positive") end
+  return setmetatable({mean = arg.mean, std = arg.std}, Standardizer)
+end
+
+function data.standardize(ds, st)
+  check_dataset("standardize", ds)
+  return ds:standardize(st)
+end
 
 return require("aerun.guard").module("ae.data", data)

@@ -1,8 +1,12 @@
-/* h5_internal.h: what the two halves of the HDF5 layer share, and nothing
- * outside runtime/io/h5.c and runtime/io/h5_file.c includes it.  h5_file.c
+/* h5_internal.h: what the two halves of the HDF5 layer share; outside
+ * runtime/io/h5.c and runtime/io/h5_file.c only h5_source.c includes it
+ * (below).  h5_file.c
  * owns the library's set-up and the file itself (opening, the corrupt-file
  * scan, the atomic commit on close); h5.c the objects in it (groups,
  * datasets, attributes, listing).
+ *
+ * h5_source.c (ae.data.h5) also includes it, to open a dataset with a chunk
+ * cache of its own and to read the file's end of allocation.
  *
  * Conventions of both: identifiers start as H5I_INVALID_HID and every path
  * out of a function goes through its cleanup, which drops whatever was

@@ -24,7 +24,8 @@ static const char *const unwrapped[] = {
 
 static const char *const optimizer_ops[] = {"sgd_step",    "adam_step", "adam_step_all", "rmsprop_step", "grad_norm",
                                             "grad_scale_", NULL};
-static const char *const data_ops[] = {"dataset_open", "idx_read", NULL};
+static const char *const data_ops[] = {"dataset_open",    "dataset_tensor", "dataset_h5", "dataset_split",
+                                       "dataset_moments", "idx_read",       NULL};
 
 static bool listed(const char *name, const char *const *list)
 {
