@@ -12,6 +12,14 @@
 --           window = rows, name =, limit =, classes =}
 --       any integer or float dataset as float32 (times scale); x over 256 MiB
 --       of float32 (or stream = true) is read from the file batch by batch
+--   data.npy{x = "x.npy", y = "y.npy", scale =}   NumPy arrays (or data.npy(path))
+--   data.npz{path, x = "x", y = nil, scale =}     arrays of a NumPy archive
+--   data.csv{path, label = "class" | column, header =, delimiter = ","}
+--   data.images{dir, channels = 1|3, size = {h, w}}  PNG and JPEG pictures,
+--       labels from subfolder names
+--   data.load(spec [, opts])     any of them from one string, as --data
+--       takes it: file.h5[:x[,y]], file.npz[:x[,y]], x.npy[:y.npy],
+--       file.csv[:label], a folder
 --   data.locate(name, split [, root]) -> images path, labels path
 -- Utilities:
 --   data.split(ds, {0.9, 0.1} | {n1, n2, ...} [, seed]) -> {ds1, ds2, ...}
@@ -163,18 +171,26 @@ local h5_options = {
   name = true, limit = true, classes = true,
 }
 
-function data.h5(opts)
+-- a source's path and options from {path, key = value, ...} (or path =,
+-- or the path alone): the path is the first entry, the rest named options
+local function path_and_options(fn, opts, known)
   if type(opts) == "string" then opts = {opts} end
-  if type(opts) ~= "table" then fail("h5: expected {path, x = name, ...}, got " .. type(opts)) end
-  -- the path is the first entry (or path =); the rest are named options
+  if type(opts) ~= "table" then fail(string.format("%s: expected {path, ...}, got %s", fn, type(opts))) end
   local path, named = opts[1], {}
   for k, v in pairs(opts) do
     if k ~= 1 then named[k] = v end
   end
-  opts = check_options("h5", named, h5_options)
-  if path ~= nil and opts.path ~= nil then fail("h5: give the path once, as the first entry or as path =") end
+  opts = check_options(fn, named, known)
+  if path ~= nil and opts.path ~= nil then fail(fn .. ": give the path once, as the first entry or as path =") end
   path = path or opts.path
-  if type(path) ~= "string" then fail("h5: the first entry (or path) must be the file's path") end
+  if type(path) ~= "string" then fail(fn .. ": the first entry (or path) must be the file's path") end
+  if opts.name ~= nil and type(opts.name) ~= "string" then fail(fn .. ": name must be a string") end
+  return path, opts
+end
+
+function data.h5(opts)
+  local path
+  path, opts = path_and_options("h5", opts, h5_options)
   local x = opts.x or "x"
   if type(x) ~= "string" then fail("h5: x must be a dataset name") end
   if opts.y ~= nil and type(opts.y) ~= "string" then fail("h5: y must be a dataset name or nil") end
@@ -183,10 +199,153 @@ function data.h5(opts)
   if opts.stream == false and opts.window ~= nil then
     fail("h5: window is the memory of a streamed epoch; stream = false loads x whole")
   end
-  if opts.name ~= nil and type(opts.name) ~= "string" then fail("h5: name must be a string") end
   local name = opts.name or (path .. ":" .. x)
   local ds = core.dataset_h5(path, x, opts.y, opts.scale, opts.stream, opts.window, name)
   return narrow(ds, opts)
+end
+
+-- Sources read whole by C readers into tensors (runtime/io/npy.c, npz.c,
+-- csv.c, imagedir.c), then held as data.tensor holds them.
+
+-- x times scale, when a scale is given
+local function scaled(fn, x, scale)
+  if scale == nil then return x end
+  if type(scale) ~= "number" then fail(fn .. ": scale must be a number") end
+  return x * scale
+end
+
+local npy_options = {x = true, y = true, scale = true, name = true, limit = true, classes = true}
+
+-- data.npy("x.npy") or data.npy{x = "x.npy", y = "y.npy", scale =}
+function data.npy(opts)
+  if type(opts) == "string" then opts = {x = opts} end
+  opts = check_options("npy", opts, npy_options)
+  if type(opts.x) ~= "string" then fail("npy: x must be the path of a .npy file") end
+  if opts.y ~= nil and type(opts.y) ~= "string" then fail("npy: y must be the path of a .npy file or nil") end
+  local x = scaled("npy", core.npy_read(opts.x), opts.scale)
+  local y = opts.y and core.npy_read(opts.y)
+  return data.tensor(x, y, {name = opts.name or opts.x, limit = opts.limit, classes = opts.classes})
+end
+
+local npz_options = {path = true, x = true, y = true, scale = true, name = true, limit = true, classes = true}
+
+-- data.npz{path, x = "x", y = nil, scale =}: arrays of one archive
+function data.npz(opts)
+  local path
+  path, opts = path_and_options("npz", opts, npz_options)
+  local x = opts.x or "x"
+  if type(x) ~= "string" then fail("npz: x must be an array name") end
+  if opts.y ~= nil and type(opts.y) ~= "string" then fail("npz: y must be an array name or nil") end
+  local xt = scaled("npz", core.npz_read(path, x), opts.scale)
+  local yt = opts.y and core.npz_read(path, opts.y)
+  return data.tensor(xt, yt, {name = opts.name or (path .. ":" .. x), limit = opts.limit, classes = opts.classes})
+end
+
+local csv_options = {
+  path = true, label = true, header = true, delimiter = true, scale = true, name = true, limit = true, classes = true,
+}
+
+-- data.csv{path, label = "class" | column number, header =, delimiter = ","}
+function data.csv(opts)
+  local path
+  path, opts = path_and_options("csv", opts, csv_options)
+  local x, y = core.csv_read(path, {label = opts.label, header = opts.header, delimiter = opts.delimiter})
+  return data.tensor(scaled("csv", x, opts.scale), y,
+    {name = opts.name or path, limit = opts.limit, classes = opts.classes})
+end
+
+local images_options = {
+  path = true, channels = true, size = true, extensions = true, name = true, limit = true, classes = true,
+}
+
+-- data.images{dir, channels = 1|3, size = {h, w}}: a folder of pictures,
+-- labels from its subfolders (ds.classes names them in label order)
+function data.images(opts)
+  local dir
+  dir, opts = path_and_options("images", opts, images_options)
+  local x, y = core.image_folder(dir, {channels = opts.channels, size = opts.size, extensions = opts.extensions})
+  return data.tensor(x, y, {name = opts.name or dir, limit = opts.limit, classes = opts.classes})
+end
+
+-- what kind of thing path is: "file", "directory" or nil
+local function kind(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local ok, _, code = f:read(1)
+  f:close()
+  -- reading a directory fails with EISDIR (21)
+  if ok == nil and code == 21 then return "directory" end
+  return "file"
+end
+
+-- "path[:rest]": the longest prefix that exists, and what follows its ":"
+local function split_spec(spec)
+  if kind(spec) then return spec, nil end
+  local cut = #spec
+  while true do
+    cut = spec:sub(1, cut - 1):match(".*():") -- the last ":" before cut
+    if not cut then break end
+    local path = spec:sub(1, cut - 1)
+    if kind(path) then return path, spec:sub(cut + 1) end
+  end
+  fail(string.format("load: %s: no such file or folder", (spec:match("^(.-):") or spec)))
+end
+
+-- the names "a,b" as a, b (b nil when absent)
+local function two_names(rest)
+  if not rest or rest == "" then return nil, nil end
+  local a, b = rest:match("^([^,]*),([^,]*)$")
+  if not a then return rest, nil end
+  return a, (b ~= "" and b or nil)
+end
+
+-- data.load(spec [, opts]): a data set from one string, as experiments'
+-- --data takes it: file.h5[:x[,y]], file.npz[:x[,y]] (both default to x,
+-- and y when the file has it), x.npy[:y.npy], file.csv[:label column] or
+-- a folder of images.  opts (limit, classes, name...) go to the source.
+function data.load(spec, opts)
+  if type(spec) ~= "string" or spec == "" then fail("load: expected a data spec such as file.h5:x,y") end
+  opts = opts or {}
+  if type(opts) ~= "table" then fail("load: opts must be a table") end
+  local path, rest = split_spec(spec)
+  local o = {}
+  for k, v in pairs(opts) do o[k] = v end
+  o.name = o.name or spec
+  local ext = path:match("%.([%w]+)$")
+  ext = ext and ext:lower()
+  if kind(path) == "directory" then
+    if rest then fail("load: " .. spec .. ": a folder of images takes nothing after ':'") end
+    o[1] = path
+    return data.images(o)
+  elseif ext == "h5" or ext == "hdf5" or ext == "he5" or ext == "hdf" then
+    local x, y = two_names(rest)
+    if not x then
+      local f <close> = require("aerun.h5").open(path, "r")
+      x, y = "x", f:exists("y") and "y" or nil
+    end
+    o[1], o.x, o.y = path, x, y
+    return data.h5(o)
+  elseif ext == "npz" then
+    local x, y = two_names(rest)
+    if not x then
+      x = "x"
+      for _, n in ipairs(core.npz_names(path)) do
+        if n == "y" then y = "y" end
+      end
+    end
+    o[1], o.x, o.y = path, x, y
+    return data.npz(o)
+  elseif ext == "npy" then
+    o.x, o.y = path, rest
+    return data.npy(o)
+  elseif ext == "csv" or ext == "tsv" or ext == "txt" then
+    o[1] = path
+    if rest and rest ~= "" then o.label = math.tointeger(tonumber(rest)) or rest end
+    if ext == "tsv" then o.delimiter = o.delimiter or "\t" end
+    return data.csv(o)
+  end
+  fail(string.format("load: cannot tell the format of %s from its name: give an .h5, .npy, .npz or .csv file, "
+    .. "or a folder of images", path))
 end
 
 local function check_dataset(fn, ds)
