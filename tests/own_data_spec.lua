@@ -176,6 +176,44 @@ describe("an experiment on the user's data", function()
   end)
 end)
 
+describe("aerun eval on a script's model", function()
+  it("scores a conv β-VAE a script defined, with its script or as its built-in base", function()
+    -- 1×16×16 images in [0, 1] and the β-VAE of tests/interop/beta_vae.lua
+    local images = dir .. "/faces.npy"
+    ae.manual_seed(3)
+    local x = ae.rand(40, 1, 16, 16)
+    local header = "{'descr': '<f4', 'fortran_order': False, 'shape': (40, 1, 16, 16), }"
+    header = header .. string.rep(" ", 63 - (10 + #header) % 64) .. "\n"
+    local parts = { "\147NUMPY\1\0", string.pack("<I2", #header), header }
+    for _, v in ipairs(x:reshape(-1):totable()) do parts[#parts + 1] = string.pack("<f", v) end
+    process.write(images, table.concat(parts))
+    local script = root .. "/tests/interop/beta_vae.lua"
+    local ck = dir .. "/beta.h5"
+    process.write(dir .. "/save_beta.lua", string.format([[
+      local ae = require "aerun"
+      local BetaVAE = dofile(%q)
+      ae.manual_seed(1)
+      local m = BetaVAE(4, 2.0)
+      ae.checkpoint.save(%q, { model = m })
+      m:eval()
+      local x = ae.data.npy(%q):images():reshape(40, 1, 16, 16)
+      local mu = m:encode(x)
+      local err = ae.loss.mse(m:decode(mu), x, "none"):reshape(40, -1):mean(2):totable()
+      print("first", string.format("%%.9g", err[1]))
+    ]], script, ck, images))
+    local saved = must_run(q(dir .. "/save_beta.lua"))
+    local first = saved:match("first\t(%S+)")
+    local with = must_run("eval " .. q(ck) .. " --data=" .. q(images) .. " --require=" .. q(script) ..
+      " --scores=" .. q(dir .. "/beta.csv"))
+    assert.equal(40, result_of(with).samples)
+    -- the score of sample 1 is the reconstruction error of its mean code
+    assert.equal(first, process.read_all(dir .. "/beta.csv"):match("\n1,,(%S+)\n"))
+    local without = must_run("eval " .. q(ck) .. " --data=" .. q(images))
+    assert.truthy(without:find("scored as its built-in base", 1, true), without)
+    assert.equal(result_of(with).mean_score, result_of(without).mean_score)
+  end)
+end)
+
 describe("experiments/own_data.lua", function()
   it("writes its example, trains, draws reconstructions and scores anomalies", function()
     local work = dir .. "/own"
