@@ -473,6 +473,16 @@ for line in open(sys.argv[1]):
       has(errors(core.image_folder, d), "loose.png", "both class folders")
     end)
 
+    it("a FIFO named like a picture is skipped, not read (a read would block)", function()
+      local d = folder()
+      write(d .. "/a.png", png.encode(1, 1, { 1 }))
+      assert(os.execute("mkfifo " .. quote(d .. "/b.png")))
+      local x, _, _, files, skipped = core.image_folder(d)
+      assert.same({ 1, 1, 1, 1 }, x:shape())
+      assert.same({ d .. "/a.png" }, files)
+      assert.same({ d .. "/b.png" }, skipped)
+    end)
+
     it("a missing folder is named", function()
       has(errors(core.image_folder, root .. "/nowhere"), root .. "/nowhere", "No such file")
     end)

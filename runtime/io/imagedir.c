@@ -71,8 +71,9 @@ static char *join(const char *dir, const char *name)
 static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 /* a folder's entries, hidden ones (".*") left out, split into folders and
- * files and sorted by name */
-static int list_dir(const char *path, strlist *dirs, strlist *files)
+ * regular files, both sorted by name; anything else (a FIFO, which would
+ * block a read, a socket, a device) goes to others by its path */
+static int list_dir(const char *path, strlist *dirs, strlist *files, strlist *others)
 {
     DIR *d = opendir(path);
     if (!d) return ae_failc("image_folder: cannot open the folder %s: %s", path, strerror(errno));
@@ -85,7 +86,11 @@ static int list_dir(const char *path, strlist *dirs, strlist *files)
         if (!full) rc = ae_failc("image_folder: out of memory");
         else if (stat(full, &st) != 0) rc = ae_failc("image_folder: cannot read %s: %s", full, strerror(errno));
         else if (S_ISDIR(st.st_mode)) rc = push(dirs, strdup(e->d_name));
-        else rc = push(files, strdup(e->d_name));
+        else if (S_ISREG(st.st_mode)) rc = push(files, strdup(e->d_name));
+        else {
+            rc = push(others, full);
+            full = NULL;
+        }
         free(full);
     }
     closedir(d);
@@ -149,7 +154,7 @@ static int scan_folders(const char *dir, const ae_imagedir_opts *o, scan *s, str
 {
     strlist files = {0};
     char exts[200];
-    int rc = list_dir(dir, classes, &files);
+    int rc = list_dir(dir, classes, &files, &s->skipped);
     if (rc == 0 && classes->n == 0) {
         rc = collect(s, dir, &files, 0, o);
         if (rc == 0 && s->files.n == 0)
@@ -171,7 +176,7 @@ static int scan_folders(const char *dir, const ae_imagedir_opts *o, scan *s, str
             char *folder = join(dir, classes->items[c]);
             strlist sub = {0}, names = {0};
             if (!folder) rc = ae_failc("image_folder: out of memory");
-            if (rc == 0) rc = list_dir(folder, &sub, &names);
+            if (rc == 0) rc = list_dir(folder, &sub, &names, &s->skipped);
             if (rc == 0 && sub.n > 0)
                 rc = ae_failc("image_folder: %s/%s is a folder inside the class folder %s: classes are the "
                               "subfolders of %s, one level deep",

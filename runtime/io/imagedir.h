@@ -10,8 +10,9 @@
  * Files are chosen by extension (png, jpg, jpeg, case-insensitive, unless
  * opts->extensions says otherwise) and decoded by their content, so a
  * .png that is really a JPEG reads; one that is neither is an error naming
- * it.  Other files are skipped and listed in skipped; names starting with
- * "." are ignored.  Errors: no pictures at all, a class folder without
+ * it.  Other files, and entries that are not regular files (a FIFO would
+ * block), are skipped and listed in skipped; names starting with "." are
+ * ignored.  Errors: no pictures at all, a class folder without
  * pictures, files beside class folders, a folder inside a class folder,
  * a file that cannot be decoded (its path in the message), pictures of
  * different sizes without a size to resize them to.
@@ -51,7 +52,7 @@ typedef struct {
     int64_t n;      /* N */
     char **files;   /* the pictures' paths (dir/class/name) in sample order */
     int64_t n_skipped;
-    char **skipped; /* the paths of the files skipped for their extension */
+    char **skipped; /* the paths skipped: their extension, or not a regular file */
 } ae_imagedir;
 
 /* 0 and out filled, or -1 with ae_error() set and nothing left allocated */
