@@ -1,32 +1,23 @@
 -- fuzz/drivers/image.lua: the PNG and JPEG readers (runtime/io/png.c,
 -- jpeg.c) and the folder reader over them (runtime/io/imagedir.c), through
--- core.image_folder.  The first byte of an input chooses: bit 0 the
--- extension (.png or .jpg: files are decoded by content either way), bit 1
--- a resize to 5×7, bits 2-3 the channels (nil, 1, 3, nil), bit 4 two files
--- in two class folders instead of one file alone (the rest split at a
--- point given by the next two bytes).  A failure must be a message that
--- names the file (or, for two files, the folder); a success must give
--- N×C×H×W values in [0, 1] and the labels of the classes.
+-- core.image_folder on the scratch folder.  The first byte of an input
+-- chooses: bit 0 the extension (.png or .jpg: files are decoded by content
+-- either way), bit 1 a resize to 5×7, bits 2-3 the channels (nil, 1, 3,
+-- nil), bit 4 two files instead of one (the rest split at a point given by
+-- the next two bytes).  A failure must be a message that names the file
+-- (for two files, the folder); a success must give N×C×H×W values in
+-- [0, 1].  Class folders are left to tests/image_folder_spec.lua: making
+-- folders would take a shell per input (Lua has no mkdir), and the
+-- harness removes only the scratch folder's files.
 local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 local common = dofile(here .. "common.lua")
 local core = require "aerun.core"
 
 return function(scratch)
-  local dir = scratch .. "/imgs"
-  local made = {}
+  local names = { "/f1.png", "/f1.jpg", "/f2.png", "/f2.jpg" }
 
-  local function mkdir(path)
-    assert(os.execute("mkdir -p '" .. path .. "'"))
-    made[#made + 1] = path
-  end
-
-  -- files first, then the folders, deepest first
   local function clean()
-    for _, sub in ipairs { "/a/f.png", "/a/f.jpg", "/b/f.png", "/b/f.jpg", "/f.png", "/f.jpg" } do
-      os.remove(dir .. sub)
-    end
-    for i = #made, 1, -1 do os.remove(made[i]) end
-    made = {}
+    for _, n in ipairs(names) do os.remove(scratch .. n) end
   end
 
   return function(data)
@@ -39,37 +30,25 @@ return function(scratch)
     opts.channels = ch
     local two = mode & 16 ~= 0
     local files
-    mkdir(dir)
     if two then
       local cut = ((data:byte(2) or 0) * 256 + (data:byte(3) or 0)) % (#data + 1)
-      mkdir(dir .. "/a")
-      mkdir(dir .. "/b")
-      files = { dir .. "/a/f" .. ext, dir .. "/b/f" .. ext }
+      files = { scratch .. "/f1" .. ext, scratch .. "/f2" .. ext }
       common.write(files[1], data:sub(4, cut))
       common.write(files[2], data:sub(math.max(cut + 1, 4)))
     else
-      files = { dir .. "/f" .. ext }
+      files = { scratch .. "/f1" .. ext }
       common.write(files[1], data:sub(2))
     end
-    local ok, x, y, classes, names = pcall(core.image_folder, dir, opts)
-    if not ok then
-      clean()
-      return common.check_error(x, "image_folder", two and dir or files[1])
-    end
+    local ok, x, y, classes, listed = pcall(core.image_folder, scratch, opts)
+    clean()
+    if not ok then return common.check_error(x, "image_folder", two and scratch or files[1]) end
     local shape = x:shape()
     assert(#shape == 4 and shape[1] == #files, "image_folder: one sample a file")
-    assert(#names == #files and names[1] == files[1], "image_folder: the files' list")
+    assert(#listed == #files and listed[1] == files[1], "image_folder: the files' list")
+    assert(y == nil and classes == nil, "image_folder: labels without classes")
     assert(ch == nil or shape[2] == ch, "image_folder: channels not honoured")
     assert(shape[2] == 1 or shape[2] == 3, "image_folder: channels")
     if opts.size then assert(shape[3] == 5 and shape[4] == 7, "image_folder: size not honoured") end
-    if two then
-      assert(classes[1] == "a" and classes[2] == "b", "image_folder: classes")
-      assert(y:size(1) == 2 and y[1]:item() == 0 and y[2]:item() == 1, "image_folder: labels")
-    else
-      assert(y == nil and classes == nil, "image_folder: labels without classes")
-    end
-    local lo, hi = x:min(), x:max()
-    assert(lo >= 0 and hi <= 1, "image_folder: values outside [0, 1]")
-    clean()
+    assert(x:min() >= 0 and x:max() <= 1, "image_folder: values outside [0, 1]")
   end
 end
