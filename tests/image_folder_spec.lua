@@ -451,7 +451,7 @@ for line in open(sys.argv[1]):
       local d = folder()
       has(errors(core.image_folder, d), "no pictures in " .. d, ".png, .jpg, .jpeg")
       write(d .. "/a.txt", "x")
-      has(errors(core.image_folder, d), "no pictures in " .. d, "skipped for their extension: " .. d .. "/a.txt")
+      has(errors(core.image_folder, d), "no pictures in " .. d, "(skipped: " .. d .. "/a.txt)")
     end)
 
     it("a class folder without pictures is named", function()

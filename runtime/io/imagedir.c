@@ -121,15 +121,15 @@ static const char *extension_list(const ae_imagedir_opts *o, char *buf, size_t l
     return buf;
 }
 
-/* the files of folder (dir/sub, sub NULL for dir itself) into found,
- * labelled label, and the others into skipped; folders inside are an
- * error when sub is a class folder */
+/* what the folders hold: the pictures' paths and labels, the skipped paths */
 typedef struct {
     strlist files, skipped;
     int *labels;
     int64_t labels_cap;
 } scan;
 
+/* the files names of folder: the wanted ones to s->files with label, the
+ * others to s->skipped */
 static int collect(scan *s, const char *folder, strlist *names, int label, const ae_imagedir_opts *o)
 {
     for (int64_t i = 0; i < names->n; i++) {
@@ -159,7 +159,7 @@ static int scan_folders(const char *dir, const ae_imagedir_opts *o, scan *s, str
         rc = collect(s, dir, &files, 0, o);
         if (rc == 0 && s->files.n == 0)
             rc = ae_failc("image_folder: no pictures in %s: no files ending in %s and no class subfolders%s%s%s", dir,
-                          extension_list(o, exts, sizeof exts), s->skipped.n ? " (skipped for their extension: " : "",
+                          extension_list(o, exts, sizeof exts), s->skipped.n ? " (skipped: " : "",
                           s->skipped.n ? s->skipped.items[0] : "",
                           s->skipped.n > 1 ? ", ...)"
                           : s->skipped.n   ? ")"
