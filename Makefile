@@ -15,17 +15,18 @@ BUILD ?= build
 # The runtime's layers, each a folder (docs/architecture.md):
 #   runtime/core  tensors, storage, autograd, GEMM, threads, RNG, errors
 #   runtime/ops   every op's forward and backward, over core
-#   runtime/io    file formats (IDX, HDF5, PNG), over core
+#   runtime/io    file formats (IDX, HDF5, PNG, JPEG), over core
 #   runtime/lua   the Lua binding and the executable, over all of them
 # Each layer is compiled with only the include paths it may use: Lua's for
-# runtime/lua alone, HDF5's and libpng's for the files that use them, so a
+# runtime/lua alone, HDF5's, libpng's and libjpeg's for the files that use them, so a
 # core or ops file that includes lua.h does not compile.  tools/layers.sh
 # checks the includes between the layers before anything is compiled.
 LUA_CFLAGS = $(shell pkg-config --cflags lua5.4 2>/dev/null)
 HDF5_CFLAGS = $(shell pkg-config --cflags hdf5 2>/dev/null)
 PNG_CFLAGS = $(shell pkg-config --cflags libpng 2>/dev/null)
+JPEG_CFLAGS = $(shell pkg-config --cflags libjpeg 2>/dev/null)
 BLAS_CFLAGS = -I/usr/include/x86_64-linux-gnu/openblas-pthread
-PKG_LIBS = $(shell pkg-config --libs hdf5 libpng zlib libzip 2>/dev/null) -lopenblas -lm
+PKG_LIBS = $(shell pkg-config --libs hdf5 libpng libjpeg zlib libzip 2>/dev/null) -lopenblas -lm
 
 OPT ?= -O3 -march=x86-64-v3
 CFLAGS ?= $(OPT)
@@ -46,10 +47,11 @@ LUA_SRC := $(wildcard lua/aerun/*.lua)
 $(BUILD)/obj/core/gemm.o: LAYER_CFLAGS = $(BLAS_CFLAGS)
 $(BUILD)/obj/io/h5.o $(BUILD)/obj/io/h5_file.o $(BUILD)/obj/io/h5_source.o: LAYER_CFLAGS = $(HDF5_CFLAGS)
 $(BUILD)/obj/io/png.o: LAYER_CFLAGS = $(PNG_CFLAGS)
+$(BUILD)/obj/io/jpeg.o: LAYER_CFLAGS = $(JPEG_CFLAGS)
 $(BUILD)/obj/lua/%.o: LAYER_CFLAGS = $(LUA_CFLAGS)
 
 DEBS := pkg-config lua5.4 liblua5.4-dev libopenblas-dev libhdf5-dev hdf5-tools zlib1g-dev \
-        libpng-dev libzip-dev lua-cjson lua-busted dataset-fashion-mnist parallel
+        libpng-dev libjpeg-dev libjpeg-turbo-progs libzip-dev lua-cjson lua-busted dataset-fashion-mnist parallel
 
 .PHONY: all deps data demo test bench install clean layers format format-check
 all: $(BUILD)/aerun $(BUILD)/aerun.so

@@ -10,7 +10,7 @@ local process = require "tests.helpers.process"
 local quote, write, read = process.quote, process.write, process.read_all
 
 local dir = "fuzz/corpus"
-for _, t in ipairs { "idx", "checkpoint", "config", "tensor" } do
+for _, t in ipairs { "idx", "checkpoint", "config", "tensor", "image" } do
   assert(os.execute("mkdir -p " .. quote(dir .. "/" .. t)))
 end
 
@@ -125,4 +125,58 @@ write(dir .. "/h5_data/nan", h5_data(0, 1 + 8, 20, 3, 0):gsub("^(.....)(.......)
 write(dir .. "/h5_data/truncated", h5_data(1, 2, 30, 4, 255, "\3\0"))
 write(dir .. "/h5_data/truncated_mid_epoch", h5_data(2, 2 + 8 * 2, 60, 4, 255, "\4\0"))
 write(dir .. "/h5_data/not_hdf5", "\3\1" .. "\137HDF\r\n\26\n not really")
+
+-- images (see fuzz/drivers/image.lua): the mode byte, then the file(s);
+-- PNGs of each colour type and depth, JPEGs from libjpeg (and cjpeg's
+-- subsampled and progressive ones where it is installed)
+do
+  local png = require "tests.helpers.png_encode"
+  local core = require "aerun.core"
+  local function ramp(n, max)
+    local out = {}
+    for i = 1, n do out[i] = (i * 37) % (max + 1) end
+    return out
+  end
+  local img = dir .. "/image/"
+  write(img .. "png_gray", "\0" .. png.encode(4, 3, ramp(12, 255)))
+  write(img .. "png_rgb_resized", "\2" .. png.encode(3, 2, ramp(18, 255), { color = "rgb" }))
+  write(img .. "png_gray16_rgb", "\12" .. png.encode(2, 2, ramp(4, 65535), { depth = 16 }))
+  write(img .. "png_rgba16_gray", "\4" .. png.encode(2, 2, ramp(16, 65535), { color = "rgba", depth = 16 }))
+  write(img .. "png_palette", "\0" .. png.encode(5, 2, { 0, 1, 2, 3, 0, 1, 2, 3, 0, 1 },
+    { color = "palette", depth = 2, palette = { { 1, 2, 3 }, { 200, 100, 0 }, { 9, 9, 9 }, { 255, 255, 255 } },
+      trns = "\0" }))
+  write(img .. "png_bits1", "\0" .. png.encode(9, 2, ramp(18, 1), { depth = 1 }))
+  local a = png.encode(2, 2, ramp(4, 255))
+  local b = png.encode(3, 2, ramp(6, 255))
+  write(img .. "png_two_sizes", "\18" .. string.pack(">I2", 3 + #a) .. a .. b)
+  local tmp = os.tmpname()
+  local function jpeg(t, quality)
+    core.jpeg_write(tmp, t, quality)
+    return read(tmp)
+  end
+  local function grid(c, h, w)
+    local planes = {}
+    for k = 1, c do
+      planes[k] = {}
+      for y = 1, h do
+        planes[k][y] = {}
+        for x = 1, w do planes[k][y][x] = ((x * 7 + y * 13 + k * 5) % 16) / 15 end
+      end
+    end
+    return ae.tensor(planes)
+  end
+  write(img .. "jpeg_gray", "\1" .. jpeg(grid(1, 9, 11), 75))
+  write(img .. "jpeg_rgb_gray", "\5" .. jpeg(grid(3, 8, 8), 90))
+  write(img .. "jpeg_cmyk", "\1" .. jpeg(grid(4, 8, 8), 90))
+  local j1, j2 = jpeg(grid(3, 16, 8), 50), jpeg(grid(1, 16, 8), 50)
+  write(img .. "jpeg_two", "\19" .. string.pack(">I2", 3 + #j1) .. j1 .. j2)
+  if os.execute("command -v cjpeg >/dev/null 2>&1") then
+    local ppm = { "P6\n10 6\n255\n" }
+    for i = 1, 180 do ppm[#ppm + 1] = string.char((i * 41) % 256) end
+    write(tmp, table.concat(ppm))
+    write(img .. "jpeg_420", "\1" .. io.popen("cjpeg -quality 70 " .. quote(tmp)):read("a"))
+    write(img .. "jpeg_progressive", "\3" .. io.popen("cjpeg -progressive -quality 70 " .. quote(tmp)):read("a"))
+  end
+  os.remove(tmp)
+end
 print("seeds written under " .. dir)

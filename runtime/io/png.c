@@ -92,43 +92,63 @@ int ae_png_write(const char *path, const uint8_t *pixels, int width, int height,
     return rc;
 }
 
-/* 8-bit gray or RGB rows, whatever the file holds */
-static void set_transforms(png_structp png, png_infop info)
+/* gray or RGB rows of 8 or 16 bits, whatever the file holds; the depth
+ * and channels the rows will have go to px */
+static void set_transforms(png_structp png, png_infop info, ae_pixels *px)
 {
-    int type = png_get_color_type(png, info);
-    if (png_get_bit_depth(png, info) == 16) png_set_strip_16(png);
+    int type = png_get_color_type(png, info), bits = png_get_bit_depth(png, info);
     if (type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
-    if (type == PNG_COLOR_TYPE_GRAY && png_get_bit_depth(png, info) < 8) png_set_expand_gray_1_2_4_to_8(png);
-    if (type & PNG_COLOR_MASK_ALPHA) png_set_strip_alpha(png);
+    if (type == PNG_COLOR_TYPE_GRAY && bits < 8) png_set_expand_gray_1_2_4_to_8(png);
+    /* expanding a palette (or low-depth gray) turns a tRNS chunk into an
+     * alpha channel, which goes with the file's own */
+    if ((type & PNG_COLOR_MASK_ALPHA) || png_get_valid(png, info, PNG_INFO_tRNS)) png_set_strip_alpha(png);
+    /* PNG stores 16-bit samples big-endian; ours are in host order */
+    const uint16_t one = 1;
+    if (bits == 16 && *(const uint8_t *)&one == 1) png_set_swap(png);
     png_set_interlace_handling(png);
     png_read_update_info(png, info);
+    px->colour = (type & PNG_COLOR_MASK_COLOR) != 0;
+    px->channels = px->colour ? 3 : 1;
+    px->depth = bits == 16 ? 16 : 8;
 }
 
-/* the pixels into a C×H×W tensor; the decoded bytes go to one block that
- * holds the row pointers first, so a longjmp has one thing to free */
-static ae_tensor *read_stream(FILE *f, const char *path, png_err *e)
+/* the header, then unless header_only the pixels into px->samples; the
+ * decoded samples go to one block that holds the row pointers first, so a
+ * longjmp has one thing to free */
+static int decode_stream(FILE *f, const char *path, ae_pixels *px, int header_only, png_err *e)
 {
     png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, e, on_error, on_warning);
     png_infop info = png ? png_create_info_struct(png) : NULL;
     if (!info) {
         png_destroy_read_struct(&png, NULL, NULL);
-        return ae_fail("png: out of memory reading %s", path);
+        return ae_failc("png: out of memory reading %s", path);
     }
     unsigned char *volatile block = NULL;
     if (setjmp(png_jmpbuf(png))) {
         png_destroy_read_struct(&png, &info, NULL);
         free(block);
-        return ae_fail("png: cannot read %s: %s", path, e->msg);
+        return ae_failc("png: cannot read %s: %s", path, e->msg);
     }
     png_init_io(png, f);
     png_set_sig_bytes(png, 8);
     png_read_info(png, info);
-    set_transforms(png, info);
+    set_transforms(png, info, px);
     size_t w = png_get_image_width(png, info), h = png_get_image_height(png, info);
     size_t ch = png_get_channels(png, info), stride = png_get_rowbytes(png, info);
-    if ((ch != 1 && ch != 3) || stride != w * ch) {
+    size_t bytes = (size_t)px->depth / 8;
+    px->width = (int)w, px->height = (int)h;
+    if (ch != (size_t)px->channels || stride != w * ch * bytes) {
         snprintf(e->msg, sizeof e->msg, "unexpected layout of %zu channels", ch);
         png_longjmp(png, 1);
+    }
+    if ((int64_t)w * (int64_t)h > AE_PIXELS_MAX) {
+        snprintf(e->msg, sizeof e->msg, "%zu×%zu pixels is more than the %lld a picture may have", w, h,
+                 (long long)AE_PIXELS_MAX);
+        png_longjmp(png, 1);
+    }
+    if (header_only) {
+        png_destroy_read_struct(&png, &info, NULL);
+        return 0;
     }
     block = malloc(h * sizeof(png_bytep) + h * stride);
     if (!block) {
@@ -141,29 +161,43 @@ static ae_tensor *read_stream(FILE *f, const char *path, png_err *e)
     png_read_image(png, rows);
     png_read_end(png, NULL);
     png_destroy_read_struct(&png, &info, NULL);
-    int64_t shape[3] = {(int64_t)ch, (int64_t)h, (int64_t)w};
-    ae_tensor *t = ae_empty(3, shape);
-    if (t) {
-        /* interleaved HWC bytes to planar CHW floats */
-        float *out = ae_data(t);
-        size_t plane = w * h;
-        for (size_t c = 0; c < ch; c++)
-            for (size_t i = 0; i < plane; i++) out[c * plane + i] = pixels[i * ch + c] * (1.0f / 255.0f);
-    }
-    free(block);
-    return t;
+    /* the samples to the block's start, where free finds them */
+    memmove(block, pixels, h * stride);
+    px->samples = block;
+    return 0;
+}
+
+int ae_png_decode(const char *path, ae_pixels *px, int header_only)
+{
+    *px = (ae_pixels){0};
+    FILE *f = fopen(path, "rb");
+    if (!f) return ae_failc("png: cannot open %s: %s", path, strerror(errno));
+    unsigned char sig[8];
+    png_err e = {"unknown error"};
+    int rc = -1;
+    if (fread(sig, 1, sizeof sig, f) != sizeof sig || png_sig_cmp(sig, 0, sizeof sig) != 0)
+        ae_failc("png: %s is not a PNG file (its first 8 bytes are not the PNG signature)", path);
+    else rc = decode_stream(f, path, px, header_only, &e);
+    fclose(f);
+    return rc;
 }
 
 ae_tensor *ae_png_read(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return ae_fail("png: cannot open %s: %s", path, strerror(errno));
-    unsigned char sig[8];
-    png_err e = {"unknown error"};
-    ae_tensor *t = NULL;
-    if (fread(sig, 1, sizeof sig, f) != sizeof sig || png_sig_cmp(sig, 0, sizeof sig) != 0)
-        ae_fail("png: %s is not a PNG file (its first 8 bytes are not the PNG signature)", path);
-    else t = read_stream(f, path, &e);
-    fclose(f);
+    ae_pixels px;
+    if (ae_png_decode(path, &px, 0) != 0) return NULL;
+    int64_t shape[3] = {px.channels, px.height, px.width};
+    ae_tensor *t = ae_empty(3, shape);
+    if (t) {
+        /* interleaved HWC samples to planar CHW floats, divided as ToTensor divides */
+        float *out = ae_data(t);
+        size_t plane = (size_t)px.width * (size_t)px.height, ch = (size_t)px.channels;
+        const uint8_t *s8 = px.samples;
+        const uint16_t *s16 = px.samples;
+        for (size_t c = 0; c < ch; c++)
+            for (size_t i = 0; i < plane; i++)
+                out[c * plane + i] = px.depth == 16 ? s16[i * ch + c] / 65535.0f : s8[i * ch + c] / 255.0f;
+    }
+    free(px.samples);
     return t;
 }

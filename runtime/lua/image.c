@@ -3,17 +3,48 @@
  * Lua module aerun.image draws grids, scatter plots and curves on.
  * Coordinates are pixels from the top-left corner (x right, y down), as
  * in raster.h; a colour is a gray level 0..255, a table {r, g, b} or a
- * string "#rrggbb". */
+ * string "#rrggbb".
+ *
+ * A folder of pictures (io/imagedir.h has the rules in full):
+ *
+ *   core.image_folder(dir [, {channels = 1|3, size = {h, w}, extensions = {"png", ...}}])
+ *     -> x, y, classes, files, skipped
+ *
+ *   x        N×C×H×W float32 tensor in [0, 1] (byte / 255, 16-bit / 65535)
+ *   y        N labels 0..K-1 as a float tensor (the class folder's position
+ *            among the subfolders sorted by name), nil when the pictures sit
+ *            in dir itself
+ *   classes  the subfolders' names in label order, or nil
+ *   files    the pictures' paths in sample order (class by class, by name)
+ *   skipped  the paths of files left out for their extension (a list, maybe
+ *            empty); names starting with "." are not listed
+ *   channels nil: 3 when any picture has colour, else 1; gray to RGB
+ *            repeats, RGB to gray is Pillow's convert("L") (ITU-R 601 luma,
+ *            (19595 R + 38470 G + 7471 B + 32768) >> 16); alpha is dropped
+ *   size     nil: the pictures must agree in size (an error names two that
+ *            do not); {h, w}: bilinear resize of each, torch's
+ *            F.interpolate(mode="bilinear", align_corners=False,
+ *            antialias=False)
+ *   extensions  which files to read, from png, jpg, jpeg (the default: all
+ *            three, case-insensitive); files are decoded by content
+ *
+ *   core.jpeg_write(path, image [, quality = 95]): a C×H×W (or H×W) tensor
+ *     in [0, 1] as a JPEG (RGB stored 4:4:4; C = 4 writes CMYK), bytes
+ *     rounded as torchvision rounds (⌊255·clamp(v, 0, 1) + ½⌋); for tests
+ *     and tools */
 #include "binding.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "io/imagedir.h"
+#include "io/jpeg.h"
 #include "io/png.h"
 #include "io/raster.h"
 
 #define LAE_CANVAS "aerun.Canvas"
+#define LAE_IMAGEDIR "aerun.ImageFolder"
 
 static ae_canvas *check_canvas(lua_State *L, int idx)
 {
@@ -220,18 +251,146 @@ static int l_tostring(lua_State *L)
 
 static int l_png_read(lua_State *L) { return lae_push_tensor(L, ae_png_read(luaL_checkstring(L, 1))); }
 
+/* the {channels, size, extensions} table at arg into o; extension names
+ * point into the table's strings, which stay on the stack */
+#define MAX_EXTENSIONS 16
+static void imagedir_options(lua_State *L, int arg, ae_imagedir_opts *o, const char **ext)
+{
+    *o = (ae_imagedir_opts){0};
+    if (lua_isnoneornil(L, arg)) return;
+    luaL_checktype(L, arg, LUA_TTABLE);
+    lua_pushnil(L);
+    while (lua_next(L, arg)) {
+        const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
+        if (strcmp(k, "channels") == 0) {
+            lua_Integer c = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : 0;
+            if (c != 1 && c != 3)
+                luaL_error(L, "image_folder: channels must be 1 (gray) or 3 (RGB), got %s",
+                           luaL_tolstring(L, -1, NULL));
+            o->channels = (int)c;
+        } else if (strcmp(k, "size") == 0) {
+            lua_Integer hw[2] = {0, 0};
+            int ok = lua_istable(L, -1) && luaL_len(L, -1) == 2;
+            for (int i = 0; ok && i < 2; i++) {
+                lua_geti(L, -1, i + 1);
+                ok = lua_isinteger(L, -1) && lua_tointeger(L, -1) >= 1 && lua_tointeger(L, -1) <= 65535;
+                hw[i] = ok ? lua_tointeger(L, -1) : 0;
+                lua_pop(L, 1);
+            }
+            if (!ok) luaL_error(L, "image_folder: size must be {h, w}, two integers in 1..65535");
+            o->height = (int)hw[0], o->width = (int)hw[1];
+        } else if (strcmp(k, "extensions") == 0) {
+            lua_Integer n = lua_istable(L, -1) ? luaL_len(L, -1) : 0;
+            if (n < 1 || n > MAX_EXTENSIONS)
+                luaL_error(L, "image_folder: extensions must be a list of 1 to %d names such as {\"png\", \"jpg\"}",
+                           MAX_EXTENSIONS);
+            for (lua_Integer i = 1; i <= n; i++) {
+                lua_geti(L, -1, i);
+                const char *e = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+                if (e && e[0] == '.') e++;
+                if (!e || !ae_imagedir_known_extension(e))
+                    luaL_error(L, "image_folder: extensions: %s is not one of png, jpg, jpeg",
+                               luaL_tolstring(L, -1, NULL));
+                ext[i - 1] = e; /* the string stays referenced by the options table */
+                lua_pop(L, 1);
+            }
+            o->extensions = ext, o->n_extensions = (int)n;
+        } else
+            luaL_error(L, "image_folder: unknown option '%s' (known: channels, extensions, size)",
+                       luaL_tolstring(L, -2, NULL));
+        lua_pop(L, 1);
+    }
+}
+
+static int imagedir_gc(lua_State *L)
+{
+    ae_imagedir_free(luaL_checkudata(L, 1, LAE_IMAGEDIR));
+    return 0;
+}
+
+static void push_strings(lua_State *L, char **items, int64_t n)
+{
+    lua_createtable(L, n > 1000000 ? 0 : (int)n, 0);
+    for (int64_t i = 0; i < n; i++) {
+        lua_pushstring(L, items[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+}
+
+/* core.image_folder(dir [, opts]) -> x, y, classes, files, skipped (see
+ * the header comment); the result lives in a userdata until it is pushed,
+ * so a Lua error on the way frees it */
+static int l_image_folder(lua_State *L)
+{
+    const char *dir = luaL_checkstring(L, 1);
+    ae_imagedir_opts o;
+    const char *ext[MAX_EXTENSIONS];
+    imagedir_options(L, 2, &o, ext);
+    ae_imagedir *d = lua_newuserdatauv(L, sizeof *d, 0);
+    *d = (ae_imagedir){0};
+    luaL_setmetatable(L, LAE_IMAGEDIR);
+    int box = lua_gettop(L);
+    if (ae_imagedir_read(dir, &o, d) != 0) return lae_raise(L);
+    ae_tensor *x = d->x, *y = d->y;
+    d->x = d->y = NULL;
+    lae_push_tensor(L, x);
+    if (y) lae_push_tensor(L, y);
+    else lua_pushnil(L);
+    if (d->n_classes > 0) push_strings(L, d->classes, d->n_classes);
+    else lua_pushnil(L);
+    push_strings(L, d->files, d->n);
+    push_strings(L, d->skipped, d->n_skipped);
+    ae_imagedir_free(d);
+    lua_remove(L, box);
+    return 5;
+}
+
+/* core.jpeg_write(path, image [, quality]) */
+static int l_jpeg_write(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    ae_tensor *t = lae_check_tensor(L, 2);
+    lua_Integer quality = luaL_optinteger(L, 3, 95);
+    if (quality < 1 || quality > 100) luaL_argerror(L, 3, "quality must be in 1..100");
+    int ch = t->ndim == 3 ? (int)t->shape[0] : 1;
+    if (!(t->ndim == 2 || (t->ndim == 3 && (ch == 1 || ch == 3 || ch == 4))))
+        luaL_error(L, "jpeg_write: %s: the image must be H×W or C×H×W with C 1, 3 or 4 (CMYK)", path);
+    int64_t h = t->shape[t->ndim - 2], w = t->shape[t->ndim - 1];
+    if (h < 1 || w < 1 || h > 65500 || w > 65500)
+        luaL_error(L, "jpeg_write: %s: size out of range (1 to 65500 a side)", path);
+    size_t plane = (size_t)h * (size_t)w;
+    uint8_t *bytes = lua_newuserdatauv(L, plane * (size_t)ch, 0);
+    ae_tensor *c = ae_contiguous(t);
+    if (!c) return lae_raise(L);
+    const float *v = ae_data(c);
+    for (int k = 0; k < ch; k++)
+        for (size_t i = 0; i < plane; i++) {
+            float f = v[(size_t)k * plane + i];
+            f = f > 0 ? (f < 1 ? f : 1) : 0; /* NaN to 0 */
+            bytes[i * (size_t)ch + k] = (uint8_t)floorf(f * 255.0f + 0.5f);
+        }
+    ae_release(c);
+    if (ae_jpeg_write(path, bytes, (int)w, (int)h, ch, (int)quality) != 0) return lae_raise(L);
+    return 0;
+}
+
 static const luaL_Reg canvas_methods[] = {
     {"size", l_size}, {"clip", l_clip}, {"rect", l_rect},         {"line", l_line}, {"disc", l_disc}, {"text", l_text},
     {"blit", l_blit}, {"save", l_save}, {"totensor", l_totensor}, {"free", l_free}, {NULL, NULL}};
 
 static const luaL_Reg canvas_meta[] = {{"__gc", l_gc}, {"__tostring", l_tostring}, {NULL, NULL}};
 
-static const luaL_Reg functions[] = {
-    {"canvas", l_canvas}, {"png_read", l_png_read}, {"text_width", l_text_width}, {NULL, NULL}};
+static const luaL_Reg functions[] = {{"canvas", l_canvas},         {"png_read", l_png_read},
+                                     {"text_width", l_text_width}, {"image_folder", l_image_folder},
+                                     {"jpeg_write", l_jpeg_write}, {NULL, NULL}};
+
+static const luaL_Reg imagedir_meta[] = {{"__gc", imagedir_gc}, {NULL, NULL}};
 
 void lae_open_image(lua_State *L)
 {
     luaL_setfuncs(L, functions, 0);
     lae_new_class(L, LAE_CANVAS, canvas_meta, canvas_methods);
+    lua_pop(L, 1);
+    lae_new_class(L, LAE_IMAGEDIR, imagedir_meta, NULL);
     lua_pop(L, 1);
 }
