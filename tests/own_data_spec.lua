@@ -148,6 +148,20 @@ describe("an experiment on the user's data", function()
     assert.truthy(process.exists(dir .. "/conv/reconstructions.png"))
   end)
 
+  it("trains the conv model on a folder of RGB pictures of an odd size", function()
+    local pics = dir .. "/pics"
+    ae.manual_seed(2)
+    for _, class in ipairs { "a", "b" } do
+      assert(ae.mkdir_p(pics .. "/" .. class))
+      for i = 1, 12 do ae.image.save(pics .. "/" .. class .. "/" .. i .. ".png", ae.rand(3, 10, 9)) end
+    end
+    local out = must_run("experiments/conv_ae_mnist.lua --data=" .. pics .. " --epochs=1 --quiet --out=" .. dir .. "/pics_run")
+    assert.equal(pics, result_of(out).dataset)
+    local model = ae.checkpoint.model(dir .. "/pics_run/checkpoint.h5")
+    local y = ae.no_grad(function() return model(ae.rand(2, 3 * 10 * 9)) end)
+    assert.same({ 2, 270 }, y:shape())
+  end)
+
   local others = {
     { "deep_ae_mnist", "" }, { "vae_mnist", "" }, { "dae_mnist", "" }, { "cae_mnist", "" },
     { "sparse_ae_mnist", "" }, { "latent_mnist", "" }, { "features_mnist", " --labels=100 --code=8" },
