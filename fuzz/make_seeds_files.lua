@@ -15,22 +15,8 @@ for _, t in ipairs { "npy", "npz", "csv" } do
   assert(os.execute("mkdir -p " .. quote(dir .. "/" .. t)))
 end
 
-local function npy(descr, shape, data, opts)
-  opts = opts or {}
-  local dict = string.format("{'descr': '%s', 'fortran_order': %s, 'shape': (%s%s), }", descr,
-    opts.fortran and "True" or "False", table.concat(shape, ", "), #shape == 1 and "," or "")
-  local version = opts.version or 1
-  local pre = version == 1 and 10 or 12
-  local header = dict .. string.rep(" ", (64 - (pre + #dict + 1) % 64) % 64) .. "\n"
-  local len = version == 1 and string.pack("<I2", #header) or string.pack("<I4", #header)
-  return "\x93NUMPY" .. string.char(version, 0) .. len .. header .. data
-end
-
-local function pack(fmt, values)
-  local parts = {}
-  for i, v in ipairs(values) do parts[i] = string.pack(fmt, v) end
-  return table.concat(parts)
-end
+local npy_file = require "tests.helpers.npy"
+local npy, pack = npy_file.encode, npy_file.pack
 
 -- .npy
 local seeds = {

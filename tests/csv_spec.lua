@@ -21,11 +21,7 @@ local function read_error(...)
   return tostring(err)
 end
 
-local function assert_mentions(err, ...)
-  for _, s in ipairs { ... } do
-    assert.is_truthy(err:find(s, 1, true), "the message lacks '" .. s .. "':\n" .. err)
-  end
-end
+local assert_mentions = require("tests.helpers.check").mentions
 
 describe("csv_read", function()
   local dir, n

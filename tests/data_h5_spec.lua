@@ -12,17 +12,9 @@ local quote = process.quote
 local PYTHON = "/usr/bin/python3"
 local has_h5py = os.execute(PYTHON .. " -c 'import h5py, numpy' >/dev/null 2>&1") == true
 
-local function assert_mentions(err, ...)
-  for _, s in ipairs { ... } do
-    assert.is_truthy(tostring(err):find(s, 1, true), "error message lacks '" .. s .. "':\n" .. tostring(err))
-  end
-end
+local assert_mentions = require("tests.helpers.check").mentions
 
-local function failure(f, ...)
-  local ok, err = pcall(f, ...)
-  assert.is_false(ok, "expected an error")
-  return err
-end
+local failure = require("tests.helpers.check").error_of
 
 -- runs python code (argv[1] is dir); fails the test on a non-zero exit
 local function python(dir, code)

@@ -11,15 +11,7 @@ local python = "/usr/bin/python3"
 local has_numpy = select(2, sh(python .. " -c 'import numpy'"))
 
 -- a little-endian float32 .npy of t
-local function write_npy(path, t)
-  local shape = t:shape()
-  local dims = #shape == 1 and shape[1] .. "," or table.concat(shape, ", ")
-  local header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" .. dims .. "), }"
-  header = header .. string.rep(" ", 63 - (10 + #header) % 64) .. "\n"
-  local parts = { "\147NUMPY\1\0", string.pack("<I2", #header), header }
-  for _, v in ipairs(t:reshape(-1):totable()) do parts[#parts + 1] = string.pack("<f", v) end
-  process.write(path, table.concat(parts))
-end
+local function write_npy(path, t) process.write(path, require("tests.helpers.npy").float32(t)) end
 
 -- the batches of one shuffled epoch, as Lua tables
 local function epoch(ds)

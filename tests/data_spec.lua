@@ -33,17 +33,9 @@ local function idx_u8(dims, values)
   return table.concat(parts)
 end
 
-local function assert_mentions(err, ...)
-  for _, s in ipairs {...} do
-    assert.is_truthy(tostring(err):find(s, 1, true), "error message lacks '" .. s .. "':\n" .. tostring(err))
-  end
-end
+local assert_mentions = require("tests.helpers.check").mentions
 
-local function failure(f, ...)
-  local ok, err = pcall(f, ...)
-  assert.is_false(ok, "expected an error")
-  return tostring(err)
-end
+local failure = require("tests.helpers.check").error_of
 
 -- a reduction's result as a Lua number, whether it is one or a scalar tensor
 local function number(v)

@@ -11,17 +11,9 @@ local process = require "tests.helpers.process"
 
 local PYTHON = "/usr/bin/python3"
 
-local function assert_mentions(err, ...)
-  for _, s in ipairs { ... } do
-    assert.is_truthy(tostring(err):find(s, 1, true), "error message lacks '" .. s .. "':\n" .. tostring(err))
-  end
-end
+local assert_mentions = require("tests.helpers.check").mentions
 
-local function failure(f, ...)
-  local ok, err = pcall(f, ...)
-  assert.is_false(ok, "expected an error")
-  return err
-end
+local failure = require("tests.helpers.check").error_of
 
 -- n samples of d features: feature 1 is the sample's index (1-based), the
 -- others values of every sign and size; labels i % 7 - 3 (negative too)

@@ -55,11 +55,7 @@ local function read_error(path)
 end
 
 -- err mentions every one of the plain strings given
-local function assert_mentions(err, ...)
-  for _, s in ipairs {...} do
-    assert.is_truthy(err:find(s, 1, true), "error message lacks '" .. s .. "':\n" .. err)
-  end
-end
+local assert_mentions = require("tests.helpers.check").mentions
 
 describe("ae.data.idx", function()
   local dir

@@ -47,36 +47,12 @@ local function assert_bits(got, expected, what)
   end
 end
 
--- the bytes of a .npy file: the header (padded to 64 bytes as numpy pads
--- it) and data; opts.dict replaces the dict, opts.version is 1, 2 or 3
-local function npy(descr, shape, data, opts)
-  opts = opts or {}
-  local dict = opts.dict or string.format("{'descr': '%s', 'fortran_order': %s, 'shape': (%s%s), }", descr,
-    opts.fortran and "True" or "False", table.concat(shape, ", "), #shape == 1 and "," or "")
-  local version = opts.version or 1
-  local pre = version == 1 and 10 or 12
-  local header = dict .. string.rep(" ", (64 - (pre + #dict + 1) % 64) % 64) .. "\n"
-  local len = version == 1 and string.pack("<I2", #header) or string.pack("<I4", #header)
-  return "\x93NUMPY" .. string.char(version, 0) .. len .. header .. data
-end
+local npy_file = require "tests.helpers.npy"
+local npy, pack = npy_file.encode, npy_file.pack
 
-local function pack(fmt, values)
-  local parts = {}
-  for i, v in ipairs(values) do parts[i] = string.pack(fmt, v) end
-  return table.concat(parts)
-end
+local read_error = require("tests.helpers.check").error_of
 
-local function read_error(fn, ...)
-  local ok, err = pcall(fn, ...)
-  assert.is_false(ok, "expected an error")
-  return tostring(err)
-end
-
-local function assert_mentions(err, ...)
-  for _, s in ipairs { ... } do
-    assert.is_truthy(err:find(s, 1, true), "the message lacks '" .. s .. "':\n" .. err)
-  end
-end
+local assert_mentions = require("tests.helpers.check").mentions
 
 describe("npy_read on files written byte by byte", function()
   local dir

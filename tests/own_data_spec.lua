@@ -8,6 +8,7 @@
 local json = require "aerun.json"
 local ae = require "aerun"
 local process = require "tests.helpers.process"
+local npy = require "tests.helpers.npy"
 local root, aerun, sh, q = process.root, process.aerun, process.sh, process.quote
 
 local dir = process.tmpdir()
@@ -62,12 +63,7 @@ with h5py.File(sys.argv[1], "w") as f:
   end
   -- 200 images of 3×12×12 in [0, 1], as a little-endian float32 .npy
   ae.manual_seed(1)
-  local images = ae.rand(200, 3, 12, 12)
-  local header = "{'descr': '<f4', 'fortran_order': False, 'shape': (200, 3, 12, 12), }"
-  header = header .. string.rep(" ", 63 - (10 + #header) % 64) .. "\n"
-  local parts = { "\147NUMPY\1\0", string.pack("<I2", #header), header }
-  for _, v in ipairs(images:reshape(-1):totable()) do parts[#parts + 1] = string.pack("<f", v) end
-  process.write(npy_path, table.concat(parts))
+  process.write(npy_path, npy.float32(ae.rand(200, 3, 12, 12)))
 end)
 
 teardown(function() sh("rm -rf " .. q(dir)) end)
@@ -195,12 +191,7 @@ describe("aerun eval on a script's model", function()
     -- 1×16×16 images in [0, 1] and the β-VAE of tests/interop/beta_vae.lua
     local images = dir .. "/faces.npy"
     ae.manual_seed(3)
-    local x = ae.rand(40, 1, 16, 16)
-    local header = "{'descr': '<f4', 'fortran_order': False, 'shape': (40, 1, 16, 16), }"
-    header = header .. string.rep(" ", 63 - (10 + #header) % 64) .. "\n"
-    local parts = { "\147NUMPY\1\0", string.pack("<I2", #header), header }
-    for _, v in ipairs(x:reshape(-1):totable()) do parts[#parts + 1] = string.pack("<f", v) end
-    process.write(images, table.concat(parts))
+    process.write(images, npy.float32(ae.rand(40, 1, 16, 16)))
     local script = root .. "/tests/interop/beta_vae.lua"
     local ck = dir .. "/beta.h5"
     process.write(dir .. "/save_beta.lua", string.format([[

@@ -78,6 +78,14 @@ function M.error_of(f, ...)
   return tostring(err)
 end
 
+-- asserts that the message err contains each of the plain strings given
+function M.mentions(err, ...)
+  err = tostring(err)
+  for _, s in ipairs { ... } do
+    assert(err:find(s, 1, true), "the message lacks '" .. s .. "':\n" .. err)
+  end
+end
+
 -- asserts f raises an error containing pattern (plain text)
 function M.fails(pattern, f)
   local good, err = pcall(f)
