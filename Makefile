@@ -51,7 +51,8 @@ $(BUILD)/obj/io/jpeg.o: LAYER_CFLAGS = $(JPEG_CFLAGS)
 $(BUILD)/obj/lua/%.o: LAYER_CFLAGS = $(LUA_CFLAGS)
 
 DEBS := pkg-config lua5.4 liblua5.4-dev libopenblas-dev libhdf5-dev hdf5-tools zlib1g-dev \
-        libpng-dev libjpeg-dev libjpeg-turbo-progs libzip-dev lua-cjson lua-busted dataset-fashion-mnist parallel
+        libpng-dev libjpeg-dev libjpeg-turbo-progs libzip-dev lua-cjson lua-busted dataset-fashion-mnist parallel \
+        luarocks
 
 .PHONY: all deps data demo test bench install clean layers format format-check
 all: $(BUILD)/aerun $(BUILD)/aerun.so
@@ -101,11 +102,16 @@ bench: deps
 	@$(MAKE) --no-print-directory -j2 all && $(MAKE) --no-print-directory data
 	$(BUILD)/aerun bench/run.lua
 
+# the directories are named as in Lua's own Makefile; the rockspec
+# (aerun-*.rockspec) sets them to the rock's, so both install these files
+INSTALL_BIN = $(PREFIX)/bin
+INSTALL_CMOD = $(PREFIX)/lib/lua/5.4
+INSTALL_LMOD = $(PREFIX)/share/lua/5.4
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/lua/5.4 $(DESTDIR)$(PREFIX)/share/lua/5.4/aerun
-	install -m 755 $(BUILD)/aerun $(DESTDIR)$(PREFIX)/bin/aerun
-	install -m 644 $(BUILD)/aerun.so $(DESTDIR)$(PREFIX)/lib/lua/5.4/aerun.so
-	install -m 644 $(LUA_SRC) $(DESTDIR)$(PREFIX)/share/lua/5.4/aerun/
+	install -d $(DESTDIR)$(INSTALL_BIN) $(DESTDIR)$(INSTALL_CMOD) $(DESTDIR)$(INSTALL_LMOD)/aerun
+	install -m 755 $(BUILD)/aerun $(DESTDIR)$(INSTALL_BIN)/aerun
+	install -m 644 $(BUILD)/aerun.so $(DESTDIR)$(INSTALL_CMOD)/aerun.so
+	install -m 644 $(LUA_SRC) $(DESTDIR)$(INSTALL_LMOD)/aerun/
 
 clean:
 	rm -rf $(BUILD)
