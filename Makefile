@@ -6,6 +6,7 @@
 #   make deps     install the Debian packages that are missing (sudo when not root)
 #   make data     fill data/ with MNIST and Fashion-MNIST
 #   make install PREFIX=/usr/local
+#   luarocks --lua-version=5.4 make --tree=DIR   the same files into a LuaRocks tree (aerun-*.rockspec)
 
 PREFIX ?= /usr/local
 CC ?= gcc

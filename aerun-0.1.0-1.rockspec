@@ -1,17 +1,20 @@
--- aerun as a LuaRocks rock.  From a checkout:
---   luarocks --lua-version=5.4 make --tree=DIR      (or luarocks-5.4 make ...)
--- builds with the Makefile and installs what `make install` installs:
---   lib/lua/5.4/aerun.so         the module, with the Lua library compiled in
---   share/lua/5.4/aerun/*.lua    the Lua library's sources
+-- aerun as a LuaRocks rock.  In a checkout:
+--   luarocks --lua-version=5.4 make --tree=DIR
+-- runs the Makefile (into build/, as make does) and its install target,
+-- so a rock holds what `make install` installs:
 --   bin/aerun                    the executable
--- The version is lua/aerun/init.lua's ae.version and runtime/core/version.h's
--- AERUN_VERSION (tests/rock_spec.lua checks that the three agree).
+--   lib/lua/5.4/aerun.so         the module, the Lua library compiled in
+--   share/lua/5.4/aerun/*.lua    the Lua library's sources
+-- The C libraries it links come from the system (make deps on Debian).
+-- The version is ae.version (lua/aerun/init.lua) and AERUN_VERSION
+-- (runtime/core/version.h); tests/rock_spec.lua checks that all agree.
 rockspec_format = "3.0"
 package = "aerun"
 version = "0.1.0-1"
 
 source = {
-  -- `luarocks make` builds the checkout it runs in and never fetches this
+  -- `luarocks make` builds the checkout it runs in and never fetches this;
+  -- a packed source rock needs the project's public repository here
   url = "git+file://.",
 }
 
@@ -31,12 +34,14 @@ dependencies = {
 
 build = {
   type = "make",
-  -- the Makefile's default target (all) builds both; its install target
-  -- puts them into the rock's directories, which LuaRocks then deploys
+  -- both passes: the default target (all) builds, install installs.  The
+  -- Makefile keeps its own optimisation flags (OPT), so LuaRocks warns that
+  -- its CFLAGS is not passed; OPT=... in the environment changes them.
   variables = {
-    LUA = "$(LUA)",                      -- runs tools/embed.lua at build time
-    LUA_CFLAGS = "-I$(LUA_INCDIR)",      -- the Lua this rock is for
+    LUA = "$(LUA)",                   -- runs tools/embed.lua at build time
+    LUA_CFLAGS = "-I$(LUA_INCDIR)",   -- the headers of the Lua the rock is for
   },
+  -- the Makefile's install directories, named as in Lua's own Makefile
   install_variables = {
     INSTALL_BIN = "$(BINDIR)",
     INSTALL_CMOD = "$(LIBDIR)",
