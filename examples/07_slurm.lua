@@ -8,16 +8,22 @@
 -- --local runs each array task here, one after the other, the way Slurm
 -- would run it (SLURM_ARRAY_TASK_ID set, the #SBATCH lines being comments
 -- to sh), then collects the summary: a check of the batch script without a
--- cluster.  docs/guide.md, "Sweeps", "Under Slurm".
+-- cluster.  --time and --cpus set the tasks' limits.  Submit from the
+-- directory you ran this in: the paths in the batch script are relative
+-- to it, and Slurm starts the tasks there.  docs/guide.md, "Sweeps".
 local ae = require "aerun"
 
 local cfg = ae.config { epochs = 5, limit = 0, ["local"] = false, time = "01:00:00", cpus = 2 }
 local dir = "checkpoints/slurm_denoising"
 assert(ae.mkdir_p(dir))
 
-local function quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
-local aerun = arg[-1] or "aerun"                          -- this executable
-local sweep = arg[0]:gsub("07_slurm%.lua$", "06_sweep.lua")
+-- a word for sh, quoted only when it needs to be
+local function quote(s)
+  if s:match("^[%w%-%./_=:,+@]+$") then return s end
+  return "'" .. s:gsub("'", "'\\''") .. "'"
+end
+local aerun = arg[-1] or "aerun"                                     -- this executable
+local sweep = (arg[0]:match("^(.*)/[^/]*$") or ".") .. "/06_sweep.lua"   -- beside this file
 local options = string.format("--epochs=%d --limit=%d --out=%s", cfg.epochs, cfg.limit, dir)
 
 -- one line per run of the sweep: its size is the array's
@@ -42,7 +48,7 @@ f:close()
 print("wrote " .. batch .. " (" .. n .. " array tasks); submit it with:")
 print("  sbatch " .. batch)
 print("and when every task is done:")
-print("  aerun --sweep-collect " .. dir)
+print("  " .. quote(aerun) .. " --sweep-collect " .. dir)
 
 if cfg["local"] then
   for k = 0, n - 1 do
