@@ -20,7 +20,10 @@ local json = require "aerun.json"
 local process = require "tests.helpers.process"
 local quote, sh, read, root = process.quote, process.sh, process.read, process.root
 
-local PYTHON = "/usr/bin/python3"
+-- python is not ours to sanitize: under make test-asan the preloaded ASan
+-- runtime would make torch abort, so it runs without it
+local PYTHON = "env -u LD_PRELOAD /usr/bin/python3"
+local under_asan = (os.getenv("LD_PRELOAD") or ""):match("asan") ~= nil
 local BUDGET = "--epochs=2 --limit=1000"
 local ENV = "OPENBLAS_NUM_THREADS=1 "
 
@@ -212,7 +215,7 @@ end
 local python_missing
 do
   local _, ok = sh(PYTHON .. " -c 'import h5py, numpy, torch'")
-  if not ok then python_missing = PYTHON .. " cannot import h5py, numpy and torch (apt-get install python3-h5py python3-torch)" end
+  if not ok then python_missing = "/usr/bin/python3 cannot import h5py, numpy and torch (apt-get install python3-h5py python3-torch)" end
 end
 
 describe("examples/", function()
@@ -272,6 +275,8 @@ end)
 -- whole test set evaluated in one call and 950 MB for the whole training set
 -- with gradients on (what the script used to do).  160 MB leaves 60% for
 -- other machines' allocators and BLAS buffers and still fails either.
+-- Under make test-asan (ASan's shadow memory and quarantine) the bound is
+-- not checked.
 describe("the README's first script", function()
   local BOUND_KB = 160 * 1024
 
@@ -294,6 +299,10 @@ print("VmHWM_kB " .. status:match("VmHWM:%s*(%d+)"))
     assert.is_number(mse[2], out)
     assert.is_true(mse[2] < mse[1], "test MSE did not fall: " .. mse[1] .. " -> " .. mse[2])
     local hwm = tonumber(out:match("VmHWM_kB (%d+)"))
+    if under_asan then
+      pending(string.format("under ASan (peak RSS %d kB): the memory bound is not checked", hwm))
+      return
+    end
     assert.is_true(hwm < BOUND_KB, string.format("peak RSS %d kB, over the %d kB budget", hwm, BOUND_KB))
   end)
 end)
