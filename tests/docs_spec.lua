@@ -3,7 +3,7 @@
 -- copies work as printed.  A Lua block runs under the aerun executable, a
 -- Python block under /usr/bin/python3 (skipped, saying why, when h5py or
 -- torch is missing there).  Each runs in an empty directory that has `data`,
--- `experiments` and `tools` beside it, as in the source tree.  An HTML comment on
+-- `experiments`, `examples` and `tools` beside it, as in the source tree.  An HTML comment on
 -- the line before a block says how CI runs it:
 --
 --   <!-- doc-test: --epochs=1 --limit=300 -->     arguments for a Lua block
@@ -67,7 +67,7 @@ describe("the documentation's examples", function()
           return
         end
         local dir = process.tmpdir()
-        for _, link in ipairs { "data", "experiments", "tools" } do
+        for _, link in ipairs { "data", "experiments", "examples", "tools" } do
           assert(os.execute("ln -s " .. quote(process.root .. "/" .. link) .. " " .. quote(dir .. "/" .. link)))
         end
         local cd = "cd " .. quote(dir) .. " && "
