@@ -85,6 +85,7 @@ void lae_open_h5(lua_State *L);
 void lae_open_gemm(lua_State *L);
 void lae_open_signal(lua_State *L);
 void lae_open_anomaly(lua_State *L);
+void lae_open_guard(lua_State *L); /* registry["aerun.boundary"], for lua/aerun/guard.lua */
 void lae_open_profile(lua_State *L); /* last: it may wrap the others */
 
 int luaopen_aerun(lua_State *L);
