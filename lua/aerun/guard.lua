@@ -104,6 +104,41 @@ local function describe(v)
   return "a " .. t
 end
 
+-- a module class's name as a script writes it: nn.ReLU for the built-in
+-- ones, the script's own name for the rest
+local function class_name(c)
+  local name = tostring(rawget(c, "__name"))
+  local nn = package.loaded["aerun.nn"]
+  if type(nn) == "table" and rawget(nn, name) == c then return "nn." .. name end
+  return name
+end
+
+-- v for a message that says what was wrong with it: 3, nil, true, the
+-- string "4" (quoted, so that "4" and 4 differ), the class nn.ReLU, a
+-- Linear module, a tensor 2×3, a function...
+function guard.value(v)
+  if type(v) == "string" then return #v <= 40 and "the string " .. string.format("%q", v) or "a string" end
+  if type(v) == "table" and rawget(v, "__module") == true then return "the class " .. class_name(v) end
+  if type(v) == "table" and type(rawget(v, "_type")) == "string" then return "a " .. v._type .. " module" end
+  local d = describe(v)
+  if type(v) == "table" then return "a table" end
+  return d
+end
+
+-- "<what> is the class nn.ReLU, not a module: did you mean nn.ReLU()?",
+-- or "<what> is <value>, not a module": for a module expected as what
+function guard.not_module(what, v)
+  if type(v) == "table" and rawget(v, "__module") == true then
+    local name = class_name(v)
+    -- "nn.ReLU()" when the class makes a module from no arguments (tried
+    -- for the built-in classes only: a script's constructor may do anything)
+    local call = name .. "(...)"
+    if name:sub(1, 3) == "nn." and pcall(v) then call = name .. "()" end
+    return string.format("%s is the class %s, not a module: did you mean %s?", what, name, call)
+  end
+  return string.format("%s is %s, not a module", what, guard.value(v))
+end
+
 -- skip: leading arguments not to show (the class, for a constructor)
 local function arguments(skip, ...)
   local n = select("#", ...) - skip

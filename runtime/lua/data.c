@@ -147,7 +147,7 @@ static int l_dataset_h5(lua_State *L)
     const char *path = luaL_checkstring(L, 1);
     ae_h5_source_opts o = {luaL_checkstring(L, 2), luaL_optstring(L, 3, NULL), 1.0, 0, 0};
     if (!lua_isnoneornil(L, 4)) {
-        o.scale = luaL_checknumber(L, 4);
+        o.scale = lae_check_number(L, 4);
         if (!isfinite(o.scale)) return luaL_error(L, "h5: scale must be a finite number");
     }
     if (!lua_isnoneornil(L, 5)) o.stream = lua_toboolean(L, 5) ? 1 : -1;

@@ -51,13 +51,13 @@ static int l_gaussian(lua_State *L)
 static int l_masking(lua_State *L)
 {
     ae_tensor *x = lae_check_tensor(L, 1);
-    return lae_push_tensor(L, ae_noise_masking(x, luaL_checknumber(L, 2)));
+    return lae_push_tensor(L, ae_noise_masking(x, lae_check_number(L, 2)));
 }
 
 static int l_salt_pepper(lua_State *L)
 {
     ae_tensor *x = lae_check_tensor(L, 1);
-    return lae_push_tensor(L, ae_noise_salt_pepper(x, luaL_checknumber(L, 2)));
+    return lae_push_tensor(L, ae_noise_salt_pepper(x, lae_check_number(L, 2)));
 }
 
 static const luaL_Reg functions[] = {
