@@ -116,7 +116,7 @@ describe("a module class where a module goes", function()
   end)
 
   it("to an optimizer says to make the model", function()
-    mentions(error_of(ae.optim.Adam, nn.Linear, { lr = 1e-3 }), "Adam: expects a model's parameters, got the class nn.Linear")
+    mentions(error_of(ae.optim.Adam, nn.Linear, { lr = 1e-3 }), "Adam: expects a model or its parameters, got the class nn.Linear: did you mean nn.Linear(...)?")
   end)
 end)
 

@@ -128,15 +128,20 @@ end
 -- "<what> is the class nn.ReLU, not a module: did you mean nn.ReLU()?",
 -- or "<what> is <value>, not a module": for a module expected as what
 function guard.not_module(what, v)
-  if type(v) == "table" and rawget(v, "__module") == true then
-    local name = class_name(v)
-    -- "nn.ReLU()" when the class makes a module from no arguments (tried
-    -- for the built-in classes only: a script's constructor may do anything)
-    local call = name .. "(...)"
-    if name:sub(1, 3) == "nn." and pcall(v) then call = name .. "()" end
-    return string.format("%s is the class %s, not a module: did you mean %s?", what, name, call)
-  end
+  local hint = guard.hint(v)
+  if hint then return string.format("%s is %s, not a module: %s", what, guard.value(v), hint) end
   return string.format("%s is %s, not a module", what, guard.value(v))
+end
+
+-- "did you mean nn.ReLU()?" when v is a module class, else nil
+function guard.hint(v)
+  if not (type(v) == "table" and rawget(v, "__module") == true) then return nil end
+  local name = class_name(v)
+  -- "nn.ReLU()" when the class makes a module from no arguments (tried
+  -- for the built-in classes only: a script's constructor may do anything)
+  local call = name .. "(...)"
+  if name:sub(1, 3) == "nn." and pcall(v) then call = name .. "()" end
+  return "did you mean " .. call .. "?"
 end
 
 -- skip: leading arguments not to show (the class, for a constructor)
@@ -169,6 +174,11 @@ local function rewrite(name, err, skip, ...)
   local named = rest:match("^[%w_.:]*" .. name:match("[%w_]+$") .. "[%s:(]")
   local msg = named and rest or (name .. ": " .. rest)
   if is_runtime_error(rest) then
+    -- a module class where the library wanted a module (nn.Linear:parameters())
+    for i = skip + 1, select("#", ...) do
+      local v = (select(i, ...))
+      if guard.hint(v) then return where() .. name .. ": " .. guard.not_module("argument " .. (i - skip), v) end
+    end
     msg = msg .. " " .. arguments(skip, ...)
     if file then msg = msg .. " [" .. file .. ":" .. line .. "]" end
   end
@@ -254,8 +264,9 @@ end
 -- boundary positions what it raises.
 function guard.options(fname, opts, known)
   if opts == nil then return {} end
-  if type(opts) ~= "table" then
-    error(string.format("%s: options must be a table, got %s", fname, type(opts)))
+  if type(opts) ~= "table" or rawget(opts, "__module") == true then
+    error(string.format("%s: options must be a table, got %s", fname,
+      type(opts) == "table" and guard.value(opts) or type(opts)))
   end
   for k in pairs(opts) do
     if not known[k] then

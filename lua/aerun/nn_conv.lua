@@ -63,7 +63,7 @@ local function arguments(layer, names, args)
   local out, n = {}, 0
   for i, name in ipairs(names) do
     local v = args[i]
-    if type(v) == "table" and v[1] == nil and i > 1 then
+    if type(v) == "table" and v[1] == nil and i > 1 and rawget(v, "__module") == nil then
       for k, val in pairs(v) do
         local known = false
         for j = i, #names do known = known or names[j] == k end
@@ -220,7 +220,9 @@ return function(nn)
 
   function Upsample:init(opts)
     if type(opts) == "number" then opts = { scale_factor = opts } end
-    if type(opts) ~= "table" then reject("Upsample", "expects {scale_factor = n, mode = \"nearest\"}") end
+    if type(opts) ~= "table" or rawget(opts, "__module") then
+      reject("Upsample", "expects {scale_factor = n, mode = \"nearest\"}, got %s", require("aerun.guard").value(opts))
+    end
     for k in pairs(opts) do
       if k ~= "scale_factor" and k ~= "mode" then
         reject("Upsample", "unknown option '%s' (only scale_factor and mode are supported)", tostring(k))

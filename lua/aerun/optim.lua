@@ -42,8 +42,8 @@ local function check_params(name, params)
   if is_tensor(params) then params = { params } end
   if is_module(params) then params = params:parameters() end
   if is_module_class(params) then
-    error(string.format("%s: expects a model's parameters, got %s: make the model first (%s(...)) and pass it "
-      .. "or its model:parameters()", name, guard.value(params), guard.value(params):match("%S+$")), 3)
+    error(string.format("%s: expects a model or its parameters, got %s: %s (make the model, then pass it)", name,
+      guard.value(params), guard.hint(params)), 3)
   end
   if type(params) ~= "table" then
     error(name .. ": expects a model or a list of parameters (model:parameters()), got " .. guard.value(params), 3)
@@ -405,11 +405,11 @@ function optim.clip_grad_norm(params, max_norm, norm_type)
   if is_tensor(params) then params = { params } end
   if is_module(params) then params = params:parameters() end
   if type(params) ~= "table" then error(name .. ": expects a model or a list of parameters, got " .. guard.value(params), 2) end
-  if not nonneg(max_norm) then error(name .. ": max_norm must be a non-negative number, got " .. tostring(max_norm), 2) end
+  if not nonneg(max_norm) then error(name .. ": max_norm must be a non-negative number, got " .. guard.value(max_norm), 2) end
   if norm_type == nil then norm_type = 2 end
   if norm_type == "inf" then norm_type = math.huge end
   if not (is_number(norm_type) and norm_type > 0) then
-    error(name .. ": norm_type must be a positive number or \"inf\", got " .. tostring(norm_type), 2)
+    error(name .. ": norm_type must be a positive number or \"inf\", got " .. guard.value(norm_type), 2)
   end
   local grads = {}
   for i, p in ipairs(params) do

@@ -290,11 +290,11 @@ static int push_internal(lua_State *L, const char *msg)
 }
 
 /* pushes msg followed by the frames of the script's own code (no C
- * function, nothing of the library), in luaL_traceback's layout; only
- * when there are two or more, since one is the position msg starts with */
+ * function, nothing of the library), in luaL_traceback's layout; none
+ * when the only frame is the position msg starts with */
 static void push_script_traceback(lua_State *L, const char *msg)
 {
-    int base = lua_gettop(L), frames = 0;
+    int base = lua_gettop(L), frames = 0, repeats = 0;
     lua_pushstring(L, msg);
     lua_pushliteral(L, "\nstack traceback:");
     lua_Debug ar;
@@ -308,11 +308,15 @@ static void push_script_traceback(lua_State *L, const char *msg)
             lua_pushfstring(L, "\n\t%s:%d: in function <%s:%d>", ar.short_src, ar.currentline, ar.short_src,
                             ar.linedefined);
         if (ar.istailcall) lua_pushliteral(L, "\n\t(...tail calls...)");
-        frames++;
+        if (frames++ == 0) {
+            char pos[LUA_IDSIZE + 32];
+            snprintf(pos, sizeof pos, "%s:%d:", ar.short_src, ar.currentline);
+            repeats = strncmp(msg, pos, strlen(pos)) == 0;
+        }
         luaL_checkstack(L, 4, "traceback");
         if (lua_gettop(L) - base > 40) lua_concat(L, lua_gettop(L) - base - 1); /* keep the stack small */
     }
-    if (frames < 2) lua_settop(L, base + 1);
+    if (frames == 0 || (frames == 1 && repeats)) lua_settop(L, base + 1);
     else lua_concat(L, lua_gettop(L) - base);
 }
 

@@ -121,6 +121,20 @@ lua_Integer lae_opt_integer(lua_State *L, int arg, lua_Integer def)
     return lua_tointeger(L, arg);
 }
 
+/* the table at arg is nn[name] (a built-in module class) */
+static int is_nn_class(lua_State *L, int arg, const char *name)
+{
+    int top = lua_gettop(L), same = 0;
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    if (lua_getfield(L, -1, "aerun.nn") == LUA_TTABLE) {
+        lua_pushstring(L, name);
+        lua_rawget(L, -2);
+        same = lua_rawequal(L, -1, arg);
+    }
+    lua_settop(L, top);
+    return same;
+}
+
 const char *lae_describe(lua_State *L, int arg)
 {
     arg = lua_absindex(L, arg);
@@ -146,10 +160,41 @@ const char *lae_describe(lua_State *L, int arg)
     case LUA_TBOOLEAN:
     case LUA_TNIL: return luaL_tolstring(L, arg, NULL);
     case LUA_TNONE: return "nothing";
+    case LUA_TTABLE: {
+        /* a module class holds __module itself (nn.ReLU); a module has a _type */
+        lua_pushliteral(L, "__name");
+        if (lua_rawget(L, arg) == LUA_TSTRING) {
+            lua_pushliteral(L, "__module");
+            if (lua_rawget(L, arg) == LUA_TBOOLEAN && lua_toboolean(L, -1)) {
+                lua_pop(L, 1);
+                return lua_pushfstring(L, "the class %s%s", is_nn_class(L, arg, lua_tostring(L, -1)) ? "nn." : "",
+                                       lua_tostring(L, -1));
+            }
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+        lua_pushliteral(L, "_type");
+        if (lua_rawget(L, arg) == LUA_TSTRING) return lua_pushfstring(L, "a %s module", lua_tostring(L, -1));
+        lua_pop(L, 1);
+        return "a table";
+    }
     default:
         if (lae_test_tensor(L, arg)) return "a tensor";
         return lua_pushfstring(L, "a %s", luaL_typename(L, arg));
     }
+}
+
+void lae_check_options(lua_State *L, int arg, const char *fname)
+{
+    arg = lua_absindex(L, arg);
+    int isclass = 0;
+    if (lua_type(L, arg) == LUA_TTABLE) {
+        lua_pushliteral(L, "__module");
+        isclass = lua_rawget(L, arg) == LUA_TBOOLEAN;
+        lua_pop(L, 1);
+    }
+    if (lua_type(L, arg) != LUA_TTABLE || isclass)
+        luaL_error(L, "%s: options must be a table of named options, got %s", fname, lae_describe(L, arg));
 }
 
 void lae_check_pair(lua_State *L, int arg, const char *op, const char *what, int64_t def, int64_t out[2])
@@ -165,7 +210,7 @@ void lae_check_pair(lua_State *L, int arg, const char *op, const char *what, int
     if (!lua_istable(L, arg) || luaL_len(L, arg) != 2)
         luaL_argerror(
             L, arg,
-            lua_pushfstring(L, "%s: %s must be an integer or an {h, w} pair, got %s", op, what, luaL_typename(L, arg)));
+            lua_pushfstring(L, "%s: %s must be an integer or an {h, w} pair, got %s", op, what, lae_describe(L, arg)));
     for (int i = 0; i < 2; i++) {
         lua_geti(L, arg, i + 1);
         lua_Number v = lua_tonumber(L, -1);

@@ -43,6 +43,9 @@ ae_reduction lae_check_reduction(lua_State *L, int arg, const char *def, const c
 lua_Number lae_check_number(lua_State *L, int arg);
 lua_Number lae_opt_number(lua_State *L, int arg, lua_Number def);
 lua_Integer lae_opt_integer(lua_State *L, int arg, lua_Integer def);
+/* an options table at arg ({shuffle = true}); anything else, a module class
+ * included, is an error naming fname */
+void lae_check_options(lua_State *L, int arg, const char *fname);
 /* the value at arg for a message: 3, true, nil, the string "4", a table... */
 const char *lae_describe(lua_State *L, int arg);
 /* a size argument of op: nil (def for both), an integer, or an {h, w} pair */

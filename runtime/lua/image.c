@@ -258,7 +258,7 @@ static void imagedir_options(lua_State *L, int arg, ae_imagedir_opts *o, const c
 {
     *o = (ae_imagedir_opts){0};
     if (lua_isnoneornil(L, arg)) return;
-    luaL_checktype(L, arg, LUA_TTABLE);
+    lae_check_options(L, arg, "image_folder");
     lua_pushnil(L);
     while (lua_next(L, arg)) {
         const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
