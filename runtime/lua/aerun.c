@@ -124,7 +124,9 @@ static void print_usage(FILE *f)
           "  " PROGNAME " eval CHECKPOINT.h5 --data=SPEC   score a saved model on any data\n"
           "                                          (" PROGNAME " eval --help)\n"
           "With no script, " PROGNAME " is interactive when stdin is a terminal\n"
-          "and runs stdin otherwise.\n",
+          "and runs stdin otherwise.\n"
+          "An error shows the script's own frames, not the library's;\n"
+          "AERUN_TRACEBACK=1 shows them all.\n",
           f);
 }
 
