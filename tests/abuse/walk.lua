@@ -26,6 +26,9 @@
 --   internal  a Lua runtime error from inside the library ("attempt to
 --             index a nil value"...): the argument was not checked
 --   object    the error value is not a string
+-- and the messages of located errors are checked against the rules of
+-- errors that say how to fix them (check_rules below: strings quoted,
+-- fixed sets listed, module classes hinted).
 -- The result file gets counts, timings and examples as JSON.
 local ae = require "aerun"
 local json = require "aerun.json"
