@@ -182,6 +182,12 @@ describe("the script's errors", function()
     }, "\n"))
     assert.are.equal("aerun: script.lua:3: Sequential: element 2 is the class nn.ReLU, not a module: did you mean nn.ReLU()?\n"
       .. "stack traceback:\n\tscript.lua:3: in local 'build'\n\tscript.lua:5: in main chunk\n", err)
+    -- deep recursion: the innermost 22, then how many more
+    err = run_script('local function f(n) if n == 0 then error("deep") end f(n - 1) end\nf(40)\n')
+    local lines = {}
+    for l in err:gmatch("[^\n]+") do lines[#lines + 1] = l end
+    assert.are.equal(2 + 22 + 1, #lines, err)
+    assert.are.equal("\t(... 20 more)", lines[#lines])
   end)
 
   it("show every frame with AERUN_TRACEBACK=1", function()

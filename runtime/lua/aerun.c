@@ -294,6 +294,7 @@ static int push_internal(lua_State *L, const char *msg)
 /* pushes msg followed by the frames of the script's own code (no C
  * function, nothing of the library), in luaL_traceback's layout; none
  * when the only frame is the position msg starts with */
+#define MAX_FRAMES 22
 static void push_script_traceback(lua_State *L, const char *msg)
 {
     int base = lua_gettop(L), frames = 0, repeats = 0;
@@ -303,6 +304,10 @@ static void push_script_traceback(lua_State *L, const char *msg)
     for (int level = 1; lua_getstack(L, level, &ar); level++) {
         lua_getinfo(L, "Slnt", &ar);
         if (*ar.what == 'C' || ar.currentline <= 0 || library_source(ar.source)) continue;
+        if (frames >= MAX_FRAMES) { /* deep recursion: the innermost frames, then a count */
+            frames++;
+            continue;
+        }
         if (*ar.namewhat)
             lua_pushfstring(L, "\n\t%s:%d: in %s '%s'", ar.short_src, ar.currentline, ar.namewhat, ar.name);
         else if (*ar.what == 'm') lua_pushfstring(L, "\n\t%s:%d: in main chunk", ar.short_src, ar.currentline);
@@ -318,6 +323,7 @@ static void push_script_traceback(lua_State *L, const char *msg)
         luaL_checkstack(L, 4, "traceback");
         if (lua_gettop(L) - base > 40) lua_concat(L, lua_gettop(L) - base - 1); /* keep the stack small */
     }
+    if (frames > MAX_FRAMES) lua_pushfstring(L, "\n\t(... %d more)", frames - MAX_FRAMES);
     if (frames == 0 || (frames == 1 && repeats)) lua_settop(L, base + 1);
     else lua_concat(L, lua_gettop(L) - base);
 }
