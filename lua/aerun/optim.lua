@@ -37,7 +37,8 @@ local function is_module(v)
 end
 
 -- params: a list of tensors, one tensor, or a module, whose parameters
--- (model:parameters()) are what a script means
+-- (model:parameters()) are what a script means: Adam(model, {...}) is
+-- Adam(model:parameters(), {...})
 local function check_params(name, params)
   if is_tensor(params) then params = { params } end
   if is_module(params) then params = params:parameters() end
