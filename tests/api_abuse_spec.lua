@@ -12,7 +12,11 @@
 --   * the Lua library's functions raise errors at the caller's line that
 --     name the function, not Lua runtime errors from inside the library
 --     ("attempt to index a nil value"): lua/aerun/guard.lua is the
---     boundary that makes it so.
+--     boundary that makes it so;
+--   * the messages say how to fix the call (issue 13): a string given where
+--     the seed had a number is quoted; an argument with a fixed set of
+--     values lists them; a module class in place of a module gets "did you
+--     mean nn.ReLU()?" (tests/errors_spec.lua has one case of each).
 local ae = require "aerun"
 local json = require "aerun.json"
 
@@ -68,6 +72,22 @@ local function total(key)
   return n
 end
 
+-- the examples of every part under key, as lines
+local function offenders(key)
+  local out = {}
+  for _, r in ipairs(walk()) do
+    for _, example in pairs(r[key] or {}) do out[#out + 1] = example end
+  end
+  table.sort(out)
+  return out
+end
+
+local function rule_checks(name)
+  local n = 0
+  for _, r in ipairs(walk()) do n = n + ((r.rules or {})[name] or 0) end
+  return n
+end
+
 describe("the public API called with bad arguments", function()
   it("never crashes, aborts or hangs, over thousands of generated calls", function()
     walk()
@@ -104,5 +124,27 @@ describe("the public API called with bad arguments", function()
     table.sort(bad)
     assert.are.equal(0, #bad, "errors that do not name the function at the caller's line:\n  "
       .. table.concat(bad, "\n  "))
+  end)
+
+  it("quotes a string given where a number goes", function()
+    local bad = offenders("unquoted")
+    print(string.format("api abuse: %d errors for a string in place of a number checked for the quoted string",
+      rule_checks("quoted")))
+    assert.is_true(rule_checks("quoted") >= 300, "only " .. rule_checks("quoted") .. " checked")
+    assert.are.equal(0, #bad, "a string in place of a number, not quoted in the message:\n  " .. table.concat(bad, "\n  "))
+  end)
+
+  it("lists the values of an argument that has a fixed set of them", function()
+    local bad = offenders("unlisted")
+    print(string.format("api abuse: %d errors refusing a value checked for the list of valid ones", rule_checks("listed")))
+    assert.is_true(rule_checks("listed") >= 100, "only " .. rule_checks("listed") .. " checked")
+    assert.are.equal(0, #bad, "a refused value without the valid ones:\n  " .. table.concat(bad, "\n  "))
+  end)
+
+  it("hints 'did you mean nn.ReLU()?' for a module class given in place of a module", function()
+    local bad = offenders("unhinted")
+    print(string.format("api abuse: %d errors for a module class checked for the hint", rule_checks("hinted")))
+    assert.is_true(rule_checks("hinted") >= 3, "only " .. rule_checks("hinted") .. " checked")
+    assert.are.equal(0, #bad, "a module class in place of a module, without the hint:\n  " .. table.concat(bad, "\n  "))
   end)
 end)

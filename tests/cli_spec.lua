@@ -148,13 +148,18 @@ for i = -3, #arg do io.write("arg[", i, "]=", tostring(arg[i]), "\n") end
     assert.are.equal("dd\t-v\n", out)
   end)
 
-  it("reports a runtime error with file:line and a traceback, and exits 1", function()
+  it("reports a runtime error with file:line and the script's traceback, and exits 1", function()
     local script = write("boom.lua", "local x = 1\n\nerror('boom ' .. x)\n")
     local out, err, code = run{script}
     assert.are.equal(1, code)
     assert.are.equal("", out)
-    assert.is_truthy(err:find("aerun: " .. script .. ":3: boom 1\n", 1, true), err)
-    assert.is_truthy(err:find("stack traceback:", 1, true))
+    -- one frame of the script: its position is the message's, no traceback
+    assert.are.equal("aerun: " .. script .. ":3: boom 1\n", err)
+    script = write("deep.lua", "local function f(x)\n  error('deep ' .. x)\nend\nf(1)\n")
+    _, err, code = run{script}
+    assert.are.equal(1, code)
+    assert.is_truthy(err:find("aerun: " .. script .. ":2: deep 1\nstack traceback:\n\t" .. script
+      .. ":2: in local 'f'\n\t" .. script .. ":4: in main chunk\n", 1, true), err)
     script = write("arith.lua", "local t = nil\nreturn t.x\n")
     _, err, code = run{script}
     assert.are.equal(1, code)

@@ -102,7 +102,10 @@ local function plain(msg)
 end
 
 local function check_model(fn, m)
-  if not is_module(m) then fail("checkpoint.%s: model must be an nn module, got %s", fn, type(m)) end
+  local guard = require "aerun.guard"
+  if not is_module(m) then
+    fail("checkpoint.%s: model must be an nn module, got %s%s", fn, guard.value(m), guard.hint(m) and ": " .. guard.hint(m) or "")
+  end
 end
 
 local function check_optimizer(fn, opt)

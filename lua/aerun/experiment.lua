@@ -308,7 +308,7 @@ end
 function Run:epochs(last)
   last = last or self.cfg.epochs
   if math.type(last) ~= "integer" then
-    error("epochs: the last epoch must be an integer (an argument or cfg.epochs), got " .. tostring(last))
+    error("epochs: the last epoch must be an integer (an argument or cfg.epochs), got " .. require("aerun.guard").value(last))
   end
   local e = self.start_epoch - 1
   return function()

@@ -18,8 +18,16 @@
 -- line and traceback, for working on the library itself.
 local guard = {}
 
-local getinfo, pcall, select, type = debug.getinfo, pcall, select, type
+local getinfo, pcall, xpcall, select, type = debug.getinfo, pcall, xpcall, select, type
 local pack, unpack = table.pack, table.unpack
+
+require "aerun.core"
+local registry = debug.getregistry()
+-- guard.wrap's functions are C closures around their Lua handler (see
+-- runtime/lua/guard.c): a script's `return f(x)` then keeps its frame
+local boundary = registry["aerun.boundary"]
+-- the caller's level seen from a handler: 1 the handler, 2 the C closure
+local CALLER = boundary and 3 or 2
 
 local raw = os.getenv("AERUN_RAW_ERRORS") or ""
 raw = raw ~= "" and raw ~= "0"
@@ -96,6 +104,46 @@ local function describe(v)
   return "a " .. t
 end
 
+-- a module class's name as a script writes it: nn.ReLU for the built-in
+-- ones, the script's own name for the rest
+local function class_name(c)
+  local name = tostring(rawget(c, "__name"))
+  local nn = package.loaded["aerun.nn"]
+  if type(nn) == "table" and rawget(nn, name) == c then return "nn." .. name end
+  return name
+end
+
+-- v for a message that says what was wrong with it: 3, nil, true, the
+-- string "4" (quoted, so that "4" and 4 differ), the class nn.ReLU, a
+-- Linear module, a tensor 2×3, a function...
+function guard.value(v)
+  if type(v) == "string" then return #v <= 40 and "the string " .. string.format("%q", v) or "a string" end
+  if type(v) == "table" and rawget(v, "__module") == true then return "the class " .. class_name(v) end
+  if type(v) == "table" and type(rawget(v, "_type")) == "string" then return "a " .. v._type .. " module" end
+  local d = describe(v)
+  if type(v) == "table" then return "a table" end
+  return d
+end
+
+-- "<what> is the class nn.ReLU, not a module: did you mean nn.ReLU()?",
+-- or "<what> is <value>, not a module": for a module expected as what
+function guard.not_module(what, v)
+  local hint = guard.hint(v)
+  if hint then return string.format("%s is %s, not a module: %s", what, guard.value(v), hint) end
+  return string.format("%s is %s, not a module", what, guard.value(v))
+end
+
+-- "did you mean nn.ReLU()?" when v is a module class, else nil
+function guard.hint(v)
+  if not (type(v) == "table" and rawget(v, "__module") == true) then return nil end
+  local name = class_name(v)
+  -- "nn.ReLU()" when the class makes a module from no arguments (tried
+  -- for the built-in classes only: a script's constructor may do anything)
+  local call = name .. "(...)"
+  if name:sub(1, 3) == "nn." and pcall(v) then call = name .. "()" end
+  return "did you mean " .. call .. "?"
+end
+
 -- skip: leading arguments not to show (the class, for a constructor)
 local function arguments(skip, ...)
   local n = select("#", ...) - skip
@@ -126,6 +174,11 @@ local function rewrite(name, err, skip, ...)
   local named = rest:match("^[%w_.:]*" .. name:match("[%w_]+$") .. "[%s:(]")
   local msg = named and rest or (name .. ": " .. rest)
   if is_runtime_error(rest) then
+    -- a module class where the library wanted a module (nn.Linear:parameters())
+    for i = skip + 1, select("#", ...) do
+      local v = (select(i, ...))
+      if guard.hint(v) then return where() .. name .. ": " .. guard.not_module("argument " .. (i - skip), v) end
+    end
     msg = msg .. " " .. arguments(skip, ...)
     if file then msg = msg .. " [" .. file .. ":" .. line .. "]" end
   end
@@ -136,36 +189,72 @@ end
 -- script's own code (a Module:forward, a callback) calls in again
 local depth = 0
 
+-- the traceback of the last Lua runtime error raised inside the library
+-- (a bug there: the message a script sees names the line, and aerun prints
+-- this under it; runtime/lua/aerun.c reads registry["aerun.internal_error"])
+local internal_trace
+local function on_error(e)
+  if type(e) == "string" and is_runtime_error(e) and not e:find("stack overflow", 1, true) then
+    local file = e:match("^([^\n:]+):%d+: ")
+    if not file or is_library_location(file) then internal_trace = debug.traceback(e, 2) end
+  end
+  return e
+end
+
+local function raise(name, err, skip, ...)
+  local msg = rewrite(name, err, skip, ...)
+  if type(msg) == "string" and msg:match(" %[[^%]\n]+:%d+%]$") and internal_trace then
+    registry["aerun.internal_error"] = { msg, internal_trace }
+  end
+  internal_trace = nil
+  error(msg, 0)
+end
+
+-- the function each wrapper stands for (guard.unwrap)
+local unwrapped = setmetatable({}, { __mode = "k" })
+
 -- f, guarded under `name`; skip: leading arguments not shown in messages
 function guard.wrap(name, f, skip)
   if raw then return f end
   skip = skip or 0
-  return function(...)
+  local function handler(...)
     if depth > 0 then
       -- called by the library (or a C function it called): no boundary
-      local info = getinfo(2, "S")
+      local info = getinfo(CALLER, "S")
       if not info or info.what == "C" or is_library_source(info.source) then return f(...) end
     end
     depth = depth + 1
-    local r = pack(pcall(f, ...))
+    local r = pack(xpcall(f, on_error, ...))
     depth = depth - 1
     if r[1] then return unpack(r, 2, r.n) end
-    error(rewrite(name, r[2], skip, ...), 0)
+    raise(name, r[2], skip, ...)
   end
+  local w = boundary and boundary(handler) or handler
+  unwrapped[w] = f
+  return w
 end
 
+-- the library function behind a guarded one (f itself otherwise)
+function guard.unwrap(f) return unwrapped[f] or f end
+
+-- a class: its own __index, or a named table whose __index is a function
+-- (nn.Sequential, indexed by number too)
 local function is_class(t)
-  return rawget(t, "__index") == t
+  local index = rawget(t, "__index")
+  return index == t or (type(index) == "function" and type(rawget(t, "__name")) == "string")
 end
 
--- a class's methods, as Name:method
+-- a class's methods, as Name:method, and calling an instance (a module's
+-- __call runs its forward) as Name:forward
 function guard.class(name, cls)
   if raw then return cls end
   for k, v in pairs(cls) do
-    if type(k) == "string" and k:sub(1, 2) ~= "__" and type(v) == "function" then
+    if type(k) == "string" and k:sub(1, 2) ~= "__" and type(v) == "function" and not unwrapped[v] then
       cls[k] = guard.wrap(name .. ":" .. k, v)
     end
   end
+  local call = rawget(cls, "__call")
+  if type(call) == "function" and not unwrapped[call] then cls.__call = guard.wrap(name .. ":forward", call) end
   return cls
 end
 
@@ -175,8 +264,9 @@ end
 -- boundary positions what it raises.
 function guard.options(fname, opts, known)
   if opts == nil then return {} end
-  if type(opts) ~= "table" then
-    error(string.format("%s: options must be a table, got %s", fname, type(opts)))
+  if type(opts) ~= "table" or rawget(opts, "__module") == true then
+    error(string.format("%s: options must be a table, got %s", fname,
+      type(opts) == "table" and guard.value(opts) or type(opts)))
   end
   for k in pairs(opts) do
     if not known[k] then

@@ -232,7 +232,7 @@ end
 
 local function check_count(fname, v, name)
   if math.type(v) ~= "integer" and not (type(v) == "number" and v == math.floor(v)) then
-    error(string.format("%s: %s must be an integer, got %s", fname, name, tostring(v)))
+    error(string.format("%s: %s must be an integer, got %s", fname, name, guard.value(v)))
   end
   if v < 1 then error(string.format("%s: %s must be at least 1, got %s", fname, name, tostring(v))) end
   return math.tointeger(v)
@@ -274,7 +274,7 @@ local function activation(name, method, keys, defaults)
       local v = args[i]
       if v == nil then v = defaults[k] end
       if type(v) ~= "number" then
-        error(string.format("%s: %s must be a number, got %s", name, k, type(v)))
+        error(string.format("%s: %s must be a number, got %s", name, k, guard.value(v)))
       end
       values[k] = v
     end
@@ -315,7 +315,7 @@ function Reshape:init(...)
   if #shape == 0 then error("Reshape: expects the shape of one sample") end
   for i, s in ipairs(shape) do
     if math.type(s) ~= "integer" and s ~= -1 then
-      error("Reshape: size " .. i .. " must be an integer, got " .. tostring(s))
+      error("Reshape: size " .. i .. " must be an integer, got " .. guard.value(s))
     end
   end
   configure(self, { "shape" }, { shape = shape })
@@ -337,15 +337,17 @@ Sequential.__len = function(self) return #self._children end
 
 function Sequential:init(modules, ...)
   if is_module(modules) then modules = { modules, ... } end
-  if type(modules) ~= "table" then error("Sequential: expects a list of modules") end
+  if type(modules) ~= "table" or rawget(modules, "__module") then
+    error("Sequential: expects a list of modules, got " .. guard.value(modules)
+      .. (type(modules) == "table" and " (did you mean nn.Sequential{" .. guard.value(modules):match("%S+$") .. "()}?)" or ""))
+  end
   for i, m in ipairs(modules) do self:add(m, i) end
   configure(self, {}, {})
 end
 
 function Sequential:add(m, i)
   if not is_module(m) then
-    error(string.format("Sequential: element %d is %s, not a module", i or #self._children + 1,
-      type(m)))
+    error("Sequential: " .. guard.not_module("element " .. (i or #self._children + 1), m))
   end
   self[tostring(#self._children)] = m
   return self
@@ -393,9 +395,8 @@ local AutoEncoder = class("AutoEncoder", Module)
 nn.AutoEncoder = AutoEncoder
 
 function AutoEncoder:init(encoder, decoder)
-  if not is_module(encoder) or not is_module(decoder) then
-    error("AutoEncoder: expects an encoder and a decoder module")
-  end
+  if not is_module(encoder) then error("AutoEncoder: " .. guard.not_module("the encoder (argument 1)", encoder)) end
+  if not is_module(decoder) then error("AutoEncoder: " .. guard.not_module("the decoder (argument 2)", decoder)) end
   self.encoder = encoder
   self.decoder = decoder
   configure(self, {}, {})
@@ -413,8 +414,13 @@ local VAE = class("VAE", Module)
 nn.VAE = VAE
 
 function VAE:init(encoder, mu, logvar, decoder)
-  for i, m in ipairs { encoder, mu, logvar, decoder } do
-    if not is_module(m) then error("VAE: argument " .. i .. " must be a module") end
+  local args = { encoder, mu, logvar, decoder }
+  for i = 1, 4 do
+    local m = args[i]
+    if not is_module(m) then
+      local what = ({ "the encoder", "the mu layer", "the logvar layer", "the decoder" })[i]
+      error("VAE: " .. guard.not_module(what .. " (argument " .. i .. ")", m))
+    end
   end
   self.encoder, self.mu, self.logvar, self.decoder = encoder, mu, logvar, decoder
   configure(self, {}, {})
@@ -454,6 +460,13 @@ function nn.mlp(sizes, opts)
   local act = opts.activation or nn.ReLU
   local last = opts.last
   if last == nil then last = act end
+  for _, k in ipairs { "activation", "last" } do
+    local v = rawget(opts, k)
+    if is_module(v) then
+      error(string.format("mlp: %s is %s; pass its class (%s = nn.%s), which makes one per layer", k,
+        guard.value(v), k, v._type))
+    end
+  end
   local layers = {}
   for i = 1, #sizes - 1 do
     layers[#layers + 1] = nn.Linear(sizes[i], sizes[i + 1])

@@ -32,10 +32,10 @@ local function pair(layer, name, v, min)
   elseif type(v) == "table" and #v == 2 and type(v[1]) == "number" and type(v[2]) == "number" then
     p = { v[1], v[2] }
   else
-    reject(layer, "%s must be an integer or an {h, w} pair, got %s", name, type(v))
+    reject(layer, "%s must be an integer or an {h, w} pair, got %s", name, require("aerun.guard").value(v))
   end
   for i = 1, 2 do
-    if not is_int(p[i]) then reject(layer, "%s must hold integers, got %s", name, tostring(p[i])) end
+    if not is_int(p[i]) then reject(layer, "%s must hold integers, got %s", name, require("aerun.guard").value(p[i])) end
     if p[i] < min then reject(layer, "%s must be at least %d, got %s", name, min, tostring(p[i])) end
     p[i] = math.tointeger(p[i])
   end
@@ -43,7 +43,7 @@ local function pair(layer, name, v, min)
 end
 
 local function count(layer, name, v)
-  if not is_int(v) then reject(layer, "%s must be an integer, got %s", name, tostring(v)) end
+  if not is_int(v) then reject(layer, "%s must be an integer, got %s", name, require("aerun.guard").value(v)) end
   if v < 1 then reject(layer, "%s must be at least 1, got %s", name, tostring(v)) end
   return math.tointeger(v)
 end
@@ -56,18 +56,20 @@ local function arguments(layer, names, args)
     for k in pairs(a1) do
       local known = false
       for _, n in ipairs(names) do known = known or n == k end
-      if not known then reject(layer, "unknown argument '%s'", tostring(k)) end
+      if not known then reject(layer, "unknown argument '%s' (known: %s)", tostring(k), table.concat(names, ", ")) end
     end
     return a1
   end
   local out, n = {}, 0
   for i, name in ipairs(names) do
     local v = args[i]
-    if type(v) == "table" and v[1] == nil and i > 1 then
+    if type(v) == "table" and v[1] == nil and i > 1 and rawget(v, "__module") == nil then
       for k, val in pairs(v) do
         local known = false
         for j = i, #names do known = known or names[j] == k end
-        if not known then reject(layer, "unknown option '%s'", tostring(k)) end
+        if not known then
+          reject(layer, "unknown option '%s' (known: %s)", tostring(k), table.concat(names, ", ", i))
+        end
         out[k] = val
       end
       return out
@@ -116,7 +118,7 @@ return function(nn)
         cfg.output_padding = op
       end
       if a.bias ~= nil and type(a.bias) ~= "boolean" then
-        reject(name, "bias must be true or false, got %s", type(a.bias))
+        reject(name, "bias must be true or false, got %s", require("aerun.guard").value(a.bias))
       end
       configure(self, names, cfg)
       -- kaiming_uniform(a = √5), as PyTorch does, is U(±1/√fan_in) where
@@ -218,7 +220,9 @@ return function(nn)
 
   function Upsample:init(opts)
     if type(opts) == "number" then opts = { scale_factor = opts } end
-    if type(opts) ~= "table" then reject("Upsample", "expects {scale_factor = n, mode = \"nearest\"}") end
+    if type(opts) ~= "table" or rawget(opts, "__module") then
+      reject("Upsample", "expects {scale_factor = n, mode = \"nearest\"}, got %s", require("aerun.guard").value(opts))
+    end
     for k in pairs(opts) do
       if k ~= "scale_factor" and k ~= "mode" then
         reject("Upsample", "unknown option '%s' (only scale_factor and mode are supported)", tostring(k))

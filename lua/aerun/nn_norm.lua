@@ -18,7 +18,7 @@ local function number_option(name, opts, key, default)
   local v = opts[key]
   if v == nil then return default end
   if type(v) ~= "number" or v ~= v then
-    error(string.format("%s: %s must be a number, got %s", name, key, tostring(v)))
+    error(string.format("%s: %s must be a number, got %s", name, key, require("aerun.guard").value(v)))
   end
   return v
 end
@@ -90,7 +90,7 @@ return function(nn)
     if type(p) == "table" then p = check_options("Dropout", p, { p = true }).p end
     if p == nil then p = 0.5 end
     if type(p) ~= "number" or not (p >= 0 and p <= 1) then
-      error("Dropout: dropout probability has to be between 0 and 1, but got " .. tostring(p))
+      error("Dropout: dropout probability has to be between 0 and 1, but got " .. require("aerun.guard").value(p))
     end
     nn._configure(self, { "p" }, { p = p })
   end

@@ -27,16 +27,33 @@ local function unit(v) return is_number(v) and v >= 0 and v < 1 end
 local function boolean(v) return type(v) == "boolean" end
 local function shape_str(t) return table.concat(t:shape(), "×") end
 
+local guard = require "aerun.guard"
+
+-- a module's class (nn.Linear), not a module: only classes hold __module
+local function is_module_class(v) return type(v) == "table" and rawget(v, "__module") == true end
+local function is_module(v)
+  local mt = type(v) == "table" and getmetatable(v)
+  return type(mt) == "table" and rawget(mt, "__module") == true
+end
+
+-- params: a list of tensors, one tensor, or a module, whose parameters
+-- (model:parameters()) are what a script means: Adam(model, {...}) is
+-- Adam(model:parameters(), {...})
 local function check_params(name, params)
   if is_tensor(params) then params = { params } end
+  if is_module(params) then params = params:parameters() end
+  if is_module_class(params) then
+    error(string.format("%s: expects a model or its parameters, got %s: %s (make the model, then pass it)", name,
+      guard.value(params), guard.hint(params)), 3)
+  end
   if type(params) ~= "table" then
-    error(name .. ": expects a list of parameters (model:parameters()), got " .. type(params), 3)
+    error(name .. ": expects a model or a list of parameters (model:parameters()), got " .. guard.value(params), 3)
   end
   if #params == 0 then error(name .. ": the parameter list is empty", 3) end
   local list = {}
   for i, p in ipairs(params) do
     if not is_tensor(p) then
-      error(string.format("%s: parameter %d is %s, not a tensor", name, i, type(p)), 3)
+      error(string.format("%s: parameter %d is %s, not a tensor", name, i, guard.value(p)), 3)
     end
     if not p.requires_grad then
       error(string.format("%s: parameter %d does not require grad", name, i), 3)
@@ -78,7 +95,7 @@ local function hyperparameters(name, spec, opts, current, level)
     if v == nil then v = default end
     if v == nil then error(string.format("%s: option %s is required", name, key), level + 1) end
     if not check(v) then
-      error(string.format("%s: invalid %s: %s", name, key, type(v) == "table" and "{...}" or tostring(v)),
+      error(string.format("%s: invalid %s: %s", name, key, type(v) == "table" and "{...}" or guard.value(v)),
         level + 1)
     end
     out[key] = type(v) == "table" and { table.unpack(v) } or v
@@ -387,12 +404,13 @@ local function f32(x) return (string.unpack("f", string.pack("f", x))) end
 function optim.clip_grad_norm(params, max_norm, norm_type)
   local name = "clip_grad_norm"
   if is_tensor(params) then params = { params } end
-  if type(params) ~= "table" then error(name .. ": expects a list of parameters", 2) end
-  if not nonneg(max_norm) then error(name .. ": max_norm must be a non-negative number, got " .. tostring(max_norm), 2) end
+  if is_module(params) then params = params:parameters() end
+  if type(params) ~= "table" then error(name .. ": expects a model or a list of parameters, got " .. guard.value(params), 2) end
+  if not nonneg(max_norm) then error(name .. ": max_norm must be a non-negative number, got " .. guard.value(max_norm), 2) end
   if norm_type == nil then norm_type = 2 end
   if norm_type == "inf" then norm_type = math.huge end
   if not (is_number(norm_type) and norm_type > 0) then
-    error(name .. ": norm_type must be a positive number or \"inf\", got " .. tostring(norm_type), 2)
+    error(name .. ": norm_type must be a positive number or \"inf\", got " .. guard.value(norm_type), 2)
   end
   local grads = {}
   for i, p in ipairs(params) do
@@ -472,7 +490,7 @@ local function scheduler(name, spec, next_lr)
   cls.__index = cls
   lr_scheduler[name] = function(opt, opts)
     if type(opt) ~= "table" or type(opt.set_lr) ~= "function" then
-      error(name .. ": expects an optimizer as its first argument", 2)
+      error(name .. ": expects an optimizer as its first argument, got " .. guard.value(opt), 2)
     end
     local h = hyperparameters(name, spec, opts, nil, 2)
     local self = setmetatable(h, cls)

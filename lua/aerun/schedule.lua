@@ -15,21 +15,21 @@ local function is_number(v) return type(v) == "number" and v == v end
 
 local function check_number(name, what, v)
   if not is_number(v) then
-    error(string.format("schedule.%s: %s must be a number, got %s", name, what, tostring(v)))
+    error(string.format("schedule.%s: %s must be a number, got %s", name, what, guard.value(v)))
   end
   return v
 end
 
 local function check_count(name, what, v)
   if not (is_number(v) and v == math.floor(v) and v >= 1 and v < 2 ^ 53) then
-    error(string.format("schedule.%s: %s must be an integer >= 1, got %s", name, what, tostring(v)))
+    error(string.format("schedule.%s: %s must be an integer >= 1, got %s", name, what, guard.value(v)))
   end
   return math.tointeger(v)
 end
 
 local function check_epoch(name, epoch)
   if not is_number(epoch) then
-    error(string.format("schedule.%s: epoch must be a number, got %s", name, tostring(epoch)))
+    error(string.format("schedule.%s: epoch must be a number, got %s", name, guard.value(epoch)))
   end
   if epoch < 1 then
     error(string.format("schedule.%s: epochs count from 1, got %s", name, tostring(epoch)))
@@ -126,7 +126,7 @@ end
 --       values[1] before epoch 30, values[2] from 30, values[3] from 80
 -- gamma defaults to 0.1.  A milestone is the first epoch of the next value.
 function schedule.step(spec)
-  if type(spec) ~= "table" then
+  if type(spec) ~= "table" or rawget(spec, "__module") then
     error("schedule.step: expects a table: {value=, gamma=, every=}, {value=, gamma=, milestones=} "
       .. "or {values=, milestones=}")
   end
@@ -170,7 +170,7 @@ function schedule.value(s, epoch)
   if is_number(s) then return s end
   local mt = type(s) == "table" and getmetatable(s)
   if type(s) ~= "function" and not (mt and mt.__call) then
-    error("schedule.value: expects a number or a function(epoch), got " .. type(s))
+    error("schedule.value: expects a number or a function(epoch), got " .. guard.value(s))
   end
   local v = s(epoch)
   if not is_number(v) then

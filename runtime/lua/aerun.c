@@ -124,7 +124,9 @@ static void print_usage(FILE *f)
           "  " PROGNAME " eval CHECKPOINT.h5 --data=SPEC   score a saved model on any data\n"
           "                                          (" PROGNAME " eval --help)\n"
           "With no script, " PROGNAME " is interactive when stdin is a terminal\n"
-          "and runs stdin otherwise.\n",
+          "and runs stdin otherwise.\n"
+          "An error shows the script's own frames, not the library's;\n"
+          "AERUN_TRACEBACK=1 shows them all.\n",
           f);
 }
 
@@ -238,7 +240,97 @@ static void catch_sigint(void (*handler)(int))
     sigaction(SIGINT, &sa, NULL);
 }
 
-/* message handler: the error as text plus a traceback, whatever was thrown */
+/* ------------------------------------------------------------------ */
+/* what an error shows                                                 */
+
+/* AERUN_TRACEBACK=1 (any value but "" and "0"): every frame, as lua shows */
+static int full_traceback(void)
+{
+    const char *e = getenv("AERUN_TRACEBACK");
+    return e && *e && strcmp(e, "0") != 0;
+}
+
+/* a frame of the library's own Lua code: its chunk is compiled in */
+static int library_source(const char *source)
+{
+    for (const lae_embedded *e = lae_embedded_files; e->module; e++)
+        if (strcmp(source, e->chunkname) == 0) return 1;
+    return 0;
+}
+
+/* the message starts with a position inside the library ("lua/aerun/x.lua:12:"):
+ * the library raised it with no boundary in between, which is its bug */
+static int library_located(const char *msg)
+{
+    for (const lae_embedded *e = lae_embedded_files; e->module; e++) {
+        const char *src = e->chunkname[0] == '@' ? e->chunkname + 1 : e->chunkname;
+        size_t n = strlen(src);
+        if (strncmp(msg, src, n) == 0 && msg[n] == ':') return 1;
+    }
+    return 0;
+}
+
+/* pushes where inside the library the error msg began, when lua/aerun/guard.lua
+ * saw it as the library's bug (a Lua runtime error there), or nothing; returns
+ * whether it pushed */
+static int push_internal(lua_State *L, const char *msg)
+{
+    int top = lua_gettop(L);
+    if (lua_getfield(L, LUA_REGISTRYINDEX, "aerun.internal_error") == LUA_TTABLE) {
+        lua_rawgeti(L, top + 1, 1);
+        lua_rawgeti(L, top + 1, 2);
+        const char *m = lua_tostring(L, top + 2), *where = lua_tostring(L, top + 3);
+        if (m && where && strcmp(m, msg) == 0) {
+            lua_pushfstring(L, "\n(an error inside aerun: please report it with what follows)\nraised at %s", where);
+            lua_replace(L, top + 1);
+            lua_settop(L, top + 1);
+            return 1;
+        }
+    }
+    lua_settop(L, top);
+    return 0;
+}
+
+/* pushes msg followed by the frames of the script's own code (no C
+ * function, nothing of the library), in luaL_traceback's layout; none
+ * when the only frame is the position msg starts with */
+#define MAX_FRAMES 22
+static void push_script_traceback(lua_State *L, const char *msg)
+{
+    int base = lua_gettop(L), frames = 0, repeats = 0;
+    lua_pushstring(L, msg);
+    lua_pushliteral(L, "\nstack traceback:");
+    lua_Debug ar;
+    for (int level = 1; lua_getstack(L, level, &ar); level++) {
+        lua_getinfo(L, "Slnt", &ar);
+        if (*ar.what == 'C' || ar.currentline <= 0 || library_source(ar.source)) continue;
+        if (frames >= MAX_FRAMES) { /* deep recursion: the innermost frames, then a count */
+            frames++;
+            continue;
+        }
+        if (*ar.namewhat)
+            lua_pushfstring(L, "\n\t%s:%d: in %s '%s'", ar.short_src, ar.currentline, ar.namewhat, ar.name);
+        else if (*ar.what == 'm') lua_pushfstring(L, "\n\t%s:%d: in main chunk", ar.short_src, ar.currentline);
+        else
+            lua_pushfstring(L, "\n\t%s:%d: in function <%s:%d>", ar.short_src, ar.currentline, ar.short_src,
+                            ar.linedefined);
+        if (ar.istailcall) lua_pushliteral(L, "\n\t(...tail calls...)");
+        if (frames++ == 0) {
+            char pos[LUA_IDSIZE + 32];
+            snprintf(pos, sizeof pos, "%s:%d:", ar.short_src, ar.currentline);
+            repeats = strncmp(msg, pos, strlen(pos)) == 0;
+        }
+        luaL_checkstack(L, 4, "traceback");
+        if (lua_gettop(L) - base > 40) lua_concat(L, lua_gettop(L) - base - 1); /* keep the stack small */
+    }
+    if (frames > MAX_FRAMES) lua_pushfstring(L, "\n\t(... %d more)", frames - MAX_FRAMES);
+    if (frames == 0 || (frames == 1 && repeats)) lua_settop(L, base + 1);
+    else lua_concat(L, lua_gettop(L) - base);
+}
+
+/* message handler: the error as text, whatever was thrown, and the
+ * frames that help: the script's own when the script caused it; every
+ * frame when the library failed by itself (a bug) or AERUN_TRACEBACK is set */
 static int with_traceback(lua_State *L)
 {
     const char *msg = lua_tostring(L, 1);
@@ -246,7 +338,18 @@ static int with_traceback(lua_State *L)
         if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) msg = lua_tostring(L, -1);
         else msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
     }
-    luaL_traceback(L, L, msg, 1);
+    if (full_traceback() || strstr(msg, "stack overflow") != NULL || library_located(msg)) {
+        luaL_traceback(L, L, msg, 1);
+        if (push_internal(L, msg)) lua_concat(L, 2);
+        return 1;
+    }
+    if (push_internal(L, msg)) {
+        lua_pushstring(L, msg);
+        lua_insert(L, -2);
+        lua_concat(L, 2);
+        return 1;
+    }
+    push_script_traceback(L, msg);
     return 1;
 }
 

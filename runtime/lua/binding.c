@@ -51,7 +51,9 @@ int lae_push_tensor(lua_State *L, ae_tensor *t)
 
 int64_t lae_check_int(lua_State *L, int arg, const char *what)
 {
-    lua_Number x = luaL_checknumber(L, arg);
+    if (lua_type(L, arg) != LUA_TNUMBER)
+        luaL_argerror(L, arg, lua_pushfstring(L, "%s must be an integer, got %s", what, lae_describe(L, arg)));
+    lua_Number x = lua_tonumber(L, arg);
     if (!(x == floor(x)) || fabs(x) > 9.0e15)
         luaL_argerror(L, arg, lua_pushfstring(L, "%s must be an integer, got %s", what, luaL_tolstring(L, arg, NULL)));
     return (int64_t)x;
@@ -87,10 +89,112 @@ int lae_check_shape(lua_State *L, int arg, int64_t *shape)
     return n < 0 ? 0 : n;
 }
 
-ae_reduction lae_check_reduction(lua_State *L, int arg, const char *def)
+ae_reduction lae_check_reduction(lua_State *L, int arg, const char *def, const char *fname)
 {
     static const char *const names[] = {"mean", "sum", "none", NULL};
-    return (ae_reduction)luaL_checkoption(L, arg, def, names);
+    if (lua_isnoneornil(L, arg)) lua_pushstring(L, def);
+    else lua_pushvalue(L, arg);
+    const char *s = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    for (int i = 0; s && names[i]; i++)
+        if (strcmp(s, names[i]) == 0) return lua_pop(L, 1), (ae_reduction)i;
+    return (ae_reduction)luaL_error(L, "%s: reduction must be \"mean\", \"sum\" or \"none\", got %s", fname,
+                                    lae_describe(L, arg));
+}
+
+lua_Number lae_check_number(lua_State *L, int arg)
+{
+    if (lua_type(L, arg) != LUA_TNUMBER)
+        luaL_argerror(L, arg, lua_pushfstring(L, "number expected, got %s", lae_describe(L, arg)));
+    return lua_tonumber(L, arg);
+}
+
+lua_Number lae_opt_number(lua_State *L, int arg, lua_Number def)
+{
+    return lua_isnoneornil(L, arg) ? def : lae_check_number(L, arg);
+}
+
+lua_Integer lae_opt_integer(lua_State *L, int arg, lua_Integer def)
+{
+    if (lua_isnoneornil(L, arg)) return def;
+    if (!lua_isinteger(L, arg))
+        luaL_argerror(L, arg, lua_pushfstring(L, "integer expected, got %s", lae_describe(L, arg)));
+    return lua_tointeger(L, arg);
+}
+
+/* the table at arg is nn[name] (a built-in module class) */
+static int is_nn_class(lua_State *L, int arg, const char *name)
+{
+    int top = lua_gettop(L), same = 0;
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    if (lua_getfield(L, -1, "aerun.nn") == LUA_TTABLE) {
+        lua_pushstring(L, name);
+        lua_rawget(L, -2);
+        same = lua_rawequal(L, -1, arg);
+    }
+    lua_settop(L, top);
+    return same;
+}
+
+const char *lae_describe(lua_State *L, int arg)
+{
+    arg = lua_absindex(L, arg);
+    switch (lua_type(L, arg)) {
+    case LUA_TSTRING: {
+        size_t n;
+        lua_tolstring(L, arg, &n);
+        if (n > 40) return "a string";
+        luaL_Buffer b;
+        luaL_buffinit(L, &b);
+        luaL_addstring(&b, "the string ");
+        lua_getglobal(L, "string");
+        lua_getfield(L, -1, "format");
+        lua_remove(L, -2);
+        lua_pushliteral(L, "%q");
+        lua_pushvalue(L, arg);
+        lua_call(L, 2, 1);
+        luaL_addvalue(&b);
+        luaL_pushresult(&b);
+        return lua_tostring(L, -1);
+    }
+    case LUA_TNUMBER:
+    case LUA_TBOOLEAN:
+    case LUA_TNIL: return luaL_tolstring(L, arg, NULL);
+    case LUA_TNONE: return "nothing";
+    case LUA_TTABLE: {
+        /* a module class holds __module itself (nn.ReLU); a module has a _type */
+        lua_pushliteral(L, "__name");
+        if (lua_rawget(L, arg) == LUA_TSTRING) {
+            lua_pushliteral(L, "__module");
+            if (lua_rawget(L, arg) == LUA_TBOOLEAN && lua_toboolean(L, -1)) {
+                lua_pop(L, 1);
+                return lua_pushfstring(L, "the class %s%s", is_nn_class(L, arg, lua_tostring(L, -1)) ? "nn." : "",
+                                       lua_tostring(L, -1));
+            }
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+        lua_pushliteral(L, "_type");
+        if (lua_rawget(L, arg) == LUA_TSTRING) return lua_pushfstring(L, "a %s module", lua_tostring(L, -1));
+        lua_pop(L, 1);
+        return "a table";
+    }
+    default:
+        if (lae_test_tensor(L, arg)) return "a tensor";
+        return lua_pushfstring(L, "a %s", luaL_typename(L, arg));
+    }
+}
+
+void lae_check_options(lua_State *L, int arg, const char *fname)
+{
+    arg = lua_absindex(L, arg);
+    int isclass = 0;
+    if (lua_type(L, arg) == LUA_TTABLE) {
+        lua_pushliteral(L, "__module");
+        isclass = lua_rawget(L, arg) == LUA_TBOOLEAN;
+        lua_pop(L, 1);
+    }
+    if (lua_type(L, arg) != LUA_TTABLE || isclass)
+        luaL_error(L, "%s: options must be a table of named options, got %s", fname, lae_describe(L, arg));
 }
 
 void lae_check_pair(lua_State *L, int arg, const char *op, const char *what, int64_t def, int64_t out[2])
@@ -106,7 +210,7 @@ void lae_check_pair(lua_State *L, int arg, const char *op, const char *what, int
     if (!lua_istable(L, arg) || luaL_len(L, arg) != 2)
         luaL_argerror(
             L, arg,
-            lua_pushfstring(L, "%s: %s must be an integer or an {h, w} pair, got %s", op, what, luaL_typename(L, arg)));
+            lua_pushfstring(L, "%s: %s must be an integer or an {h, w} pair, got %s", op, what, lae_describe(L, arg)));
     for (int i = 0; i < 2; i++) {
         lua_geti(L, arg, i + 1);
         lua_Number v = lua_tonumber(L, -1);

@@ -36,8 +36,18 @@ int lae_check_shape(lua_State *L, int arg, int64_t *shape);
 int64_t lae_check_int(lua_State *L, int arg, const char *what);
 /* the tensor at arg, or NULL when the argument is nil or absent */
 ae_tensor *lae_opt_tensor(lua_State *L, int arg);
-/* a reduction name ("mean", "sum", "none"), def when absent */
-ae_reduction lae_check_reduction(lua_State *L, int arg, const char *def);
+/* a reduction name ("mean", "sum", "none"), def when absent; the error
+ * names fname, the public function ("ae.loss.mse"), and lists the names */
+ae_reduction lae_check_reduction(lua_State *L, int arg, const char *def, const char *fname);
+/* a number argument (a string is refused, and quoted in the message) */
+lua_Number lae_check_number(lua_State *L, int arg);
+lua_Number lae_opt_number(lua_State *L, int arg, lua_Number def);
+lua_Integer lae_opt_integer(lua_State *L, int arg, lua_Integer def);
+/* an options table at arg ({shuffle = true}); anything else, a module class
+ * included, is an error naming fname */
+void lae_check_options(lua_State *L, int arg, const char *fname);
+/* the value at arg for a message: 3, true, nil, the string "4", a table... */
+const char *lae_describe(lua_State *L, int arg);
 /* a size argument of op: nil (def for both), an integer, or an {h, w} pair */
 void lae_check_pair(lua_State *L, int arg, const char *op, const char *what, int64_t def, int64_t out[2]);
 
@@ -85,6 +95,7 @@ void lae_open_h5(lua_State *L);
 void lae_open_gemm(lua_State *L);
 void lae_open_signal(lua_State *L);
 void lae_open_anomaly(lua_State *L);
+void lae_open_guard(lua_State *L);   /* registry["aerun.boundary"], for lua/aerun/guard.lua */
 void lae_open_profile(lua_State *L); /* last: it may wrap the others */
 
 int luaopen_aerun(lua_State *L);

@@ -14,7 +14,7 @@ static int l_log_softmax(lua_State *L) { return lae_push_tensor(L, ae_log_softma
 static int l_cross_entropy(lua_State *L)
 {
     ae_tensor *z = lae_check_tensor(L, 1), *y = lae_check_tensor(L, 2);
-    return lae_push_tensor(L, ae_cross_entropy(z, y, lae_check_reduction(L, 3, "mean")));
+    return lae_push_tensor(L, ae_cross_entropy(z, y, lae_check_reduction(L, 3, "mean", "ae.loss.cross_entropy")));
 }
 
 static int l_eigh(lua_State *L)

@@ -7,7 +7,7 @@
 
 static int compare(lua_State *L, ae_cmp op)
 {
-    return lae_push_tensor(L, ae_compare(lae_check_tensor(L, 1), op, (float)luaL_checknumber(L, 2)));
+    return lae_push_tensor(L, ae_compare(lae_check_tensor(L, 1), op, (float)lae_check_number(L, 2)));
 }
 
 static int l_lt(lua_State *L) { return compare(L, AE_LT); }

@@ -147,7 +147,7 @@ static int l_dataset_h5(lua_State *L)
     const char *path = luaL_checkstring(L, 1);
     ae_h5_source_opts o = {luaL_checkstring(L, 2), luaL_optstring(L, 3, NULL), 1.0, 0, 0};
     if (!lua_isnoneornil(L, 4)) {
-        o.scale = luaL_checknumber(L, 4);
+        o.scale = lae_check_number(L, 4);
         if (!isfinite(o.scale)) return luaL_error(L, "h5: scale must be a finite number");
     }
     if (!lua_isnoneornil(L, 5)) o.stream = lua_toboolean(L, 5) ? 1 : -1;
@@ -383,7 +383,7 @@ static int64_t *check_classes(lua_State *L, int arg, int64_t *n)
         lua_replace(L, arg);
     }
     if (lua_type(L, arg) != LUA_TTABLE)
-        luaL_error(L, "classes must be a label or a list of labels, got %s", luaL_typename(L, arg));
+        luaL_error(L, "classes must be a label or a list of labels, got %s", lae_describe(L, arg));
     lua_Integer len = luaL_len(L, arg);
     if (len < 1) luaL_error(L, "classes: the list of labels is empty");
     int64_t *keep = lua_newuserdatauv(L, (size_t)len * sizeof *keep, 0);
@@ -474,7 +474,7 @@ static void batch_options(lua_State *L, int arg, const char *fn, int *shuffle, i
 {
     *shuffle = *drop_last = 0;
     if (lua_isnoneornil(L, arg)) return;
-    luaL_checktype(L, arg, LUA_TTABLE);
+    lae_check_options(L, arg, fn);
     lua_pushnil(L);
     while (lua_next(L, arg)) {
         const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";

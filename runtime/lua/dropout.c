@@ -8,7 +8,7 @@
 static int l_dropout(lua_State *L)
 {
     ae_tensor *x = lae_check_tensor(L, 1);
-    double p = luaL_optnumber(L, 2, 0.5);
+    double p = lae_opt_number(L, 2, 0.5);
     bool training = lua_isnoneornil(L, 3) ? true : lua_toboolean(L, 3);
     ae_tensor *y = ae_dropout(x, p, training);
     if (y == x) {

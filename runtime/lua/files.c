@@ -120,7 +120,7 @@ static void check_csv_options(lua_State *L, int arg, ae_csv_options *o)
     o->label_index = 0;
     o->delimiter = ',';
     if (lua_isnoneornil(L, arg)) return;
-    luaL_checktype(L, arg, LUA_TTABLE);
+    lae_check_options(L, arg, "csv_read");
     lua_pushnil(L);
     while (lua_next(L, arg)) {
         const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;

@@ -44,7 +44,7 @@ static double now(void)
 static int l_bench_gemm(lua_State *L)
 {
     int64_t m = lae_check_int(L, 1, "m"), n = lae_check_int(L, 2, "n"), k = lae_check_int(L, 3, "k");
-    double budget = luaL_optnumber(L, 4, 0.5);
+    double budget = lae_opt_number(L, 4, 0.5);
     if (!(budget >= 0 && budget <= 60)) luaL_argerror(L, 4, "seconds must be between 0 and 60");
     if (m < 1 || n < 1 || k < 1 || m > 16384 || n > 16384 || k > 16384)
         return luaL_error(L, "bench_gemm: sizes must be between 1 and 16384");

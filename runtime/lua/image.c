@@ -92,7 +92,7 @@ static void check_color(lua_State *L, int arg, uint8_t rgb[3])
 /* a pixel coordinate, kept in int range so casts stay defined */
 static int check_coord(lua_State *L, int arg)
 {
-    lua_Number v = luaL_checknumber(L, arg);
+    lua_Number v = lae_check_number(L, arg);
     if (v != v) luaL_argerror(L, arg, "coordinate is NaN");
     v = floor(v);
     return (int)(v < -1e9 ? -1e9 : v > 1e9 ? 1e9 : v);
@@ -146,8 +146,8 @@ static int l_rect(lua_State *L)
 static int l_line(lua_State *L)
 {
     ae_canvas *c = check_canvas(L, 1);
-    double x0 = luaL_checknumber(L, 2), y0 = luaL_checknumber(L, 3);
-    double x1 = luaL_checknumber(L, 4), y1 = luaL_checknumber(L, 5);
+    double x0 = lae_check_number(L, 2), y0 = lae_check_number(L, 3);
+    double x1 = lae_check_number(L, 4), y1 = lae_check_number(L, 5);
     uint8_t rgb[3];
     check_color(L, 6, rgb);
     int width = lua_isnoneornil(L, 7) ? 1 : (int)lae_check_int(L, 7, "width");
@@ -159,7 +159,7 @@ static int l_line(lua_State *L)
 static int l_disc(lua_State *L)
 {
     ae_canvas *c = check_canvas(L, 1);
-    double x = luaL_checknumber(L, 2), y = luaL_checknumber(L, 3), r = luaL_checknumber(L, 4);
+    double x = lae_check_number(L, 2), y = lae_check_number(L, 3), r = lae_check_number(L, 4);
     if (!(r >= 0 && r <= 1000)) luaL_argerror(L, 4, "radius must be in 0..1000");
     uint8_t rgb[3];
     check_color(L, 5, rgb);
@@ -200,7 +200,7 @@ static int l_blit(lua_State *L)
     ae_canvas *c = check_canvas(L, 1);
     ae_tensor *t = lae_check_tensor(L, 2);
     int x = check_coord(L, 3), y = check_coord(L, 4);
-    float lo = (float)luaL_optnumber(L, 5, 0.0), hi = (float)luaL_optnumber(L, 6, 1.0);
+    float lo = (float)lae_opt_number(L, 5, 0.0), hi = (float)lae_opt_number(L, 6, 1.0);
     if (!isfinite(lo) || !isfinite(hi)) luaL_argerror(L, 5, "the value range must be finite");
     if (ae_canvas_blit(c, t, x, y, lo, hi) != 0) return lae_raise(L);
     return 0;
@@ -258,7 +258,7 @@ static void imagedir_options(lua_State *L, int arg, ae_imagedir_opts *o, const c
 {
     *o = (ae_imagedir_opts){0};
     if (lua_isnoneornil(L, arg)) return;
-    luaL_checktype(L, arg, LUA_TTABLE);
+    lae_check_options(L, arg, "image_folder");
     lua_pushnil(L);
     while (lua_next(L, arg)) {
         const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
@@ -350,7 +350,7 @@ static int l_jpeg_write(lua_State *L)
 {
     const char *path = luaL_checkstring(L, 1);
     ae_tensor *t = lae_check_tensor(L, 2);
-    lua_Integer quality = luaL_optinteger(L, 3, 95);
+    lua_Integer quality = lae_opt_integer(L, 3, 95);
     if (quality < 1 || quality > 100) luaL_argerror(L, 3, "quality must be in 1..100");
     int ch = t->ndim == 3 ? (int)t->shape[0] : 1;
     if (!(t->ndim == 2 || (t->ndim == 3 && (ch == 1 || ch == 3 || ch == 4))))

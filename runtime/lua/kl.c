@@ -26,14 +26,14 @@
 static int l_normal(lua_State *L)
 {
     ae_tensor *mu = lae_check_tensor(L, 1), *lv = lae_check_tensor(L, 2);
-    return lae_push_tensor(L, ae_kl_normal(mu, lv, lae_check_reduction(L, 3, "mean")));
+    return lae_push_tensor(L, ae_kl_normal(mu, lv, lae_check_reduction(L, 3, "mean", "ae.kl.normal")));
 }
 
 static int l_sparsity(lua_State *L)
 {
     ae_tensor *h = lae_check_tensor(L, 1);
-    double rho = luaL_checknumber(L, 2);
-    return lae_push_tensor(L, ae_kl_sparsity(h, rho, lae_check_reduction(L, 3, "sum")));
+    double rho = lae_check_number(L, 2);
+    return lae_push_tensor(L, ae_kl_sparsity(h, rho, lae_check_reduction(L, 3, "sum", "ae.kl.sparsity")));
 }
 
 static const luaL_Reg functions[] = {{"normal", l_normal}, {"sparsity", l_sparsity}, {NULL, NULL}};

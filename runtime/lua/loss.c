@@ -14,15 +14,15 @@
 
 typedef ae_tensor *(*loss_fn)(ae_tensor *, ae_tensor *, ae_reduction);
 
-static int loss(lua_State *L, loss_fn f)
+static int loss(lua_State *L, loss_fn f, const char *fname)
 {
     ae_tensor *a = lae_check_tensor(L, 1), *t = lae_check_tensor(L, 2);
-    return lae_push_tensor(L, f(a, t, lae_check_reduction(L, 3, "mean")));
+    return lae_push_tensor(L, f(a, t, lae_check_reduction(L, 3, "mean", fname)));
 }
 
-static int l_mse(lua_State *L) { return loss(L, ae_mse_loss); }
-static int l_bce(lua_State *L) { return loss(L, ae_bce_loss); }
-static int l_bce_logits(lua_State *L) { return loss(L, ae_bce_logits_loss); }
+static int l_mse(lua_State *L) { return loss(L, ae_mse_loss, "ae.loss.mse"); }
+static int l_bce(lua_State *L) { return loss(L, ae_bce_loss, "ae.loss.bce"); }
+static int l_bce_logits(lua_State *L) { return loss(L, ae_bce_logits_loss, "ae.loss.bce_logits"); }
 
 static const luaL_Reg functions[] = {{"mse", l_mse}, {"bce", l_bce}, {"bce_logits", l_bce_logits}, {NULL, NULL}};
 

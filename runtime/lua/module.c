@@ -48,6 +48,7 @@ static int open_core(lua_State *L)
     lae_open_gemm(L);
     lae_open_signal(L);
     lae_open_anomaly(L);
+    lae_open_guard(L);
     lae_open_profile(L);
     return 1;
 }

@@ -22,12 +22,12 @@
 static bool gaussian_clip(lua_State *L, int arg)
 {
     if (lua_isnoneornil(L, arg)) return true;
-    if (!lua_istable(L, arg)) luaL_error(L, "noise.gaussian: options must be a table");
+    lae_check_options(L, arg, "noise.gaussian");
     lua_pushnil(L);
     while (lua_next(L, arg)) {
         lua_pop(L, 1);
         if (lua_type(L, -1) != LUA_TSTRING || strcmp(lua_tostring(L, -1), "clip") != 0)
-            luaL_error(L, "noise.gaussian: unknown option %s", luaL_tolstring(L, -1, NULL));
+            luaL_error(L, "noise.gaussian: unknown option %s (known: clip)", luaL_tolstring(L, -1, NULL));
     }
     lua_getfield(L, arg, "clip");
     int type = lua_type(L, -1);
@@ -44,20 +44,20 @@ static int l_gaussian(lua_State *L)
     if (!x) return luaL_error(L, "noise.gaussian: x must be a tensor, got %s", luaL_typename(L, 1));
     double std = lua_tonumber(L, 2);
     if (lua_type(L, 2) != LUA_TNUMBER || !(std >= 0 && std < HUGE_VAL))
-        return luaL_error(L, "noise.gaussian: std must be a finite number >= 0, got %s", luaL_tolstring(L, 2, NULL));
+        return luaL_error(L, "noise.gaussian: std must be a finite number >= 0, got %s", lae_describe(L, 2));
     return lae_push_tensor(L, ae_noise_gaussian(x, std, clip));
 }
 
 static int l_masking(lua_State *L)
 {
     ae_tensor *x = lae_check_tensor(L, 1);
-    return lae_push_tensor(L, ae_noise_masking(x, luaL_checknumber(L, 2)));
+    return lae_push_tensor(L, ae_noise_masking(x, lae_check_number(L, 2)));
 }
 
 static int l_salt_pepper(lua_State *L)
 {
     ae_tensor *x = lae_check_tensor(L, 1);
-    return lae_push_tensor(L, ae_noise_salt_pepper(x, luaL_checknumber(L, 2)));
+    return lae_push_tensor(L, ae_noise_salt_pepper(x, lae_check_number(L, 2)));
 }
 
 static const luaL_Reg functions[] = {

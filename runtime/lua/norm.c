@@ -12,7 +12,7 @@ static int l_batch_norm(lua_State *L)
     ae_tensor *w = lae_opt_tensor(L, 2), *b = lae_opt_tensor(L, 3);
     ae_tensor *rm = lae_opt_tensor(L, 4), *rv = lae_opt_tensor(L, 5);
     bool training = lua_toboolean(L, 6);
-    double momentum = luaL_optnumber(L, 7, 0.1), eps = luaL_optnumber(L, 8, 1e-5);
+    double momentum = lae_opt_number(L, 7, 0.1), eps = lae_opt_number(L, 8, 1e-5);
     return lae_push_tensor(L, ae_batch_norm(x, w, b, rm, rv, training, momentum, eps));
 }
 

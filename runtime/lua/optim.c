@@ -29,7 +29,7 @@ static int l_sgd_step(lua_State *L)
 {
     ae_tensor *p = check_param(L);
     float *g = check_like(L, 2, p, "gradient");
-    ae_sgd_config c = {luaL_checknumber(L, 4), luaL_checknumber(L, 5), luaL_checknumber(L, 6), luaL_checknumber(L, 7),
+    ae_sgd_config c = {lae_check_number(L, 4), lae_check_number(L, 5), lae_check_number(L, 6), lae_check_number(L, 7),
                        lua_toboolean(L, 8)};
     float *buf = c.momentum != 0 ? check_like(L, 3, p, "momentum buffer") : NULL;
     ae_sgd_step(ae_data(p), g, buf, ae_numel(p), &c, lua_toboolean(L, 9));
@@ -45,8 +45,8 @@ static int l_adam_step(lua_State *L)
     float *v = check_like(L, 4, p, "exp_avg_sq");
     int64_t step = lae_check_int(L, 5, "step");
     if (step < 1) luaL_argerror(L, 5, "step counts from 1");
-    ae_adam_config c = {luaL_checknumber(L, 6), luaL_checknumber(L, 7),  luaL_checknumber(L, 8),
-                        luaL_checknumber(L, 9), luaL_checknumber(L, 10), lua_toboolean(L, 11)};
+    ae_adam_config c = {lae_check_number(L, 6), lae_check_number(L, 7),  lae_check_number(L, 8),
+                        lae_check_number(L, 9), lae_check_number(L, 10), lua_toboolean(L, 11)};
     ae_adam_step(ae_data(p), g, m, v, ae_numel(p), &c, step);
     return 0;
 }
@@ -80,8 +80,8 @@ static int l_adam_step_all(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TTABLE);
     luaL_checktype(L, 2, LUA_TTABLE);
-    ae_adam_config c = {luaL_checknumber(L, 3), luaL_checknumber(L, 4), luaL_checknumber(L, 5),
-                        luaL_checknumber(L, 6), luaL_checknumber(L, 7), lua_toboolean(L, 8)};
+    ae_adam_config c = {lae_check_number(L, 3), lae_check_number(L, 4), lae_check_number(L, 5),
+                        lae_check_number(L, 6), lae_check_number(L, 7), lua_toboolean(L, 8)};
     int count = (int)luaL_len(L, 1);
     ae_adam_param *list = lua_newuserdatauv(L, (size_t)(count > 0 ? count : 1) * sizeof *list, 0);
     int used = 0;
@@ -133,8 +133,8 @@ static int l_rmsprop_step(lua_State *L)
     ae_tensor *p = check_param(L);
     float *g = check_like(L, 2, p, "gradient");
     float *sq = check_like(L, 3, p, "square_avg");
-    ae_rmsprop_config c = {luaL_checknumber(L, 6), luaL_checknumber(L, 7),  luaL_checknumber(L, 8),
-                           luaL_checknumber(L, 9), luaL_checknumber(L, 10), lua_toboolean(L, 11)};
+    ae_rmsprop_config c = {lae_check_number(L, 6), lae_check_number(L, 7),  lae_check_number(L, 8),
+                           lae_check_number(L, 9), lae_check_number(L, 10), lua_toboolean(L, 11)};
     float *ga = c.centered ? check_like(L, 4, p, "grad_avg") : NULL;
     float *buf = c.momentum > 0 ? check_like(L, 5, p, "momentum_buffer") : NULL;
     ae_rmsprop_step(ae_data(p), g, sq, ga, buf, ae_numel(p), &c);
@@ -145,7 +145,7 @@ static int l_rmsprop_step(lua_State *L)
 static int l_grad_norm(lua_State *L)
 {
     ae_tensor *t = lae_check_tensor(L, 1);
-    double p = luaL_checknumber(L, 2);
+    double p = lae_check_number(L, 2);
     if (!(p > 0)) return luaL_argerror(L, 2, "the norm type must be positive");
     ae_tensor *c = ae_contiguous(t);
     if (!c) return lae_raise(L);
@@ -159,7 +159,7 @@ static int l_grad_scale_(lua_State *L)
 {
     ae_tensor *t = lae_check_tensor(L, 1);
     if (!ae_is_contiguous(t)) return luaL_argerror(L, 1, "the tensor must be contiguous");
-    ae_scale(ae_data(t), ae_numel(t), (float)luaL_checknumber(L, 2));
+    ae_scale(ae_data(t), ae_numel(t), (float)lae_check_number(L, 2));
     return 0;
 }
 

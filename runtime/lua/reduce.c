@@ -120,7 +120,7 @@ static int l_argmin(lua_State *L) { return arg_extreme(L, 0); }
 /* the options table of var/std at arg: the correction */
 static int64_t check_correction(lua_State *L, int arg)
 {
-    luaL_checktype(L, arg, LUA_TTABLE);
+    lae_check_options(L, arg, "var/std");
     int64_t correction = 1;
     int seen = 0;
     lua_pushnil(L);

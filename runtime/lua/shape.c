@@ -219,7 +219,7 @@ static int l_gather(lua_State *L)
 static int l_masked_fill(lua_State *L)
 {
     ae_tensor *t = lae_check_tensor(L, 1), *m = lae_check_tensor(L, 2);
-    return lae_push_tensor(L, ae_masked_fill(t, m, (float)luaL_checknumber(L, 3)));
+    return lae_push_tensor(L, ae_masked_fill(t, m, (float)lae_check_number(L, 3)));
 }
 
 static int l_masked_select(lua_State *L)

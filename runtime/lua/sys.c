@@ -69,7 +69,7 @@ static int l_getpid(lua_State *L)
 
 static int l_isatty(lua_State *L)
 {
-    lua_pushboolean(L, isatty((int)luaL_optinteger(L, 1, 1)));
+    lua_pushboolean(L, isatty((int)lae_opt_integer(L, 1, 1)));
     return 1;
 }
 

@@ -40,7 +40,7 @@ static int l_randn(lua_State *L) { return create(L, "randn", ae_randn); }
 static int l_full(lua_State *L)
 {
     int top = lua_gettop(L);
-    float v = (float)luaL_checknumber(L, top);
+    float v = (float)lae_check_number(L, top);
     lua_pop(L, 1);
     int64_t s[AE_MAX_DIMS];
     int n = check_new_shape(L, "full", 1, s);
@@ -49,9 +49,9 @@ static int l_full(lua_State *L)
 
 static int l_arange(lua_State *L)
 {
-    double a = luaL_checknumber(L, 1);
+    double a = lae_check_number(L, 1);
     if (lua_isnoneornil(L, 2)) return lae_push_tensor(L, ae_arange(0, a, 1));
-    double b = luaL_checknumber(L, 2), st = luaL_optnumber(L, 3, 1);
+    double b = lae_check_number(L, 2), st = lae_opt_number(L, 3, 1);
     return lae_push_tensor(L, ae_arange(a, b, st));
 }
 
@@ -245,7 +245,7 @@ static int l_copy_(lua_State *L)
 static int l_fill_(lua_State *L)
 {
     ae_tensor *t = check_writable(L, "fill_");
-    if (ae_fill(t, (float)luaL_checknumber(L, 2)) != 0) return lae_raise(L);
+    if (ae_fill(t, (float)lae_check_number(L, 2)) != 0) return lae_raise(L);
     lua_settop(L, 1);
     return 1;
 }

@@ -22,12 +22,12 @@ static int l_neg(lua_State *L) { return unary(L, AE_NEG, 0, 0); }
 static int l_relu(lua_State *L) { return unary(L, AE_RELU, 0, 0); }
 static int l_sigmoid(lua_State *L) { return unary(L, AE_SIGMOID, 0, 0); }
 static int l_tanh(lua_State *L) { return unary(L, AE_TANH, 0, 0); }
-static int l_leaky_relu(lua_State *L) { return unary(L, AE_LEAKY_RELU, luaL_optnumber(L, 2, 0.01), 0); }
-static int l_elu(lua_State *L) { return unary(L, AE_ELU, luaL_optnumber(L, 2, 1.0), 0); }
+static int l_leaky_relu(lua_State *L) { return unary(L, AE_LEAKY_RELU, lae_opt_number(L, 2, 0.01), 0); }
+static int l_elu(lua_State *L) { return unary(L, AE_ELU, lae_opt_number(L, 2, 1.0), 0); }
 
 static int l_softplus(lua_State *L)
 {
-    double beta = luaL_optnumber(L, 2, 1.0), threshold = luaL_optnumber(L, 3, 20.0);
+    double beta = lae_opt_number(L, 2, 1.0), threshold = lae_opt_number(L, 3, 20.0);
     if (!(beta > 0)) luaL_argerror(L, 2, "beta must be positive");
     return unary(L, AE_SOFTPLUS, beta, threshold);
 }
@@ -36,12 +36,12 @@ static int l_pow(lua_State *L)
 {
     if (!lae_test_tensor(L, 1))
         return luaL_error(L, "pow: a number raised to a tensor is not supported; use exp(x * log(base))");
-    return unary(L, AE_POW, luaL_checknumber(L, 2), 0);
+    return unary(L, AE_POW, lae_check_number(L, 2), 0);
 }
 
 static int l_clamp(lua_State *L)
 {
-    double lo = luaL_optnumber(L, 2, -INFINITY), hi = luaL_optnumber(L, 3, INFINITY);
+    double lo = lae_opt_number(L, 2, -INFINITY), hi = lae_opt_number(L, 3, INFINITY);
     if (isnan(lo) || isnan(hi) || lo > hi)
         return luaL_error(L, "clamp: bounds must satisfy min <= max, got %f and %f", lo, hi);
     return unary(L, AE_CLAMP, lo, hi);

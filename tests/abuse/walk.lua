@@ -26,9 +26,13 @@
 --   internal  a Lua runtime error from inside the library ("attempt to
 --             index a nil value"...): the argument was not checked
 --   object    the error value is not a string
+-- and the messages of located errors are checked against the rules of
+-- errors that say how to fix them (check_rules below: strings quoted,
+-- fixed sets listed, module classes hinted).
 -- The result file gets counts, timings and examples as JSON.
 local ae = require "aerun"
 local json = require "aerun.json"
+local guard = require "aerun.guard"
 
 local result_path, part, parts = arg[1], tonumber(arg[2] or 1), tonumber(arg[3] or 1)
 assert(result_path, "usage: walk.lua <result file> [part parts]")
@@ -84,6 +88,9 @@ local plausible = {
   { "true", function() return true end },
   -- positions and a 0/1 mask, for gather, masked_fill and masked_select
   { "ones(2x3x4x4)", function() return ae.ones(2, 3, 4, 4) end },
+  -- a module, for what takes one (Sequential, AutoEncoder, ...); last, so
+  -- the targets that found their seeds without it find the same ones
+  { "ReLU()", function() return ae.nn.ReLU() end },
 }
 
 local bad = {
@@ -136,6 +143,7 @@ local bad = {
   { "T(4x3) grad", function() return ae.rand(4, 3):requires_grad_() end },
   { "T(4x3) graph", function() return ae.rand(4, 3):requires_grad_() * 2 end },
   { "module", function() return ae.nn.ReLU() end },
+  { "class nn.ReLU", function() return ae.nn.ReLU end },
 }
 
 ---------------------------------------------------------------------------
@@ -223,7 +231,58 @@ local stats = {
   calls = 0, returned = 0, located = 0, library = 0, internal = 0, object = 0,
   targets = 0, seeds = 0, objects = 0, slowest = {}, examples = {}, by_target = {},
   c_offenders = {}, unnamed_lua = {},
+  -- the rules of messages that say how to fix them (issue 13): how many
+  -- errors each was checked on, and examples of those that broke it
+  rules = { quoted = 0, listed = 0, hinted = 0 }, unquoted = {}, unlisted = {}, unhinted = {},
 }
+
+-- Rule checks on an error message err of a call whose argument at one
+-- position was replaced (abuse.seed: the name of the value the seed had
+-- there; abuse.bad: the name of the bad value):
+--   quoted  a string where the seed had a number: the message quotes it
+--           ('got the string "x"'), so that "4" and 4 differ
+--   listed  an argument with a fixed set of values: the message lists them
+--           (luaL_checkoption's "invalid option 'x'" does not)
+--   hinted  a module class where a module goes: "did you mean nn.ReLU()?"
+local NUMBERS = { ["3"] = true, ["0.5"] = true }
+local STRINGS = { ['"x"'] = true, ['""'] = true, ['"-1"'] = true }
+local function check_rules(target, label, err, abuse)
+  if type(err) ~= "string" then return end
+  local first = err:gsub("\n.*", "")
+  local function offend(list, key)
+    key = key or target.name
+    if not list[key] then list[key] = label .. "  ->  " .. first end
+  end
+  -- (only messages that say what they got: a position that takes a path
+  -- or a name as well, such as a file's, fails for other reasons)
+  if abuse and NUMBERS[abuse.seed] and STRINGS[abuse.bad] and first:find("got", 1, true)
+      and target.short:sub(1, 1) ~= "_" then
+    stats.rules.quoted = stats.rules.quoted + 1
+    if not first:find(abuse.bad, 1, true) then offend(stats.unquoted) end
+  end
+  local choice = first:match("invalid option '") or first:match("unknown %a+ ['\"]")
+    or first:match("['\"][^'\"]*['\"] is not supported") or first:match("must be one of")
+  if choice then
+    stats.rules.listed = stats.rules.listed + 1
+    if first:match("invalid option '") or not (first:find("known", 1, true) or first:find(" or ", 1, true)
+        or first:find("one of", 1, true) or first:find("only ", 1, true) or first:find(", ", 1, true)) then
+      offend(stats.unlisted)
+    end
+  end
+  if abuse and abuse.bad == "class nn.ReLU" then
+    -- a class read as a table of options ("unknown option '__module'")
+    -- or as a module ("got table") says neither what it got nor the fix
+    local expects_module = first:find("not a module", 1, true) or first:find("nn module", 1, true)
+      or first:find("list of modules", 1, true) or first:find("model's parameters", 1, true)
+    if first:find("__module", 1, true) then
+      stats.rules.hinted = stats.rules.hinted + 1
+      offend(stats.unhinted)
+    elseif expects_module and (first:find("nn.ReLU", 1, true) or first:find("table", 1, true)) then
+      stats.rules.hinted = stats.rules.hinted + 1
+      if not (first:find("did you mean", 1, true) and first:find("nn.ReLU()", 1, true)) then offend(stats.unhinted) end
+    end
+  end
+end
 local clock = ae.time
 
 -- not a tail call: the callee's errors then point at the call's line, the
@@ -283,7 +342,7 @@ end
 -- the budget cuts the abuse of slow targets short, never the search: what
 -- the search finds (seeds, objects, the names of targets) must not depend
 -- on the machine's speed
-local function try(target, label, makers, n, bad_self, searching)
+local function try(target, label, makers, n, bad_self, searching, abuse)
   local spent = stats.by_target[target.name] or 0
   if spent > budget_per_target and not searching then return false end
   local built, args = pcall(build, makers, n)
@@ -313,10 +372,14 @@ local function try(target, label, makers, n, bad_self, searching)
     return true, r
   end
   local kind = classify(r)
+  if kind == "located" and not bad_self then check_rules(target, label, r, abuse) end
   -- a method called on something that is not its object (m.forward(nil))
   -- fails the way Lua's own methods do; counted apart
   if target.is_c == nil then
-    target.is_c = type(target.f) == "function" and debug.getinfo(target.f, "S").what == "C"
+    -- (a function of the library guarded by aerun.guard is a C closure
+    -- around the library's Lua function: that function is what it is)
+    local f = guard.unwrap(target.f)
+    target.is_c = type(f) == "function" and debug.getinfo(f, "S").what == "C"
   end
   -- the C functions raise through luaL_argerror/luaL_error, which always
   -- name the caller's line: any exception is a defect of the binding
@@ -431,7 +494,8 @@ local function walk(target)
           makers[i], names[i] = seed.makers[i], seed.names[i] or "nil"
           if i == pos then makers[i], names[i] = b[2], b[1] end
         end
-        try(target, describe(target, names), makers, n, pos == 1 and target.self ~= nil)
+        try(target, describe(target, names), makers, n, pos == 1 and target.self ~= nil, false,
+          { seed = seed.names[pos], bad = b[1] })
       end
     end
   end
