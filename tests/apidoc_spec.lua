@@ -40,7 +40,7 @@ local function entries(md)
       current = { sig = sig or mod, text = {}, usages = {}, line = i }
       found[name] = current
       n = n + 1
-    elseif current and line == "```lua" then
+    elseif current and line == "```lua example" then
       local code = {}
       i = i + 1
       while i <= #lines and lines[i] ~= "```" do

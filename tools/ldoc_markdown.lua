@@ -4,7 +4,9 @@
 -- tools.ldoc_markdown.render .` writes the page.  Each entry is a "### `name(args)`" heading
 -- whose name is the one a script uses (ae.zeros, ae.nn.Linear,
 -- Tensor:shape, Run:epochs), then the text, the arguments, the results,
--- the errors and the examples as ```lua blocks.
+-- the errors and the examples as "```lua example" blocks: they start after
+-- the preamble below, so tests/apidoc_spec.lua runs them, not
+-- tests/docs_spec.lua (which runs the whole-script ```lua blocks of docs/).
 local M = {}
 
 local PREAMBLE = [[
@@ -81,7 +83,7 @@ function M.lines(module_list)
         out[#out + 1] = "\nErrors: " .. text(r)
       end
       for _, u in ipairs(item.usage or {}) do
-        out[#out + 1] = "\n```lua\n" .. text(u) .. "\n```"
+        out[#out + 1] = "\n```lua example\n" .. text(u) .. "\n```"
       end
     end
   end
