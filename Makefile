@@ -52,7 +52,7 @@ $(BUILD)/obj/lua/%.o: LAYER_CFLAGS = $(LUA_CFLAGS)
 
 DEBS := pkg-config lua5.4 liblua5.4-dev libopenblas-dev libhdf5-dev hdf5-tools zlib1g-dev \
         libpng-dev libjpeg-dev libjpeg-turbo-progs libzip-dev lua-cjson lua-busted dataset-fashion-mnist parallel \
-        lua-ldoc
+        lua-ldoc lua-discount
 
 .PHONY: all deps data demo test bench install clean layers format format-check docs
 all: $(BUILD)/aerun $(BUILD)/aerun.so
@@ -119,11 +119,11 @@ DOC_SRC = config.ld docs/api_core.lua tools/ldoc_markdown.lua $(LUA_SRC)
 docs: docs/api/index.html docs/api.md
 
 docs/api/index.html: $(DOC_SRC)
-	@sh tools/deps.sh lua-ldoc
+	@sh tools/deps.sh lua-ldoc lua-discount
 	ldoc -c config.ld . >/dev/null
 
 docs/api.md: $(DOC_SRC)
-	@sh tools/deps.sh lua-ldoc
+	@sh tools/deps.sh lua-ldoc lua-discount
 	LDOC_MARKDOWN=$@.tmp ldoc -c config.ld --filter tools.ldoc_markdown.render . >/dev/null && mv $@.tmp $@
 
 # further targets (sanitizers, fuzzing, ...) live in mk/, one file each
