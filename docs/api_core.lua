@@ -842,7 +842,7 @@
 -- @function getpid
 
 --- Whether a file descriptor is a terminal.
--- @param fd an integer (1 is stdout)
+-- @param[opt=1] fd a file descriptor (1 is stdout)
 -- @return a boolean
 -- @usage assert(ae.isatty(0) == false)
 -- @function isatty
@@ -863,7 +863,8 @@
 -- @usage assert(not ae.interrupted())
 -- @function interrupted
 
---- Time spent per op family, when AERUN_PROFILE is set; nil when off.
+--- Time spent per op family, or nil when profiling is off.
+-- Profiling is on under `aerun --profile` or with AERUN_PROFILE=1.
 -- @return {total =, gemm =, conv =, ..., calls = {...}} or nil
 -- @usage local p = ae.profile(); assert(p == nil or p.total)
 -- @function profile

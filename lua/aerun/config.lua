@@ -37,8 +37,8 @@
 --- An experiment's settings from defaults and command-line words.
 -- `ae.config{defaults}` reads `--key=value` words (the module is callable:
 -- `ae.config(defaults [, argv])` is `ae.config.parse`).  The type of each
--- default decides how a value is
--- read; `--kl-warmup` and `--kl_warmup` are the same key; unknown keys
+-- default decides how a value is read; `--kl-warmup` and `--kl_warmup` are
+-- the same key; unknown keys
 -- (with the closest known one), wrong types and stray words are errors at
 -- the caller's line; `--help` prints the keys and exits.
 -- @module aerun.config
