@@ -29,15 +29,14 @@ end
 
 -- the name a script uses for an item
 function M.canonical(mod, item)
-  if item.name:find(":", 1, true) or (item.section and item.section:match("^Class ")) and item.type ~= "type" then
-    return item.name
-  end
-  if item.type == "type" then return item.name end
+  -- a class's items are named after it (Tensor:shape, Run.dir)
+  if item.section and item.section:match("^Class ") then return item.name end
   return prefix(mod) .. "." .. item.name
 end
 
+-- LDoc keeps the space after each line's "--"
 local function text(s)
-  s = s or ""
+  s = (s or ""):gsub("\n ", "\n")
   return (s:gsub("^%s+", ""):gsub("%s+$", ""))
 end
 
@@ -57,14 +56,24 @@ function M.lines(module_list)
   for _, mod in ipairs(module_list) do
     out[#out + 1] = "\n## " .. prefix(mod) .. "\n"
     out[#out + 1] = text(mod.summary) .. (mod.description and ("\n" .. text(mod.description)) or "")
+    local sections, current = {}, nil
+    for _, sec in ipairs(mod.sections or {}) do sections[sec.display_name or sec.name] = sec end
     for _, item in ipairs(mod.items) do
+      -- a section (@section, or a class: @type) starts before its first item
+      local sec = sections[item.section]
+      if sec and sec ~= current then
+        current = sec
+        if sec.type == "type" then
+          out[#out + 1] = "\n### class `" .. sec.name .. "`\n"
+        else
+          out[#out + 1] = "\n### " .. (sec.display_name or sec.name) .. "\n"
+        end
+        local body = text(sec.summary) .. (sec.description and sec.description ~= "" and ("\n" .. text(sec.description)) or "")
+        if body ~= "" then out[#out + 1] = body end
+      end
       local name = M.canonical(mod, item)
       local args = item.type == "function" and (item.args or "()") or ""
-      if item.type == "type" then
-        out[#out + 1] = "\n### class `" .. name .. "`\n"
-      else
-        out[#out + 1] = "\n### `" .. name .. args .. "`\n"
-      end
+      out[#out + 1] = "\n### `" .. name .. args .. "`\n"
       out[#out + 1] = text(item.summary) .. (item.description and item.description ~= "" and ("\n" .. text(item.description)) or "")
       local pm = item.modifiers and item.modifiers.param
       list(out, item.type == "table" and "Fields" or "Arguments", item.params, item.params and item.params.map, pm)
