@@ -99,7 +99,7 @@ local json = require "aerun.json"
 
 checkpoint.json = json
 
----------------------------------------------------------------------------
+-- ------------------------------------------------------------------------
 -- what a model and an optimizer hold, by name
 
 local function is_module(m)
@@ -165,7 +165,7 @@ local function whole(what, v)
   return i
 end
 
----------------------------------------------------------------------------
+-- ------------------------------------------------------------------------
 -- the probe: what a model computes on an input, deterministically (eval
 -- mode, no graph, the RNG left as it was), by name.  A model deriving from
 -- nn.VAE gives mu and logvar (encode) and decoded (decode(mu)), since its
@@ -203,7 +203,7 @@ end
 
 checkpoint.probe = probe
 
----------------------------------------------------------------------------
+-- ------------------------------------------------------------------------
 -- save
 
 -- a metric as a dense list: per-epoch values with gaps (a test loss taken
@@ -391,7 +391,7 @@ end
 
 checkpoint.save = save
 
----------------------------------------------------------------------------
+-- ------------------------------------------------------------------------
 -- load
 
 -- opens path and checks that it is a checkpoint this version can read

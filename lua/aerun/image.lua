@@ -281,7 +281,7 @@ function M.load(path)
   return t
 end
 
----------------------------------------------------------------- axes
+-- ------------------------------------------------------------- axes
 
 -- "nice" ticks (1, 2 or 5 times a power of ten): the axis grows to the
 -- ticks around [lo, hi], or keeps exactly [lo, hi] (limits the user gave)
@@ -414,7 +414,7 @@ local function numbers(fname, what, v)
   return v
 end
 
----------------------------------------------------------------- scatter
+-- ------------------------------------------------------------- scatter
 
 local SCATTER_OPTIONS = { size = true, point = true, title = true, xlabel = true, ylabel = true, legend = true }
 
@@ -484,7 +484,7 @@ function M.scatter(path, points, labels, opts)
   save_canvas(canvas, path)
 end
 
----------------------------------------------------------------- plot
+-- ------------------------------------------------------------- plot
 
 local PLOT_OPTIONS = {
   series = true, title = true, xlabel = true, ylabel = true, size = true, xlim = true, ylim = true,

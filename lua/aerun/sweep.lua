@@ -206,7 +206,7 @@ local function read_json(path)
   return v
 end
 
----------------------------------------------------------------- experiments
+-- ------------------------------------------------------------- experiments
 
 -- The end of an experiment script: runs train on the command line's
 -- config when the file is the script, or returns the experiment to
@@ -252,7 +252,7 @@ function sweep.load(name)
   return spec
 end
 
----------------------------------------------------------------- configs
+-- ------------------------------------------------------------- configs
 
 -- a value as ae.config reads it back exactly
 local function word_value(v)
@@ -358,7 +358,7 @@ function sweep.shard_indices(count, k, n)
   return out
 end
 
----------------------------------------------------------------- summaries
+-- ------------------------------------------------------------- summaries
 
 -- the config keys that a run id names ("lambda" in "lambda=0.001,penalty=kl")
 local function named_keys(id, cfg)
@@ -519,7 +519,7 @@ function sweep.collect(dir, opts)
   return summary
 end
 
----------------------------------------------------------------- sweeps
+-- ------------------------------------------------------------- sweeps
 
 local Sweep = {}
 Sweep.__index = Sweep
