@@ -143,6 +143,16 @@ describe("the API reference", function()
     assert(#missing == 0, "run options without a field in ae.experiment.run_options: " .. table.concat(missing, ", "))
   end)
 
+  it("gives every function an example", function()
+    load()
+    local bare = {}
+    for name, e in pairs(documented) do
+      if e.sig:find("(", 1, true) and #e.usages == 0 then bare[#bare + 1] = name end
+    end
+    table.sort(bare)
+    assert(#bare == 0, "functions without an example (add a @usage line): " .. table.concat(bare, ", "))
+  end)
+
   it("is what docs/api.md holds (make docs writes it)", function()
     load()
     assert(read(root .. "/docs/api.md") == md, "docs/api.md is out of date: run make docs")
