@@ -1,8 +1,14 @@
+-- docs/api_core.lua: the reference entries of the C core's functions, for
+-- LDoc (config.ld); nothing loads this file.  The functions are C,
+-- registered by runtime/lua/*.c into aerun.core, one file per op family;
+-- their entries are kept here, one section per topic, so that the
+-- reference reads by topic whatever file registers a name.  A new public
+-- C function needs an entry here (tests/apidoc_spec.lua says which).
+
 --- Tensors, autograd and the C core's functions: `local ae = require "aerun"`.
 --
--- This file is documentation only (LDoc reads it; nothing loads it): the
--- functions are C, registered by runtime/lua/*.c into `aerun.core`, and
--- `ae` holds all of them.  Dimensions and positions count from 1 and
+-- `ae` holds the C core's functions (`aerun.core`) and loads its
+-- submodules (`ae.nn`, `ae.data`...) on first use.  Dimensions and positions count from 1 and
 -- negative ones from the end, as in Lua and Torch7.  A tensor function is
 -- also a method when its first argument is a tensor: `ae.exp(x)` is
 -- `x:exp()`.  Every error is raised at the caller's line and names the
