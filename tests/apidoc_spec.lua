@@ -66,9 +66,7 @@ local function walk_names()
   local text = read(dir .. "/names.json")
   assert(ok and text, "the walk in names mode failed:\n" .. out:sub(-2000))
   os.execute("rm -rf " .. quote(dir))
-  local names = {}
-  for _, t in ipairs(json.decode(text).names) do names[#names + 1] = t.name end
-  return names
+  return json.decode(text).names
 end
 
 -- the Module protocol: a class's own forward, init, extra_repr and

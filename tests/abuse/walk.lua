@@ -493,10 +493,7 @@ stats.seconds = clock() - t0
 stats.all_targets = #targets
 stats.call_line = SELF .. ":" .. CALL_LINE
 stats.names = {}
-for _, t in ipairs(targets) do
-  local c = type(t.f) == "function" and debug.getinfo(t.f, "S")
-  stats.names[#stats.names + 1] = { name = t.name, source = c and c.short_src or "", line = c and c.linedefined or -1 }
-end
+for i, t in ipairs(targets) do stats.names[i] = t.name end
 local f = assert(io.open(result_path, "w"))
 f:write(json.encode(stats))
 f:close()
