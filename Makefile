@@ -53,9 +53,9 @@ $(BUILD)/obj/lua/%.o: LAYER_CFLAGS = $(LUA_CFLAGS)
 
 DEBS := pkg-config lua5.4 liblua5.4-dev libopenblas-dev libhdf5-dev hdf5-tools zlib1g-dev \
         libpng-dev libjpeg-dev libjpeg-turbo-progs libzip-dev lua-cjson lua-busted dataset-fashion-mnist parallel \
-        luarocks
+        luarocks lua-ldoc lua-discount
 
-.PHONY: all deps data demo test bench install clean layers format format-check
+.PHONY: all deps data demo test bench install clean layers format format-check docs
 all: $(BUILD)/aerun $(BUILD)/aerun.so
 
 $(BUILD)/layers.ok: tools/layers.sh $(LIB_SRC) runtime/lua/aerun.c $(HEADERS)
@@ -116,6 +116,21 @@ install: all
 
 clean:
 	rm -rf $(BUILD)
+
+# the API reference, from the doc comments (config.ld lists the files):
+# HTML in docs/api/ (generated, not committed) and the same entries as one
+# Markdown page, docs/api.md (committed: readable without a browser or a
+# build; tests/apidoc_spec.lua checks that it is up to date)
+DOC_SRC = config.ld docs/api_core.lua tools/ldoc_markdown.lua $(LUA_SRC)
+docs: docs/api/index.html docs/api.md
+
+docs/api/index.html: $(DOC_SRC)
+	@sh tools/deps.sh lua-ldoc lua-discount
+	ldoc -c config.ld . >/dev/null
+
+docs/api.md: $(DOC_SRC)
+	@sh tools/deps.sh lua-ldoc lua-discount
+	LDOC_MARKDOWN=$@.tmp ldoc -c config.ld --filter tools.ldoc_markdown.render . >/dev/null && mv $@.tmp $@
 
 # further targets (sanitizers, fuzzing, ...) live in mk/, one file each
 -include mk/*.mk

@@ -38,6 +38,52 @@
 -- the file: JSON is parsed by the small reader below, and models are built
 -- only from registered classes.
 -- (JSON goes through aerun.json, which says why it is not lua-cjson.)
+
+--- Checkpoints as plain HDF5 files, in the layout of README.md's
+-- "Checkpoint format, version 1": `ae.checkpoint`.
+-- Saves are atomic; loads check the format, every name and every shape
+-- before changing anything, and never run code from the file.
+-- @module aerun.checkpoint
+
+--- Writes a checkpoint (atomically: a temporary file renamed over path).
+-- @param path
+-- @param state `{model =, optimizer =, epoch =, step =, config =, metrics = {name = {...}}, seed =, script =, probe = x, data = {source =, output =, standardizer =}}`
+-- @raise when a constructor argument cannot be recorded, or the file cannot be written
+-- @usage local m = nn.mlp { 4, 2 }; ae.checkpoint.save("m.h5", { model = m, epoch = 1 }); assert(ae.checkpoint.info("m.h5").epoch == 1)
+-- @function save
+
+--- Loads parameters (and optimizer and RNG state) into existing objects.
+-- @param path
+-- @param objects `{model =, optimizer =, restore_rng = true}`
+-- @return `{epoch =, step =, config =, metrics =, ...}`
+-- @raise when the file is not a checkpoint, or a name or shape differs (listing them)
+-- @usage local m = nn.mlp { 4, 2 }; ae.checkpoint.save("m.h5", { model = m, epoch = 3 })
+-- assert(ae.checkpoint.load("m.h5", { model = nn.mlp { 4, 2 } }).epoch == 3)
+-- @function load
+
+--- Rebuilds the model from the file alone (its /model architecture) and loads its weights.
+-- @param path
+-- @param[opt] opts `{as_base = true}` rebuilds a script's class that replaces no method as its built-in base
+-- @return the model
+-- @return the info table
+-- @raise on a class that is not registered, saying what to load
+-- @usage ae.checkpoint.save("m.h5", { model = nn.mlp { 4, 2 } }); local m = ae.checkpoint.model("m.h5"); assert(m(ae.rand(1, 4)):size(2) == 2)
+-- @function model
+
+--- A summary of a checkpoint, no model needed.
+-- @param path
+-- @return `{epoch =, step =, config =, metrics =, architecture =, optimizer =, ...}`
+-- @usage ae.checkpoint.save("m.h5", { model = nn.Linear(1, 1), step = 7 }); assert(ae.checkpoint.info("m.h5").step == 7)
+-- @function info
+
+--- The model's outputs on x in eval mode (what save's `probe` stores), its RNG and modes restored.
+-- @param model a module
+-- @param x an input batch
+-- @return `{output =}`, or `{mu =, logvar =, decoded =}` for a model with encode/decode
+-- @raise when the model fails on x or returns no tensor
+-- @usage assert(ae.checkpoint.probe(nn.Linear(2, 3), ae.rand(1, 2)).output:size(2) == 3)
+-- @function probe
+
 local core = require "aerun.core"
 local h5 = require "aerun.h5"
 
@@ -53,7 +99,7 @@ local json = require "aerun.json"
 
 checkpoint.json = json
 
----------------------------------------------------------------------------
+-- ------------------------------------------------------------------------
 -- what a model and an optimizer hold, by name
 
 local function is_module(m)
@@ -122,7 +168,7 @@ local function whole(what, v)
   return i
 end
 
----------------------------------------------------------------------------
+-- ------------------------------------------------------------------------
 -- the probe: what a model computes on an input, deterministically (eval
 -- mode, no graph, the RNG left as it was), by name.  A model deriving from
 -- nn.VAE gives mu and logvar (encode) and decoded (decode(mu)), since its
@@ -160,7 +206,7 @@ end
 
 checkpoint.probe = probe
 
----------------------------------------------------------------------------
+-- ------------------------------------------------------------------------
 -- save
 
 -- a metric as a dense list: per-epoch values with gaps (a test loss taken
@@ -348,7 +394,7 @@ end
 
 checkpoint.save = save
 
----------------------------------------------------------------------------
+-- ------------------------------------------------------------------------
 -- load
 
 -- opens path and checks that it is a checkpoint this version can read

@@ -34,6 +34,38 @@
 -- interpreter at a negative index whenever there is a script), so its
 -- words are the interpreter's, not settings.
 
+--- An experiment's settings from defaults and command-line words.
+-- `ae.config{defaults}` reads `--key=value` words (the module is callable:
+-- `ae.config(defaults [, argv])` is `ae.config.parse`).  The type of each
+-- default decides how a value is read; `--kl-warmup` and `--kl_warmup` are
+-- the same key; unknown keys
+-- (with the closest known one), wrong types and stray words are errors at
+-- the caller's line; `--help` prints the keys and exits.
+-- @module aerun.config
+
+--- cfg from defaults and words (what calling `ae.config` does;
+-- `local cfg = ae.config{epochs = 5, lr = 1e-3}` reads the script's `arg`).
+-- @param defaults a table key → default (integer, float, boolean, string)
+-- @param[opt] argv the words (default the global `arg`)
+-- @return cfg
+-- @return the set of keys given explicitly
+-- @raise on an unknown key, a value of the wrong type (`--epochs=2.5`), a stray word
+-- @usage local cfg, given = ae.config.parse({ verbose = false, n = 1 }, { "--verbose" }); assert(cfg.verbose and given.verbose and not given.n)
+-- @function parse
+
+--- The keys set explicitly for a cfg made here, or nil.
+-- @param cfg a table
+-- @return a set, or nil
+-- @usage local cfg = ae.config({ n = 1 }, { "--n=3" }); assert(ae.config.explicit(cfg).n)
+-- @function explicit
+
+--- The help text: every key with its type and default.
+-- @param defaults
+-- @param[opt] program the script's name
+-- @return a string
+-- @usage assert(ae.config.help({ epochs = 10 }):find("epochs"))
+-- @function help
+
 local M = {}
 
 local explicit_of = setmetatable({}, {__mode = "k"})

@@ -43,6 +43,244 @@
 -- limit keeps the first n samples (after the class filter); classes is a
 -- label or a list of labels, e.g. classes = 3 trains on the digit 3 only.
 -- docs/data.md describes the sources, their errors and the streaming.
+
+--- Data sets: `ae.data`.
+--
+-- Every source gives a Dataset (a C object): `#ds`, batches of float32
+-- B×D samples and B labels, drawn in an order from the runtime's RNG.
+-- Every source takes `limit = n` (the first n samples after the class
+-- filter) and `classes = label | {labels}`.  A file that is not what it
+-- claims, a missing dataset, x and y of different lengths, a NaN or a
+-- ragged row is an error naming the file and the place.  See docs/data.md.
+-- @module aerun.data
+
+--- MNIST from `data/mnist/` (or `AERUN_DATA`, or `root`).
+-- @param[opt] opts `{split = "train"|"test", root =, limit =, classes =}`
+-- @return a Dataset (samples 784 in [0, 1], labels 0..9)
+-- @raise when the files are missing, saying where it looked and to run `make data`
+-- @usage local test = ae.data.mnist { split = "test", limit = 100 }; assert(#test == 100 and test:dim() == 784)
+-- @function mnist
+
+--- Fashion-MNIST from `data/fashion-mnist/`; options as mnist.
+-- @param[opt] opts as mnist
+-- @return a Dataset
+-- @usage assert(#ae.data.fashion_mnist { split = "test", classes = { 3 } } == 1000)
+-- @function fashion_mnist
+
+--- An IDX file (plain or gzip) as a tensor in the file's shape; ubyte values scaled by 1/255.
+-- @param path
+-- @return a tensor
+-- @raise when the file is not IDX (naming it)
+-- @usage assert(ae.data.idx("data/mnist/t10k-images-idx3-ubyte"):size(2) == 28)
+-- @function idx
+
+--- A data set from IDX images and labels files.
+-- @param opts `{images = path, labels = path|nil, name =, limit =, classes =}`
+-- @return a Dataset
+-- @usage local ds = ae.data.open { images = "data/mnist/t10k-images-idx3-ubyte", labels = "data/mnist/t10k-labels-idx1-ubyte", limit = 10 }; assert(#ds == 10)
+-- @function open
+
+--- The IDX paths of a standard data set.
+-- @param name "mnist" or "fashion-mnist"
+-- @param split "train" or "test"
+-- @param[opt] root the folder holding `mnist/` and `fashion-mnist/`
+-- @return the images path
+-- @return the labels path
+-- @raise when the files are not there
+-- @usage local images = ae.data.locate("mnist", "test"); assert(images:find("t10k"))
+-- @function locate
+
+--- A data set from tensors (copied).
+-- @param x a tensor N×...
+-- @param[opt] y N integer-valued labels (a tensor or a list)
+-- @param[opt] opts `{name =, limit =, classes =}`
+-- @return a Dataset
+-- @raise when N is 0, lengths differ or a label is not an integer
+-- @usage local ds = ae.data.tensor(ae.rand(10, 3), ae.arange(10)); assert(#ds == 10 and ds:has_labels())
+-- @function tensor
+
+--- Any numeric HDF5 dataset as float32 (times scale); large ones are streamed batch by batch.
+-- @param opts `{path, x = "x", y =, scale =, stream =, window =, name =, limit =, classes =}`
+-- @return a Dataset
+-- @raise when the file or a dataset is missing or not numeric (naming it)
+-- @usage local f = ae.h5.open("d.h5", "w"); f:write("x", ae.rand(6, 2)); f:close(); assert(#ae.data.h5 { "d.h5" } == 6)
+-- @function h5
+
+--- NumPy `.npy` arrays (or `ae.data.npy(path)`).
+-- @param opts `{x = "x.npy", y = "y.npy", scale =}` or a path
+-- @return a Dataset
+-- @raise as ae.npy_read
+-- @usage assert(not pcall(ae.data.npy, "missing.npy"))
+-- @function npy
+
+--- The arrays of a NumPy `.npz` archive.
+-- @param opts `{path, x = "x", y =, scale =}`
+-- @return a Dataset
+-- @usage assert(not pcall(ae.data.npz, { "missing.npz" }))
+-- @function npz
+
+--- A numeric CSV file: a header or not, the label column by name or number.
+-- @param opts `{path, label =, header =, delimiter = ","}`
+-- @return a Dataset
+-- @raise on a ragged row or a cell that is not a number (naming the line)
+-- @usage local f = io.open("t.csv", "w"); f:write("a,b,class\n1,2,0\n3,4,1\n"); f:close()
+-- assert(#ae.data.csv { "t.csv", label = "class" } == 2)
+-- @function csv
+
+--- A folder of PNG and JPEG pictures; labels from subfolder names.
+-- @param opts `{dir, channels = 1|3, size = {h, w}}`
+-- @return a Dataset (C×H×W samples)
+-- @raise when images differ in size (without `size`) or cannot be read
+-- @usage ae.mkdir_p("pics/a"); ae.image.save("pics/a/1.png", ae.rand(1, 4, 4)); assert(#ae.data.images { "pics" } == 1)
+-- @function images
+
+--- Any source from one string, as the data option takes it: `file.h5[:x[,y]]`,
+-- `file.npz[:x[,y]]`, `x.npy[:y.npy]`, `file.csv[:label]`, a folder of images.
+-- @param spec a string
+-- @param[opt] opts options for the source
+-- @return a Dataset
+-- @raise on an unknown kind of file
+-- @usage local f = ae.h5.open("d.h5", "w"); f:write("x", ae.rand(5, 2)); f:close(); assert(#ae.data.load("d.h5:x") == 5)
+-- @function load
+
+--- Splits a data set at random into parts (fractions or counts).
+-- @param ds a Dataset
+-- @param parts `{0.9, 0.1}` or `{n1, n2, ...}`
+-- @param[opt] seed an integer
+-- @return a list of Datasets
+-- @raise when the parts do not fit the data set
+-- @usage local a, b = table.unpack(ae.data.split(ae.data.tensor(ae.rand(10, 2)), { 0.8, 0.2 }, 1)); assert(#a == 8 and #b == 2)
+-- @function split
+
+--- A per-feature mean and population std of a data set (std 1 for a
+-- constant feature), or the same object from saved tensors.
+-- @param arg a Dataset, or `{mean = t, std = t}`
+-- @return a standardizer `{mean =, std =}`
+-- @usage local st = ae.data.standardizer(ae.data.tensor(ae.rand(10, 3))); assert(st.mean:numel() == 3)
+-- @function standardizer
+
+--- `ds:standardize(st)`.
+-- @param ds a Dataset
+-- @param st a standardizer
+-- @return a Dataset
+-- @usage local ds = ae.data.tensor(ae.rand(10, 3)); local z = ae.data.standardize(ds, ae.data.standardizer(ds)); assert(z:standardized())
+-- @function standardize
+
+--- A data set: samples, and labels or not.
+-- @type Dataset
+
+--- `for x, y in ds:batches(128, {shuffle = true}) do`: x B×D, y B labels (floats);
+-- the order is drawn from the runtime RNG when the loop starts.
+-- @param size the batch size
+-- @param[opt] opts `{shuffle = false, drop_last = false}`
+-- @return an iterator of x, y
+-- @raise when size is not a positive integer
+-- @usage local n = 0; for x in ae.data.tensor(ae.rand(10, 2)):batches(4) do n = n + x:size(1) end; assert(n == 10)
+-- @function Dataset:batches
+
+--- How many batches an epoch yields.
+-- @param size
+-- @param[opt] opts as batches
+-- @return an integer
+-- @usage assert(ae.data.tensor(ae.rand(10, 2)):num_batches(4) == 3)
+-- @function Dataset:num_batches
+
+--- Samples start .. start+count-1 in file order.
+-- @param start 1-based
+-- @param count
+-- @return x
+-- @return y (or nil)
+-- @usage assert(ae.data.tensor(ae.rand(10, 2)):batch(3, 4):size(1) == 4)
+-- @function Dataset:batch
+
+--- The samples at 1-based positions.
+-- @param indices a list
+-- @return x
+-- @return y (or nil)
+-- @usage assert(ae.data.tensor(ae.rand(10, 2)):gather { 1, 5 }:size(1) == 2)
+-- @function Dataset:gather
+
+--- Every sample, N×D.
+-- @return a tensor
+-- @usage assert(ae.data.tensor(ae.rand(10, 2)):images():size(1) == 10)
+-- @function Dataset:images
+
+--- Every label, N.
+-- @return a tensor
+-- @raise when the data set has no labels
+-- @usage assert(ae.data.tensor(ae.rand(3, 2), ae.tensor { 0, 1, 1 }):labels():sum():item() == 2)
+-- @function Dataset:labels
+
+--- How many samples each label has.
+-- @return `{[label] = n}`
+-- @usage assert(ae.data.tensor(ae.rand(3, 2), ae.tensor { 0, 1, 1 }):counts()[1] == 2)
+-- @function Dataset:counts
+
+--- The number of samples (`#ds`).
+-- @return an integer
+-- @usage assert(ae.data.tensor(ae.rand(3, 2)):size() == 3)
+-- @function Dataset:size
+
+--- The number of values in a sample.
+-- @return an integer
+-- @usage assert(ae.data.tensor(ae.rand(3, 2, 5)):dim() == 10)
+-- @function Dataset:dim
+
+--- The shape of a sample.
+-- @return a table
+-- @usage assert(ae.data.tensor(ae.rand(3, 2, 5)):sample_shape()[2] == 5)
+-- @function Dataset:sample_shape
+
+--- The data set's name (the file or source).
+-- @return a string
+-- @usage assert(ae.data.tensor(ae.rand(3, 2)):name() == "tensor")
+-- @function Dataset:name
+
+--- Whether it has labels.
+-- @return a boolean
+-- @usage assert(not ae.data.tensor(ae.rand(3, 2)):has_labels())
+-- @function Dataset:has_labels
+
+--- Whether samples are read from the file batch by batch.
+-- @return a boolean
+-- @usage assert(not ae.data.tensor(ae.rand(3, 2)):streamed())
+-- @function Dataset:streamed
+
+--- Whether batches are standardised.
+-- @return a boolean
+-- @usage assert(not ae.data.tensor(ae.rand(3, 2)):standardized())
+-- @function Dataset:standardized
+
+--- A data set whose batches are (x - st.mean) / st.std.
+-- @param st a standardizer `{mean =, std =}`
+-- @return a Dataset
+-- @raise when the shapes do not fit
+-- @usage local ds = ae.data.tensor(ae.rand(10, 3)); assert(ds:standardize(ae.data.standardizer(ds)):standardized())
+-- @function Dataset:standardize
+
+--- The first n samples.
+-- @param n
+-- @return a Dataset
+-- @usage assert(#ae.data.tensor(ae.rand(10, 3)):subset(4) == 4)
+-- @function Dataset:subset
+
+--- The samples with one of these labels.
+-- @param classes a label or a list
+-- @return a Dataset
+-- @usage assert(#ae.data.tensor(ae.rand(3, 2), ae.tensor { 0, 1, 1 }):filter { 1 } == 2)
+-- @function Dataset:filter
+
+--- The class filter then the limit.
+-- @param classes a list or nil
+-- @param limit an integer or nil
+-- @return a Dataset
+-- @usage assert(#ae.data.tensor(ae.rand(3, 2), ae.tensor { 0, 1, 1 }):select({ 1 }, 1) == 1)
+-- @function Dataset:select
+
+--- Frees the samples now rather than at garbage collection.
+-- @usage local ds = ae.data.tensor(ae.rand(3, 2)); ds:close(); assert(not pcall(ds.size, ds))
+-- @function Dataset:close
+
 local core = require "aerun.core"
 
 local data = {}

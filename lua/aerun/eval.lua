@@ -21,6 +21,37 @@
 -- error over its features, for a VAE of the reconstruction of the mean code
 -- (no sampling, so a score does not change between calls).  The summary
 -- goes to stdout, ending with "result {json}" as experiments do.
+
+--- Scoring a saved model on any data: `ae.eval`, behind the `aerun eval` command.
+-- A sample's score is its reconstruction error (the mean squared error over
+-- its features; for a VAE, of the reconstruction of the mean code).
+-- @module aerun.eval
+
+--- Every sample's score and label, as Lua arrays (labels nil without them).
+-- @param model a module (in eval mode)
+-- @param ds a Dataset
+-- @param[opt=1000] batch_size
+-- @return scores
+-- @return labels
+-- @usage local scores = ae.eval.score(nn.Identity(), ae.data.tensor(ae.rand(5, 3))); assert(#scores == 5 and scores[1] == 0)
+-- @function score
+
+--- A batch's reconstruction (the mean code's, for a model whose encode returns mu and logvar).
+-- @param model
+-- @param x a batch
+-- @return a tensor
+-- @usage assert(ae.eval.reconstruct(ae.models.mlp_ae { 4, 2 }, ae.rand(3, 4)):size(2) == 4)
+-- @function reconstruct
+
+--- The `aerun eval` command on its words.
+-- Its options: `--data`, `--dataset`, `--split`, `--normal`, `--fpr`, `--scores`, `--require`, `--batch-size`, `--limit`.
+-- @param argv a list of words, the checkpoint first
+-- @return the result table
+-- @raise on a missing checkpoint or data
+-- @usage ae.checkpoint.save("m.h5", { model = ae.models.mlp_ae { 784, 8 } })
+-- ae.eval.main { "m.h5", "--dataset=mnist", "--split=test", "--limit=20" }
+-- @function main
+
 local core = require "aerun.core"
 
 local M = {}

@@ -15,6 +15,226 @@
 -- at the newest run.  --resume (or --resume=path) continues a run exactly:
 -- parameters, optimizer state, RNG state and the data order are restored.
 -- None of this is required: a plain loop works the same without it.
+
+--- What every experiment script shares: the run API, `ae.experiment`.
+--
+-- A run owns a directory, `checkpoints/<experiment>/<run id>/`: config.json,
+-- metrics.csv, checkpoint.h5 after every epoch, loss.png and result.json;
+-- `--resume` continues it exactly.  None of this is required: a plain loop
+-- works the same without it.
+-- @module aerun.experiment
+
+--- The options every run understands, beside the script's own (given as
+-- `--key=value`; `--on-nan` and `--on_nan` are the same key).
+-- @table run_options
+-- @field out the run directory instead of `checkpoints/<experiment>/<run id>` (`--out=DIR`)
+-- @field resume continue from this run's checkpoint (`--resume`) or the given one (`--resume=path`): parameters, optimizer and RNG state, epoch and data order
+-- @field quiet print only the result line
+-- @field on_nan "stop" (default: a non-finite loss stops the run naming the epoch, step and tensor) or "skip" (the step changes nothing)
+-- @field checkpoint write checkpoint.h5 after every epoch (default true; `--no-checkpoint`)
+-- @field detect_anomaly check op outputs and gradients for NaN/inf (default true)
+-- @field data train on a file or folder of your own (`--data=SPEC`, see ae.data.load)
+-- @field test_data the test set's SPEC (default: a 10% split drawn with `--seed`)
+-- @field output "sigmoid" (data in [0, 1]) or "linear" (any real values)
+-- @field standardize fit a per-feature mean and std on the training split and apply them to both
+
+--- `ae.config` with the run options added.
+-- A bare `--resume` means this run's own checkpoint.
+-- @param defaults the script's own keys and defaults
+-- @param[opt] argv the words (default the global `arg`)
+-- @return cfg
+-- @return the keys given explicitly
+-- @raise on an unknown key, a value of the wrong type, or a bad `--on-nan`/`--output`
+-- @usage local cfg = ae.experiment.config({ epochs = 3 }, { "--epochs=5", "--quiet" }); assert(cfg.epochs == 5 and cfg.quiet)
+-- @function config
+
+--- Starts a run: makes its directory, resumes when `cfg.resume` says so,
+-- traps SIGINT/SIGTERM so that they stop at a step with a checkpoint.
+-- Seed the RNG before building the model.
+-- @param name the experiment's name
+-- @param cfg from `ae.experiment.config`
+-- @param[opt] objects `{model =, optimizer =, data =}` (data: experiment.data's third result)
+-- @return a Run
+-- @raise when name is empty, or `--resume=path` names no file
+-- @usage local cfg = ae.experiment.config({ epochs = 1 }, { "--quiet" })
+-- local run = ae.experiment.start("doc_example", cfg); assert(run.dir == "checkpoints/doc_example/default")
+-- @function start
+
+--- "lambda=0.001,seed=2": the settings given on the command line (run options aside), or "default".
+-- @param cfg a config
+-- @return a string
+-- @usage assert(ae.experiment.run_id(ae.experiment.config({ lr = 0.1 }, { "--lr=0.5" })) == "lr=0.5")
+-- @function run_id
+
+--- A standard data set by name.
+-- @param name "mnist" or "fashion_mnist"
+-- @param split "train" or "test"
+-- @param[opt] opts ae.data options (`limit`, `classes`)
+-- @return a Dataset
+-- @raise on an unknown name
+-- @usage assert(#ae.experiment.dataset("mnist", "test", { limit = 10 }) == 10)
+-- @function dataset
+
+--- The run's train and test sets, from the dataset or data options
+-- (`--dataset`, or `--data` and `--test-data`),
+-- standardised with `--standardize`.
+-- @param cfg a config (keys dataset, data, test_data, limit, standardize, seed)
+-- @param[opt] opts
+-- @return train
+-- @return test
+-- @return `{name =, standardizer =, probe =}`
+-- @usage local cfg = ae.experiment.config({ dataset = "mnist", limit = 50, seed = 1 }, {})
+-- local train, test = ae.experiment.data(cfg); assert(#train == 50)
+-- @function data
+
+--- A data set's samples as the {C, H, W} a convolutional model takes.
+-- @param ds a Dataset
+-- @param[opt] who the name to use in the error
+-- @return a table {C, H, W}
+-- @raise when the samples are vectors
+-- @usage assert(ae.experiment.image_shape(ae.data.mnist { split = "test", limit = 1 })[2] == 28)
+-- @function image_shape
+
+--- A picture of rows of samples (e.g. {x, model(x)}): a grid when samples are images, else a heat map.
+-- @param path a .png
+-- @param tensors a list of tensors N×D
+-- @param ds the Dataset they come from (its sample shape)
+-- @param[opt] opts `{nrow =, padding =}`
+-- @usage local ds = ae.data.mnist { split = "test", limit = 8 }; ae.experiment.save_samples("s.png", { ds:images() }, ds)
+-- @function save_samples
+
+--- The mean over a data set of loss_fn(x, y) → loss (and the count it covers), without gradients.
+-- @param dataset a Dataset
+-- @param loss_fn a function(x, y)
+-- @param[opt=1000] batch_size
+-- @return a number
+-- @usage local ds = ae.data.tensor(ae.ones(10, 2)); assert(ae.experiment.evaluate(ds, function(x) return x:mean() end) == 1)
+-- @function evaluate
+
+--- Prints `result {json}` and writes dir/result.json (for scripts without a run).
+-- @param name the experiment's name
+-- @param result a table
+-- @param[opt] dir default `checkpoints/<name>`
+-- @return the path written
+-- @usage assert(ae.experiment.result("doc_example", { loss = 1 }):find("result.json"))
+-- @function result
+
+--- Writes a file atomically (a temporary file renamed over it).
+-- @param path
+-- @param text
+-- @raise when it cannot write (naming the path)
+-- @usage ae.experiment.write_file("out.txt", "hello\n")
+-- @function write_file
+
+--- Wall-clock seconds, `ae.time`.
+-- @return a number
+-- @usage assert(ae.experiment.time() > 0)
+-- @function time
+
+--- A training run (from `ae.experiment.start`).  Fields: `run.dir` (its
+-- directory), `run.metrics` (name → list of values, one per epoch),
+-- `run.epoch`, `run.step_count`, `run.cfg`, `run.model`, `run.optimizer`.
+-- @type Run
+
+--- The run's directory, `checkpoints/<experiment>/<run id>` or the out option.
+-- @field Run.dir
+
+--- The metrics recorded so far: name → {value per epoch} (train_loss, test_loss, your own).
+-- @field Run.metrics
+
+--- `for epoch in run:epochs() do`: from the resumed epoch on, to cfg.epochs (or last).
+-- @param[opt] last the last epoch
+-- @return an iterator of epoch numbers
+-- @raise when the last epoch is not an integer
+-- @usage local cfg = ae.experiment.config({ epochs = 2 }, { "--quiet", "--no-checkpoint" })
+-- local model = nn.Linear(2, 2)
+-- local opt = ae.optim.SGD(model:parameters(), { lr = 0.1 })
+-- local run = ae.experiment.start("doc_example", cfg, { model = model, optimizer = opt })
+-- local ds = ae.data.tensor(ae.rand(16, 2))
+-- for epoch in run:epochs() do
+--   for x in run:batches(ds, 4) do
+--     opt:zero_grad()
+--     local loss = ae.loss.mse(model(x), x)
+--     loss:backward()
+--     opt:step()
+--     run:step(loss)
+--   end
+--   run:end_epoch { test_loss = 0 }
+-- end
+-- run:finish { test_loss = 0 }
+-- assert(#run.metrics.train_loss == 2)
+-- @function Run:epochs
+
+--- The epoch's batches (shuffled by default) with a progress bar; a resumed run replays the order.
+-- @param dataset a Dataset
+-- @param[opt] batch_size default cfg.batch_size or 128
+-- @param[opt] opts as Dataset:batches (`shuffle = true` by default)
+-- @return an iterator of x, y
+-- @raise with a sigmoid output, when a batch lies outside [0, 1]
+-- @usage local run = ae.experiment.start("doc_example", ae.experiment.config({ epochs = 1 }, { "--quiet" }))
+-- for _ in run:epochs() do for x in run:batches(ae.data.tensor(ae.rand(8, 2)), 4) do run:step(x:sum()) end end
+-- @function Run:batches
+
+--- Records one optimisation step's loss (a tensor or a number).
+-- @param loss
+-- @return false when the step is skipped (`--on-nan=skip`)
+-- @raise with `--on-nan=stop`, on a non-finite loss (naming the epoch, step and tensor)
+-- @usage local run = ae.experiment.start("doc_example", ae.experiment.config({ epochs = 1 }, { "--quiet" }))
+-- for _ in run:epochs() do run:step(0.5) end
+-- @function Run:step
+
+--- Ends an epoch: its metrics (train_loss from run:step, plus those given),
+-- one printed line, metrics.csv, loss.png and a checkpoint.
+-- @param[opt] metrics a table name → number
+-- @usage local run = ae.experiment.start("doc_example", ae.experiment.config({ epochs = 1 }, { "--quiet" }))
+-- for _ in run:epochs() do run:step(0.5); run:end_epoch { test_loss = 0.25 } end; assert(run.metrics.test_loss[1] == 0.25)
+-- @function Run:end_epoch
+
+--- The final result: printed as `result {json}`, written to result.json.
+-- @param[opt] result a table
+-- @return the result (with `seconds`)
+-- @usage local run = ae.experiment.start("doc_example", ae.experiment.config({ epochs = 1 }, { "--quiet" }))
+-- assert(run:finish({ loss = 1 }).seconds)
+-- @function Run:finish
+
+--- Records a metric for the current epoch.
+-- @param name
+-- @param value a number
+-- @usage local run = ae.experiment.start("doc_example", ae.experiment.config({ epochs = 1 }, { "--quiet" }))
+-- for _ in run:epochs() do run:record("psnr", 20) end; assert(run.metrics.psnr[1] == 20)
+-- @function Run:record
+
+--- Writes the checkpoint (model, optimizer, RNG state, metrics).
+-- @param[opt] partial where inside an epoch the run stopped (Run:stop), or nil
+-- @usage local run = ae.experiment.start("doc_example", ae.experiment.config({ epochs = 1 }, { "--quiet" }), { model = nn.Linear(1, 1) })
+-- run:save(); assert(io.open(run.dir .. "/checkpoint.h5"))
+-- @function Run:save
+
+--- Continues from a checkpoint ("auto": the run's own).
+-- @param from a path or "auto"
+-- @raise when a given path has no checkpoint, or it does not fit the model
+-- @usage local run = ae.experiment.start("doc_example", ae.experiment.config({ epochs = 1 }, { "--quiet" }), { model = nn.Linear(1, 1) })
+-- run:save(); run:resume("auto"); assert(run.resumed)
+-- @function Run:resume
+
+--- The losses of every epoch as loss.png.
+-- @usage local run = ae.experiment.start("doc_example", ae.experiment.config({ epochs = 1 }, { "--quiet" }))
+-- for _ in run:epochs() do run:step(1); run:end_epoch() end; run:plot_losses()
+-- @function Run:plot_losses
+
+--- Prints a formatted line unless the run is quiet.
+-- @param fmt a string.format pattern
+-- @param ... its values
+-- @usage ae.experiment.start("doc_example", ae.experiment.config({}, {})):say("%d epochs", 3)
+-- @function Run:say
+
+--- After a signal: writes a checkpoint of where the epoch stopped, says how
+-- to continue, and exits with the signal's conventional status.
+-- @param signal "SIGINT" or "SIGTERM"
+-- @usage local run = ae.experiment.start("doc_example", ae.experiment.config({}, { "--quiet" }))
+-- assert(type(run.stop) == "function")   -- run:stop("SIGTERM") would end the process
+-- @function Run:stop
+
 local core = require "aerun.core"
 
 local experiment = {}

@@ -9,6 +9,126 @@
 -- The pixels are drawn in C on a canvas (ae.canvas: rect, line, disc, text
 -- in a 5×7 bitmap font, blit); this module lays the pictures out.  Every
 -- file is written beside its target and renamed into place.
+
+--- Pictures of experiments as PNG files: `ae.image`.  Every file is
+-- written beside its target and renamed into place.
+-- @module aerun.image
+
+--- A grid of images, like torchvision's save_image.
+-- @param path a .png
+-- @param images N×H×W, N×C×H×W, or N×D with `shape`
+-- @param[opt] opts `{nrow = 8, padding = 2, pad_value = 0, shape = {h, w}, normalize = false, range = {lo, hi}, scale_each = false}`
+-- @raise on no images, an unknown option or a shape that does not fit
+-- @usage ae.image.save_grid("grid.png", ae.rand(16, 784), { shape = { 28, 28 } })
+-- @function save_grid
+
+--- One H×W, 1×H×W or 3×H×W image in [0, 1].
+-- @param path a .png
+-- @param image a tensor
+-- @param[opt] opts
+-- @usage ae.image.save("one.png", ae.rand(28, 28)); assert(ae.image.load("one.png"):size(2) == 28)
+-- @function save
+
+--- A PNG or JPEG as a C×H×W tensor in [0, 1].
+-- @param path
+-- @return a tensor
+-- @raise when the file is not a picture (naming it)
+-- @usage ae.image.save("one.png", ae.rand(1, 4, 6)); assert(ae.image.load("one.png"):size(3) == 6)
+-- @function load
+
+--- An N×2 embedding coloured by label (non-finite points skipped).
+-- @param path a .png
+-- @param points N×2
+-- @param[opt] labels N
+-- @param[opt] opts `{size = 512, point = 2, title, xlabel, ylabel, legend = true}`
+-- @usage ae.image.scatter("latent.png", ae.randn(50, 2), ae.arange(50):gt(24))
+-- @function scatter
+
+--- Curves with axes and a legend (non-finite values break a line).
+-- @param path a .png
+-- @param spec `{series = {{name =, x =, y =}, ...}, title, xlabel, ylabel, size = {640, 400}, xlim, ylim}`
+-- @raise when series is empty or an option is unknown
+-- @usage ae.image.plot("loss.png", { series = { { name = "train", y = { 3, 2, 1.5 } } }, xlabel = "epoch" })
+-- @function plot
+
+--- A canvas to draw on (from `ae.canvas(w, h[, channels, background])`).
+-- Colours are a number 0..255, `{r, g, b}` or `"#rrggbb"`.
+-- @type Canvas
+
+--- The width, height and channels.
+-- @return w, h, channels
+-- @usage local w, h = ae.canvas(8, 4):size(); assert(w == 8 and h == 4)
+-- @function Canvas:size
+
+--- Fills a rectangle.
+-- @param x0
+-- @param y0
+-- @param x1
+-- @param y1
+-- @param colour
+-- @usage local c = ae.canvas(8, 8); c:rect(0, 0, 3, 3, { 255, 0, 0 })
+-- @function Canvas:rect
+
+--- Draws a line.
+-- @param x0
+-- @param y0
+-- @param x1
+-- @param y1
+-- @param colour
+-- @param[opt=1] width 1..100
+-- @usage ae.canvas(8, 8):line(0, 0, 7, 7, 255, 2)
+-- @function Canvas:line
+
+--- Fills a disc.
+-- @param x
+-- @param y
+-- @param r radius 0..1000
+-- @param colour
+-- @usage ae.canvas(8, 8):disc(4, 4, 2, 200)
+-- @function Canvas:disc
+
+--- Writes text in the 5×7 bitmap font.
+-- @param x
+-- @param y
+-- @param s
+-- @param colour
+-- @param[opt=1] scale 1..64
+-- @param[opt=false] vertical
+-- @return the advance in pixels
+-- @usage assert(ae.canvas(64, 16):text(1, 1, "hi", 255) > 0)
+-- @function Canvas:text
+
+--- Draws an image tensor (values lo..hi mapped to 0..255) at x, y.
+-- @param image C×H×W or H×W
+-- @param x
+-- @param y
+-- @param[opt=0] lo
+-- @param[opt=1] hi
+-- @usage ae.canvas(8, 8):blit(ae.rand(1, 4, 4), 2, 2)
+-- @function Canvas:blit
+
+--- Limits later drawing to a rectangle; `clip()` lifts it.
+-- @param[opt] x0
+-- @param[opt] y0
+-- @param[opt] x1
+-- @param[opt] y1
+-- @usage local c = ae.canvas(8, 8); c:clip(0, 0, 3, 3); c:clip()
+-- @function Canvas:clip
+
+--- Writes the canvas as a PNG.
+-- @param path
+-- @usage ae.canvas(8, 8, 3, "#ffffff"):save("c.png"); assert(ae.image.load("c.png"):size(1) == 3)
+-- @function Canvas:save
+
+--- The pixels as a C×H×W tensor in [0, 1].
+-- @return a tensor
+-- @usage assert(ae.canvas(4, 2, 1):totensor():size(2) == 2)
+-- @function Canvas:totensor
+
+--- Frees the pixels now rather than at garbage collection.
+-- @usage local c = ae.canvas(4, 4); c:free(); assert(not pcall(c.size, c))
+-- @function Canvas:free
+
 local core = require "aerun.core"
 
 local M = {}
@@ -161,7 +281,7 @@ function M.load(path)
   return t
 end
 
----------------------------------------------------------------- axes
+-- ------------------------------------------------------------- axes
 
 -- "nice" ticks (1, 2 or 5 times a power of ten): the axis grows to the
 -- ticks around [lo, hi], or keeps exactly [lo, hi] (limits the user gave)
@@ -294,7 +414,7 @@ local function numbers(fname, what, v)
   return v
 end
 
----------------------------------------------------------------- scatter
+-- ------------------------------------------------------------- scatter
 
 local SCATTER_OPTIONS = { size = true, point = true, title = true, xlabel = true, ylabel = true, legend = true }
 
@@ -364,7 +484,7 @@ function M.scatter(path, points, labels, opts)
   save_canvas(canvas, path)
 end
 
----------------------------------------------------------------- plot
+-- ------------------------------------------------------------- plot
 
 local PLOT_OPTIONS = {
   series = true, title = true, xlabel = true, ylabel = true, size = true, xlim = true, ylim = true,

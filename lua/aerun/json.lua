@@ -8,6 +8,27 @@
 -- Here floats are written with the fewest digits (15 to 17) that read back
 -- exactly and keep a ".0", integers stay integers, keys are sorted so equal
 -- tables give equal text, and the reader accepts any JSON (null reads as nil).
+
+--- JSON that round-trips what checkpoints and result files hold: `ae.json`.
+-- Floats keep the fewest digits that read back exactly, integers stay
+-- integers, keys are sorted; null reads as nil.
+-- @module aerun.json
+
+--- A value as JSON text.
+-- @param v nil, a boolean, number, string, or a table of these (a list or string keys)
+-- @param[opt] where a name for the error
+-- @return a string
+-- @raise on functions, tensors, cycles, NaN or mixed keys (naming the path)
+-- @usage assert(ae.json.encode({ b = 1, a = { 0.1 } }) == '{"a":[0.1],"b":1}')
+-- @function encode
+
+--- A value from JSON text.
+-- @param s a string
+-- @return the value
+-- @raise on malformed JSON, naming the position
+-- @usage assert(ae.json.decode('{"x": [1, 2.5]}').x[2] == 2.5)
+-- @function decode
+
 require "aerun.core"   -- registers the tensor metatable looked up below
 local tensor_mt = assert(debug.getregistry()["aerun.Tensor"])
 local function is_tensor(v) return getmetatable(v) == tensor_mt end

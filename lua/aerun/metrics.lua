@@ -1,4 +1,46 @@
 -- aerun.metrics: evaluation figures computed from tensors (ae.metrics).
+
+--- Evaluation figures computed from tensors: `ae.metrics`.
+-- @module aerun.metrics
+
+--- Each sample's mean squared error over its features.
+-- @param a N×D
+-- @param b N×D
+-- @return a Lua array of N numbers
+-- @usage assert(ae.metrics.per_sample_mse(ae.ones(2, 3), ae.zeros(2, 3))[2] == 1)
+-- @function per_sample_mse
+
+--- Peak signal-to-noise ratio in dB for images in [0, 1], averaged over the samples.
+-- @param a N×D
+-- @param b N×D
+-- @return a number
+-- @usage assert(math.abs(ae.metrics.psnr(ae.full(1, 4, 0.1), ae.zeros(1, 4)) - 20) < 1e-4)
+-- @function psnr
+
+--- Area under the ROC curve of scores (higher = more anomalous) against labels (true = anomaly); ties count half.
+-- @param scores a list of numbers
+-- @param labels a list of booleans
+-- @return a number in [0, 1]
+-- @raise when a class is empty or the lengths differ
+-- @usage assert(ae.metrics.roc_auc({ 0.1, 0.9 }, { false, true }) == 1)
+-- @function roc_auc
+
+--- The threshold whose false-positive rate on normal samples is at most fpr, and its true-positive rate.
+-- @param scores a list
+-- @param labels a list of booleans
+-- @param fpr a rate in [0, 1]
+-- @return threshold
+-- @return true-positive rate
+-- @usage local t, tpr = ae.metrics.threshold_at_fpr({ 0.1, 0.2, 0.9 }, { false, false, true }, 0); assert(tpr == 1)
+-- @function threshold_at_fpr
+
+--- The fraction of correct predictions of logits N×K against labels N (0-based classes).
+-- @param logits N×K
+-- @param labels N
+-- @return a number
+-- @usage assert(ae.metrics.accuracy(ae.tensor { { 0, 1 }, { 1, 0 } }, ae.tensor { 1, 1 }) == 0.5)
+-- @function accuracy
+
 local core = require "aerun.core"
 
 local metrics = {}

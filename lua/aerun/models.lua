@@ -8,6 +8,43 @@
 --
 -- opts.output is "sigmoid" (the tutorials', for data in [0, 1]) or "linear"
 -- (no output activation, for real-valued data).
+
+--- The seed tutorials' models: `ae.models`.  `opts.output` is "sigmoid"
+-- (for data in [0, 1]) or "linear" (real-valued data).
+-- @module aerun.models
+
+--- An MLP autoencoder: ReLU layers through sizes, mirrored, the output activation last.
+-- @param sizes from the input to the code, e.g. {784, 128, 64, 32}
+-- @param[opt] opts `{output = "sigmoid"}`
+-- @return an nn.AutoEncoder
+-- @usage local m = ae.models.mlp_ae { 784, 128, 32 }; assert(m(ae.rand(2, 784)):size(2) == 784)
+-- @function mlp_ae
+
+--- PyTorch's VAE example (input-hidden-latent).
+-- @param input
+-- @param hidden
+-- @param latent
+-- @param[opt] opts `{output = "sigmoid"}`
+-- @return an nn.VAE
+-- @usage local v = ae.models.vae(784, 400, 20); assert(v:sample(2):size(2) == 784)
+-- @function vae
+
+--- The tutorial's convolutional autoencoder for C×H×W images.
+-- @param[opt] shape {C, H, W}, default {1, 28, 28}
+-- @param[opt] opts `{output = "sigmoid"}`
+-- @return an nn.AutoEncoder (it takes N×C×H×W or N×(C·H·W) and returns N×(C·H·W))
+-- @raise when the image is too small
+-- @usage assert(ae.models.conv_ae()(ae.rand(2, 1, 28, 28)):size(2) == 784)
+-- @function conv_ae
+
+--- One sigmoid hidden layer (sparse and contractive autoencoders).
+-- @param input
+-- @param hidden
+-- @param[opt] opts `{output = "sigmoid"}`
+-- @return an nn.AutoEncoder
+-- @usage assert(ae.models.shallow_ae(784, 64):encode(ae.rand(1, 784)):size(2) == 64)
+-- @function shallow_ae
+
 local nn = require "aerun.nn"
 
 local models = {}

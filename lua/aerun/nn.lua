@@ -23,6 +23,339 @@
 -- class with the recorded arguments; the weights are then loaded strictly.
 -- A class may define Cls.from_config(config, children) to rebuild itself
 -- instead.
+
+--- Modules in PyTorch's shape: `local nn = ae.nn`.
+--
+-- A module is called as a function (`model(x)`), registers the modules and
+-- parameters assigned to its fields (paths such as `encoder/0/weight`, the
+-- PyTorch state_dict keys joined with `/`), and prints like PyTorch.  Every
+-- class is called to make an instance: `nn.Linear(784, 128)`; passing the
+-- class itself where an instance is expected is an error.
+-- See docs/modules.md.
+-- @module aerun.nn
+
+--- A fully connected layer y = x·Wᵀ + b, with PyTorch's initialisation.
+-- @param in_features an integer ≥ 1
+-- @param out_features an integer ≥ 1
+-- @param[opt] opts `{bias = false}` (or `false`) for no bias
+-- @return a module; parameters `weight` (out×in) and `bias` (out)
+-- @raise when a size is not a positive integer
+-- @usage local fc = nn.Linear(4, 2); assert(fc(ae.rand(3, 4)):size(2) == 2 and fc:num_parameters() == 10)
+-- @function Linear
+
+--- max(x, 0) as a module.
+-- @return a module
+-- @usage assert(nn.ReLU()(ae.tensor { -1 }):item() == 0)
+-- @function ReLU
+
+--- The logistic sigmoid as a module.
+-- @return a module
+-- @usage assert(nn.Sigmoid()(ae.zeros(1)):item() == 0.5)
+-- @function Sigmoid
+
+--- tanh as a module.
+-- @return a module
+-- @usage assert(nn.Tanh()(ae.zeros(1)):item() == 0)
+-- @function Tanh
+
+--- Leaky ReLU as a module.
+-- @param[opt=0.01] negative_slope a number
+-- @return a module
+-- @raise when the slope is not a number
+-- @usage assert(nn.LeakyReLU(0.5)(ae.tensor { -2 }):item() == -1)
+-- @function LeakyReLU
+
+--- ELU as a module.
+-- @param[opt=1] alpha a number
+-- @return a module
+-- @usage assert(nn.ELU()(ae.tensor { 2 }):item() == 2)
+-- @function ELU
+
+--- Softplus as a module.
+-- @param[opt=1] beta a number
+-- @param[opt=20] threshold a number
+-- @return a module
+-- @usage assert(nn.Softplus()(ae.tensor { 30 }):item() == 30)
+-- @function Softplus
+
+--- Passes its input through.
+-- @return a module
+-- @usage assert(nn.Identity()(ae.ones(2)):sum():item() == 2)
+-- @function Identity
+
+--- Flattens every sample, keeping the batch dimension: N×... → N×D.
+-- @return a module
+-- @usage assert(nn.Flatten()(ae.zeros(2, 3, 4)):size(2) == 12)
+-- @function Flatten
+
+--- Reshapes every sample, keeping the batch dimension.
+-- @param ... the sample's shape (integers, one may be -1), or one table
+-- @return a module
+-- @raise when no size is given or a size is not an integer
+-- @usage assert(nn.Reshape(1, 28, 28)(ae.zeros(2, 784)):dim() == 4)
+-- @function Reshape
+
+--- Modules applied in order; children named `0`, `1`, … as in PyTorch,
+-- `seq[1]` is the first and `#seq` their count.
+-- @param modules a list of module instances (or the modules as arguments)
+-- @return a module
+-- @raise when an element is not a module; an error inside a layer names the layer
+-- @usage local seq = nn.Sequential { nn.Linear(4, 3), nn.ReLU() }; assert(#seq == 2 and seq(ae.rand(2, 4)):size(2) == 3)
+-- @function Sequential
+
+--- An encoder and a decoder; parameters under `encoder/` and `decoder/`.
+-- @param encoder a module
+-- @param decoder a module
+-- @return a module with `encode` and `decode`
+-- @raise when either is not a module
+-- @usage local m = nn.AutoEncoder(nn.Linear(4, 2), nn.Linear(2, 4)); assert(m(ae.rand(3, 4)):size(2) == 4)
+-- @function AutoEncoder
+
+--- A variational autoencoder: x → encoder → h; mu(h), logvar(h);
+-- z = mu + e^(logvar/2)·ε; decoder(z).  Calling it returns the
+-- reconstruction, mu and logvar (it always samples, as PyTorch's example).
+-- @param encoder a module
+-- @param mu a module (a Linear, for `sample`)
+-- @param logvar a module
+-- @param decoder a module
+-- @return a module with `encode`, `decode` and `sample`
+-- @raise when an argument is not a module
+-- @usage local v = nn.VAE(nn.Linear(4, 3), nn.Linear(3, 2), nn.Linear(3, 2), nn.Linear(2, 4))
+-- local xhat, mu, logvar = v(ae.rand(5, 4)); assert(xhat:size(2) == 4 and mu:size(2) == 2)
+-- @function VAE
+
+--- Linear layers between consecutive sizes with an activation after each.
+-- @param sizes a list of at least two sizes
+-- @param[opt] opts `activation` (a class, default `nn.ReLU`), `last` (the
+-- class after the final layer; default the activation, `false` for none)
+-- @return an nn.Sequential
+-- @raise when fewer than two sizes are given
+-- @usage local m = nn.mlp({ 784, 128, 32 }, { last = false }); assert(#m == 3)
+-- @function mlp
+
+--- Marks a tensor as a trainable parameter (requires_grad), as `nn.Parameter`.
+-- @param t a tensor
+-- @return t
+-- @usage assert(nn.Parameter(ae.zeros(3)).requires_grad)
+-- @function Parameter
+
+--- Whether v is a module instance.
+-- @param v any value
+-- @return a boolean
+-- @usage assert(nn.is_module(nn.ReLU()) and not nn.is_module(nn.ReLU))
+-- @function is_module
+
+--- U(-bound, bound) values that require grad: PyTorch's default initialisation.
+-- @param bound a number
+-- @param ... the sizes
+-- @return a tensor
+-- @usage local w = nn.uniform_init(0.1, 3, 4); assert(w.requires_grad and w:max() <= 0.1)
+-- @function uniform_init
+
+--- The name of the built-in class a module's class derives from.
+-- @param m a module
+-- @return a class name ("VAE", "Module", ...)
+-- @usage local My = nn.AutoEncoder:extend("My"); assert(nn.base(My(nn.Identity(), nn.Identity())) == "AutoEncoder")
+-- @function base
+
+--- Lets `nn.build` (and so `ae.checkpoint.model`) rebuild modules of a class
+-- made with `Module:extend`, by calling it with the recorded arguments.
+-- @param cls a class
+-- @return cls
+-- @raise when cls is not a module class
+-- @usage local Net = nn.Module:extend("Net"); nn.register(Net)
+-- @function register
+
+--- The module an architecture (from `Module:architecture()`) describes, with fresh weights.
+-- @param arch an architecture table
+-- @param[opt] opts `as_base = true` (a script's class that replaces no
+-- forward/encode/decode becomes its built-in base), `unknown = "container"`
+-- (other unknown types become Containers)
+-- @return a module
+-- @raise on an unknown type, saying what to register
+-- @usage local m = nn.build(nn.mlp({ 4, 2 }):architecture()); assert(m(ae.rand(1, 4)):size(2) == 2)
+-- @function build
+
+--- The types in an architecture that `nn.build` with the same opts cannot make.
+-- @param arch an architecture table
+-- @param[opt] opts as `build`
+-- @return a list of `{type =, path =, script =, base =}`
+-- @usage assert(#nn.unbuildable(nn.ReLU():architecture()) == 0)
+-- @function unbuildable
+
+--- A stand-in for a module type defined in a script: it holds the children
+-- and parameters so that weights load, but has no forward.
+-- @return a module
+-- @raise when called (it cannot compute)
+-- @usage local c = nn.Container(); assert(not pcall(c, ae.ones(1)))
+-- @function Container
+
+--- The base of every module.
+-- @type Module
+
+--- A subclass: `local Enc = nn.Module:extend("Enc")`; define `init` and `forward`.
+-- @param name the class name
+-- @return a class (call it to make a module)
+-- @raise when name is not a string
+-- @usage local Enc = nn.Module:extend("Enc")
+-- function Enc:init(d) self.fc = nn.Linear(4, d) end
+-- function Enc:forward(x) return self.fc(x):relu() end
+-- assert(Enc(2)(ae.rand(3, 4)):size(2) == 2)
+-- @function Module:extend
+
+--- Makes an instance (what calling the class does): records the
+-- arguments, then calls `init`.
+-- @param ... the constructor's arguments
+-- @return a module
+-- @usage assert(nn.is_module(nn.ReLU:new()))
+-- @function Module:new
+
+--- The constructor hook a class defines; assigned modules and parameters register themselves.
+-- @param ... the constructor's arguments
+-- @usage local M = nn.Module:extend("M"); function M:init(n) self.w = nn.Parameter(ae.zeros(n)) end; assert(M(3):num_parameters() == 3)
+-- @function Module:init
+
+--- What calling the module computes; every class defines it.
+-- @param ... inputs
+-- @return outputs
+-- @raise on Module itself ("forward is not defined")
+-- @usage assert(nn.Linear(2, 1):forward(ae.ones(1, 2)):numel() == 1)
+-- @function Module:forward
+
+--- A class hook: `Cls.from_config(config, children)` rebuilds a module from
+-- its architecture (built-in classes define it; a script's class may).
+-- @param config the recorded config
+-- @param children a list of `{name =, module =}`
+-- @return a module
+-- @usage assert(nn.Linear.from_config({ in_features = 2, out_features = 3 }):num_parameters() == 9)
+-- @function Module:from_config
+
+--- The parameters in registration order.
+-- @return a list of tensors
+-- @usage assert(#nn.Linear(2, 3):parameters() == 2)
+-- @function Module:parameters
+
+--- `for path, p in m:named_parameters()`: paths such as `encoder/0/weight`.
+-- @return an iterator of path, tensor
+-- @usage for path in nn.Linear(2, 3):named_parameters() do assert(path == "weight" or path == "bias") end
+-- @function Module:named_parameters
+
+--- `for path, b in m:named_buffers()`: non-trained state (BatchNorm's running statistics).
+-- @return an iterator of path, tensor
+-- @usage local n = 0; for _ in nn.BatchNorm1d(3):named_buffers() do n = n + 1 end; assert(n == 2)
+-- @function Module:named_buffers
+
+--- The module and its descendants, as `{path, module}` pairs (the module itself first, path "").
+-- @return a list of `{path, module}`
+-- @usage local all = nn.mlp({ 2, 3, 1 }):named_modules(); assert(all[1][1] == "" and all[2][1] == "0")
+-- @function Module:named_modules
+
+--- The direct children, in order.
+-- @return a list of modules
+-- @usage assert(#nn.Sequential { nn.ReLU(), nn.Tanh() }:children() == 2)
+-- @function Module:children
+
+--- Parameters and buffers by path.
+-- @return a table path → tensor
+-- @usage assert(nn.Linear(2, 3):state_dict().weight:size(1) == 3)
+-- @function Module:state_dict
+
+--- Registers a parameter under a name (what assigning one does).
+-- @param name
+-- @param t a tensor
+-- @return t
+-- @usage local m = nn.Identity(); m:register_parameter("w", ae.zeros(2):requires_grad_()); assert(m:num_parameters() == 2)
+-- @function Module:register_parameter
+
+--- Registers a buffer (saved, not trained) under a name.
+-- @param name
+-- @param t a tensor
+-- @return t
+-- @usage local m = nn.Identity(); m:register_buffer("stat", ae.zeros(2)); assert(m:state_dict().stat)
+-- @function Module:register_buffer
+
+--- The number of trainable values.
+-- @return an integer
+-- @usage assert(nn.Linear(784, 128):num_parameters() == 100480)
+-- @function Module:num_parameters
+
+--- Training mode (Dropout drops, BatchNorm uses batch statistics), for the module and its children.
+-- @param[opt=true] mode
+-- @return the module
+-- @usage assert(nn.Dropout():train().training)
+-- @function Module:train
+
+--- Evaluation mode: `train(false)`.
+-- @return the module
+-- @usage assert(not nn.Dropout():eval().training)
+-- @function Module:eval
+
+--- Clears the gradients of every parameter.
+-- @usage local m = nn.Linear(2, 1); m(ae.ones(1, 2)):sum():backward(); m:zero_grad(); assert(m.weight.grad == nil)
+-- @function Module:zero_grad
+
+--- The architecture as a table (saved as JSON under `/model` in a checkpoint).
+-- @return `{type =, config =, children = {...}}`
+-- @raise when a constructor argument of a script's class cannot be recorded
+-- @usage assert(nn.Linear(2, 3):architecture().type == "Linear")
+-- @function Module:architecture
+
+--- The text inside the class name's brackets when printed, as PyTorch's.
+-- @return a string
+-- @usage assert(nn.Linear(2, 3):extra_repr():find("in_features=2"))
+-- @function Module:extra_repr
+
+--- The module as PyTorch prints it (what `tostring` gives).
+-- @param[opt] indent
+-- @return a string
+-- @usage assert(nn.ReLU():repr() == "ReLU()")
+-- @function Module:repr
+
+--- @type AutoEncoder
+
+--- The encoder's output.
+-- @param x a batch
+-- @return the codes
+-- @usage local m = nn.AutoEncoder(nn.Linear(4, 2), nn.Linear(2, 4)); assert(m:encode(ae.rand(3, 4)):size(2) == 2)
+-- @function AutoEncoder:encode
+
+--- The decoder's output.
+-- @param z codes
+-- @return reconstructions
+-- @usage local m = nn.AutoEncoder(nn.Linear(4, 2), nn.Linear(2, 4)); assert(m:decode(ae.rand(3, 2)):size(2) == 4)
+-- @function AutoEncoder:decode
+
+--- @type VAE
+
+--- mu and logvar of a batch.
+-- @param x a batch
+-- @return mu
+-- @return logvar
+-- @usage local v = nn.VAE(nn.Linear(4, 3), nn.Linear(3, 2), nn.Linear(3, 2), nn.Linear(2, 4)); local mu = v:encode(ae.rand(5, 4)); assert(mu:size(2) == 2)
+-- @function VAE:encode
+
+--- The decoder's output for latent codes.
+-- @param z codes
+-- @return reconstructions
+-- @usage local v = nn.VAE(nn.Linear(4, 3), nn.Linear(3, 2), nn.Linear(3, 2), nn.Linear(2, 4)); assert(v:decode(ae.rand(5, 2)):size(2) == 4)
+-- @function VAE:decode
+
+--- n samples from the prior N(0, I) through the decoder.
+-- @param n how many
+-- @return a tensor
+-- @raise when the mu layer is not a Linear (the latent size is unknown)
+-- @usage local v = nn.VAE(nn.Linear(4, 3), nn.Linear(3, 2), nn.Linear(3, 2), nn.Linear(2, 4)); assert(v:sample(6):size(1) == 6)
+-- @function VAE:sample
+
+--- @type Sequential
+
+--- Appends a module.
+-- @param m a module
+-- @return the Sequential
+-- @raise when m is not a module
+-- @usage local s = nn.Sequential {}; s:add(nn.ReLU()); assert(#s == 1)
+-- @function Sequential:add
+
 local core = require "aerun.core"
 local guard = require "aerun.guard"
 

@@ -11,6 +11,62 @@
 -- table named like the constructor's arguments (Conv2d{in_channels = 1,
 -- ...}, which is how a model is rebuilt from its architecture JSON).
 -- Weights are in PyTorch's orientation and initialised as PyTorch does.
+
+--- @module aerun.nn
+
+--- A 2-D convolution over N×C×H×W, PyTorch's weight orientation (out×in×kh×kw) and initialisation.
+-- Sizes are numbers or {h, w}; the options may also come positionally in PyTorch's order.
+-- @param in_channels
+-- @param out_channels
+-- @param kernel_size
+-- @param[opt] opts `{stride = 1, padding = 0, bias = true}`
+-- @return a module
+-- @raise when a size is not a positive integer or an option is unknown
+-- @usage local c = nn.Conv2d(1, 16, 3, { stride = 2, padding = 1 }); assert(c(ae.rand(2, 1, 28, 28)):size(3) == 14)
+-- @function Conv2d
+
+--- A transposed 2-D convolution, weight in×out×kh×kw as PyTorch's.
+-- @param in_channels
+-- @param out_channels
+-- @param kernel_size
+-- @param[opt] opts `{stride = 1, padding = 0, output_padding = 0, bias = true}`
+-- @return a module
+-- @raise as Conv2d
+-- @usage local d = nn.ConvTranspose2d(16, 1, 3, { stride = 2, padding = 1, output_padding = 1 }); assert(d(ae.rand(2, 16, 14, 14)):size(3) == 28)
+-- @function ConvTranspose2d
+
+--- Max pooling.
+-- @param kernel_size a number or {h, w}
+-- @param[opt] opts `{stride = kernel_size, padding = 0}`
+-- @return a module
+-- @usage assert(nn.MaxPool2d(2)(ae.rand(1, 1, 4, 4)):size(4) == 2)
+-- @function MaxPool2d
+
+--- Nearest-neighbour upsampling.
+-- @param opts `{scale_factor = 2, mode = "nearest"}`
+-- @return a module
+-- @raise on another mode or a non-integer factor
+-- @usage assert(nn.Upsample { scale_factor = 2 }(ae.rand(1, 1, 3, 3)):size(3) == 6)
+-- @function Upsample
+
+--- @type Conv2d
+
+--- The convolution with a ReLU fused into its output pass (what
+-- nn.Sequential runs for a Conv2d followed by nn.ReLU); the same numbers as
+-- `relu(conv(x))`.
+-- @param x input N×C×H×W
+-- @return a tensor
+-- @usage local c = nn.Conv2d(1, 2, 3); local x = ae.rand(1, 1, 5, 5); assert((c:forward_relu(x) - c(x):relu()):abs():max() == 0)
+-- @function Conv2d:forward_relu
+
+--- @type ConvTranspose2d
+
+--- The transposed convolution with a ReLU fused into its output pass.
+-- @param x input N×C×H×W
+-- @return a tensor
+-- @usage local d = nn.ConvTranspose2d(2, 1, 3); local z = ae.rand(1, 2, 4, 4); assert((d:forward_relu(z) - d(z):relu()):abs():max() == 0)
+-- @function ConvTranspose2d:forward_relu
+
 local core = require "aerun.core"
 
 -- "Conv2d: ...": the message names the layer; aerun.guard raises it again

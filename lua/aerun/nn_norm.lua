@@ -6,6 +6,31 @@
 -- model, never trained).  PyTorch's third buffer, num_batches_tracked, is
 -- left out: it only matters for momentum = None (a cumulative average),
 -- which these layers do not offer; momentum is always a number.
+
+--- @module aerun.nn
+
+--- Batch normalisation over N×C (or N×C×L): running statistics are buffers.
+-- @param num_features C
+-- @param[opt] opts `{eps = 1e-5, momentum = 0.1, affine = true, track_running_stats = true}`
+-- @return a module
+-- @raise on a wrong input rank or channel count (PyTorch's wording), unknown options
+-- @usage local bn = nn.BatchNorm1d(3); assert(math.abs(bn(ae.randn(8, 3)):mean():item()) < 1e-5)
+-- @function BatchNorm1d
+
+--- Batch normalisation over N×C×H×W.
+-- @param num_features C
+-- @param[opt] opts as BatchNorm1d
+-- @return a module
+-- @usage assert(nn.BatchNorm2d(2)(ae.rand(2, 2, 3, 3)):dim() == 4)
+-- @function BatchNorm2d
+
+--- Dropout: zeroes with probability p in training, scales the rest by 1/(1-p); identity in eval.
+-- @param[opt=0.5] p in [0, 1]
+-- @return a module
+-- @raise when p is outside [0, 1]
+-- @usage local d = nn.Dropout(0.5):eval(); assert(d(ae.ones(4)):sum():item() == 4)
+-- @function Dropout
+
 local core = require "aerun.core"
 
 local function shape_str(x)

@@ -14,6 +14,153 @@
 -- or a PyTorch-style scheduler stepped after each epoch,
 --     local sched = ae.optim.lr_scheduler.StepLR(opt, {step_size = 10, gamma = 0.5})
 --     for epoch = 1, cfg.epochs do ... sched:step() end
+
+--- Optimizers with PyTorch's names, defaults and exact update rules: `ae.optim`.
+--
+-- An optimizer takes the list `model:parameters()` (or one tensor) and a
+-- table of hyperparameters; unknown keys and out-of-range values are
+-- errors naming the key.  With `opt.skip_nonfinite = true` (runs with
+-- `--on-nan=skip` set it) a step whose gradients hold a NaN or an infinity
+-- changes nothing and returns false.
+-- @module aerun.optim
+
+--- Stochastic gradient descent.
+-- @param params a list of tensors that require grad
+-- @param opts `{lr =, momentum = 0, dampening = 0, weight_decay = 0, nesterov = false}` (lr required)
+-- @return an Optimizer
+-- @raise when the list is empty or holds a non-parameter, lr is missing, or a value is out of range
+-- @usage local w = ae.ones(2):requires_grad_(); local opt = ae.optim.SGD({ w }, { lr = 0.5 })
+-- w:sum():backward(); opt:step(); assert(w:sum():item() == 1)
+-- @function SGD
+
+--- Adam.
+-- @param params a list of tensors that require grad
+-- @param[opt] opts `{lr = 1e-3, betas = {0.9, 0.999}, eps = 1e-8, weight_decay = 0}`
+-- @return an Optimizer
+-- @raise as SGD
+-- @usage local m = nn.Linear(4, 1); local opt = ae.optim.Adam(m:parameters(), { lr = 1e-2 })
+-- opt:zero_grad(); m(ae.rand(8, 4)):pow(2):mean():backward(); opt:step()
+-- @function Adam
+
+--- Adam with decoupled weight decay (default 1e-2), PyTorch's AdamW.
+-- @param params a list of tensors that require grad
+-- @param[opt] opts as Adam
+-- @return an Optimizer
+-- @usage local opt = ae.optim.AdamW(nn.Linear(2, 2):parameters()); assert(opt.weight_decay == 1e-2)
+-- @function AdamW
+
+--- RMSprop.
+-- @param params a list of tensors that require grad
+-- @param[opt] opts `{lr = 1e-2, alpha = 0.99, eps = 1e-8, weight_decay = 0, momentum = 0, centered = false}`
+-- @return an Optimizer
+-- @usage local opt = ae.optim.RMSprop(nn.Linear(2, 2):parameters(), { centered = true }); assert(opt.centered)
+-- @function RMSprop
+
+--- Scales the gradients so that their joint norm is at most max_norm
+-- (PyTorch's clip_grad_norm_, in float32); parameters without a gradient are skipped.
+-- @param params a list of tensors (or one)
+-- @param max_norm a number ≥ 0
+-- @param[opt=2] norm_type a number, or math.huge / "inf" for the largest magnitude
+-- @return the total norm before clipping (a number)
+-- @raise when max_norm is negative or not a number
+-- @usage local w = ae.ones(4):requires_grad_(); (w * 3):sum():backward()
+-- assert(ae.optim.clip_grad_norm({ w }, 1) == 6 and math.abs(w.grad:pow(2):sum():item() - 1) < 1e-5)
+-- @function clip_grad_norm
+
+--- Multiplies the learning rate by gamma every step_size epochs.
+-- @param opt an Optimizer
+-- @param opts `{step_size =, gamma = 0.1}`
+-- @return a Scheduler
+-- @raise on a missing or out-of-range option
+-- @usage local opt = ae.optim.SGD(nn.Linear(1, 1):parameters(), { lr = 1 })
+-- local s = ae.optim.lr_scheduler.StepLR(opt, { step_size = 1, gamma = 0.5 }); s:step(); assert(opt.lr == 0.5)
+-- @function lr_scheduler.StepLR
+
+--- Multiplies the learning rate by gamma at each milestone epoch.
+-- @param opt an Optimizer
+-- @param opts `{milestones = {...} (increasing), gamma = 0.1}`
+-- @return a Scheduler
+-- @usage local opt = ae.optim.SGD(nn.Linear(1, 1):parameters(), { lr = 1 })
+-- local s = ae.optim.lr_scheduler.MultiStepLR(opt, { milestones = { 2 } }); s:step(); s:step(); assert(math.abs(opt.lr - 0.1) < 1e-12)
+-- @function lr_scheduler.MultiStepLR
+
+--- Multiplies the learning rate by gamma every epoch.
+-- @param opt an Optimizer
+-- @param opts `{gamma =}`
+-- @return a Scheduler
+-- @usage local opt = ae.optim.SGD(nn.Linear(1, 1):parameters(), { lr = 1 })
+-- ae.optim.lr_scheduler.ExponentialLR(opt, { gamma = 0.9 }):step(); assert(opt.lr == 0.9)
+-- @function lr_scheduler.ExponentialLR
+
+--- Cosine annealing from the initial rate to eta_min over T_max epochs (PyTorch's recurrence).
+-- @param opt an Optimizer
+-- @param opts `{T_max =, eta_min = 0}`
+-- @return a Scheduler
+-- @usage local opt = ae.optim.SGD(nn.Linear(1, 1):parameters(), { lr = 1 })
+-- local s = ae.optim.lr_scheduler.CosineAnnealingLR(opt, { T_max = 2 }); s:step(); assert(math.abs(opt.lr - 0.5) < 1e-12)
+-- @function lr_scheduler.CosineAnnealingLR
+
+--- What every optimizer has.
+-- @type Optimizer
+
+--- Clears the gradients of its parameters.
+-- @usage local w = ae.ones(1):requires_grad_(); local opt = ae.optim.SGD({ w }, { lr = 1 }); w:sum():backward(); opt:zero_grad(); assert(w.grad == nil)
+-- @function Optimizer:zero_grad
+
+--- One update of every parameter that has a gradient.
+-- @return false when the step was skipped (skip_nonfinite and a non-finite gradient)
+-- @usage local w = ae.ones(1):requires_grad_(); local opt = ae.optim.SGD({ w }, { lr = 1 }); w:sum():backward(); opt:step(); assert(w:item() == 0)
+-- @function Optimizer:step
+
+--- Sets the learning rate.
+-- @param lr a number ≥ 0
+-- @raise when lr is negative or not a number
+-- @usage local opt = ae.optim.Adam(nn.Linear(1, 1):parameters()); opt:set_lr(0.1); assert(opt:get_lr() == 0.1)
+-- @function Optimizer:set_lr
+
+--- The learning rate.
+-- @return a number
+-- @usage assert(ae.optim.Adam(nn.Linear(1, 1):parameters()):get_lr() == 1e-3)
+-- @function Optimizer:get_lr
+
+--- The hyperparameters as a table (what checkpoints save).
+-- @return a table
+-- @usage assert(ae.optim.Adam(nn.Linear(1, 1):parameters()):hyperparameters().eps == 1e-8)
+-- @function Optimizer:hyperparameters
+
+--- The state (PyTorch's slot names) and hyperparameters.
+-- @return `{state = {...}, param_groups = {...}}`
+-- @usage local sd = ae.optim.Adam(nn.Linear(1, 1):parameters()):state_dict(); assert(sd.state)
+-- @function Optimizer:state_dict
+
+--- Restores a state_dict, checking every slot's shape first.
+-- @param sd a table from state_dict
+-- @raise when a slot, a shape or a hyperparameter does not fit
+-- @usage local m = nn.Linear(1, 1); local a = ae.optim.Adam(m:parameters()); ae.optim.Adam(m:parameters()):load_state_dict(a:state_dict())
+-- @function Optimizer:load_state_dict
+
+--- What every lr_scheduler has.
+-- @type Scheduler
+
+--- Ends an epoch: sets the optimizer's rate for the next one.
+-- @usage local opt = ae.optim.SGD(nn.Linear(1, 1):parameters(), { lr = 1 }); local s = ae.optim.lr_scheduler.ExponentialLR(opt, { gamma = 0.5 }); s:step(); assert(s:get_last_lr() == 0.5)
+-- @function Scheduler:step
+
+--- The learning rate the last step set.
+-- @return a number
+-- @usage local opt = ae.optim.SGD(nn.Linear(1, 1):parameters(), { lr = 1 }); assert(ae.optim.lr_scheduler.StepLR(opt, { step_size = 2 }):get_last_lr() == 1)
+-- @function Scheduler:get_last_lr
+
+--- The scheduler's epoch count and settings.
+-- @return a table
+-- @usage local opt = ae.optim.SGD(nn.Linear(1, 1):parameters(), { lr = 1 }); assert(ae.optim.lr_scheduler.StepLR(opt, { step_size = 2 }):state_dict())
+-- @function Scheduler:state_dict
+
+--- Restores a scheduler's state_dict.
+-- @param sd a table
+-- @usage local opt = ae.optim.SGD(nn.Linear(1, 1):parameters(), { lr = 1 }); local s = ae.optim.lr_scheduler.StepLR(opt, { step_size = 2 }); s:load_state_dict(s:state_dict())
+-- @function Scheduler:load_state_dict
+
 local core = require "aerun.core"
 
 local optim = {}

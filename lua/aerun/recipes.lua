@@ -1,6 +1,19 @@
 -- aerun.recipes: whole training procedures that several experiments share
 -- (ae.recipes).  Each is the plain loop a script would write, kept here
 -- once so that the scripts differ only in what really differs.
+
+--- Whole training procedures several experiments share: `ae.recipes`.
+-- @module aerun.recipes
+
+--- Trains a reconstruction autoencoder with MSE and Adam on the run's data (a run: directory, checkpoints, result).
+-- @param name the experiment's name
+-- @param cfg a config with dataset, epochs, batch_size, lr, limit (and the run options)
+-- @param model a module, or a function(train) that builds one for the training set's samples
+-- @return the result table
+-- @usage local cfg = ae.experiment.config({ dataset = "mnist", epochs = 1, batch_size = 32, lr = 1e-3, limit = 64, seed = 1 }, { "--quiet" })
+-- local r = ae.recipes.autoencoder("doc_recipe", cfg, ae.models.mlp_ae { 784, 16 }); assert(r.test_mse and r.run_dir)
+-- @function autoencoder
+
 local core = require "aerun.core"
 local loss = require "aerun.loss"
 local optim = require "aerun.optim"

@@ -5,6 +5,21 @@
 -- {1, 2, a = 1, b = {...}}; anything with a __tostring (modules,
 -- optimizers, data sets) as its own repr; the rest as print shows it.
 -- print(...) writes the values' reprs separated by tabs, as print does.
+
+--- How the interactive aerun shows values: `ae.repl`.
+-- @module aerun.repl
+
+--- One value's text: a tensor as tostring gives it (with its size when summarised), a table one level deep, others by __tostring.
+-- @param v any value
+-- @return a string
+-- @usage assert(ae.repl.repr({ 1, 2, a = 1 }) == "{1, 2, a = 1}")
+-- @function repr
+
+--- Writes the values' reprs separated by tabs, as print does.
+-- @param ... values
+-- @usage ae.repl.print(ae.ones(2), { 1 })
+-- @function print
+
 local repl = {}
 
 -- the most entries of a table shown, and a summarised tensor's size (torch's threshold)

@@ -7,6 +7,58 @@
 --
 --   local beta = ae.schedule.linear(0, 1, 10)    -- 0 at epoch 1, 1 from epoch 10 on
 --   for epoch = 1, cfg.epochs do local b = beta(epoch) ... end
+
+--- Values that change with the epoch: `ae.schedule`.  A schedule is a
+-- function(epoch) → value (any Lua function is one); epochs count from 1
+-- and may be fractional for per-batch schedules.
+-- @module aerun.schedule
+
+--- v at every epoch.
+-- @param v a number
+-- @return a schedule
+-- @raise when v is not a finite number
+-- @usage assert(ae.schedule.constant(3)(10) == 3)
+-- @function constant
+
+--- a at epoch 1, b at epoch n, a straight line between, b after (a KL warm-up is linear(0, 1, n)).
+-- @param a
+-- @param b
+-- @param n an integer ≥ 1
+-- @return a schedule
+-- @usage local beta = ae.schedule.linear(0, 1, 11); assert(beta(6) == 0.5 and beta(20) == 1)
+-- @function linear
+
+--- From a at epoch 1 to b at epoch n along half a cosine, b after.
+-- @param a
+-- @param b
+-- @param n an integer ≥ 1
+-- @return a schedule
+-- @usage local lr = ae.schedule.cosine(1, 0, 3); assert(math.abs(lr(2) - 0.5) < 1e-12)
+-- @function cosine
+
+--- a·gamma^(epoch - 1).
+-- @param a
+-- @param gamma
+-- @return a schedule
+-- @usage assert(ae.schedule.exponential(1, 0.5)(3) == 0.25)
+-- @function exponential
+
+--- Piecewise constant: `{value = a, gamma = 0.1, every = 10}`, `{value = a,
+-- gamma =, milestones = {...}}` or `{values = {...}, milestones = {...}}`
+-- (a milestone is the first epoch of the next value).
+-- @param spec a table
+-- @return a schedule
+-- @raise on milestones that are not increasing integers ≥ 2
+-- @usage local s = ae.schedule.step { values = { 1, 0.1 }, milestones = { 3 } }; assert(s(2) == 1 and s(3) == 0.1)
+-- @function step
+
+--- A knob's value at an epoch: s is a number (a constant), a function(epoch) or a callable table.
+-- @param s
+-- @param epoch
+-- @return a number
+-- @usage assert(ae.schedule.value(2, 5) == 2 and ae.schedule.value(function(e) return e end, 5) == 5)
+-- @function value
+
 local guard = require "aerun.guard"
 
 local schedule = {}

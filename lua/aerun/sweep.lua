@@ -36,6 +36,146 @@
 --   aerun --sweep-list script.lua [args]   one shell command per config
 --                                          (the script with --shard=i/N, N = #configs)
 --   aerun --sweep-collect DIR              DIR/sweep.csv from the runs under DIR
+
+--- Hyperparameter sweeps written as plain Lua loops: `ae.sweep`.
+--
+-- A config whose result.json exists is not run again (an interrupted
+-- sweep resumes); `--shard=K/N` runs configs K+1, K+1+N, ...; a failed run
+-- is reported and the sweep goes on.  See README.md's Sweeps.
+-- @module aerun.sweep
+
+--- The end of an experiment script: runs train on the command line's
+-- config when the file is the script, or hands the experiment to `sweep.load`.
+-- @param name the experiment's name
+-- @param defaults its config defaults
+-- @param train function(cfg) → result table
+-- @return train's result (run as a script), or `{name, defaults, run}` (loaded)
+-- @raise on a missing name, defaults or function
+-- @usage -- at the end of experiments/my_ae.lua:
+-- local function train(cfg) return { loss = cfg.lr } end
+-- local r = ae.sweep.experiment("my_ae", { lr = 0.1 }, train); assert(r.loss == 0.1)
+-- @function experiment
+
+--- The experiment of a script that ends with `sweep.experiment` (looked for
+-- beside the calling script, then from the current directory, then in its experiments/).
+-- @param name a file name, with or without `.lua`
+-- @return `{name =, defaults =, run =, path =}`
+-- @raise when the file does not load or does not end with sweep.experiment
+-- @usage assert(ae.sweep.load("sparse_ae_mnist").defaults.lambda)
+-- @function load
+
+--- A sweep.
+-- @param name the sweep's name (its directory is `checkpoints/<name>` or `--out`)
+-- @param spec what sweep.load returns, or any `{defaults = {...}, run = function(cfg) end}`
+-- @param[opt] opts `{argv =}` (default the global `arg`) or `{base = cfg}`
+-- @return a Sweep
+-- @usage local s = ae.sweep.new("doc_sweep", { defaults = { x = 1 }, run = function(cfg) return { loss = cfg.x } end }, { argv = { "--quiet" } })
+-- for _, x in ipairs { 1, 2 } do assert(s:run(s:config { x = x }).loss == x) end
+-- s:finish()   -- checkpoints/doc_sweep/sweep.json and sweep.csv
+-- @function new
+
+--- base with changes, as ae.config would read them from a command line (types checked).
+-- @param base a config
+-- @param changes a table key → value
+-- @return a config whose explicit keys are base's plus those changed
+-- @raise on a value of the wrong type or a sweep-only key (`shard`, `out`)
+-- @usage local base = ae.config({ lr = 0.1, n = 1 }, {}); assert(ae.sweep.derive(base, { n = 4 }).n == 4)
+-- @function derive
+
+--- Every combination of the axes' values as a config (keys in alphabetical order, the first varying slowest).
+-- @param base a config
+-- @param axes `{key = {values...}}`
+-- @return a list of configs
+-- @raise when an axis is not a non-empty list
+-- @usage local base = ae.config({ a = 1, b = "x" }, {}); assert(#ae.sweep.grid(base, { a = { 1, 2 }, b = { "x", "y", "z" } }) == 6)
+-- @function grid
+
+--- "K/N" → K, N (0 ≤ K < N); nil or "" → 0, 1.
+-- @param text
+-- @return K
+-- @return N
+-- @raise when the text is not K/N with K below N (saying how to give a Slurm array)
+-- @usage local k, n = ae.sweep.parse_shard("1/4"); assert(k == 1 and n == 4)
+-- @function parse_shard
+
+--- The configs, of 1..count, that shard K of N runs.
+-- @param count
+-- @param k
+-- @param n
+-- @return a list of indices
+-- @usage assert(table.concat(ae.sweep.shard_indices(5, 1, 2), ",") == "2,4")
+-- @function shard_indices
+
+--- Merges the results under dir into dir/sweep.csv.
+-- @param dir a sweep's directory
+-- @param[opt] opts `{quiet = false, write = true}`
+-- @return the summary `{columns =, rows =, missing =}`
+-- @usage ae.mkdir_p("sw/a=1"); ae.experiment.write_file("sw/a=1/result.json", '{"loss": 1}')
+-- assert(#ae.sweep.collect("sw", { quiet = true }).rows == 1)
+-- @function collect
+
+--- A summary as aligned text columns, numbers right-aligned.
+-- @param summary `{columns =, rows = {{values = {...}}}}`
+-- @return a string
+-- @usage assert(ae.sweep.format_table({ columns = { "a" }, rows = { { values = { 1 } } } }):find("a"))
+-- @function format_table
+
+--- For the sweep-list command: sweeps count their configs instead of running them.
+-- `aerun --sweep-list` calls it before the script.
+-- @usage assert(type(ae.sweep.begin_listing) == "function")   -- called by aerun before the script
+-- @function begin_listing
+
+--- For the sweep-list command: one shell command per config.
+-- `aerun --sweep-list` calls it after the script ran in list mode.
+-- @param program how aerun was invoked
+-- @return a list of commands
+-- @usage assert(type(ae.sweep.list_commands) == "function")   -- called by aerun after the script
+-- @function list_commands
+
+--- A sweep (from sweep.new).
+-- @type Sweep
+
+--- The sweep's base config with changes.
+-- @param[opt] changes a table key → value
+-- @return a config
+-- @usage local s = ae.sweep.new("doc_sweep", { defaults = { x = 1 }, run = function() return {} end }, { argv = {} }); assert(s:config { x = 3 }.x == 3)
+-- @function Sweep:config
+
+--- Every combination of the axes over the base config (sweep.grid).
+-- @param axes `{key = {values...}}`
+-- @return a list of configs
+-- @usage local s = ae.sweep.new("doc_sweep", { defaults = { x = 1 }, run = function() return {} end }, { argv = {} }); assert(#s:grid { x = { 1, 2 } } == 2)
+-- @function Sweep:grid
+
+--- Runs a config unless another shard owns it or its result exists.
+-- @param cfg a config
+-- @return its result, or nil when not run here or failed
+-- @usage local s = ae.sweep.new("doc_sweep", { defaults = { x = 1 }, run = function(cfg) return { y = cfg.x } end }, { argv = { "--quiet" } }); assert(s:run(s:config { x = 5 }).y == 5)
+-- @function Sweep:run
+
+--- Every config in turn, then finish.
+-- @param configs a list
+-- @return the summary
+-- @usage local s = ae.sweep.new("doc_sweep", { defaults = { x = 1 }, run = function(cfg) return { y = cfg.x } end }, { argv = { "--quiet" } }); s:run_all(s:grid { x = { 1, 2 } })
+-- @function Sweep:run_all
+
+--- Writes sweep.json and sweep.csv, prints the table.
+-- @return the summary
+-- @raise naming the runs that failed here
+-- @usage local s = ae.sweep.new("doc_sweep", { defaults = { x = 1 }, run = function() return { y = 1 } end }, { argv = { "--quiet" } }); s:run(s:config {}); s:finish()
+-- @function Sweep:finish
+
+--- The sweep's name, experiment, keys and runs (what sweep.json holds).
+-- @return a table
+-- @usage local s = ae.sweep.new("doc_sweep", { name = "e", defaults = { x = 1 }, run = function() return {} end }, { argv = {} }); assert(s:manifest().name == "doc_sweep")
+-- @function Sweep:manifest
+
+--- Prints a formatted line unless quiet.
+-- @param fmt
+-- @param ...
+-- @usage ae.sweep.new("doc_sweep", { defaults = {}, run = function() return {} end }, { argv = {} }):say("%d runs", 2)
+-- @function Sweep:say
+
 local experiment = require "aerun.experiment"
 local config = require "aerun.config"
 local guard = require "aerun.guard"
@@ -66,7 +206,7 @@ local function read_json(path)
   return v
 end
 
----------------------------------------------------------------- experiments
+-- ------------------------------------------------------------- experiments
 
 -- The end of an experiment script: runs train on the command line's
 -- config when the file is the script, or returns the experiment to
@@ -112,7 +252,7 @@ function sweep.load(name)
   return spec
 end
 
----------------------------------------------------------------- configs
+-- ------------------------------------------------------------- configs
 
 -- a value as ae.config reads it back exactly
 local function word_value(v)
@@ -218,7 +358,7 @@ function sweep.shard_indices(count, k, n)
   return out
 end
 
----------------------------------------------------------------- summaries
+-- ------------------------------------------------------------- summaries
 
 -- the config keys that a run id names ("lambda" in "lambda=0.001,penalty=kl")
 local function named_keys(id, cfg)
@@ -379,7 +519,7 @@ function sweep.collect(dir, opts)
   return summary
 end
 
----------------------------------------------------------------- sweeps
+-- ------------------------------------------------------------- sweeps
 
 local Sweep = {}
 Sweep.__index = Sweep
