@@ -44,25 +44,7 @@ local function result_of(out)
   return line and json.decode(line)
 end
 
--- the values of one metrics.csv column, by epoch
-local function column(csv, name)
-  local header, rest = csv:match("^([^\n]+)\n(.*)$")
-  local idx, i = nil, 0
-  for h in header:gmatch("[^,]+") do
-    i = i + 1
-    if h == name then idx = i end
-  end
-  assert(idx, "no column " .. name .. " in " .. header)
-  local out = {}
-  for line in rest:gmatch("[^\n]+") do
-    local j = 0
-    for v in (line .. ","):gmatch("([^,]*),") do
-      j = j + 1
-      if j == idx then out[#out + 1] = tonumber(v) end
-    end
-  end
-  return out
-end
+local column = process.csv_column
 
 local function csv_rows(text)
   local n = 0

@@ -64,4 +64,24 @@ function M.tmpdir()
   return dir
 end
 
+-- the values of one column of a run's metrics.csv (its text), by epoch
+function M.csv_column(csv, name)
+  local header, rest = csv:match("^([^\n]+)\n(.*)$")
+  local idx, i = nil, 0
+  for h in header:gmatch("[^,]+") do
+    i = i + 1
+    if h == name then idx = i end
+  end
+  assert(idx, "no column " .. name .. " in " .. header)
+  local out = {}
+  for line in rest:gmatch("[^\n]+") do
+    local j = 0
+    for v in (line .. ","):gmatch("([^,]*),") do
+      j = j + 1
+      if j == idx then out[#out + 1] = tonumber(v) end
+    end
+  end
+  return out
+end
+
 return M
