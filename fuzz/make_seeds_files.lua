@@ -16,7 +16,7 @@ for _, t in ipairs { "npy", "npz", "csv" } do
 end
 
 local npy_file = require "tests.helpers.npy"
-local npy, pack = npy_file.encode, npy_file.pack
+local npy, pack, zip = npy_file.encode, npy_file.pack, npy_file.zip
 
 -- .npy
 local seeds = {
@@ -34,34 +34,6 @@ local seeds = {
 for name, bytes in pairs(seeds) do write(dir .. "/npy/" .. name, bytes) end
 
 -- .npz: zip archives of .npy members
-local function crc32(s)
-  local crc = 0xFFFFFFFF
-  for i = 1, #s do
-    crc = crc ~ s:byte(i)
-    for _ = 1, 8 do crc = (crc >> 1) ~ (0xEDB88320 & -(crc & 1)) end
-  end
-  return crc ~ 0xFFFFFFFF
-end
-
--- members {name, data[, deflated data]}: method 8 when deflated is given
-local function zip(members)
-  local parts, central, offset = {}, {}, 0
-  for _, m in ipairs(members) do
-    local name, data, stored = m[1], m[2], m[3] or m[2]
-    local method = m[3] and 8 or 0
-    local crc = crc32(data)
-    local loc = string.pack("<I4I2I2I2I2I2I4I4I4I2I2", 0x04034b50, 20, 0, method, 0, 0, crc, #stored, #data, #name, 0)
-      .. name .. stored
-    central[#central + 1] = string.pack("<I4I2I2I2I2I2I2I4I4I4I2I2I2I2I2I4I4", 0x02014b50, 20, 20, 0, method, 0, 0,
-      crc, #stored, #data, #name, 0, 0, 0, 0, 0, offset) .. name
-    parts[#parts + 1] = loc
-    offset = offset + #loc
-  end
-  local cd = table.concat(central)
-  return table.concat(parts) .. cd .. string.pack("<I4I2I2I2I2I4I4I2", 0x06054b50, 0, 0, #members, #members, #cd,
-    offset, 0)
-end
-
 local function deflate(data)
   local tmp = os.tmpname()
   write(tmp, data)

@@ -13,7 +13,7 @@ local quote, write, read_all = process.quote, process.write, process.read_all
 -- runtime would make torch's from_numpy abort, so it runs without it
 local PYTHON = "env -u LD_PRELOAD /usr/bin/python3"
 
-local function f32(x) return (string.unpack("<f", string.pack("<f", x))) end
+local f32 = require("tests.helpers.check").f32
 
 local function read_error(...)
   local ok, err = pcall(core.csv_read, ...)
@@ -250,12 +250,7 @@ describe("csv_read on files Python's csv module wrote", function()
   end)
   teardown(function() if dir then os.execute("rm -rf " .. quote(dir)) end end)
 
-  local function expected(path)
-    local bytes = read_all(path)
-    local out = {}
-    for i = 1, #bytes, 4 do out[#out + 1] = string.unpack("<f", bytes, i) end
-    return out
-  end
+  local expected = require("tests.helpers.check").f32_file
 
   it("gives numpy's float32 values for every cell, with CRLF and minimal or full quoting", function()
     if missing then return pending(missing) end

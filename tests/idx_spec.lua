@@ -34,19 +34,8 @@ local function gzip(src, dst)
   return dst
 end
 
--- flattens t:totable() in row-major order
-local function flat(t)
-  local out = {}
-  local function walk(x)
-    if type(x) == "table" then
-      for _, v in ipairs(x) do walk(v) end
-    else
-      out[#out + 1] = x
-    end
-  end
-  walk(t:totable())
-  return out
-end
+-- t's values in row-major order
+local flat = require("tests.helpers.check").values
 
 local function read_error(path)
   local ok, err = pcall(ae.data.idx, path)

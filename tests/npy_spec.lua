@@ -16,22 +16,8 @@ local quote, write, read_all = process.quote, process.write, process.read_all
 -- runtime would make torch's from_numpy abort, so it runs without it
 local PYTHON = "env -u LD_PRELOAD /usr/bin/python3"
 
--- a float as float32 stores it
-local function f32(x) return (string.unpack("<f", string.pack("<f", x))) end
-
--- the tensor's values in row-major order
-local function flat(t)
-  local out = {}
-  local function walk(x)
-    if type(x) == "table" then
-      for _, v in ipairs(x) do walk(v) end
-    else
-      out[#out + 1] = x
-    end
-  end
-  walk(t:totable())
-  return out
-end
+local check = require "tests.helpers.check"
+local f32, flat = check.f32, check.values
 
 -- got equals the float32 values exactly (NaN where NaN, -0 where -0)
 local function assert_bits(got, expected, what)
@@ -48,11 +34,11 @@ local function assert_bits(got, expected, what)
 end
 
 local npy_file = require "tests.helpers.npy"
-local npy, pack = npy_file.encode, npy_file.pack
+local npy, pack, zip, crc32 = npy_file.encode, npy_file.pack, npy_file.zip, npy_file.crc32
 
-local read_error = require("tests.helpers.check").error_of
+local read_error = check.error_of
 
-local assert_mentions = require("tests.helpers.check").mentions
+local assert_mentions = check.mentions
 
 describe("npy_read on files written byte by byte", function()
   local dir
@@ -204,33 +190,6 @@ describe("npy_read on files written byte by byte", function()
   end)
 end)
 
--- a stored zip archive, written byte by byte: members {name, bytes}
-local function crc32(s)
-  local crc = 0xFFFFFFFF
-  for i = 1, #s do
-    crc = crc ~ s:byte(i)
-    for _ = 1, 8 do crc = (crc >> 1) ~ (0xEDB88320 & -(crc & 1)) end
-  end
-  return crc ~ 0xFFFFFFFF
-end
-
-local function zip(members)
-  local parts, central, offset = {}, {}, 0
-  for _, m in ipairs(members) do
-    local name, data = m[1], m[2]
-    local crc = m.crc or crc32(data)
-    local loc = string.pack("<I4I2I2I2I2I2I4I4I4I2I2", 0x04034b50, 20, 0, 0, 0, 0, crc, #data, #data, #name, 0)
-      .. name .. data
-    central[#central + 1] = string.pack("<I4I2I2I2I2I2I2I4I4I4I2I2I2I2I2I4I4", 0x02014b50, 20, 20, 0, 0, 0, 0, crc,
-      #data, #data, #name, 0, 0, 0, 0, 0, offset) .. name
-    parts[#parts + 1] = loc
-    offset = offset + #loc
-  end
-  local cd = table.concat(central)
-  return table.concat(parts) .. cd .. string.pack("<I4I2I2I2I2I4I4I2", 0x06054b50, 0, 0, #members, #members, #cd,
-    offset, 0)
-end
-
 describe("npz_read on archives written byte by byte", function()
   local dir
   setup(function() dir = process.tmpdir() end)
@@ -315,12 +274,7 @@ describe("npy_read and npz_read on files numpy wrote", function()
   end)
   teardown(function() if dir then os.execute("rm -rf " .. quote(dir)) end end)
 
-  local function expected(path)
-    local bytes = read_all(path)
-    local out = {}
-    for i = 1, #bytes, 4 do out[#out + 1] = string.unpack("<f", bytes, i) end
-    return out
-  end
+  local expected = check.f32_file
 
   it("reads every dtype in both byte orders, 0-d, empty, versions 2.0 and 3.0 as numpy and torch do", function()
     if missing then return pending(missing) end
@@ -328,7 +282,7 @@ describe("npy_read and npz_read on files numpy wrote", function()
     for _, c in ipairs(cases) do
       local x = core.npy_read(dir .. "/" .. c.name .. ".npy")
       assert.are.same(c.shape, x:shape(), c.name)
-      assert_bits(x:dim() == 0 and { x:item() } or flat(x), expected(dir .. "/" .. c.name .. ".f32"), c.name)
+      assert_bits(flat(x), expected(dir .. "/" .. c.name .. ".f32"), c.name)
     end
     -- the expectation is PyTorch's too, where torch is installed
     assert.is_truthy(torch_line == "torch absent" or tonumber(torch_line:match("%d+")) >= 23, torch_line)
@@ -343,8 +297,8 @@ describe("npy_read and npz_read on files numpy wrote", function()
       for _, name in ipairs { "x", "y", "flag", "a/b", "big" } do
         local want = expected(dir .. "/" .. archive .. "_" .. name:gsub("/", "_") .. ".f32")
         local one = core.npz_read(path, name)
-        assert_bits(one:dim() == 0 and { one:item() } or flat(one), want, archive .. ":" .. name)
-        assert_bits(all[name]:dim() == 0 and { all[name]:item() } or flat(all[name]), want, archive .. ":" .. name)
+        assert_bits(flat(one), want, archive .. ":" .. name)
+        assert_bits(flat(all[name]), want, archive .. ":" .. name)
       end
       assert.are.same({ 300, 8 }, all.x:shape())
       assert.are.same({ 2100, 64 }, all.big:shape())

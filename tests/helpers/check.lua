@@ -22,6 +22,17 @@ end
 -- with 9 digits, which name one float32 but not exactly
 function M.f32(x) return (string.unpack("f", string.pack("f", x))) end
 
+-- the float32 values of a file of raw little-endian float32s (what the
+-- Python generators write as the expected values)
+function M.f32_file(path)
+  local f = assert(io.open(path, "rb"))
+  local bytes = f:read("a")
+  f:close()
+  local out = {}
+  for i = 1, #bytes, 4 do out[#out + 1] = string.unpack("<f", bytes, i) end
+  return out
+end
+
 -- the distance of two float32 values in units in the last place
 function M.ulps(a, b)
   if a == b then return 0 end
