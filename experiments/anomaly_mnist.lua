@@ -65,18 +65,11 @@ local function one_class(cfg)
   local opt = ae.optim.Adam(model:parameters(), { lr = cfg.lr })
   local run = ex.start("anomaly_mnist", cfg, { model = model, optimizer = opt, data = data })
 
-  -- every test image's reconstruction error, and whether it is an anomaly
+  -- every test sample's reconstruction error, and whether it is an anomaly
   local function scores()
-    local s, anomalous = {}, {}
-    ae.no_grad(function()
-      for x, y in test:batches(1000) do
-        local errs = ae.metrics.per_sample_mse(model(x), x)
-        for i, label in ipairs(y:totable()) do
-          s[#s + 1] = errs[i]
-          anomalous[#anomalous + 1] = label ~= digit
-        end
-      end
-    end)
+    local s, labels = ae.eval.score(model, test)
+    local anomalous = {}
+    for i, label in ipairs(labels) do anomalous[i] = label ~= digit end
     return s, anomalous
   end
 

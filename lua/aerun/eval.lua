@@ -53,6 +53,7 @@
 -- @function main
 
 local core = require "aerun.core"
+local metrics = require "aerun.metrics"
 
 local M = {}
 
@@ -95,7 +96,8 @@ end
 
 -- how the model takes a batch: flat (N×D, as the experiments' models do),
 -- as N×(sample shape), or N×1×H×W for H×W samples; the first that the
--- model accepts on x, else the error of the flat one
+-- model accepts on x, and its reconstruction of x, else the error of the
+-- flat one
 local function input_shape(model, x, ds)
   local n, s = x:size(1), ds:sample_shape()
   local shapes = { { n, x:size(2) } }
@@ -105,9 +107,9 @@ local function input_shape(model, x, ds)
   end
   local first
   for _, shape in ipairs(shapes) do
-    local ok, err = pcall(reconstruct, model, x:reshape(table.unpack(shape)))
-    if ok then return shape end
-    first = first or err
+    local ok, recon = pcall(reconstruct, model, x:reshape(table.unpack(shape)))
+    if ok then return shape, recon end
+    first = first or recon
   end
   error(first, 0)
 end
@@ -120,14 +122,18 @@ local function score(model, ds, batch_size)
   local shape
   core.no_grad(function()
     for x, y in ds:batches(batch_size) do
-      shape = shape or input_shape(model, x, ds)
-      shape[1] = x:size(1)
-      local recon = reconstruct(model, x:reshape(table.unpack(shape)))
+      local recon
+      if shape then
+        shape[1] = x:size(1)
+        recon = reconstruct(model, x:reshape(table.unpack(shape)))
+      else
+        shape, recon = input_shape(model, x, ds)
+      end
       if recon:numel() ~= x:numel() then
         fail(string.format("eval: the model turns samples of %s into %s; a score needs a reconstruction "
           .. "of the input's size", table.concat(x:shape(), "×"), table.concat(recon:shape(), "×")))
       end
-      local errs = core.loss.mse(recon:reshape(x:shape()), x, "none"):reshape(x:size(1), -1):mean(2):totable()
+      local errs = metrics.per_sample_mse(recon:reshape(x:shape()), x)
       local ys = y and y:totable()
       for i, e in ipairs(errs) do
         scores[#scores + 1] = e
@@ -208,7 +214,6 @@ function M.main(argv)
       seen = seen or l == normal
     end
     if not seen then fail("eval: no sample has the normal label " .. cfg.normal) end
-    local metrics = require "aerun.metrics"
     result.normal = normal
     result.auc = metrics.roc_auc(scores, anomalous)
     result.threshold, result.tpr = metrics.threshold_at_fpr(scores, anomalous, cfg.fpr)
