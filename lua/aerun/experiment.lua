@@ -311,7 +311,7 @@ end
 -- 3×H×W), else one heat map whose rows are the samples of each tensor in
 -- turn.  Values outside [0, 1] are scaled by the first tensor's range.
 function experiment.save_samples(path, tensors, ds, opts)
-  opts = opts or {}
+  opts = require("aerun.guard").options("save_samples", opts, { nrow = true, padding = true })
   local image = require "aerun.image"
   local s = ds:sample_shape()
   local first = tensors[1]
