@@ -54,8 +54,10 @@ $(BUILD)/obj/lua/%.o: LAYER_CFLAGS = $(LUA_CFLAGS)
 DEBS := pkg-config lua5.4 liblua5.4-dev libopenblas-dev libhdf5-dev hdf5-tools zlib1g-dev \
         libpng-dev libjpeg-dev libjpeg-turbo-progs libzip-dev lua-cjson lua-busted dataset-fashion-mnist parallel \
         luarocks lua-ldoc lua-discount
+# what only the tests use: a one-node Slurm cluster, a headless browser
+TEST_DEBS := slurm-wlm munge chromium
 
-.PHONY: all deps data demo test bench install clean layers format format-check docs
+.PHONY: all deps test-deps data demo test bench install clean layers format format-check docs
 all: $(BUILD)/aerun $(BUILD)/aerun.so
 
 $(BUILD)/layers.ok: tools/layers.sh $(LIB_SRC) runtime/lua/aerun.c $(HEADERS)
@@ -87,6 +89,9 @@ $(BUILD)/aerun: $(BUILD)/obj/lua/aerun.o $(CORE_OBJ)
 deps:
 	@sh tools/deps.sh $(DEBS)
 
+test-deps: deps
+	@sh tools/deps.sh $(TEST_DEBS)
+
 data:
 	@sh tools/fetch_data.sh data
 
@@ -94,7 +99,7 @@ demo: deps
 	@$(MAKE) --no-print-directory -j2 all && $(MAKE) --no-print-directory data
 	$(BUILD)/aerun experiments/vae_mnist.lua
 
-test: deps
+test: test-deps
 	@$(MAKE) --no-print-directory -j2 all && $(MAKE) --no-print-directory data
 	@sh tools/run_tests.sh
 

@@ -38,7 +38,7 @@ ASAN_ENV = LD_PRELOAD="$$(gcc -print-file-name=libasan.so)" \
 # it stops the threads and dies in its own tracer ("Tracer caught signal
 # 11", "DTLS 11 at 0x...cd-0x...11cf"), before it has looked for leaks;
 # the suite above covers the oneDNN path under ASan.
-test-asan: deps
+test-asan: test-deps
 	@$(MAKE) --no-print-directory data
 	@$(MAKE) --no-print-directory -j2 BUILD=$(ASAN_BUILD) CC=gcc \
 	    CFLAGS="-O1 -g $(SAN_FLAGS)" LDFLAGS="$(SAN_FLAGS)" all

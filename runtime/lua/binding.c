@@ -7,10 +7,14 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/pool.h"
 #include "anomaly.h"
 
 /* bytes of tensors handed to Lua since the collector was last told */
 static size_t unreported_bytes;
+/* the pool's live bytes after the last full collection forced here */
+static size_t live_after_collect;
+#define COLLECT_SLACK ((size_t)256 << 20)
 
 int lae_raise(lua_State *L) { return luaL_error(L, "%s", ae_error()); }
 
@@ -43,8 +47,21 @@ int lae_push_tensor(lua_State *L, ae_tensor *t)
      * floats behind it so it runs as often as the memory really demands */
     unreported_bytes += (size_t)ae_numel(t) * sizeof(float) + sizeof *t;
     if (unreported_bytes > (1u << 20)) {
-        lua_gc(L, LUA_GCSTEP, (int)(unreported_bytes >> 10));
+        size_t kib = unreported_bytes >> 10;
+        lua_gc(L, LUA_GCSTEP, kib > (size_t)1 << 30 ? 1 << 30 : (int)kib);
         unreported_bytes = 0;
+    }
+    /* The steps pace an incremental collector by estimates; should dead
+     * tensors still pile up (the fuzzer once held 18 GB of them), live
+     * memory doubling past the last full collection forces one, so the
+     * garbage stays within the live set's size plus the slack. */
+    size_t live = ae_pool_live_bytes();
+    size_t slack = live_after_collect > COLLECT_SLACK ? live_after_collect : COLLECT_SLACK;
+    if (live > live_after_collect + slack && lua_gc(L, LUA_GCISRUNNING)) {
+        lua_gc(L, LUA_GCCOLLECT);
+        live_after_collect = ae_pool_live_bytes();
+    } else if (live < live_after_collect) {
+        live_after_collect = live;
     }
     return 1;
 }
