@@ -2,7 +2,9 @@
 -- loss = BCE summed over pixels + β·KL, Adam 1e-3, batch 128.  Reports the
 -- test loss in nats per sample and draws reconstructions, samples from the
 -- prior and an interpolation between two test digits.
---   aerun experiments/vae_mnist.lua --epochs=10 --beta=1 --kl_warmup=0
+--   aerun experiments/vae_mnist.lua --epochs=10 --beta=1 --kl-warmup=0
+-- --kl-warmup=N raises β linearly over the first N optimisation steps
+-- (469 steps make an epoch of MNIST at batch 128), β/N at step 1.
 -- The body is the function train(cfg), so that a sweep can run it
 -- (experiments/sweep_vae_beta.lua loads this file with ae.sweep.load).
 local ae = require "aerun"
@@ -26,8 +28,9 @@ local function train(cfg)
   -- with unit variance (squared error, up to a constant) for a linear one
   local reconstruction = cfg.output == "sigmoid" and ae.loss.bce or ae.loss.mse
 
-  -- β rises linearly from 0 over the first kl_warmup epochs, then stays
-  local beta = cfg.kl_warmup > 0 and ae.schedule.linear(cfg.beta / cfg.kl_warmup, cfg.beta, cfg.kl_warmup)
+  -- β rises linearly over the first kl_warmup steps, then stays
+  local beta = cfg.kl_warmup > 0
+    and ae.schedule.linear(cfg.beta / cfg.kl_warmup, cfg.beta, cfg.kl_warmup, { per = "step" })
     or ae.schedule.constant(cfg.beta)
 
   -- summed over the batch, as in PyTorch's example; divided by the batch size to report
@@ -39,26 +42,25 @@ local function train(cfg)
   end
 
   local rec_name = cfg.output == "sigmoid" and "test_bce" or "test_sse"
+  -- per sample: the sums of a batch count for its samples
   local function evaluate()
-    local sums = { loss = 0, rec = 0, kl = 0 }
-    ae.no_grad(function()
-      for x in test:batches(1000) do
-        local _, rec, kl = losses(x, 1)
-        sums.rec, sums.kl = sums.rec + rec:item(), sums.kl + kl:item()
-      end
+    local m = ex.evaluate(test, function(x)
+      local _, rec, kl = losses(x, 1)
+      local n = x:size(1)
+      return { test_loss = (rec:item() + kl:item()) / n, [rec_name] = rec:item() / n, test_kl = kl:item() / n }
     end)
-    local n = #test
-    return { test_loss = (sums.rec + sums.kl) / n, [rec_name] = sums.rec / n, test_kl = sums.kl / n }
+    return m
   end
 
-  for epoch in run:epochs() do
-    local b = beta(epoch)
+  for _ in run:epochs() do
+    local b
     for x in run:batches(train_set) do
+      b = run:value(beta)
       opt:zero_grad()
       local loss = losses(x, b)
       loss:backward()
       opt:step()
-      run:step(loss:item() / x:size(1))
+      run:step(loss:item() / x:size(1), { beta = b })
     end
     local m = evaluate()
     m.beta = b
@@ -83,7 +85,7 @@ local function train(cfg)
   return run:finish {
     dataset = data.name, epochs = cfg.epochs, beta = cfg.beta, latent = cfg.latent, output = cfg.output,
     test_loss = final.test_loss, [rec_name] = final[rec_name], test_kl = final.test_kl,
-    samples_per_second = run.metrics.samples_per_second[cfg.epochs],
+    samples_per_second = run.metrics.samples_per_second[run.epoch],
   }
 end
 

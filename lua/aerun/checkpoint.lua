@@ -8,11 +8,12 @@
 --   /model                 attr architecture (JSON of model:architecture())
 --   /optimizer             attrs type, hyperparameters (JSON), step;
 --                          /optimizer/state/<param path>/<slot> datasets
---   /train                 attrs epoch, step, seed, script; dataset rng_state
+--   /train                 attrs epoch, step, seed, script, seconds; dataset rng_state
 --                          (uint8); /train/metrics/<name> float64 series;
 --                          a checkpoint taken inside an epoch (on a signal)
 --                          adds attrs batch, epoch_loss_sum, epoch_batches,
---                          epoch_samples and dataset epoch_rng_state
+--                          epoch_samples, epoch_seconds, epoch_eval_seconds and
+--                          dataset epoch_rng_state
 --   /config                attr json
 --   /probe                 optional: dataset input and the model's outputs
 --                          on it (save's probe option), for converters to
@@ -288,6 +289,7 @@ local function prepare(state)
     table.sort(p.metric_names)
   end
   p.epoch = whole("epoch", state.epoch) or 0
+  p.seconds = tonumber(state.seconds)
   p.step = whole("step", state.step) or (p.opt and whole("optimizer step", p.opt.step)) or 0
   p.seed = whole("seed", state.seed) or core.initial_seed()
   p.script = state.script or (type(arg) == "table" and type(arg[0]) == "string" and arg[0]) or ""
@@ -301,7 +303,8 @@ local function prepare(state)
     end
     p.partial = { batch = whole("partial.batch", q.batch) or 0, rng = q.epoch_rng_state,
       loss_sum = tonumber(q.loss_sum) or 0, batches = whole("partial.batches", q.batches) or 0,
-      samples = whole("partial.samples", q.samples) or 0 }
+      samples = whole("partial.samples", q.samples) or 0, seconds = tonumber(q.seconds) or 0,
+      eval_seconds = tonumber(q.eval_seconds) or 0 }
   end
   if state.data ~= nil then p.data = data_of(state.data) end
   if type(p.script) ~= "string" then fail("checkpoint.save: script must be a string") end
@@ -344,6 +347,9 @@ local function write_all(f, p)
   end
   f:set_attr("train", "epoch", p.epoch)
   f:set_attr("train", "step", p.step)
+  -- wall-clock seconds the run had trained when saved, so that a resumed
+  -- run's time and samples/s count every session
+  if p.seconds then f:set_attr("train", "seconds", p.seconds + 0.0) end
   f:set_attr("train", "seed", p.seed)
   f:set_attr("train", "script", p.script)
   f:write_bytes("train/rng_state", core.rng_state())
@@ -352,6 +358,8 @@ local function write_all(f, p)
     f:set_attr("train", "epoch_loss_sum", p.partial.loss_sum)
     f:set_attr("train", "epoch_batches", p.partial.batches)
     f:set_attr("train", "epoch_samples", p.partial.samples)
+    f:set_attr("train", "epoch_seconds", p.partial.seconds + 0.0)
+    f:set_attr("train", "epoch_eval_seconds", p.partial.eval_seconds + 0.0)
     f:write_bytes("train/epoch_rng_state", p.partial.rng)
   end
   f:create_group("train/metrics")
@@ -528,10 +536,11 @@ local function summary(f, path, root)
   local partial
   if t.batch and f:kind("train/epoch_rng_state") == "dataset" then
     partial = { batch = t.batch, epoch_rng_state = f:read_bytes("train/epoch_rng_state"),
-      loss_sum = t.epoch_loss_sum, batches = t.epoch_batches, samples = t.epoch_samples }
+      loss_sum = t.epoch_loss_sum, batches = t.epoch_batches, samples = t.epoch_samples,
+      seconds = t.epoch_seconds, eval_seconds = t.epoch_eval_seconds }
   end
   return {
-    epoch = t.epoch, step = t.step, seed = t.seed, script = t.script, partial = partial,
+    epoch = t.epoch, step = t.step, seed = t.seed, script = t.script, partial = partial, seconds = t.seconds,
     created = root.created, aerun_version = root.aerun_version, format_version = root.format_version,
     config = f:kind("config") == "group" and decode_attr(f, path, "config", "json") or {},
     metrics = read_metrics(f),

@@ -329,18 +329,56 @@ function experiment.save_samples(path, tensors, ds, opts)
   end
 end
 
--- the mean over a data set of loss_fn(x, y) -> (loss tensor, count it covers);
--- without a count the loss is taken as a mean over the batch
+-- seconds spent in experiment.evaluate, which a run's training
+-- throughput leaves out; and whether the newest run is quiet
+local eval_clock, eval_quiet = 0, false
+
+local function number_of(v, name)
+  if type(v) == "number" then return v end
+  if type(v) == "userdata" and v.item then return v:item() end
+  error(string.format("evaluate: loss_fn returned %s for %s, not a number or a tensor", type(v), name), 0)
+end
+
+-- the mean over a data set of what loss_fn(x, y) returns: a loss (tensor
+-- or number), or a table of them, name -> loss, whose means come back as a
+-- table, all from one pass; a second result is the count the batch's
+-- values cover (default the batch's size: each value a mean over it).
+-- On a terminal it draws its progress once it has taken a second.
 function experiment.evaluate(dataset, loss_fn, batch_size)
-  local total, n = 0, 0
+  batch_size = batch_size or 1000
+  local started, drawn = core.time(), false
+  local total, sums, n, done = 0, nil, 0, 0
+  local nb = dataset.num_batches and dataset:num_batches(batch_size) or 0
+  local tty = not eval_quiet and core.isatty(1)
   core.no_grad(function()
-    for x, y in dataset:batches(batch_size or 1000) do
+    for x, y in dataset:batches(batch_size) do
       local l, count = loss_fn(x, y)
       local b = count or x:size(1)
-      total = total + l:item() * b
-      n = n + b
+      if type(l) == "table" then
+        sums = sums or {}
+        for k, v in pairs(l) do sums[k] = (sums[k] or 0) + number_of(v, tostring(k)) * b end
+      else
+        total = total + number_of(l, "the loss") * b
+      end
+      n, done = n + b, done + 1
+      local elapsed = core.time() - started
+      if tty and elapsed > 1 and nb > 0 then
+        drawn = true
+        local left = (nb - done) / done * elapsed
+        io.stdout:write(string.format("\r\27[Kevaluating %d/%d batches  %.0f samples/s  ETA %ds",
+          done, nb, n / elapsed, math.floor(left + 0.5)))
+        io.stdout:flush()
+      end
     end
   end)
+  if drawn then io.stdout:write("\r\27[K") io.stdout:flush() end
+  eval_clock = eval_clock + (core.time() - started)
+  if n == 0 then error("evaluate: " .. dataset:name() .. " has no samples", 0) end
+  if sums then
+    local means = {}
+    for k, v in pairs(sums) do means[k] = v / n end
+    return means
+  end
   return total / n
 end
 
@@ -368,6 +406,15 @@ local function write_file(path, text)
 end
 experiment.write_file = write_file
 
+-- best.h5 from checkpoint.h5: a copy, written as atomically as any file here
+local function copy_file(from, to)
+  local f, err = io.open(from, "rb")
+  if not f then error("cannot read " .. from .. ": " .. tostring(err)) end
+  local bytes = f:read("a")
+  f:close()
+  write_file(to, bytes)
+end
+
 local function mkdir(dir)
   local ok, err = core.mkdir_p(dir)
   if not ok then error(err) end
@@ -377,14 +424,19 @@ end
 local run_options = {
   out = "", resume = "", quiet = false, on_nan = "stop", checkpoint = true, detect_anomaly = true,
   data = "", test_data = "", output = "sigmoid", standardize = false,
+  keep_best = "", best_mode = "min", patience = 0, log_every = 0,
 }
--- options that do not change what is computed, so they do not name the run
+-- options that do not change what is computed, so they do not name the
+-- run; epochs and patience say how long to train, so a run continued with
+-- --epochs=20 --resume is the run that stopped at 10
 local not_in_run_id = {
   out = true, resume = true, quiet = true, on_nan = true, checkpoint = true, detect_anomaly = true,
+  epochs = true, keep_best = true, best_mode = true, patience = true, log_every = true,
 }
 
 -- ae.config with the run options added; a bare --resume means "this run's
--- own latest checkpoint"
+-- own checkpoint" (--resume=last), which must exist; --resume=auto
+-- continues it when it exists and starts afresh when not
 function experiment.config(defaults, argv)
   local config = require "aerun.config"
   local all = {}
@@ -393,7 +445,7 @@ function experiment.config(defaults, argv)
   argv = argv or rawget(_G, "arg") or {}
   local words = {}
   for i, w in pairs(argv) do
-    words[i] = (w == "--resume") and "--resume=auto" or w
+    words[i] = (w == "--resume") and "--resume=last" or w
   end
   local cfg, explicit = config.parse(all, words)
   if cfg.on_nan ~= "stop" and cfg.on_nan ~= "skip" then
@@ -401,6 +453,15 @@ function experiment.config(defaults, argv)
   end
   if cfg.output ~= "sigmoid" and cfg.output ~= "linear" then
     error("--output must be sigmoid (data in [0, 1]) or linear (any real values), got " .. cfg.output)
+  end
+  if cfg.best_mode ~= "min" and cfg.best_mode ~= "max" then
+    error("--best-mode must be min or max, got " .. cfg.best_mode)
+  end
+  if math.type(cfg.patience) ~= "integer" or cfg.patience < 0 then
+    error("--patience must be an integer >= 0 (0: never stop early), got " .. tostring(cfg.patience))
+  end
+  if math.type(cfg.log_every) ~= "integer" or cfg.log_every < 0 then
+    error("--log-every must be an integer >= 0 (0: no steps.csv), got " .. tostring(cfg.log_every))
   end
   return cfg, explicit
 end
@@ -463,6 +524,41 @@ Run.__index = Run
 -- objects: {model =, optimizer =, data =} (data: experiment.data's third
 -- result, whose standardizer the checkpoints keep).  Seed the RNG (ae.manual_seed) before
 -- building the model; a resumed run then overwrites parameters and RNG.
+local function exists(path) return os.rename(path, path) ~= nil end
+
+-- the directories mkdir_p(dir) would make, deepest first
+local function missing_dirs(dir)
+  local list = {}
+  local d = dir:gsub("/+$", "")
+  while d ~= "" and d ~= "." and d ~= "/" and not exists(d) do
+    list[#list + 1] = d
+    d = d:match("^(.*)/[^/]*$") or ""
+  end
+  return list
+end
+
+-- A run that recorded nothing (no epoch ended, no checkpoint, no result)
+-- leaves no folder behind: the directories its start made are removed
+-- when they hold nothing but its config.json.  Called when a start fails,
+-- and by the collector for a run that became unreachable (a failed run of
+-- a sweep) or at exit (a script that failed before its first epoch ended).
+local function discard_if_unused(run)
+  if run.recorded or not run.made_dirs or #run.made_dirs == 0 then return end
+  local made = run.made_dirs
+  run.made_dirs = nil
+  local config_path = run.dir .. "/config.json"
+  local aside = made[#made] .. ".config.json.discarded"
+  local moved = exists(config_path) and os.rename(config_path, aside .. "")
+  if os.remove(run.dir) then
+    if moved then os.remove(aside) end
+    for i = 2, #made do
+      if not os.remove(made[i]) then break end
+    end
+  elseif moved then
+    os.rename(aside, config_path)
+  end
+end
+
 function experiment.start(name, cfg, objects)
   if type(name) ~= "string" or name == "" then error("experiment.start: expects a name") end
   objects = objects or {}
@@ -471,12 +567,21 @@ function experiment.start(name, cfg, objects)
     metrics = {}, metric_names = {}, step_count = 0, start_epoch = 1, epoch = 0,
     progress = new_progress(cfg.quiet), started = core.time(), quiet = cfg.quiet,
   }, Run)
+  eval_quiet = cfg.quiet
   run.root = "checkpoints/" .. name
   run.id = experiment.run_id(cfg)
   run.dir = (cfg.out ~= nil and cfg.out ~= "") and cfg.out or (run.root .. "/" .. run.id)
+  run.made_dirs = missing_dirs(run.dir)
   mkdir(run.dir)
   run.checkpoint_path = run.dir .. "/checkpoint.h5"
-  if cfg.resume and cfg.resume ~= "" then run:resume(cfg.resume) end
+  run.best_path = run.dir .. "/best.h5"
+  if cfg.resume and cfg.resume ~= "" then
+    local ok, err = pcall(run.resume, run, cfg.resume)
+    if not ok then
+      discard_if_unused(run)
+      error(err, 0)
+    end
+  end
   -- SIGINT and SIGTERM (what Slurm sends before preempting) end the
   -- current step, then the run saves a checkpoint and exits (see Run:step)
   if core.trap_signals then core.trap_signals(true) end
@@ -494,15 +599,24 @@ function Run:say(fmt, ...)
   if not self.quiet then print(string.format(fmt, ...)) end
 end
 
+Run.__gc = discard_if_unused
+
+-- from: "last" (this run's checkpoint, which must exist), "auto" (this
+-- run's checkpoint when there is one, else a fresh start) or a path
 function Run:resume(from)
-  local path = from == "auto" and self.checkpoint_path or from
+  local own = from == "auto" or from == "last"
+  local path = own and self.checkpoint_path or from
   local f = io.open(path, "rb")
   if not f then
     if from == "auto" then
-      self:say("no checkpoint at %s: starting from scratch", path)
+      self:say("no checkpoint at %s: starting from scratch (--resume=auto)", path)
       return
     end
-    error("--resume: no checkpoint at " .. path)
+    if own then
+      error(string.format("--resume: nothing to resume: no checkpoint at %s (the run id comes from the "
+        .. "options given, so give the same ones; --resume=auto starts afresh when there is none)", path), 0)
+    end
+    error("--resume: no checkpoint at " .. path, 0)
   end
   f:close()
   local state = require("aerun.checkpoint").load(path, { model = self.model, optimizer = self.optimizer })
@@ -511,11 +625,19 @@ function Run:resume(from)
   self.epoch = state.epoch or 0
   self.start_epoch = self.epoch + 1
   self.step_count = state.step or 0
+  -- the wall time of the sessions before, so result.seconds is the run's
+  self.started = core.time() - (state.seconds or 0)
   for k, series in pairs(state.metrics or {}) do
     self.metrics[k] = series
     self.metric_names[#self.metric_names + 1] = k
   end
   table.sort(self.metric_names)
+  self:trim_steps_csv()
+  local last = self.cfg.epochs
+  if math.type(last) == "integer" and self.epoch >= last and not self.partial then
+    self:say("the checkpoint is at epoch %d and --epochs=%d: nothing left to train (give a larger "
+      .. "--epochs to continue)", self.epoch, last)
+  end
   if self.partial then
     self:say("resumed from %s in epoch %d after batch %d (step %d)", path, self.epoch + 1,
       self.partial.batch, self.step_count)
@@ -534,17 +656,30 @@ function Run:epochs(last)
   return function()
     e = e + 1
     if e > last then return nil end
+    local stop = self:patience_exhausted()
+    if stop then
+      self.stopped_early = true
+      self:say("%s", stop)
+      return nil
+    end
     self.epoch = e
     self.epoch_started = core.time()
+    self.eval_mark = eval_clock
     self.epoch_samples, self.epoch_loss, self.epoch_batches = 0, 0, 0
-    self.samples_replayed = 0
     local q = self.partial
     if q and e == self.start_epoch then
+      -- the part of the epoch before the stop counts in its time and samples
       self.epoch_samples, self.epoch_loss, self.epoch_batches = q.samples or 0, q.loss_sum or 0, q.batches or 0
-      self.samples_replayed = self.epoch_samples
+      self.epoch_started = self.epoch_started - (q.seconds or 0)
+      self.eval_mark = eval_clock - (q.eval_seconds or 0)
     end
     return e
   end
+end
+
+-- seconds of the current epoch spent training (evaluation left out)
+function Run:train_seconds()
+  return core.time() - self.epoch_started - (eval_clock - (self.eval_mark or eval_clock))
 end
 
 -- a sigmoid output cannot reconstruct values outside [0, 1]: say so at
@@ -588,7 +723,7 @@ function Run:batches(dataset, batch_size, opts)
     if x == nil then
       self.progress:draw(self.epoch, self.cfg.epochs, done, nb, self.epoch_samples,
         self.epoch_batches > 0 and self.epoch_loss / self.epoch_batches or 0,
-        core.time() - self.epoch_started, true)
+        self:train_seconds(), true)
       self.progress:clear()
       return nil
     end
@@ -608,7 +743,7 @@ end
 
 -- records one optimisation step's loss (a tensor or a number); false when
 -- the step is skipped (--on-nan=skip and a non-finite loss or gradient)
-function Run:step(loss)
+function Run:step(loss, extras)
   local v = type(loss) == "number" and loss or loss:item()
   local finite = v == v and v ~= math.huge and v ~= -math.huge
   local opt = self.optimizer
@@ -640,9 +775,70 @@ function Run:step(loss)
   self.epoch_samples = self.epoch_samples + (self.current_batch_size or 0)
   self.progress:draw(self.epoch, self.cfg.epochs, self.batch_in_epoch or self.epoch_batches,
     self.batches_total or 0, self.epoch_samples, self.epoch_loss / self.epoch_batches,
-    core.time() - self.epoch_started)
+    self:train_seconds())
+  if self.cfg.log_every > 0 and self.step_count % self.cfg.log_every == 0 then self:log_step(v, extras) end
   stop_if_interrupted(self)
   return true
+end
+
+-- steps.csv: step, epoch, batch, loss, lr (with an optimizer), then the
+-- step's extras in name order; the columns are fixed by the first row
+function Run:log_step(loss, extras)
+  local names = {}
+  for k, v in pairs(extras or {}) do
+    if type(k) ~= "string" or type(v) ~= "number" then
+      error(string.format("step: extras must map names to numbers, got %s = %s", tostring(k), type(v)))
+    end
+    names[#names + 1] = k
+  end
+  table.sort(names)
+  local lr = type(self.optimizer) == "table" and tonumber(self.optimizer.lr) or nil
+  local header = { "step", "epoch", "batch", "loss" }
+  if lr then header[#header + 1] = "lr" end
+  for _, k in ipairs(names) do header[#header + 1] = k end
+  header = table.concat(header, ",")
+  local path = self.dir .. "/steps.csv"
+  if not self.steps_file then
+    local old = io.open(path, "rb")
+    local first = old and old:read("l")
+    if old then old:close() end
+    if first and first ~= header then
+      error(string.format("%s has the columns %s, but step %d logs %s", path, first, self.step_count, header), 0)
+    end
+    self.steps_file = assert(io.open(path, "ab"))
+    if not first then self.steps_file:write(header, "\n") end
+    self.steps_header = header
+  elseif header ~= self.steps_header then
+    error(string.format("step %d logs %s, but steps.csv has the columns %s (the extras given to run:step "
+      .. "must be the same at every logged step)", self.step_count, header, self.steps_header), 0)
+  end
+  local row = { tostring(self.step_count), tostring(self.epoch), tostring(self.batch_in_epoch or 0),
+    string.format("%.9g", loss) }
+  if lr then row[#row + 1] = string.format("%.9g", lr) end
+  for _, k in ipairs(names) do row[#row + 1] = string.format("%.9g", extras[k]) end
+  self.steps_file:write(table.concat(row, ","), "\n")
+  self.steps_file:flush()
+end
+
+-- on resume: the rows steps.csv got after the checkpoint was taken go, as
+-- those steps run again
+function Run:trim_steps_csv()
+  local path = self.dir .. "/steps.csv"
+  local f = io.open(path, "rb")
+  if not f then return end
+  local lines = { f:read("l") }
+  for line in f:lines() do
+    local step = math.tointeger(tonumber(line:match("^([^,]*)")))
+    if step and step <= self.step_count then lines[#lines + 1] = line end
+  end
+  f:close()
+  write_file(path, table.concat(lines, "\n") .. "\n")
+end
+
+-- a schedule's value at the step about to be taken: per-step schedules
+-- get the step (from 1), per-epoch ones and plain functions the epoch
+function Run:value(s)
+  return require("aerun.schedule").value(s, math.max(self.epoch, 1), self.step_count + 1)
 end
 
 -- the command that resumes this run: the same script and arguments, plus --resume
@@ -666,6 +862,7 @@ function Run:stop(signal)
     self:save {
       batch = self.batch_in_epoch or 0, epoch_rng_state = self.epoch_rng, loss_sum = self.epoch_loss,
       batches = self.epoch_batches, samples = self.epoch_samples,
+      seconds = core.time() - self.epoch_started, eval_seconds = eval_clock - (self.eval_mark or eval_clock),
     }
     io.stderr:write(string.format("aerun: %s in epoch %d after batch %d (step %d); checkpoint saved to %s\n"
       .. "aerun: resume with: %s\n", signal, self.epoch, self.batch_in_epoch or 0, self.step_count,
@@ -734,43 +931,94 @@ function Run:plot_losses()
   end
 end
 
+-- the metric --keep-best and --patience watch (test_loss for --patience
+-- alone), or nil
+function Run:watched()
+  if self.cfg.keep_best ~= "" then return self.cfg.keep_best end
+  if (self.cfg.patience or 0) > 0 then return "test_loss" end
+  return nil
+end
+
+-- the best epoch so far of the watched metric and its value (NaN never
+-- best; on a tie the earlier epoch stays best)
+function Run:best()
+  local name = self:watched()
+  local series = name and self.metrics[name]
+  if not series then return nil end
+  local larger = self.cfg.best_mode == "max"
+  local best_e, best_v
+  for e = 1, self.epoch do
+    local v = series[e]
+    if v and v == v and (best_v == nil or (larger and v > best_v) or (not larger and v < best_v)) then
+      best_e, best_v = e, v
+    end
+  end
+  return best_e, best_v, name
+end
+
+-- a message when --patience epochs have passed without a better value
+function Run:patience_exhausted()
+  local patience = self.cfg.patience or 0
+  if patience <= 0 or self.epoch == 0 then return nil end
+  local best_e, best_v, name = self:best()
+  if self.epoch - (best_e or 0) < patience then return nil end
+  return string.format("early stop after epoch %d: %s has not improved for %d epoch%s (best %.6g at epoch %s)",
+    self.epoch, name, self.epoch - (best_e or 0), patience == 1 and "" or "s", best_v or 0 / 0, tostring(best_e))
+end
+
 -- ends an epoch: its metrics (train_loss from run:step, plus those given),
--- one printed line, metrics.csv, the loss curve and a checkpoint
+-- one printed line, metrics.csv, the loss curve, a checkpoint and, with
+-- --keep-best, best.h5 when the watched metric improved
 function Run:end_epoch(metrics)
   local seconds = core.time() - self.epoch_started
+  local eval_seconds = eval_clock - (self.eval_mark or eval_clock)
+  local train_seconds = seconds - eval_seconds
   if self.epoch_batches > 0 then self:record("train_loss", self.epoch_loss / self.epoch_batches) end
   local keys = {}
   for k in pairs(metrics or {}) do keys[#keys + 1] = k end
   table.sort(keys)
   for _, k in ipairs(keys) do self:record(k, metrics[k]) end
   self:record("seconds", seconds)
-  self:record("samples_per_second", seconds > 0 and self.epoch_samples / seconds or 0)
+  self:record("eval_seconds", eval_seconds)
+  self:record("samples_per_second", train_seconds > 0 and self.epoch_samples / train_seconds or 0)
   self:record("step", self.step_count)
+  self.recorded = true
+  local watched = self:watched()
+  if watched and (self.metrics[watched] or {})[self.epoch] == nil then
+    local have = {}
+    for _, n in ipairs(self.metric_names) do have[#have + 1] = n end
+    table.sort(have)
+    error(string.format("--%s watches %s, but epoch %d recorded no %s (it recorded %s)",
+      self.cfg.keep_best ~= "" and "keep-best" or "patience", watched, self.epoch, watched,
+      table.concat(have, ", ")), 0)
+  end
   local parts = { string.format("epoch %d/%d", self.epoch, self.cfg.epochs) }
   if self.metrics.train_loss and self.metrics.train_loss[self.epoch] then
     parts[#parts + 1] = string.format("train_loss %.6g", self.metrics.train_loss[self.epoch])
   end
   for _, k in ipairs(keys) do parts[#parts + 1] = string.format("%s %.6g", k, metrics[k]) end
-  parts[#parts + 1] = string.format("%.1fs  %.0f samples/s", seconds, self.metrics.samples_per_second[self.epoch])
+  parts[#parts + 1] = string.format(eval_seconds >= 0.05 and "%.1fs (eval %.1fs)  %.0f samples/s" or "%.1fs%s  %.0f samples/s",
+    seconds, eval_seconds >= 0.05 and eval_seconds or "", self.metrics.samples_per_second[self.epoch])
+  local best_e = self:best()
+  if self.cfg.keep_best ~= "" and best_e == self.epoch then parts[#parts + 1] = "best" end
   self:say("%s", table.concat(parts, "  "))
   write_file(self.dir .. "/metrics.csv", csv(self))
   self:plot_losses()
   if self.cfg.checkpoint ~= false and self.model then self:save() end
+  if self.cfg.keep_best ~= "" and best_e == self.epoch and self.model then
+    if self.cfg.checkpoint ~= false then
+      copy_file(self.checkpoint_path, self.best_path)
+    else
+      self:write_checkpoint(self.best_path)
+    end
+  end
 end
 
 -- partial: where inside the current epoch the run stopped (Run:stop), or nil
 -- at the end of an epoch
 function Run:save(partial)
-  local checkpoint = require "aerun.checkpoint"
-  checkpoint.save(self.checkpoint_path, {
-    model = self.model, optimizer = self.optimizer, partial = partial,
-    epoch = partial and self.epoch - 1 or self.epoch, step = self.step_count,
-    config = self.cfg, metrics = self.metrics, seed = self.cfg.seed,
-    script = type(arg) == "table" and arg[0] or nil,
-    data = self.data and { source = self.data.name, output = self.cfg.output,
-      standardizer = self.data.standardizer },
-    probe = self.data and self.data.probe,
-  })
+  self:write_checkpoint(self.checkpoint_path, partial)
+  self.recorded = true
   -- latest.h5 beside the experiment's runs, for runs that live there (a
   -- run elsewhere, with --out, leaves the experiment's directory alone)
   local inside = self.dir:sub(1, #self.root + 1) == self.root .. "/"
@@ -782,13 +1030,37 @@ function Run:save(partial)
   end
 end
 
+function Run:write_checkpoint(path, partial)
+  local checkpoint = require "aerun.checkpoint"
+  checkpoint.save(path, {
+    model = self.model, optimizer = self.optimizer, partial = partial, seconds = core.time() - self.started,
+    epoch = partial and self.epoch - 1 or self.epoch, step = self.step_count,
+    config = self.cfg, metrics = self.metrics, seed = self.cfg.seed,
+    script = type(arg) == "table" and arg[0] or nil,
+    data = self.data and { source = self.data.name, output = self.cfg.output,
+      standardizer = self.data.standardizer },
+    probe = self.data and self.data.probe,
+  })
+end
+
 -- the final result: printed as "result {json}" and written to result.json in
 -- the run directory and beside the experiment's runs
 function Run:finish(result)
   result = result or {}
+  self.recorded = true
   result.run_id = result.run_id or self.id
   result.run_dir = result.run_dir or self.dir
   result.seconds = result.seconds or (core.time() - self.started)
+  local best_e, best_v, watched = self:best()
+  if best_e then
+    result.best_epoch = result.best_epoch or best_e
+    result["best_" .. watched] = result["best_" .. watched] or best_v
+  end
+  if self.stopped_early then result.stopped_early = true end
+  if self.steps_file then
+    self.steps_file:close()
+    self.steps_file = nil
+  end
   local text = json.encode(result)
   write_file(self.dir .. "/result.json", text .. "\n")
   if self.dir:sub(1, #self.root + 1) == self.root .. "/" then
