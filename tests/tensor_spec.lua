@@ -113,3 +113,26 @@ for line in open(sys.argv[1]):
     assert.are.equal("tensor(0, shape=1, requires_grad=true)", ae.zeros(1):requires_grad_():summary())
   end)
 end)
+
+describe("ae.tensor from nested tables", function()
+  local ae = require "aerun"
+  it("refuses a ragged table before allocating the shape its first elements claim", function()
+    -- the first elements claim 120^4 floats (830 MB); the table itself
+    -- holds 480 values.  Allocating first held the 830 MB until the next
+    -- collection (the fuzzer piled up 18 GB of them, and spent seconds in
+    -- ASan's fill of each); the walk that checks first allocates nothing
+    local level = 1
+    for _ = 1, 4 do
+      local t = { level }
+      for i = 2, 120 do t[i] = 1 end
+      level = t
+    end
+    local live = ae.memory()
+    local ok, err = pcall(ae.tensor, level)
+    assert.is_true(ae.memory() - live < 1e6, "the refused tensor was allocated")
+    assert.is_false(ok)
+    assert.matches("tensor: element [1][1][2] is number, expected a table of 120", err, 1, true)
+    -- a regular table still fills in order
+    assert.are.same({ { 1, 2 }, { 3, 4 } }, ae.tensor({ { 1, 2 }, { 3, 4 } }):totable())
+  end)
+end)

@@ -77,7 +77,7 @@ static void nested_fill(lua_State *L, int idx, int d, int ndim, const int64_t *s
         lua_Number x = lua_tonumberx(L, idx, &isnum);
         if (!isnum || lua_type(L, idx) != LUA_TNUMBER)
             luaL_error(L, "tensor: element %s is %s, expected a number", pathlen ? path : "[]", luaL_typename(L, idx));
-        *(*out)++ = (float)x;
+        if (*out) *(*out)++ = (float)x;
         return;
     }
     if (!lua_istable(L, idx))
@@ -106,11 +106,17 @@ static int l_tensor(lua_State *L)
     int64_t shape[AE_MAX_DIMS];
     nested_shape(L, 1, &ndim, shape);
     if (ae_check_shape("tensor", ndim, shape) < 0) return lae_raise(L);
+    /* the shape comes from the first element at each level: a ragged
+     * table is refused by a walk that writes nothing before the tensor is
+     * allocated, since its first elements may claim gigabytes */
+    char path[300] = "";
+    float *p = NULL;
+    nested_fill(L, 1, 0, ndim, shape, &p, path, 0);
     ae_tensor *t = ae_empty(ndim, shape);
     if (!t) return lae_raise(L);
-    lae_push_tensor(L, t); /* owned by Lua now, so an error below frees it */
-    float *p = ae_data(t);
-    char path[300] = "";
+    lae_push_tensor(L, t);
+    p = ae_data(t);
+    path[0] = '\0';
     nested_fill(L, 1, 0, ndim, shape, &p, path, 0);
     return 1;
 }
