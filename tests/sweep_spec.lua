@@ -74,7 +74,7 @@ local function comparable(path)
   local header, rows = read_csv(path)
   local keep = {}
   for i, h in ipairs(header) do
-    if h ~= "seconds" and h ~= "samples_per_second" then keep[#keep + 1] = i end
+    if h ~= "seconds" and h ~= "samples_per_second" and h ~= "eval_seconds" then keep[#keep + 1] = i end
   end
   local out = {}
   for r, row in ipairs(rows) do
@@ -241,6 +241,38 @@ describe("sweep runs", function()
     _, rows = read_csv(dir .. "/sweep.csv")
     assert.are.equal(3, #rows)
     sh("rm -rf " .. dir)
+  end)
+
+  it("continue runs done with fewer epochs when --epochs grows and --resume is given", function()
+    local dir = tmpdir()
+    calls = {}
+    local s = fake_sweep(dir, { "--epochs=1" })
+    s:run_all(s:grid { x = { 1, 2 } })
+    assert.are.same({ 1, 2 }, calls)
+    -- epochs does not name a run, so without --resume the runs are done
+    calls = {}
+    s = fake_sweep(dir, { "--epochs=3" })
+    s:run_all(s:grid { x = { 1, 2 } })
+    assert.are.same({}, calls)
+    -- with it they run again, each told to continue its own checkpoint
+    local resumes = {}
+    local run = fake.run
+    fake.run = function(cfg)
+      resumes[#resumes + 1] = cfg.resume
+      return run(cfg)
+    end
+    calls = {}
+    s = fake_sweep(dir, { "--epochs=3", "--resume" })
+    local ok, err = pcall(s.run_all, s, s:grid { x = { 1, 2 } })
+    fake.run = run
+    assert.is_true(ok, err)
+    assert.are.same({ 1, 2 }, calls)
+    assert.are.same({ "auto", "auto" }, resumes)
+    -- and once they ran 3 epochs, --resume has nothing more to do
+    calls = {}
+    s = fake_sweep(dir, { "--epochs=3", "--resume" })
+    s:run_all(s:grid { x = { 1, 2 } })
+    assert.are.same({}, calls)
   end)
 
   it("refuse two configs with the same run id", function()

@@ -28,7 +28,11 @@
 -- `--key=value`; `--on-nan` and `--on_nan` are the same key).
 -- @table run_options
 -- @field out the run directory instead of `checkpoints/<experiment>/<run id>` (`--out=DIR`)
--- @field resume continue from this run's checkpoint (`--resume`) or the given one (`--resume=path`): parameters, optimizer and RNG state, epoch and data order
+-- @field resume continue from this run's checkpoint (`--resume`, an error when there is none), the given one (`--resume=path`), or this run's when it has one (`--resume=auto`, else a fresh start): parameters, optimizer and RNG state, epoch, data order and time so far
+-- @field keep_best METRIC: keep best.h5, the checkpoint of the epoch with the best METRIC (`--keep-best=test_loss`)
+-- @field best_mode "min" (default) or "max": which METRIC is best
+-- @field patience stop after this many epochs without a better watched metric (keep_best's, else test_loss; 0: never)
+-- @field log_every append every N-th step to steps.csv (0: none)
 -- @field quiet print only the result line
 -- @field on_nan "stop" (default: a non-finite loss stops the run naming the epoch, step and tensor) or "skip" (the step changes nothing)
 -- @field checkpoint write checkpoint.h5 after every epoch (default true; `--no-checkpoint`)
@@ -60,7 +64,7 @@
 -- local run = ae.experiment.start("doc_example", cfg); assert(run.dir == "checkpoints/doc_example/default")
 -- @function start
 
---- "lambda=0.001,seed=2": the settings given on the command line (run options aside), or "default".
+--- "lambda=0.001,seed=2": the settings given on the command line (run options, epochs and patience aside), or "default".
 -- @param cfg a config
 -- @return a string
 -- @usage assert(ae.experiment.run_id(ae.experiment.config({ lr = 0.1 }, { "--lr=0.5" })) == "lr=0.5")
@@ -103,12 +107,17 @@
 -- @usage local ds = ae.data.mnist { split = "test", limit = 8 }; ae.experiment.save_samples("s.png", { ds:images() }, ds)
 -- @function save_samples
 
---- The mean over a data set of loss_fn(x, y) → loss (and the count it covers), without gradients.
+--- The mean over a data set of what loss_fn(x, y) returns, without gradients, in one pass:
+-- a loss (tensor or number), or a table name → loss whose means come back as a table.
+-- A second result of loss_fn is the count the batch's values cover (default the batch size).
+-- On a terminal, an evaluation that takes over a second shows its progress.
 -- @param dataset a Dataset
 -- @param loss_fn a function(x, y)
 -- @param[opt=1000] batch_size
--- @return a number
+-- @return a number, or a table of numbers
+-- @raise when loss_fn returns something else, or the data set is empty
 -- @usage local ds = ae.data.tensor(ae.ones(10, 2)); assert(ae.experiment.evaluate(ds, function(x) return x:mean() end) == 1)
+-- local m = ae.experiment.evaluate(ds, function(x) return { mean = x:mean(), max = x:max() } end); assert(m.max == 1)
 -- @function evaluate
 
 --- Prints `result {json}` and writes dir/result.json (for scripts without a run).
@@ -176,7 +185,9 @@
 -- @function Run:batches
 
 --- Records one optimisation step's loss (a tensor or a number).
+-- With `--log-every=N`, every N-th step is a row of steps.csv: step, epoch, batch, loss, lr, then extras.
 -- @param loss
+-- @param[opt] extras a table name → number for steps.csv (the same names at every step)
 -- @return false when the step is skipped (`--on-nan=skip`)
 -- @raise with `--on-nan=stop`, on a non-finite loss (naming the epoch, step and tensor)
 -- @usage local run = ae.experiment.start("doc_example", ae.experiment.config({ epochs = 1 }, { "--quiet" }))
@@ -184,7 +195,7 @@
 -- @function Run:step
 
 --- Ends an epoch: its metrics (train_loss from run:step, plus those given),
--- one printed line, metrics.csv, loss.png and a checkpoint.
+-- one printed line, metrics.csv, loss.png, a checkpoint and, with `--keep-best`, best.h5 when the metric improved.
 -- @param[opt] metrics a table name → number
 -- @usage local run = ae.experiment.start("doc_example", ae.experiment.config({ epochs = 1 }, { "--quiet" }))
 -- for _ in run:epochs() do run:step(0.5); run:end_epoch { test_loss = 0.25 } end; assert(run.metrics.test_loss[1] == 0.25)
@@ -196,6 +207,13 @@
 -- @usage local run = ae.experiment.start("doc_example", ae.experiment.config({ epochs = 1 }, { "--quiet" }))
 -- assert(run:finish({ loss = 1 }).seconds)
 -- @function Run:finish
+
+--- A schedule's value at the step about to be taken: a per-step schedule gets the step (from 1), a per-epoch one the epoch.
+-- @param s a number, a schedule or a function(epoch)
+-- @return a number
+-- @usage local run = ae.experiment.start("doc_example", ae.experiment.config({ epochs = 1 }, { "--quiet" }))
+-- for _ in run:epochs() do assert(run:value(ae.schedule.linear(0, 1, 2)) == 0); run:step(1) end
+-- @function Run:value
 
 --- Records a metric for the current epoch.
 -- @param name
@@ -520,6 +538,8 @@ end
 
 local Run = {}
 Run.__index = Run
+-- the run's internals, defined with the methods that use them
+local log_step, trim_steps_csv, train_seconds, watched, best, patience_exhausted, write_checkpoint
 
 -- objects: {model =, optimizer =, data =} (data: experiment.data's third
 -- result, whose standardizer the checkpoints keep).  Seed the RNG (ae.manual_seed) before
@@ -632,7 +652,7 @@ function Run:resume(from)
     self.metric_names[#self.metric_names + 1] = k
   end
   table.sort(self.metric_names)
-  self:trim_steps_csv()
+  trim_steps_csv(self)
   local last = self.cfg.epochs
   if math.type(last) == "integer" and self.epoch >= last and not self.partial then
     self:say("the checkpoint is at epoch %d and --epochs=%d: nothing left to train (give a larger "
@@ -656,7 +676,7 @@ function Run:epochs(last)
   return function()
     e = e + 1
     if e > last then return nil end
-    local stop = self:patience_exhausted()
+    local stop = patience_exhausted(self)
     if stop then
       self.stopped_early = true
       self:say("%s", stop)
@@ -678,7 +698,7 @@ function Run:epochs(last)
 end
 
 -- seconds of the current epoch spent training (evaluation left out)
-function Run:train_seconds()
+function train_seconds(self)
   return core.time() - self.epoch_started - (eval_clock - (self.eval_mark or eval_clock))
 end
 
@@ -723,7 +743,7 @@ function Run:batches(dataset, batch_size, opts)
     if x == nil then
       self.progress:draw(self.epoch, self.cfg.epochs, done, nb, self.epoch_samples,
         self.epoch_batches > 0 and self.epoch_loss / self.epoch_batches or 0,
-        self:train_seconds(), true)
+        train_seconds(self), true)
       self.progress:clear()
       return nil
     end
@@ -775,15 +795,15 @@ function Run:step(loss, extras)
   self.epoch_samples = self.epoch_samples + (self.current_batch_size or 0)
   self.progress:draw(self.epoch, self.cfg.epochs, self.batch_in_epoch or self.epoch_batches,
     self.batches_total or 0, self.epoch_samples, self.epoch_loss / self.epoch_batches,
-    self:train_seconds())
-  if self.cfg.log_every > 0 and self.step_count % self.cfg.log_every == 0 then self:log_step(v, extras) end
+    train_seconds(self))
+  if self.cfg.log_every > 0 and self.step_count % self.cfg.log_every == 0 then log_step(self, v, extras) end
   stop_if_interrupted(self)
   return true
 end
 
 -- steps.csv: step, epoch, batch, loss, lr (with an optimizer), then the
 -- step's extras in name order; the columns are fixed by the first row
-function Run:log_step(loss, extras)
+function log_step(self, loss, extras)
   local names = {}
   for k, v in pairs(extras or {}) do
     if type(k) ~= "string" or type(v) ~= "number" then
@@ -822,7 +842,7 @@ end
 
 -- on resume: the rows steps.csv got after the checkpoint was taken go, as
 -- those steps run again
-function Run:trim_steps_csv()
+function trim_steps_csv(self)
   local path = self.dir .. "/steps.csv"
   local f = io.open(path, "rb")
   if not f then return end
@@ -933,7 +953,7 @@ end
 
 -- the metric --keep-best and --patience watch (test_loss for --patience
 -- alone), or nil
-function Run:watched()
+function watched(self)
   if self.cfg.keep_best ~= "" then return self.cfg.keep_best end
   if (self.cfg.patience or 0) > 0 then return "test_loss" end
   return nil
@@ -941,8 +961,8 @@ end
 
 -- the best epoch so far of the watched metric and its value (NaN never
 -- best; on a tie the earlier epoch stays best)
-function Run:best()
-  local name = self:watched()
+function best(self)
+  local name = watched(self)
   local series = name and self.metrics[name]
   if not series then return nil end
   local larger = self.cfg.best_mode == "max"
@@ -957,10 +977,10 @@ function Run:best()
 end
 
 -- a message when --patience epochs have passed without a better value
-function Run:patience_exhausted()
+function patience_exhausted(self)
   local patience = self.cfg.patience or 0
   if patience <= 0 or self.epoch == 0 then return nil end
-  local best_e, best_v, name = self:best()
+  local best_e, best_v, name = best(self)
   if self.epoch - (best_e or 0) < patience then return nil end
   return string.format("early stop after epoch %d: %s has not improved for %d epoch%s (best %.6g at epoch %s)",
     self.epoch, name, self.epoch - (best_e or 0), patience == 1 and "" or "s", best_v or 0 / 0, tostring(best_e))
@@ -983,13 +1003,13 @@ function Run:end_epoch(metrics)
   self:record("samples_per_second", train_seconds > 0 and self.epoch_samples / train_seconds or 0)
   self:record("step", self.step_count)
   self.recorded = true
-  local watched = self:watched()
-  if watched and (self.metrics[watched] or {})[self.epoch] == nil then
+  local metric = watched(self)
+  if metric and (self.metrics[metric] or {})[self.epoch] == nil then
     local have = {}
     for _, n in ipairs(self.metric_names) do have[#have + 1] = n end
     table.sort(have)
     error(string.format("--%s watches %s, but epoch %d recorded no %s (it recorded %s)",
-      self.cfg.keep_best ~= "" and "keep-best" or "patience", watched, self.epoch, watched,
+      self.cfg.keep_best ~= "" and "keep-best" or "patience", metric, self.epoch, metric,
       table.concat(have, ", ")), 0)
   end
   local parts = { string.format("epoch %d/%d", self.epoch, self.cfg.epochs) }
@@ -999,7 +1019,7 @@ function Run:end_epoch(metrics)
   for _, k in ipairs(keys) do parts[#parts + 1] = string.format("%s %.6g", k, metrics[k]) end
   parts[#parts + 1] = string.format(eval_seconds >= 0.05 and "%.1fs (eval %.1fs)  %.0f samples/s" or "%.1fs%s  %.0f samples/s",
     seconds, eval_seconds >= 0.05 and eval_seconds or "", self.metrics.samples_per_second[self.epoch])
-  local best_e = self:best()
+  local best_e = best(self)
   if self.cfg.keep_best ~= "" and best_e == self.epoch then parts[#parts + 1] = "best" end
   self:say("%s", table.concat(parts, "  "))
   write_file(self.dir .. "/metrics.csv", csv(self))
@@ -1009,7 +1029,7 @@ function Run:end_epoch(metrics)
     if self.cfg.checkpoint ~= false then
       copy_file(self.checkpoint_path, self.best_path)
     else
-      self:write_checkpoint(self.best_path)
+      write_checkpoint(self, self.best_path)
     end
   end
 end
@@ -1017,7 +1037,7 @@ end
 -- partial: where inside the current epoch the run stopped (Run:stop), or nil
 -- at the end of an epoch
 function Run:save(partial)
-  self:write_checkpoint(self.checkpoint_path, partial)
+  write_checkpoint(self, self.checkpoint_path, partial)
   self.recorded = true
   -- latest.h5 beside the experiment's runs, for runs that live there (a
   -- run elsewhere, with --out, leaves the experiment's directory alone)
@@ -1030,7 +1050,7 @@ function Run:save(partial)
   end
 end
 
-function Run:write_checkpoint(path, partial)
+function write_checkpoint(self, path, partial)
   local checkpoint = require "aerun.checkpoint"
   checkpoint.save(path, {
     model = self.model, optimizer = self.optimizer, partial = partial, seconds = core.time() - self.started,
@@ -1051,10 +1071,10 @@ function Run:finish(result)
   result.run_id = result.run_id or self.id
   result.run_dir = result.run_dir or self.dir
   result.seconds = result.seconds or (core.time() - self.started)
-  local best_e, best_v, watched = self:best()
+  local best_e, best_v, metric = best(self)
   if best_e then
     result.best_epoch = result.best_epoch or best_e
-    result["best_" .. watched] = result["best_" .. watched] or best_v
+    result["best_" .. metric] = result["best_" .. metric] or best_v
   end
   if self.stopped_early then result.stopped_early = true end
   if self.steps_file then

@@ -24,7 +24,7 @@
 -- Every config runs in DIR/<run id>/ (the run id names the values given on
 -- the command line and by the sweep, "lambda=0.001,penalty=kl").  A config
 -- whose result.json exists is not run again, so an interrupted sweep
--- resumes where it stopped (--resume also continues the interrupted run
+-- resumes where it stopped (--resume also continues the interrupted run,
 -- from its last checkpoint).  A run that fails is reported and the sweep
 -- goes on; finish then raises an error naming the failed runs.
 --
@@ -596,13 +596,21 @@ function Sweep:run(cfg)
   local dir = self.root .. "/" .. id
   local where = self.planned and string.format("%d/%d", index, self.planned) or tostring(index)
   local done = read_json(dir .. "/result.json")
-  if done then
+  -- a run done with fewer epochs than asked continues with --resume (its
+  -- id leaves epochs out); one that stopped early stays done
+  local ran = done and read_json(dir .. "/config.json") or {}
+  local shorter = done and not done.stopped_early and math.type(cfg.epochs) == "integer"
+    and math.type(ran.epochs) == "integer" and ran.epochs < cfg.epochs
+  if done and not (shorter and (cfg.resume or "") ~= "") then
     self.skipped = self.skipped + 1
-    self:say("sweep %s [%s] %s: done before, skipped", self.name, where, id)
+    self:say("sweep %s [%s] %s: done before, skipped%s", self.name, where, id, shorter
+      and string.format(" (it ran %d epochs: --epochs=%d --resume continues it)", ran.epochs, cfg.epochs) or "")
     return done
   end
   self:say("sweep %s [%s] %s", self.name, where, id)
   cfg.out = dir
+  -- each run continues its own checkpoint when it has one
+  if cfg.resume == "last" then cfg.resume = "auto" end
   local ok, result = xpcall(self.spec.run, run_traceback, cfg)
   collectgarbage()
   if not ok then
