@@ -1,6 +1,6 @@
 -- Kill and resume: a 3-epoch run killed with SIGKILL at 20 random moments
 -- (anywhere: before the first checkpoint, inside an epoch, while a
--- checkpoint is being written, after the end), then resumed with --resume,
+-- checkpoint is being written, after the end), then resumed with --resume=auto,
 -- must end every time with parameters and optimizer state bit-identical to
 -- an uninterrupted run.  Single-threaded (OPENBLAS_NUM_THREADS=1), so that
 -- the GEMMs are deterministic.  The moments are drawn from a fixed seed
@@ -99,7 +99,8 @@ describe("a run killed with SIGKILL at any moment", function()
         else kinds.epoch = kinds.epoch + 1 end
       end
 
-      out, ok = sh(base .. " --out=" .. run .. " --resume")
+      -- a kill before the first checkpoint leaves nothing to resume: auto starts afresh
+      out, ok = sh(base .. " --out=" .. run .. " --resume=auto")
       assert.is_true(ok, string.format("trial %d (killed after %.3f s): the resume failed:\n%s", trial, at, out))
       local d = differs(reference, state(ckpt))
       assert.is_nil(d, string.format("trial %d (killed after %.3f s, seed %d) ends different: %s", trial, at, SEED, d))
