@@ -84,6 +84,43 @@ describe("progress", function()
     assert.matches("^result {", l[1])
   end)
 
+  it("on a terminal: an evaluation over a second draws its own line, and training samples/s leaves it out", function()
+    if not sh("command -v script"):find("script") then
+      pending("script(1) is not installed")
+      return
+    end
+    -- an epoch of 4 quick steps, then an evaluation of 12 batches that
+    -- each take 0.15 s (a busy wait: what a slow model would do)
+    process.write(dir .. "/slow_eval.lua", [[
+      local ae = require "aerun"
+      local ex = ae.experiment
+      local run = ex.start("slow_eval", ex.config({ epochs = 1 }), {})
+      local train = ae.data.tensor(ae.rand(400, 3))
+      for _ in run:epochs() do
+        for x in run:batches(train, 100) do run:step(x:mean()) end
+        local m = ex.evaluate(ae.data.tensor(ae.rand(12, 3)), function(x)
+          local t = ae.time()
+          while ae.time() - t < 0.15 do end
+          return { a = x:mean(), b = x:max() }
+        end, 1)
+        run:end_epoch { test_loss = m.a }
+      end
+      run:finish()
+    ]])
+    local cmd = string.format("%q slow_eval.lua", aerun)
+    local out, ok = sh(string.format("%s script -qec %q /dev/null", env, cmd))
+    assert.is_true(ok, out)
+    assert.matches("\r\27%[Kevaluating %d+/12 batches  %d+ samples/s  ETA %d+s", out)
+    assert.is_nil(out:find("evaluating 1/12", 1, true), "drawn before a second had passed")
+    local seconds, eval = out:match("epoch 1/1  train_loss [%d.e+-]+  test_loss [%d.e+-]+  ([%d.]+)s %(eval ([%d.]+)s%)")
+    assert.is_truthy(seconds, out)
+    assert.is_true(tonumber(eval) >= 1.7, out)
+    local csv = process.read_all(dir .. "/checkpoints/slow_eval/default/metrics.csv")
+    local rate = process.csv_column(csv, "samples_per_second")[1]
+    local s = process.csv_column(csv, "seconds")[1] - process.csv_column(csv, "eval_seconds")[1]
+    assert.is_true(math.abs(rate * s - 400) < 1e-6 * 400, rate .. " samples/s over " .. s .. " s of training")
+  end)
+
   it("cleans up", function()
     sh("rm -rf " .. dir)
   end)
