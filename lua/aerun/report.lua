@@ -423,6 +423,9 @@ local function final_metrics(runs)
   return list
 end
 
+-- final values that are no score: no best value is marked
+local not_ranked = { epoch = true, step = true, parameters = true }
+
 -- whether a larger value of the metric is better
 local higher = { "acc", "auc", "psnr", "ssim", "samples_per_second", "tpr", "f1", "precision", "recall" }
 local function higher_is_better(name)
@@ -806,8 +809,12 @@ local function render(model)
   add("</header>\n")
 
   -- the runs: differing config keys, then the final metrics
-  add('<section><h2>Runs <span class="note">click a header to sort; the best value of each metric is marked '
-    .. '(lower is better, except for accuracy-like metrics and speed)</span></h2><div class="scroll">')
+  if #runs > 1 then
+    add('<section><h2>Runs <span class="note">click a header to sort; the best value of each metric is marked '
+      .. '(lower is better, except for accuracy-like metrics and speed)</span></h2><div class="scroll">')
+  else
+    add('<section><h2>Metrics <span class="note">the final values</span></h2><div class="scroll">')
+  end
   add('<table id="runs" class="sortable"><thead><tr><th data-key="run">run<span class="arrow"></span></th>')
   local config_numeric = {}
   for _, k in ipairs(varying) do
@@ -819,17 +826,22 @@ local function render(model)
     config_numeric[k] = num
     addf('<th data-key="%s"%s>%s<span class="arrow"></span></th>', esc(k), num and ' class="num"' or "", esc(k))
   end
+  -- the best of each metric, among two runs or more (counts are no metric)
   local best = {}
   for _, m in ipairs(metrics) do
     local hi = higher_is_better(m)
-    if m ~= "epoch" then
+    local count = 0
+    if not not_ranked[m] then
       for _, run in ipairs(runs) do
         local v = run.final[m]
+        if v and v == v then count = count + 1 end
         if v and v == v and (best[m] == nil or (hi and v > best[m]) or (not hi and v < best[m])) then best[m] = v end
       end
     end
+    if count < 2 then best[m] = nil end
     addf('<th class="num" data-key="%s" title="%s">%s<span class="arrow"></span></th>', esc(m),
-      m == "epoch" and "the last epoch in metrics.csv" or (hi and "higher is better" or "lower is better"), esc(m))
+      m == "epoch" and "the last epoch in metrics.csv" or not_ranked[m] and m
+        or (hi and "higher is better" or "lower is better"), esc(m))
   end
   add("</tr></thead><tbody>")
   for i, run in ipairs(runs) do
