@@ -317,6 +317,25 @@ describe("aerun --report on one run", function()
   end)
 end)
 
+describe("aerun --report on a sweep without sweep.json", function()
+  it("takes the run folders, in sweep.csv's order", function()
+    local dir = process.tmpdir()
+    for _, id in ipairs { "a=1", "a=2", "a=3" } do
+      mkdir(dir .. "/" .. id)
+      write(dir .. "/" .. id .. "/result.json", '{"loss": 1}\n')
+    end
+    mkdir(dir .. "/notes")   -- no run
+    write(dir .. "/sweep.csv", 'a,loss,run_dir\n3,1,"' .. dir .. '/a=3"\n1,1,"' .. dir .. '/a=1"\n')
+    local ae = require "aerun"
+    local html = read(ae.report.write(dir, { quiet = true }))
+    local ids = {}
+    for id in html:match("<tbody>(.-)</tbody>"):gmatch('<td data%-v="([^"]*)"><span class="sw"') do ids[#ids + 1] = id end
+    -- those sweep.csv lists first, in its order, then the others by name
+    assert.are.equal("a=3,a=1,a=2", table.concat(ids, ","))
+    os.execute("rm -rf " .. quote(dir))
+  end)
+end)
+
 describe("aerun --report on bad input", function()
   local dir
   before_each(function() dir = process.tmpdir() end)

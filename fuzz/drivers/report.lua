@@ -27,6 +27,8 @@ return function(scratch)
     for _, f in ipairs(files) do os.remove(dir .. "/" .. f) end
     for f, text in pairs(good) do common.write(dir .. "/" .. f, text) end
     common.write(dir .. "/" .. target, data:sub(2))
+    -- sweep.csv orders the runs only where there is no sweep.json
+    if target == "sweep.csv" then os.remove(dir .. "/sweep.json") end
     local ok, err = pcall(report.write, dir, { quiet = true })
     if not ok then return common.check_error(err, "report.write", target:match("[^/]+$")) end
     local f = assert(io.open(dir .. "/report.html", "rb"))

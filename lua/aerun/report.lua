@@ -301,11 +301,27 @@ local function load(dir)
   elseif entries["metrics.csv"] or entries["config.json"] then
     model.kind = "run"
   else
+    -- the run folders, in sweep.csv's order when it lists them (an older
+    -- sweep, or one collected by --sweep-collect), else by name
     ids = {}
     for path, e in pairs(entries) do
       if e.kind == "d" and not path:find("/", 1, true) and is_run(entries, path .. "/") then ids[#ids + 1] = path end
     end
-    table.sort(ids)
+    local rank = {}
+    local csv = entries["sweep.csv"] and read_csv(dir .. "/sweep.csv", false)
+    if csv then
+      local col
+      for c, name in ipairs(csv.columns) do if name == "run_dir" then col = c end end
+      for r, row in ipairs(col and csv.rows or {}) do
+        local id = type(row[col]) == "string" and basename(row[col])
+        if id and not rank[id] then rank[id] = r end
+      end
+    end
+    table.sort(ids, function(a, b)
+      local ra, rb = rank[a] or math.huge, rank[b] or math.huge
+      if ra ~= rb then return ra < rb end
+      return a < b
+    end)
     if #ids > 0 then
       model.kind, model.name = "sweep", basename(dir)
     elseif entries["result.json"] then
@@ -325,8 +341,6 @@ local function load(dir)
   else
     for _, id in ipairs(ids) do model.runs[#model.runs + 1] = load_run(dir .. "/" .. id, id, entries, id .. "/") end
   end
-  local sweep_csv = entries["sweep.csv"] and read_csv(dir .. "/sweep.csv", false)
-  model.sweep_csv = sweep_csv
   return model
 end
 
