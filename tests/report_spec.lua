@@ -43,11 +43,12 @@ end
 -- loads url in headless Chromium: the DOM after the scripts ran, the
 -- console lines, and the screenshot (when asked).  As root in a container
 -- Chromium needs --no-sandbox; a fresh profile each time, and `timeout`
--- so that a hung browser fails the test instead of the suite.
+-- so that a hung browser fails the test instead of the suite.  Under make
+-- test-asan the environment preloads libasan, which is not for Chromium.
 local function browse(url, screenshot, height)
   local profile = process.tmpdir()
   local err = profile .. "/stderr"
-  local cmd = string.format("timeout -k 5 60 %s --headless=new --disable-gpu --no-sandbox --no-first-run "
+  local cmd = string.format("env -u LD_PRELOAD -u ASAN_OPTIONS -u UBSAN_OPTIONS timeout -k 5 60 %s --headless=new --disable-gpu --no-sandbox --no-first-run "
     .. "--user-data-dir=%s --enable-logging=stderr --v=0 --virtual-time-budget=5000 --hide-scrollbars "
     .. "--window-size=1280,%d %s --dump-dom %s 2>%s", quote(chromium), quote(profile .. "/profile"), height or 2400,
     screenshot and "--screenshot=" .. quote(screenshot) or "", quote(url), quote(err))

@@ -278,6 +278,16 @@ end
 
 local function basename(path) return path:match("([^/]+)/*$") or path end
 
+-- dir as an absolute path without "." and ".." segments (for the header)
+local function absolute(dir)
+  local path = dir:sub(1, 1) == "/" and dir or ((os.getenv("PWD") or ".") .. "/" .. dir)
+  local parts = {}
+  for part in path:gmatch("[^/]+") do
+    if part == ".." then parts[#parts] = nil elseif part ~= "." then parts[#parts + 1] = part end
+  end
+  return "/" .. table.concat(parts, "/")
+end
+
 -- the sweep (or the run) under dir: {kind, name, experiment, runs}
 local function load(dir)
   local entries = listing(dir)
@@ -295,7 +305,7 @@ local function load(dir)
       end
       ids[#ids + 1] = id
     end
-    model.name = type(manifest.name) == "string" and manifest.name or basename(dir)
+    model.name = type(manifest.name) == "string" and manifest.name or basename(absolute(dir))
     model.experiment = type(manifest.experiment) == "string" and manifest.experiment or nil
     model.keys = type(manifest.keys) == "table" and manifest.keys or nil
   elseif entries["metrics.csv"] or entries["config.json"] then
@@ -323,7 +333,7 @@ local function load(dir)
       return a < b
     end)
     if #ids > 0 then
-      model.kind, model.name = "sweep", basename(dir)
+      model.kind, model.name = "sweep", basename(absolute(dir))
     elseif entries["result.json"] then
       model.kind = "run"
     else
@@ -333,10 +343,10 @@ local function load(dir)
   end
   model.runs = {}
   if model.kind == "run" then
-    local id = basename(dir)
+    local abs = absolute(dir)
+    local id = basename(abs)
     model.runs[1] = load_run(dir, id, entries, "")
-    local abs = dir:sub(1, 1) == "/" and dir or ((os.getenv("PWD") or ".") .. "/" .. dir)
-    model.name = basename(abs:gsub("/+[^/]+/*$", "")) .. " · " .. id
+    model.name = basename((abs:gsub("/+[^/]+/*$", ""))) .. " · " .. id
     model.experiment = nil
   else
     for _, id in ipairs(ids) do model.runs[#model.runs + 1] = load_run(dir .. "/" .. id, id, entries, id .. "/") end
@@ -583,6 +593,19 @@ local function chart(title, xlabel, series, metrics_in_group, legend_colors)
   return table.concat(out)
 end
 
+-- at most about MAX_POINTS points of a long series (steps.csv of a long
+-- run): every k-th and the last, so that the page stays small
+local MAX_POINTS = 1500
+local function thin(xs, ys)
+  local n = #xs
+  if n <= MAX_POINTS then return xs, ys end
+  local k = math.ceil(n / MAX_POINTS)
+  local tx, ty = {}, {}
+  for i = 1, n, k do tx[#tx + 1], ty[#ty + 1] = xs[i], ys[i] end
+  if tx[#tx] ~= xs[n] then tx[#tx + 1], ty[#ty + 1] = xs[n], ys[n] end
+  return tx, ty
+end
+
 -- the charts of one CSV per run (field "metrics" or "steps"), x its xname column
 local function charts(runs, field, xname, labels)
   local groups, order = {}, {}
@@ -634,6 +657,7 @@ local function charts(runs, field, xname, labels)
                 ys[#ys + 1] = type(y) == "number" and y or 0 / 0
               end
             end
+            xs, ys = thin(xs, ys)
             series[#series + 1] = {
               run = r, metric = name, label = labels[r], xs = xs, ys = ys,
               color = single and color(k) or color(r),
@@ -733,7 +757,7 @@ if(table){
     th.addEventListener('click',function(){
       sortBy(th,th.getAttribute('aria-sort')==='ascending'?'descending':'ascending');});});
   var m=/(?:^#|&)sort=(-?)([^&]+)/.exec(location.hash);
-  if(m){var name=decodeURIComponent(m[2]);
+  if(m){var name=m[2];try{name=decodeURIComponent(name);}catch(e){}
     Array.prototype.forEach.call(table.tHead.rows[0].cells,function(th){
       if(th.getAttribute('data-key')===name)sortBy(th,m[1]?'descending':'ascending');});}
 }
@@ -802,7 +826,7 @@ local function render(model)
     if run.first then first = math.min(first or run.first, run.first) end
     if run.last then last = math.max(last or run.last, run.last) end
   end
-  local abs = model.dir:sub(1, 1) == "/" and model.dir or ((os.getenv("PWD") or ".") .. "/" .. model.dir)
+  local abs = absolute(model.dir)
   local done = 0
   for _, run in ipairs(runs) do if run.status == "done" then done = done + 1 end end
   add("<header>")
