@@ -947,7 +947,7 @@ local function render(model)
   table.sort(names, image_order)
   local function tile(i, run, name, caption)
     local img = run.images[name]
-    local body
+    local body, width = nil, 160
     if not img then
       body = '<div class="missing">no ' .. esc(name) .. "</div>"
     elseif not img.data then
@@ -955,10 +955,14 @@ local function render(model)
     else
       -- as they are, pixels kept sharp; only large ones (loss.png) smaller
       local scale = math.min(1, 490 / img.w, 320 / img.h)
+      local w = math.floor(img.w * scale + 0.5)
       body = string.format('<img alt="%s %s" width="%d" height="%d" src="data:image/png;base64,%s">', esc(run.id),
-        esc(name), math.floor(img.w * scale + 0.5), math.floor(img.h * scale + 0.5), report.base64(img.data))
+        esc(name), w, math.floor(img.h * scale + 0.5), report.base64(img.data))
+      width = math.max(width, w + 2)
     end
-    return string.format('<figure class="tile" data-run="%d">%s<figcaption>%s</figcaption></figure>', i, body, caption)
+    -- as wide as the picture: the caption wraps under it (at the id's commas)
+    return string.format('<figure class="tile" data-run="%d" style="width:%dpx">%s<figcaption>%s</figcaption></figure>',
+      i, width, body, caption)
   end
   if #names > 0 then
     if #runs == 1 then
