@@ -15,7 +15,7 @@ local submodules = {
   models = "aerun.models",
   schedule = "aerun.schedule", image = "aerun.image", h5 = "aerun.h5", checkpoint = "aerun.checkpoint",
   recipes = "aerun.recipes", metrics = "aerun.metrics", json = "aerun.json",
-  sweep = "aerun.sweep", repl = "aerun.repl", eval = "aerun.eval",
+  sweep = "aerun.sweep", repl = "aerun.repl", eval = "aerun.eval", report = "aerun.report",
 }
 
 return setmetatable(ae, {

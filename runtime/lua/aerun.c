@@ -50,6 +50,7 @@ typedef struct cli {
     int help;                  /* --help */
     int sweep_list;            /* --sweep-list: print the sweep script's commands */
     const char *sweep_collect; /* --sweep-collect DIR */
+    const char *report_dir;    /* --report DIR */
     int script;                /* argv index of the script; argc when there is none */
     int script_literal;        /* the script came after "--": "-" is then a file name */
     int executes;              /* some -e: no implicit REPL or stdin afterwards */
@@ -80,6 +81,7 @@ static void set_sweep_list(cli *c, const char *value)
     c->sweep_list = 1;
 }
 static void set_sweep_collect(cli *c, const char *value) { c->sweep_collect = value; }
+static void set_report(cli *c, const char *value) { c->report_dir = value; }
 /* the clock starts now; the table is printed to stderr at exit */
 static void set_profile(cli *c, const char *value)
 {
@@ -92,6 +94,7 @@ static const long_option long_options[] = {
     {"version", NULL, "show aerun's and Lua's versions (as -v)", set_version},
     {"sweep-list", NULL, "print one command per config of the sweep script", set_sweep_list},
     {"sweep-collect", "DIR", "merge the runs' results under DIR into DIR/sweep.csv", set_sweep_collect},
+    {"report", "DIR", "write DIR/report.html for the run or sweep in DIR", set_report},
     {"profile", NULL, "print at exit where the time went, by kind of work", set_profile},
     {NULL, NULL, NULL, NULL}};
 
@@ -638,13 +641,13 @@ static void preload_aerun(lua_State *L)
     lua_pop(L, 1);
 }
 
-/* --sweep-list and --sweep-collect are functions of the aerun.sweep
- * module: calls its function fn with arg (when not NULL).  Their errors
- * are messages for the user, printed without a traceback. */
-static int sweep_call(lua_State *L, const char *fn, const char *arg)
+/* --sweep-list, --sweep-collect and --report are functions of library
+ * modules: calls module's function fn with arg (when not NULL).  Their
+ * errors are messages for the user, printed without a traceback. */
+static int module_call(lua_State *L, const char *module, const char *fn, const char *arg)
 {
     lua_getglobal(L, "require");
-    lua_pushliteral(L, "aerun.sweep");
+    lua_pushstring(L, module);
     int status = docall(L, 1, 1);
     if (status != LUA_OK) return report(L, status);
     lua_getfield(L, -1, fn);
@@ -652,6 +655,8 @@ static int sweep_call(lua_State *L, const char *fn, const char *arg)
     if (arg) lua_pushstring(L, arg);
     return report(L, lua_pcall(L, arg ? 1 : 0, 0, 0));
 }
+
+static int sweep_call(lua_State *L, const char *fn, const char *arg) { return module_call(L, "aerun.sweep", fn, arg); }
 
 /* `aerun eval ...`: the command is the main function of the module
  * aerun.eval, called with the global arg (the words after "eval"); its
@@ -694,6 +699,15 @@ static int run(lua_State *L)
             return 0;
         }
         if (sweep_call(L, "collect", c->sweep_collect) != LUA_OK) return 0;
+        lua_pushboolean(L, 1);
+        return 1;
+    }
+    if (c->report_dir) {
+        if (c->script < argc) {
+            fputs(PROGNAME ": --report DIR takes no script\n", stderr);
+            return 0;
+        }
+        if (module_call(L, "aerun.report", "write", c->report_dir) != LUA_OK) return 0;
         lua_pushboolean(L, 1);
         return 1;
     }

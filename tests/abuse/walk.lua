@@ -174,7 +174,7 @@ local namespaces = {
   "noise", "schedule", "image", "h5", "checkpoint", "recipes", "metrics", "repl",
 }
 -- the reference also covers these (abusing them is not yet part of the walk)
-if NAMES_ONLY then table.move({ "sweep", "eval" }, 1, 2, #namespaces + 1, namespaces) end
+if NAMES_ONLY then table.move({ "sweep", "eval", "report" }, 1, 3, #namespaces + 1, namespaces) end
 local function walk_table(prefix, t, depth)
   local keys = {}
   for k in pairs(t) do if type(k) == "string" then keys[#keys + 1] = k end end
