@@ -123,7 +123,8 @@
 -- @function format_table
 
 --- For the sweep-list command: sweeps count their configs instead of running them.
--- `aerun --sweep-list` calls it before the script.
+-- `aerun --sweep-list` (and `--sweep-count`) calls it before the script.
+-- @param[opt] option the command's option, named in its errors (default `"--sweep-list"`)
 -- @usage assert(type(ae.sweep.begin_listing) == "function")   -- called by aerun before the script
 -- @function begin_listing
 
