@@ -130,7 +130,7 @@ describe("a sweep as a Slurm job array", function()
     state.job = job
 
     -- preempt task 0 once its run has a checkpoint (epoch 1 done) and
-    -- before it finishes (epoch 4): inside an epoch
+    -- long before it finishes (epoch 6): inside an epoch
     local run_dir = out_dir .. "/" .. PREEMPTED
     assert(slurm.wait_for(60, function() return process.exists(run_dir .. "/checkpoint.h5") end),
       "task 0 wrote no checkpoint within 60 s; squeue:\n" .. c:sh("squeue"))

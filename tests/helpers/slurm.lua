@@ -21,6 +21,9 @@ local M = {}
 
 local DAEMONS = { "munged", "munge", "slurmctld", "slurmd", "sbatch", "squeue", "scontrol", "sinfo", "scancel" }
 local SBIN_PATH = "export PATH=$PATH:/usr/sbin:/sbin; "
+-- the daemons run without the test's LD_PRELOAD (make test-asan preloads
+-- libasan into every process; Slurm and munge are not built for it)
+local DAEMON_ENV = "env -u LD_PRELOAD -u ASAN_OPTIONS -u UBSAN_OPTIONS "
 
 local function now()
   local p = io.popen("date +%s.%N")
@@ -213,7 +216,7 @@ function Cluster:start()
     .. " && chmod 755 " .. quote(d .. "/munge")
     .. " && dd if=/dev/urandom of=" .. quote(d .. "/munge/munge.key") .. " bs=1024 count=1 2>/dev/null"
     .. " && chmod 600 " .. quote(d .. "/munge/munge.key")))
-  local out, ok = self:sh(string.format("munged --key-file=%s --socket=%s --pid-file=%s --log-file=%s --seed-file=%s",
+  local out, ok = self:sh(string.format(DAEMON_ENV .. "munged --key-file=%s --socket=%s --pid-file=%s --log-file=%s --seed-file=%s",
     quote(d .. "/munge/munge.key"), quote(d .. "/munge/munge.socket"), quote(d .. "/munge/munged.pid"),
     quote(d .. "/log/munged.log"), quote(d .. "/munge/munged.seed")))
   self.started = true
@@ -224,9 +227,9 @@ function Cluster:start()
 
   self.ports = { free_port_pair() }
   self:write_config(self.ports[1], self.ports[2])
-  out, ok = self:sh("slurmctld -f " .. quote(self.conf))
+  out, ok = self:sh(DAEMON_ENV .. "slurmctld -f " .. quote(self.conf))
   if not ok then error("slurmctld did not start:\n" .. out .. "\n" .. self:logs()) end
-  out, ok = self:sh("slurmd -f " .. quote(self.conf) .. " -N " .. quote(self.host))
+  out, ok = self:sh(DAEMON_ENV .. "slurmd -f " .. quote(self.conf) .. " -N " .. quote(self.host))
   if not ok then error("slurmd did not start:\n" .. out .. "\n" .. self:logs()) end
 
   local state = ""

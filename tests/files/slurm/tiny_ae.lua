@@ -8,7 +8,7 @@ local ae = require "aerun"
 local ex = ae.experiment
 local nn = ae.nn
 
-local defaults = { epochs = 4, batch_size = 20, lr = 1e-3, seed = 1, n = 4000, dim = 784, code = 8, hidden = 512 }
+local defaults = { epochs = 6, batch_size = 20, lr = 1e-3, seed = 1, n = 4000, dim = 784, code = 8, hidden = 512 }
 
 -- data in [0, 1] with a low-dimensional structure, so that the code size matters
 local function make_data(cfg)
