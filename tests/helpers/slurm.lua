@@ -211,12 +211,16 @@ M.wait_for = wait_for
 function Cluster:start()
   local d = self.dir
   -- munged wants its socket's directory reachable by all, the key private
-  assert(os.execute("chmod 755 " .. quote(d) .. " && mkdir -p " .. quote(d .. "/munge") .. " "
-    .. quote(d .. "/log") .. " " .. quote(d .. "/state") .. " " .. quote(d .. "/spool")
-    .. " && chmod 755 " .. quote(d .. "/munge")
-    .. " && dd if=/dev/urandom of=" .. quote(d .. "/munge/munge.key") .. " bs=1024 count=1 2>/dev/null"
-    .. " && chmod 600 " .. quote(d .. "/munge/munge.key")))
-  local out, ok = self:sh(string.format(DAEMON_ENV .. "munged --key-file=%s --socket=%s --pid-file=%s --log-file=%s --seed-file=%s",
+  local out, ok = sh(DAEMON_ENV .. "sh -c " .. quote("chmod 755 " .. quote(d) .. " && mkdir -p "
+    .. quote(d .. "/munge") .. " " .. quote(d .. "/log") .. " " .. quote(d .. "/state") .. " "
+    .. quote(d .. "/spool") .. " && chmod 755 " .. quote(d .. "/munge")))
+  if not ok then error("cannot make the cluster's folders in " .. d .. ":\n" .. out) end
+  local random = assert(io.open("/dev/urandom", "rb"))
+  process.write(d .. "/munge/munge.key", random:read(1024))
+  random:close()
+  out, ok = sh("chmod 600 " .. quote(d .. "/munge/munge.key"))
+  if not ok then error("chmod of the munge key failed:\n" .. out) end
+  out, ok = self:sh(string.format(DAEMON_ENV .. "munged --key-file=%s --socket=%s --pid-file=%s --log-file=%s --seed-file=%s",
     quote(d .. "/munge/munge.key"), quote(d .. "/munge/munge.socket"), quote(d .. "/munge/munged.pid"),
     quote(d .. "/log/munged.log"), quote(d .. "/munge/munged.seed")))
   self.started = true
