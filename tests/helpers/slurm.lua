@@ -95,8 +95,8 @@ Cluster.__index = Cluster
 function M.new()
   local why = ensure_binaries()
   if why then return nil, why end
-  local dir = process.capture("mktemp -d /tmp/aerun-slurm.XXXXXX")
-  assert(dir:match("^/tmp/aerun%-slurm%."), "mktemp failed")
+  local dir = process.capture('mktemp -d "${TMPDIR:-/tmp}/aerun-slurm.XXXXXX"')
+  assert(dir:match("/aerun%-slurm%.%w+$"), "mktemp -d failed: cannot make the cluster's folder")
   local c = setmetatable({ dir = dir, conf = dir .. "/slurm.conf", host = process.capture("hostname -s") }, Cluster)
   c.user = process.capture("id -un")
   c.env = "export SLURM_CONF=" .. quote(c.conf) .. "; "
