@@ -355,6 +355,56 @@ describe("the sparse AE sweep", function()
     assert.matches("aerun: sweep.collect: no run directory with a result.json under nowhere\n$", out)
   end)
 
+  it("--sweep-count prints the number of configs and trains nothing", function()
+    local dir = tmpdir()
+    local out, ok = run_in(dir, string.format("%q --sweep-count %q %s", aerun, script, args))
+    assert.is_true(ok, out)
+    assert.are.equal("6\n", out)
+    assert.is_false(exists(dir .. "/checkpoints"), "--sweep-count wrote checkpoints/")
+    -- --shard on the command line does not change the count
+    out, ok = run_in(dir, string.format("%q --sweep-count %q %s --shard=1/4", aerun, script, args))
+    assert.is_true(ok, out)
+    assert.are.equal("6\n", out)
+    sh("rm -rf " .. dir)
+  end)
+
+  it("--sweep-count refuses a script that is not a sweep, and no script", function()
+    local out, ok = run_in(sequential, string.format("%q --sweep-count %q/experiments/ae_mnist.lua --limit=100", aerun, root))
+    assert.is_falsy(ok)
+    assert.matches("%-%-sweep%-count: the script starts run ae_mnist itself", out)
+    assert.is_nil(out:find("epoch 1", 1, true), out)
+    out, ok = run_in(sequential, string.format("%q --sweep-count", aerun))
+    assert.is_falsy(ok)
+    assert.matches("aerun: %-%-sweep%-count needs a sweep script\n$", out)
+    write(sequential .. "/plain.lua", "local x = 1\n")
+    out, ok = run_in(sequential, string.format("%q --sweep-count plain.lua", aerun))
+    assert.is_falsy(ok)
+    assert.matches("%-%-sweep%-count: the script made no sweep", out)
+  end)
+
+  -- tools/slurm/sweep.sbatch without a cluster: sh runs it as each array
+  -- task would run (SLURM_ARRAY_TASK_ID and _COUNT set, #SBATCH lines
+  -- being comments); tests/slurm_spec.lua runs it under a real Slurm
+  it("run as array tasks 0..N-1 of tools/slurm/sweep.sbatch, N from --sweep-count, gives the same summary", function()
+    local dir = tmpdir()
+    local template = root .. "/tools/slurm/sweep.sbatch"
+    local n = tonumber((run_in(dir, string.format("%q --sweep-count %q %s", aerun, script, args))))
+    assert.are.equal(6, n)
+    -- outside an array it says how to submit it
+    local out, ok = run_in(dir, string.format("AERUN=%q sh %q %q %s", aerun, template, script, args))
+    assert.is_falsy(ok)
+    assert.matches("submit as a job array, sbatch %-%-array=0%-", out)
+    for k = 0, n - 1 do
+      out, ok = run_in(dir, string.format("AERUN=%q SLURM_ARRAY_TASK_ID=%d SLURM_ARRAY_TASK_COUNT=%d SLURM_CPUS_PER_TASK=1 sh %q %q %s",
+        aerun, k, n, template, script, args))
+      assert.is_true(ok, out)
+      assert.matches("aerun sweep task " .. k .. " of " .. n, out)
+    end
+    assert.are.same(comparable(sequential .. "/checkpoints/sweep_sparsity/sweep.csv"),
+      comparable(dir .. "/checkpoints/sweep_sparsity/sweep.csv"))
+    sh("rm -rf " .. dir)
+  end)
+
   it("run by GNU parallel, a command per config, then --sweep-collect, gives the same summary", function()
     if not have_parallel() then return end
     local dir = tmpdir()

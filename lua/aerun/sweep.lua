@@ -35,6 +35,8 @@
 -- shard to end leaves the whole summary.  From the command line:
 --   aerun --sweep-list script.lua [args]   one shell command per config
 --                                          (the script with --shard=i/N, N = #configs)
+--   aerun --sweep-count script.lua [args]  the number of configs N, the size
+--                                          of a Slurm array (tools/slurm/sweep.sbatch)
 --   aerun --sweep-collect DIR              DIR/sweep.csv from the runs under DIR
 
 --- Hyperparameter sweeps written as plain Lua loops: `ae.sweep`.
@@ -121,7 +123,8 @@
 -- @function format_table
 
 --- For the sweep-list command: sweeps count their configs instead of running them.
--- `aerun --sweep-list` calls it before the script.
+-- `aerun --sweep-list` (and `--sweep-count`) calls it before the script.
+-- @param[opt] option the command's option, named in its errors (default `"--sweep-list"`)
 -- @usage assert(type(ae.sweep.begin_listing) == "function")   -- called by aerun before the script
 -- @function begin_listing
 
@@ -131,6 +134,14 @@
 -- @return a list of commands
 -- @usage assert(type(ae.sweep.list_commands) == "function")   -- called by aerun after the script
 -- @function list_commands
+
+--- For the sweep-count command: the number of configs of the sweep, printed
+-- (the size of a Slurm array, `sbatch --array=0-$((N - 1))`).
+-- `aerun --sweep-count` calls it after the script ran in list mode.
+-- @return the count
+-- @raise when the script made no sweep, several, or one without configs or `--shard`
+-- @usage assert(type(ae.sweep.print_count) == "function")   -- called by aerun after the script
+-- @function print_count
 
 --- A sweep (from sweep.new).
 -- @type Sweep
@@ -676,15 +687,17 @@ end
 Sweep.run = guard.wrap("sweep", Sweep.run)
 Sweep.finish = guard.wrap("sweep", Sweep.finish)
 
--- aerun --sweep-list runs the script after this: sweeps then count their
--- configs instead of running them, and a script that starts a run itself
--- (it is not a sweep) is stopped before it trains
-function sweep.begin_listing()
+-- aerun --sweep-list (or --sweep-count, the option named) runs the script
+-- after this: sweeps then count their configs instead of running them,
+-- and a script that starts a run itself (it is not a sweep) is stopped
+-- before it trains
+function sweep.begin_listing(option)
+  option = option or "--sweep-list"
   sweep.mode = "list"
   -- a stand-in the script calls directly: guarded like the function it replaces
   experiment.start = guard.wrap("ae.experiment.start", function(name)
-    error(string.format("--sweep-list: the script starts run %s itself instead of handing "
-      .. "configs to a sweep (sweep.new, s:run)", tostring(name)))
+    error(string.format("%s: the script starts run %s itself instead of handing "
+      .. "configs to a sweep (sweep.new, s:run)", option, tostring(name)))
   end)
 end
 
@@ -709,6 +722,24 @@ function sweep.list_commands(program)
   io.stdout:write(table.concat(lines, "\n"), "\n")
   io.stdout:flush()
   return lines
+end
+
+-- aerun --sweep-count: after the script ran in "list" mode, the number of
+-- its configs on a line, what a Slurm array's size must be for
+-- --shard=$SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT to cover every
+-- config once (tools/slurm/sweep.sbatch)
+function sweep.print_count()
+  local option = "--sweep-count"
+  if #sweeps == 0 then error(option .. ": the script made no sweep (sweep.new)", 0) end
+  if #sweeps > 1 then error(option .. ": the script made " .. #sweeps .. " sweeps; it handles one", 0) end
+  local s = sweeps[1]
+  if s.count == 0 then error(option .. ": sweep " .. s.name .. " ran no configs", 0) end
+  if not s.shardable then
+    error(option .. ": sweep " .. s.name .. " comes from a config without a --shard option", 0)
+  end
+  io.stdout:write(s.count, "\n")
+  io.stdout:flush()
+  return s.count
 end
 
 return guard.module("ae.sweep", sweep)

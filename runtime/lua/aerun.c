@@ -48,7 +48,7 @@ typedef struct cli {
     int no_env;                /* -E */
     int warnings;              /* -W */
     int help;                  /* --help */
-    int sweep_list;            /* --sweep-list: print the sweep script's commands */
+    int sweep_list;            /* --sweep-list (1) or --sweep-count (2) */
     const char *sweep_collect; /* --sweep-collect DIR */
     const char *report_dir;    /* --report DIR */
     int script;                /* argv index of the script; argc when there is none */
@@ -80,6 +80,11 @@ static void set_sweep_list(cli *c, const char *value)
     (void)value;
     c->sweep_list = 1;
 }
+static void set_sweep_count(cli *c, const char *value)
+{
+    (void)value;
+    c->sweep_list = 2;
+}
 static void set_sweep_collect(cli *c, const char *value) { c->sweep_collect = value; }
 static void set_report(cli *c, const char *value) { c->report_dir = value; }
 /* the clock starts now; the table is printed to stderr at exit */
@@ -93,6 +98,7 @@ static const long_option long_options[] = {
     {"help", NULL, "show this help and exit", set_help},
     {"version", NULL, "show aerun's and Lua's versions (as -v)", set_version},
     {"sweep-list", NULL, "print one command per config of the sweep script", set_sweep_list},
+    {"sweep-count", NULL, "print the sweep script's number of configs (a Slurm array's size)", set_sweep_count},
     {"sweep-collect", "DIR", "merge the runs' results under DIR into DIR/sweep.csv", set_sweep_collect},
     {"report", "DIR", "write DIR/report.html for the run or sweep in DIR", set_report},
     {"profile", NULL, "print at exit where the time went, by kind of work", set_profile},
@@ -712,12 +718,13 @@ static int run(lua_State *L)
         return 1;
     }
     if (c->sweep_list) { /* the script runs with its runs only counted */
+        const char *option = c->sweep_list == 2 ? "--sweep-count" : "--sweep-list";
         if (c->script == argc) {
-            fputs(PROGNAME ": --sweep-list needs a sweep script\n", stderr);
+            fprintf(stderr, PROGNAME ": %s needs a sweep script\n", option);
             return 0;
         }
-        if (sweep_call(L, "begin_listing", NULL) != LUA_OK || run_script(L, argv, c) != LUA_OK ||
-            sweep_call(L, "list_commands", argv[0]) != LUA_OK)
+        if (sweep_call(L, "begin_listing", option) != LUA_OK || run_script(L, argv, c) != LUA_OK ||
+            sweep_call(L, c->sweep_list == 2 ? "print_count" : "list_commands", argv[0]) != LUA_OK)
             return 0;
         lua_pushboolean(L, 1);
         return 1;
