@@ -41,8 +41,12 @@ f:write(table.concat({
   string.format("#SBATCH --cpus-per-task=%d", cfg.cpus),
   "#SBATCH --time=" .. cfg.time,
   "#SBATCH --output=" .. dir .. "/slurm-%A_%a.out",
+  "#SBATCH --open-mode=append",       -- a requeued task's log goes on in the same file
+  "#SBATCH --requeue",                -- a preempted task comes back ...
+  "#SBATCH --signal=B:TERM@120",      -- ... and SIGTERM two minutes before the time limit
   "export OPENBLAS_NUM_THREADS=${SLURM_CPUS_PER_TASK:-1}",
-  string.format("exec %s %s %s --shard=$SLURM_ARRAY_TASK_ID/%d --resume --quiet", quote(aerun), quote(sweep), options, n),
+  -- --resume=auto: a requeued task continues its checkpoint, a first one starts
+  string.format("exec %s %s %s --shard=$SLURM_ARRAY_TASK_ID/%d --resume=auto --quiet", quote(aerun), quote(sweep), options, n),
 }, "\n") .. "\n")
 f:close()
 print("wrote " .. batch .. " (" .. n .. " array tasks); submit it with:")
