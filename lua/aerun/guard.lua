@@ -265,8 +265,9 @@ end
 function guard.options(fname, opts, known)
   if opts == nil then return {} end
   if type(opts) ~= "table" or rawget(opts, "__module") == true then
-    error(string.format("%s: options must be a table, got %s", fname,
-      type(opts) == "table" and guard.value(opts) or type(opts)))
+    local hint = guard.hint(opts)
+    error(string.format("%s: options must be a table, got %s%s", fname,
+      type(opts) == "table" and guard.value(opts) or type(opts), hint and " (" .. hint .. ")" or ""))
   end
   for k in pairs(opts) do
     if not known[k] then

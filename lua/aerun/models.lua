@@ -53,11 +53,7 @@ local function fail(msg) error(msg, 0) end
 
 -- the output layer opts asks for: nn.Sigmoid, or false (linear: none)
 local function output_layer(fname, opts)
-  opts = opts or {}
-  if type(opts) ~= "table" then fail(fname .. ": opts must be a table, got " .. type(opts)) end
-  for k in pairs(opts) do
-    if k ~= "output" then fail(string.format("%s: unknown option '%s' (known: output)", fname, tostring(k))) end
-  end
+  opts = require("aerun.guard").options(fname, opts, { output = true })
   local output = opts.output or "sigmoid"
   if output == "sigmoid" then return nn.Sigmoid end
   if output ~= "linear" then
