@@ -7,13 +7,15 @@
 -- PyTorch's slot names (momentum_buffer, exp_avg, exp_avg_sq, square_avg,
 -- grad_avg, step).
 --
--- A learning-rate schedule is either an ae.schedule function applied each
--- epoch,
+-- A learning-rate schedule is either an ae.schedule applied each epoch or
+-- step,
 --     local lr = ae.schedule.cosine(1e-3, 1e-5, cfg.epochs)
 --     for epoch = 1, cfg.epochs do opt:set_lr(lr(epoch)) ... end
--- or a PyTorch-style scheduler stepped after each epoch,
+-- or a PyTorch-style scheduler (a thin wrapper over an ae.schedule) stepped
+-- after each epoch or batch,
 --     local sched = ae.optim.lr_scheduler.StepLR(opt, {step_size = 10, gamma = 0.5})
 --     for epoch = 1, cfg.epochs do ... sched:step() end
+-- ReduceLROnPlateau steps with a metric: sched:step(test_loss).
 
 --- Optimizers with PyTorch's names, defaults and exact update rules: `ae.optim`.
 --
@@ -67,16 +69,20 @@
 -- assert(ae.optim.clip_grad_norm({ w }, 1) == 6 and math.abs(w.grad:pow(2):sum():item() - 1) < 1e-5)
 -- @function clip_grad_norm
 
---- Multiplies the learning rate by gamma every step_size epochs.
+--- Multiplies the learning rate by gamma every step_size steps of the
+-- scheduler (call :step() once per epoch, or once per batch for a per-step
+-- schedule, as in PyTorch).  Like every wrapper below, it is a thin layer
+-- over an ae.schedule (its field `schedule`, unit 1 = before the first
+-- step) and gives PyTorch 1.13's rates to the bit.
 -- @param opt an Optimizer
 -- @param opts `{step_size =, gamma = 0.1}`
 -- @return a Scheduler
--- @raise on a missing or out-of-range option
+-- @raise on a missing, unknown or out-of-range option
 -- @usage local opt = ae.optim.SGD(nn.Linear(1, 1):parameters(), { lr = 1 })
 -- local s = ae.optim.lr_scheduler.StepLR(opt, { step_size = 1, gamma = 0.5 }); s:step(); assert(opt.lr == 0.5)
 -- @function lr_scheduler.StepLR
 
---- Multiplies the learning rate by gamma at each milestone epoch.
+--- Multiplies the learning rate by gamma at each milestone (a count of steps).
 -- @param opt an Optimizer
 -- @param opts `{milestones = {...} (increasing), gamma = 0.1}`
 -- @return a Scheduler
@@ -84,7 +90,7 @@
 -- local s = ae.optim.lr_scheduler.MultiStepLR(opt, { milestones = { 2 } }); s:step(); s:step(); assert(math.abs(opt.lr - 0.1) < 1e-12)
 -- @function lr_scheduler.MultiStepLR
 
---- Multiplies the learning rate by gamma every epoch.
+--- Multiplies the learning rate by gamma every step.
 -- @param opt an Optimizer
 -- @param opts `{gamma =}`
 -- @return a Scheduler
@@ -92,13 +98,75 @@
 -- ae.optim.lr_scheduler.ExponentialLR(opt, { gamma = 0.9 }):step(); assert(opt.lr == 0.9)
 -- @function lr_scheduler.ExponentialLR
 
---- Cosine annealing from the initial rate to eta_min over T_max epochs (PyTorch's recurrence).
+--- Cosine annealing from the initial rate to eta_min over T_max steps (PyTorch's recurrence; past T_max it climbs back).
 -- @param opt an Optimizer
 -- @param opts `{T_max =, eta_min = 0}`
 -- @return a Scheduler
 -- @usage local opt = ae.optim.SGD(nn.Linear(1, 1):parameters(), { lr = 1 })
 -- local s = ae.optim.lr_scheduler.CosineAnnealingLR(opt, { T_max = 2 }); s:step(); assert(math.abs(opt.lr - 0.5) < 1e-12)
 -- @function lr_scheduler.CosineAnnealingLR
+
+--- The rate times a factor that goes linearly from start_factor (at
+-- construction, which sets it, as PyTorch's does) to end_factor after
+-- total_iters steps, then stays: PyTorch's LinearLR, a warm-up when
+-- end_factor is 1.  start_factor must be in (0, 1] (PyTorch's recurrence
+-- gives NaN at 0; ae.schedule.warmup starts from 0).
+-- @param opt an Optimizer
+-- @param[opt] opts `{start_factor = 1/3, end_factor = 1, total_iters = 5}`
+-- @return a Scheduler
+-- @usage local opt = ae.optim.SGD(nn.Linear(1, 1):parameters(), { lr = 1 })
+-- local s = ae.optim.lr_scheduler.LinearLR(opt, { start_factor = 0.5, total_iters = 2 }); assert(opt.lr == 0.5)
+-- s:step(); assert(opt.lr == 0.75); s:step(); assert(opt.lr == 1)
+-- @function lr_scheduler.LinearLR
+
+--- The initial rate times lr_lambda(n) after n steps (lr_lambda(0) at
+-- construction): PyTorch's LambdaLR.  n counts from 0 as in PyTorch, where
+-- an ae.schedule counts from 1.
+-- @param opt an Optimizer
+-- @param opts `{lr_lambda = function(n) -> factor}`
+-- @return a Scheduler
+-- @raise when lr_lambda returns something other than a number
+-- @usage local opt = ae.optim.SGD(nn.Linear(1, 1):parameters(), { lr = 1 })
+-- local s = ae.optim.lr_scheduler.LambdaLR(opt, { lr_lambda = function(n) return 1 / (n + 1) end }); s:step(); assert(opt.lr == 0.5)
+-- @function lr_scheduler.LambdaLR
+
+--- Schedulers one after another: PyTorch's SequentialLR.  From step
+-- milestones[i] on (counting steps from 0, as PyTorch), schedulers[i + 1]
+-- runs from its start.  The schedulers are made on the same optimizer
+-- first; only the SequentialLR is stepped.  A warm-up then cosine:
+-- `SequentialLR(opt, {schedulers = {LinearLR(opt, {start_factor = 0.01,
+-- total_iters = n}), CosineAnnealingLR(opt, {T_max = T})}, milestones = {n}})`
+-- (or ae.schedule.warmup with opt:set_lr).
+-- @param opt an Optimizer
+-- @param opts `{schedulers = {...}, milestones = {...}}` (one milestone fewer than schedulers)
+-- @return a Scheduler
+-- @raise when a scheduler drives another optimizer, is a ReduceLROnPlateau or SequentialLR, or the counts do not fit
+-- @usage local opt = ae.optim.SGD(nn.Linear(1, 1):parameters(), { lr = 1 }); local L = ae.optim.lr_scheduler
+-- local s = L.SequentialLR(opt, { schedulers = { L.LinearLR(opt, { start_factor = 0.5, total_iters = 1 }),
+--   L.ExponentialLR(opt, { gamma = 0.5 }) }, milestones = { 1 } })
+-- assert(opt.lr == 0.5); s:step(); assert(opt.lr == 1); s:step(); assert(opt.lr == 0.5)
+-- @function lr_scheduler.SequentialLR
+
+--- Lowers the rate when a metric stops improving: PyTorch 1.13's
+-- ReduceLROnPlateau, to the bit.  `s:step(metric)` once per evaluation
+-- (a number or a one-element tensor, finite): a metric better than best
+-- by the threshold (`rel`: below best·(1 - threshold) in min mode, above
+-- best·(1 + threshold) in max mode; `abs`: best ∓ threshold) resets the
+-- count of bad steps; after more than `patience` bad ones the rate becomes
+-- max(lr·factor, min_lr), unless that changes it by eps or less, and
+-- `cooldown` steps follow in which bad steps do not count.  Its fields
+-- best, num_bad_epochs, cooldown_counter and last_epoch are PyTorch's;
+-- `s:get_last_lr()`, `s:state_dict()` and `s:load_state_dict(sd)` work as
+-- for the other schedulers.  It changes only what the optimizer holds, so
+-- it combines with a warm-up scheduler stepped per batch.
+-- @param opt an Optimizer
+-- @param[opt] opts `{mode = "min", factor = 0.1, patience = 10, threshold = 1e-4, threshold_mode = "rel", cooldown = 0, min_lr = 0, eps = 1e-8}`
+-- @return a ReduceLROnPlateau
+-- @raise on an unknown option or a bad value (factor outside [0, 1), a negative or fractional patience or cooldown, ...), naming it; step raises on a non-finite metric
+-- @usage local opt = ae.optim.SGD(nn.Linear(1, 1):parameters(), { lr = 1 })
+-- local s = ae.optim.lr_scheduler.ReduceLROnPlateau(opt, { patience = 1, factor = 0.5 })
+-- for _, loss in ipairs { 3, 2, 2, 2 } do s:step(loss) end; assert(opt.lr == 0.5 and s.best == 2)
+-- @function lr_scheduler.ReduceLROnPlateau
 
 --- What every optimizer has.
 -- @type Optimizer
@@ -139,10 +207,16 @@
 -- @usage local m = nn.Linear(1, 1); local a = ae.optim.Adam(m:parameters()); ae.optim.Adam(m:parameters()):load_state_dict(a:state_dict())
 -- @function Optimizer:load_state_dict
 
---- What every lr_scheduler has.
+--- What every lr_scheduler has (ReduceLROnPlateau's step takes the metric).
+-- `s.schedule` is its ae.schedule (unit k = after k - 1 steps), `s.last_epoch`
+-- the count of steps, `s.base_lr` the optimizer's rate when the first
+-- scheduler was attached to it (PyTorch's initial_lr).
 -- @type Scheduler
 
---- Ends an epoch: sets the optimizer's rate for the next one.
+--- Advances the count by one and sets the optimizer's rate: call it after
+-- each epoch, or after each batch for a per-step schedule.  A recurrence
+-- (all but LambdaLR) is applied to the optimizer's current rate, as
+-- PyTorch's chainable form is.
 -- @usage local opt = ae.optim.SGD(nn.Linear(1, 1):parameters(), { lr = 1 }); local s = ae.optim.lr_scheduler.ExponentialLR(opt, { gamma = 0.5 }); s:step(); assert(s:get_last_lr() == 0.5)
 -- @function Scheduler:step
 
@@ -151,13 +225,16 @@
 -- @usage local opt = ae.optim.SGD(nn.Linear(1, 1):parameters(), { lr = 1 }); assert(ae.optim.lr_scheduler.StepLR(opt, { step_size = 2 }):get_last_lr() == 1)
 -- @function Scheduler:get_last_lr
 
---- The scheduler's epoch count and settings.
+--- The scheduler's state: `{type, version = 2, last_epoch, base_lr, last_lr}`
+-- (version 1, without last_lr, is still read), numbers only (JSON-ready).
 -- @return a table
 -- @usage local opt = ae.optim.SGD(nn.Linear(1, 1):parameters(), { lr = 1 }); assert(ae.optim.lr_scheduler.StepLR(opt, { step_size = 2 }):state_dict())
 -- @function Scheduler:state_dict
 
---- Restores a scheduler's state_dict.
+--- Restores a scheduler's state_dict and sets the optimizer's rate to the
+-- one saved, so that the next step continues exactly.
 -- @param sd a table
+-- @raise when sd is another scheduler's state or holds a bad value
 -- @usage local opt = ae.optim.SGD(nn.Linear(1, 1):parameters(), { lr = 1 }); local s = ae.optim.lr_scheduler.StepLR(opt, { step_size = 2 }); s:load_state_dict(s:state_dict())
 -- @function Scheduler:load_state_dict
 
