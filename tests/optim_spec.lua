@@ -462,10 +462,12 @@ describe("optimizers", function()
         local opt = optim.SGD({ ae.zeros(1):requires_grad_() }, { lr = base })
         local sched = L.ReduceLROnPlateau(opt, copy(case.opts))
         run(opt, sched, 1, 10)
-        local sd = sched:state_dict()
+        local sd, osd = sched:state_dict(), opt:state_dict()
         run(opt, sched, 11, #case.metrics)
+        -- the rate is the optimizer's state (as in PyTorch), the rest the scheduler's
         local opt2 = optim.SGD({ ae.zeros(1):requires_grad_() }, { lr = 7 })
         local s2 = L.ReduceLROnPlateau(opt2, copy(case.opts))
+        opt2:load_state_dict(osd)
         s2:load_state_dict(sd)
         run(opt2, s2, 11, #case.metrics)
       end)
@@ -501,6 +503,48 @@ describe("optimizers", function()
         end
       end)
     end
+
+    it("a checkpoint keeps the schedulers: a resumed run continues their rates exactly", function()
+      local path = os.tmpname()
+      local function setup(lr)
+        local m = ae.nn.Linear(2, 1)
+        local opt = optim.SGD(m:parameters(), { lr = lr })
+        local warm = L.LinearLR(opt, { start_factor = 0.1, total_iters = 5 })
+        local cos = L.CosineAnnealingLR(opt, { T_max = 20, eta_min = 0.001 })
+        return m, opt, L.SequentialLR(opt, { schedulers = { warm, cos }, milestones = { 5 } }),
+          L.ReduceLROnPlateau(opt, { patience = 1, factor = 0.5 })
+      end
+      -- per batch the warm-up + cosine, per epoch the plateau on a stalled metric
+      local m, opt, seq, plateau = setup(0.1)
+      local metrics = { 3, 2, 2, 2, 2, 1, 1, 1, 1, 1 }
+      local function epoch(o, s, p, e)
+        for _ = 1, 3 do s:step() end
+        p:step(metrics[e])
+        return o.lr
+      end
+      for e = 1, 4 do epoch(opt, seq, plateau, e) end
+      assert(opt.lr < seq:get_last_lr(), "the plateau lowered the rate under the sequence's")
+      ae.checkpoint.save(path, { model = m, optimizer = opt, schedulers = { lr = seq, plateau = plateau } })
+      local want = {}
+      for e = 5, 10 do want[e] = epoch(opt, seq, plateau, e) end
+      local m2, opt2, seq2, plateau2 = setup(0.1)
+      ae.checkpoint.load(path, { model = m2, optimizer = opt2, schedulers = { lr = seq2, plateau = plateau2 } })
+      assert.are.equal(4, plateau2.last_epoch)
+      for e = 5, 10 do assert.are.equal(want[e], epoch(opt2, seq2, plateau2, e), "epoch " .. e) end
+      -- ±inf (best before any metric) goes through the file as well
+      local m3, opt3, seq3, fresh = setup(0.1)
+      ae.checkpoint.save(path, { model = m3, optimizer = opt3, schedulers = { plateau = fresh } })
+      local _, _, _, p4 = setup(0.1)
+      ae.checkpoint.load(path, { model = m3, schedulers = { plateau = p4 } })
+      assert.are.equal(math.huge, p4.best)
+      assert.matches("no scheduler lr %(the file holds: plateau%)",
+        error_of(ae.checkpoint.load, path, { model = m3, schedulers = { lr = seq3 } }))
+      assert.matches("expects a SequentialLR state",
+        error_of(ae.checkpoint.load, path, { model = m3, schedulers = { plateau = seq3 } }))
+      assert.matches("schedulers.lr must be an lr_scheduler",
+        error_of(ae.checkpoint.save, path, { model = m3, schedulers = { lr = 3 } }))
+      os.remove(path)
+    end)
 
     it("LinearLR and SequentialLR set the rate at construction, as PyTorch's first step does", function()
       local opt = optim.SGD({ ae.zeros(1):requires_grad_() }, { lr = 0.05 })

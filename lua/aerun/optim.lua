@@ -985,10 +985,8 @@ function Plateau:load_state_dict(sd)
   for k, v in pairs(h) do self[k] = v end
   self.last_epoch, self.best = math.tointeger(sd.last_epoch), best
   self.num_bad_epochs, self.cooldown_counter = math.tointeger(sd.num_bad_epochs), math.tointeger(sd.cooldown_counter)
-  if sd.last_lr ~= nil then
-    self.last_lr = sd.last_lr
-    self.optimizer:set_lr(sd.last_lr)
-  end
+  -- the rate itself is the optimizer's (PyTorch's load leaves it too)
+  if sd.last_lr ~= nil then self.last_lr = sd.last_lr end
 end
 
 return require("aerun.guard").module("ae.optim", optim)
