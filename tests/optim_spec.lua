@@ -546,6 +546,29 @@ describe("optimizers", function()
       os.remove(path)
     end)
 
+    it("a warm-up + cosine per batch and ReduceLROnPlateau per epoch on one optimizer: PyTorch's rates", function()
+      local C = SG.combined
+      local opt = optim.SGD({ ae.zeros(1):requires_grad_() }, { lr = base })
+      local warm = L.LinearLR(opt, { start_factor = 0.1, total_iters = 5 })
+      local cos = L.CosineAnnealingLR(opt, { T_max = 40, eta_min = 0.001 })
+      local seq = L.SequentialLR(opt, { schedulers = { warm, cos }, milestones = { 5 } })
+      local plateau = L.ReduceLROnPlateau(opt, { patience = 1, factor = 0.5, cooldown = 1 })
+      local k, reduced = 0, false
+      for e, m in ipairs(C.metrics) do
+        for b = 1, C.batches do
+          seq:step()
+          k = k + 1
+          assert.are.equal(tonumber(C.lrs[k]), opt.lr, ("epoch %d batch %d"):format(e, b))
+        end
+        local before = opt.lr
+        plateau:step(tonumber(m))
+        k = k + 1
+        reduced = reduced or opt.lr < before
+        assert.are.equal(tonumber(C.lrs[k]), opt.lr, ("epoch %d, after the plateau's step"):format(e))
+      end
+      assert.is_true(reduced, "the case never lowers the rate")
+    end)
+
     it("LinearLR and SequentialLR set the rate at construction, as PyTorch's first step does", function()
       local opt = optim.SGD({ ae.zeros(1):requires_grad_() }, { lr = 0.05 })
       L.LinearLR(opt, { start_factor = 0.5, total_iters = 4 })

@@ -16,7 +16,10 @@ before scheduler.step(), as PyTorch wants):
     cooldown, both modes and threshold modes, min_lr and eps: the rate
     and best / num_bad_epochs / cooldown_counter after each step;
   - warm-ups: SequentialLR of LinearLR(start_factor, total_iters = n) and
-    a second scheduler with milestone n, for ae.schedule.warmup.
+    a second scheduler with milestone n, for ae.schedule.warmup;
+  - combined: that warm-up + cosine stepped per batch and a
+    ReduceLROnPlateau stepped per epoch on one optimizer (the rate after
+    every step of either).
 Doubles are written with '%.17g' as strings (they read back exactly; the
 Lua writer's '%.9g' suits float32).  LambdaLR's functions are named (the
 spec has the same formula in Lua): "pow" is 0.95 ** e, "inv" 1 / (e + 1).
@@ -151,6 +154,27 @@ def warmup_cases():
     return out
 
 
+def combined_cases():
+    """A SequentialLR (LinearLR warm-up, then CosineAnnealingLR) stepped per
+    batch (3 per epoch) and a ReduceLROnPlateau stepped per epoch on the same
+    optimizer: the chain continues from the rate the plateau lowered."""
+    metrics = [3, 2, 2, 2, 2, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5, 1, 1, 1, 1]
+    opt = new_opt()
+    warm = S.LinearLR(opt, start_factor=0.1, total_iters=5)
+    cos = S.CosineAnnealingLR(opt, T_max=40, eta_min=0.001)
+    seq = S.SequentialLR(opt, [warm, cos], [5])
+    plateau = S.ReduceLROnPlateau(opt, patience=1, factor=0.5, cooldown=1)
+    lrs = []
+    for m in metrics:
+        for _ in range(3):
+            opt.step()
+            seq.step()
+            lrs.append(d(opt.param_groups[0]["lr"]))
+        plateau.step(m)
+        lrs.append(d(opt.param_groups[0]["lr"]))
+    return {"batches": 3, "metrics": [d(m) for m in metrics], "lrs": lrs}
+
+
 def main():
     warnings.simplefilter("ignore")   # SequentialLR's step(0) is "deprecated"
     golden = {
@@ -160,6 +184,7 @@ def main():
         "chain": chain_cases(),
         "plateau": plateau_cases(),
         "warmup": warmup_cases(),
+        "combined": combined_cases(),
     }
     write_golden(OUT, golden)
 
