@@ -1,17 +1,21 @@
--- 05_schedules.lua: values that change with the epoch (ae.schedule).  A
--- VAE whose KL weight β warms up linearly from 0 to 1 over --warmup epochs,
--- and whose learning rate follows half a cosine from --lr to --lr_end over
--- the run (opt:set_lr).  A schedule is a plain function(epoch), epochs
--- counting from 1, so any Lua function works where one does.
---   build/aerun examples/05_schedules.lua --epochs=10 --warmup=5
+-- 05_schedules.lua: values that change with training (ae.schedule), per
+-- optimizer step.  A VAE whose KL weight β warms up linearly from 0 to 1
+-- over the first --kl_warmup share of the run's steps, and whose learning
+-- rate warms up linearly from 0 over the first --lr_warmup share, then
+-- follows half a cosine down to --lr_end at the last step (opt:set_lr
+-- before each step).  A schedule counts epochs (the default) or steps
+-- ({per = "step"}), from 1; ae.schedule.value(s, epoch, step) gives each
+-- the count it wants, and a plain Lua function(epoch) works too.
+--   build/aerun examples/05_schedules.lua --epochs=10
 --   build/aerun examples/05_schedules.lua --epochs=2 --limit=1000   (CI's budget)
--- metrics.csv in the run directory has a column for β and one for the rate.
--- docs/guide.md, "Schedules".
+-- metrics.csv in the run directory has β and the rate at each epoch's
+-- last step.  docs/guide.md, "Schedules".
 local ae = require "aerun"
 local ex = ae.experiment
+local S = ae.schedule
 
 local cfg = ex.config { dataset = "mnist", epochs = 10, batch_size = 128, lr = 1e-3, lr_end = 1e-4,
-  warmup = 5, seed = 1, limit = 0 }
+  kl_warmup = 0.5, lr_warmup = 0.05, seed = 1, limit = 0 }
 ae.manual_seed(cfg.seed)
 local train, test, data = ex.data(cfg)
 
@@ -19,8 +23,16 @@ local model = ae.models.vae(train:dim(), 400, 20)   -- PyTorch's VAE example: 78
 local opt = ae.optim.Adam(model:parameters(), { lr = cfg.lr })
 local run = ex.start("schedules", cfg, { model = model, optimizer = opt, data = data })
 
-local beta = ae.schedule.linear(0, 1, cfg.warmup)              -- 0 at epoch 1, 1 from epoch `warmup` on
-local rate = ae.schedule.cosine(cfg.lr, cfg.lr_end, cfg.epochs) -- lr at epoch 1, lr_end at the last
+-- the run's length in steps, and the warm-ups' (at least one step each)
+local per_epoch = train:num_batches(cfg.batch_size)
+local steps = cfg.epochs * per_epoch
+local kl_steps = math.max(1, math.floor(cfg.kl_warmup * steps + 0.5))
+local lr_steps = math.max(1, math.floor(cfg.lr_warmup * steps + 0.5))
+
+-- β: 0 at step 1, 1 from step kl_steps on (a KL warm-up per step)
+local beta = S.linear(0, 1, kl_steps, { per = "step" })
+-- the rate: 0 at step 1 up to lr at step lr_steps + 1, then half a cosine to lr_end at the last step
+local rate = S.warmup(lr_steps, S.cosine(cfg.lr, cfg.lr_end, math.max(1, steps - lr_steps), { per = "step" }))
 
 -- the negative ELBO per sample with KL weight b: BCE summed over pixels + b·KL
 local function loss_of(x, b)
@@ -28,10 +40,13 @@ local function loss_of(x, b)
   return ae.loss.bce(xhat, x, "sum") / x:size(1) + ae.kl.normal(mu, logvar) * b
 end
 
+local b, lr, betas_first_epoch = 0, 0, {}
 for epoch in run:epochs() do
-  local b = beta(epoch)
-  opt:set_lr(rate(epoch))
   for x in run:batches(train) do
+    local step = run.step_count + 1      -- this step, counting from 1 (a resumed run continues the count)
+    b, lr = S.value(beta, epoch, step), S.value(rate, epoch, step)
+    if epoch == 1 then betas_first_epoch[b] = true end
+    opt:set_lr(lr)
     opt:zero_grad()
     local loss = loss_of(x, b)
     loss:backward()
@@ -39,6 +54,9 @@ for epoch in run:epochs() do
     run:step(loss)
   end
   -- the test loss always at β = 1, so that epochs compare
-  run:end_epoch { test_loss = ex.evaluate(test, function(x) return loss_of(x, 1) end), beta = b, lr = rate(epoch) }
+  run:end_epoch { test_loss = ex.evaluate(test, function(x) return loss_of(x, 1) end), beta = b, lr = lr }
 end
-run:finish { test_loss = run.metrics.test_loss[cfg.epochs], beta = beta(cfg.epochs), lr = rate(cfg.epochs) }
+local distinct = 0
+for _ in pairs(betas_first_epoch) do distinct = distinct + 1 end
+run:finish { test_loss = run.metrics.test_loss[cfg.epochs], beta = b, lr = lr, steps = steps,
+  steps_per_epoch = per_epoch, kl_steps = kl_steps, lr_steps = lr_steps, betas_first_epoch = distinct }

@@ -126,11 +126,30 @@ checks["04_custom_module.lua"] = function(r)
   assert.is_truthy(read(dir .. "/checkpoints/custom_module/vae.h5"), "vae.h5 missing")
 end
 
--- β = linear(0, 1, 5) and lr = cosine(1e-3, 1e-4, 2) at epochs 1 and 2
+-- per-step schedules: β = linear(0, 1, kl_steps) and the rate = a linear
+-- warm-up over lr_steps then cosine(1e-3, 1e-4) to the last step, both at
+-- each epoch's last step (worked out here from their definitions; the
+-- CSV keeps 10 digits); β took a new value at every step of epoch 1
 checks["05_schedules.lua"] = function(r)
   local csv = read(dir .. "/" .. r.run_dir .. "/metrics.csv")
-  assert.are.same({ 0, 0.25 }, column(csv, "beta"))
-  assert.are.same({ 1e-3, 1e-4 }, column(csv, "lr"))
+  local betas, lrs = column(csv, "beta"), column(csv, "lr")
+  local n, kl, warm = r.steps, r.kl_steps, r.lr_steps
+  assert.are.equal(2 * r.steps_per_epoch, n)
+  for epoch = 1, 2 do
+    local step = epoch * r.steps_per_epoch
+    local beta = kl == 1 and 1 or math.min(1, (step - 1) / (kl - 1))
+    local lr
+    if step <= warm then
+      lr = 1e-3 * (step - 1) / warm
+    else
+      local len = math.max(1, n - warm)
+      local t = len == 1 and 1 or math.min(1, (step - warm - 1) / (len - 1))
+      lr = 1e-4 + (1e-3 - 1e-4) * (1 + math.cos(math.pi * t)) / 2
+    end
+    assert(math.abs(betas[epoch] - beta) <= 1e-9 * math.max(beta, 1e-300), ("beta at epoch %d: %.17g, expected %.17g"):format(epoch, betas[epoch], beta))
+    assert(math.abs(lrs[epoch] - lr) <= 1e-9 * lr, ("lr at epoch %d: %.17g, expected %.17g"):format(epoch, lrs[epoch], lr))
+  end
+  assert.are.equal(math.min(r.steps_per_epoch, kl), r.betas_first_epoch)
 end
 
 local sequential_sweep   -- 06's runs, for 07 to agree with

@@ -392,6 +392,254 @@ describe("optimizers", function()
     end)
   end)
 
+  -- tests/golden/sched_golden.lua (make_golden_sched.py): every wrapper's
+  -- rate over 30 steps, ReduceLROnPlateau's state after each metric, as
+  -- exact doubles; all compared with 0 ulp (the same formulas in the same
+  -- order give the same double)
+  describe("lr_scheduler against PyTorch " .. OG.torch_version .. " to the bit", function()
+    local SG = helpers.golden("sched_golden.lua")
+    local L = optim.lr_scheduler
+    local base = tonumber(SG.base_lr)
+    local lambdas = { pow = function(e) return 0.95 ^ e end, inv = function(e) return 1 / (e + 1) end }
+    local function build(opt, name, opts)
+      if name == "LambdaLR" then return L.LambdaLR(opt, { lr_lambda = lambdas[opts.lr_lambda] }) end
+      if name == "SequentialLR" then
+        local subs = {}
+        for i, s in ipairs(opts.schedulers) do subs[i] = build(opt, s.name, s.opts) end
+        return L.SequentialLR(opt, { schedulers = subs, milestones = copy(opts.milestones) })
+      end
+      return L[name](opt, copy(opts))
+    end
+    local function label(case)
+      if case.name ~= "SequentialLR" then return case.name .. " " .. describe_opts(case.opts) end
+      local parts = {}
+      for i, s in ipairs(case.opts.schedulers) do parts[i] = s.name .. "(" .. describe_opts(s.opts) .. ")" end
+      return "SequentialLR " .. table.concat(parts, ", ") .. " at {" .. table.concat(case.opts.milestones, ",") .. "}"
+    end
+
+    for _, case in ipairs(SG.chain) do
+      it(label(case) .. ": the rate after construction and after each of 30 steps; resumed at step 13", function()
+        local opt = optim.SGD({ ae.zeros(1):requires_grad_() }, { lr = base })
+        local sched = build(opt, case.name, case.opts)
+        assert.are.equal(tonumber(case.lrs[1]), opt.lr, "after construction")
+        assert.are.equal(opt.lr, sched:get_last_lr())
+        local sd
+        for k = 2, #case.lrs do
+          sched:step()
+          assert.are.equal(tonumber(case.lrs[k]), opt.lr, "after step " .. (k - 1))
+          assert.are.equal(opt.lr, sched:get_last_lr())
+          if k == 14 then sd = sched:state_dict() end
+        end
+        -- a fresh optimizer at another rate, its scheduler loaded from the state at step 13
+        local opt2 = optim.SGD({ ae.zeros(1):requires_grad_() }, { lr = 123 })
+        local s2 = build(opt2, case.name, case.opts)
+        s2:load_state_dict(sd)
+        assert.are.equal(tonumber(case.lrs[14]), opt2.lr, "after load_state_dict")
+        for k = 15, #case.lrs do
+          s2:step()
+          assert.are.equal(tonumber(case.lrs[k]), opt2.lr, "resumed, after step " .. (k - 1))
+        end
+        -- the wrapper's schedule is the same sequence, as a function of the count
+        local fresh = build(optim.SGD({ ae.zeros(1):requires_grad_() }, { lr = base }), case.name, case.opts)
+        for k = 1, #case.lrs do assert.are.equal(tonumber(case.lrs[k]), fresh.schedule(k), "schedule(" .. k .. ")") end
+      end)
+    end
+
+    for i, case in ipairs(SG.plateau) do
+      it(("ReduceLROnPlateau case %d (%s): rate, best and counters after each metric; resumed at step 10")
+        :format(i, describe_opts(case.opts)), function()
+        local function run(opt, sched, from, to)
+          for k = from, to do
+            sched:step(tonumber(case.metrics[k]))
+            local want = case.steps[k]
+            assert.are.equal(tonumber(want.lr), opt.lr, "lr after metric " .. k)
+            assert.are.equal(tonumber(want.best), sched.best, "best after metric " .. k)
+            assert.are.equal(want.num_bad_epochs, sched.num_bad_epochs, "num_bad_epochs after metric " .. k)
+            assert.are.equal(want.cooldown_counter, sched.cooldown_counter, "cooldown_counter after metric " .. k)
+            assert.are.equal(opt.lr, sched:get_last_lr())
+          end
+        end
+        local opt = optim.SGD({ ae.zeros(1):requires_grad_() }, { lr = base })
+        local sched = L.ReduceLROnPlateau(opt, copy(case.opts))
+        run(opt, sched, 1, 10)
+        local sd, osd = sched:state_dict(), opt:state_dict()
+        run(opt, sched, 11, #case.metrics)
+        -- the rate is the optimizer's state (as in PyTorch), the rest the scheduler's
+        local opt2 = optim.SGD({ ae.zeros(1):requires_grad_() }, { lr = 7 })
+        local s2 = L.ReduceLROnPlateau(opt2, copy(case.opts))
+        opt2:load_state_dict(osd)
+        s2:load_state_dict(sd)
+        run(opt2, s2, 11, #case.metrics)
+      end)
+    end
+
+    -- ae.schedule.warmup(n, after) is PyTorch's SequentialLR of LinearLR and
+    -- after at milestone n.  After the warm-up the numbers are the same
+    -- formulas (0 ulp).  During it warmup computes base·(f + (1 - f)(k - 1)/n)
+    -- directly (LinearLR's closed form), while PyTorch's LinearLR multiplies
+    -- the previous rate by a ratio it rounds, and rounds the product: two
+    -- roundings per step, so up to 2(k - 1) ulp apart at unit k (measured:
+    -- at most 3 ulp, at unit 7 of the 10-step warm-up).
+    for _, case in ipairs(SG.warmup) do
+      it(("warmup(%d, %s) with start_factor %s is PyTorch's LinearLR then %s"):format(case.n, case.after.name,
+        case.start_factor, case.after.name), function()
+        local opt = optim.SGD({ ae.zeros(1):requires_grad_() }, { lr = base })
+        local after = L[case.after.name](opt, copy(case.after.opts)).schedule
+        local s = schedule.warmup(case.n, after, { start_factor = tonumber(case.start_factor) })
+        for k = 1, #case.lrs do
+          local want, got = tonumber(case.lrs[k]), s(k)
+          if k <= case.n then
+            local d = math.abs(want - got) / (2 ^ (math.floor(math.log(want, 2)) - 52))
+            assert(d <= 2 * (k - 1), ("warm-up unit %d: %.17g, PyTorch %.17g (%g ulp)"):format(k, got, want, d))
+          else
+            assert.are.equal(want, got, "unit " .. k)
+          end
+        end
+        -- as a wrapper steps it (the chain on the optimizer's rate), the same
+        local lr = s(1)
+        for k = 2, #case.lrs do
+          lr = s.chain(k, lr)
+          assert.are.equal(s(k), lr, "chain at unit " .. k)
+        end
+      end)
+    end
+
+    it("a checkpoint keeps the schedulers: a resumed run continues their rates exactly", function()
+      local path = os.tmpname()
+      local function setup(lr)
+        local m = ae.nn.Linear(2, 1)
+        local opt = optim.SGD(m:parameters(), { lr = lr })
+        local warm = L.LinearLR(opt, { start_factor = 0.1, total_iters = 5 })
+        local cos = L.CosineAnnealingLR(opt, { T_max = 20, eta_min = 0.001 })
+        return m, opt, L.SequentialLR(opt, { schedulers = { warm, cos }, milestones = { 5 } }),
+          L.ReduceLROnPlateau(opt, { patience = 1, factor = 0.5 })
+      end
+      -- per batch the warm-up + cosine, per epoch the plateau on a stalled metric
+      local m, opt, seq, plateau = setup(0.1)
+      local metrics = { 3, 2, 2, 2, 2, 1, 1, 1, 1, 1 }
+      local function epoch(o, s, p, e)
+        for _ = 1, 3 do s:step() end
+        p:step(metrics[e])
+        return o.lr
+      end
+      for e = 1, 4 do epoch(opt, seq, plateau, e) end
+      assert(opt.lr < seq:get_last_lr(), "the plateau lowered the rate under the sequence's")
+      ae.checkpoint.save(path, { model = m, optimizer = opt, schedulers = { lr = seq, plateau = plateau } })
+      local want = {}
+      for e = 5, 10 do want[e] = epoch(opt, seq, plateau, e) end
+      local m2, opt2, seq2, plateau2 = setup(0.1)
+      ae.checkpoint.load(path, { model = m2, optimizer = opt2, schedulers = { lr = seq2, plateau = plateau2 } })
+      assert.are.equal(4, plateau2.last_epoch)
+      for e = 5, 10 do assert.are.equal(want[e], epoch(opt2, seq2, plateau2, e), "epoch " .. e) end
+      -- ±inf (best before any metric) goes through the file as well
+      local m3, opt3, seq3, fresh = setup(0.1)
+      ae.checkpoint.save(path, { model = m3, optimizer = opt3, schedulers = { plateau = fresh } })
+      local _, _, _, p4 = setup(0.1)
+      ae.checkpoint.load(path, { model = m3, schedulers = { plateau = p4 } })
+      assert.are.equal(math.huge, p4.best)
+      assert.matches("no scheduler lr %(the file holds: plateau%)",
+        error_of(ae.checkpoint.load, path, { model = m3, schedulers = { lr = seq3 } }))
+      assert.matches("expects a SequentialLR state",
+        error_of(ae.checkpoint.load, path, { model = m3, schedulers = { plateau = seq3 } }))
+      assert.matches("schedulers.lr must be an lr_scheduler",
+        error_of(ae.checkpoint.save, path, { model = m3, schedulers = { lr = 3 } }))
+      os.remove(path)
+    end)
+
+    it("a warm-up + cosine per batch and ReduceLROnPlateau per epoch on one optimizer: PyTorch's rates", function()
+      local C = SG.combined
+      local opt = optim.SGD({ ae.zeros(1):requires_grad_() }, { lr = base })
+      local warm = L.LinearLR(opt, { start_factor = 0.1, total_iters = 5 })
+      local cos = L.CosineAnnealingLR(opt, { T_max = 40, eta_min = 0.001 })
+      local seq = L.SequentialLR(opt, { schedulers = { warm, cos }, milestones = { 5 } })
+      local plateau = L.ReduceLROnPlateau(opt, { patience = 1, factor = 0.5, cooldown = 1 })
+      local k, reduced = 0, false
+      for e, m in ipairs(C.metrics) do
+        for b = 1, C.batches do
+          seq:step()
+          k = k + 1
+          assert.are.equal(tonumber(C.lrs[k]), opt.lr, ("epoch %d batch %d"):format(e, b))
+        end
+        local before = opt.lr
+        plateau:step(tonumber(m))
+        k = k + 1
+        reduced = reduced or opt.lr < before
+        assert.are.equal(tonumber(C.lrs[k]), opt.lr, ("epoch %d, after the plateau's step"):format(e))
+      end
+      assert.is_true(reduced, "the case never lowers the rate")
+    end)
+
+    it("LinearLR and SequentialLR set the rate at construction, as PyTorch's first step does", function()
+      local opt = optim.SGD({ ae.zeros(1):requires_grad_() }, { lr = 0.05 })
+      L.LinearLR(opt, { start_factor = 0.5, total_iters = 4 })
+      assert.are.equal(0.025, opt.lr)
+      assert.are.equal(0.05, opt.initial_lr)
+    end)
+
+    it("a step applies the chain to the optimizer's current rate, as PyTorch's", function()
+      local opt = optim.SGD({ ae.zeros(1):requires_grad_() }, { lr = 1 })
+      local s = L.ExponentialLR(opt, { gamma = 0.5 })
+      s:step()
+      opt:set_lr(4)
+      s:step()
+      assert.are.equal(2, opt.lr)
+    end)
+
+    it("reads a version-1 state (type, last_epoch, base_lr): the rate replays the schedule", function()
+      local opt = optim.SGD({ ae.zeros(1):requires_grad_() }, { lr = 1 })
+      local s = L.ExponentialLR(opt, { gamma = 0.5 })
+      s:load_state_dict { type = "ExponentialLR", last_epoch = 3, base_lr = 2 }
+      assert.are.equal(0.25, opt.lr)
+      s:step()
+      assert.are.equal(0.125, opt.lr)
+    end)
+
+    it("refuses bad options, naming them", function()
+      local opt = optim.SGD({ ae.zeros(1):requires_grad_() }, { lr = 1 })
+      local P = L.ReduceLROnPlateau
+      assert.matches("unknown option", error_of(P, opt, { patiense = 2 }))
+      assert.matches("invalid factor: 1 %(factor must be a number in %[0, 1%)%)", error_of(P, opt, { factor = 1 }))
+      assert.matches("invalid factor", error_of(P, opt, { factor = 1.5 }))
+      assert.matches("invalid patience: %-1", error_of(P, opt, { patience = -1 }))
+      assert.matches("invalid patience: 1.5", error_of(P, opt, { patience = 1.5 }))
+      assert.matches("invalid mode", error_of(P, opt, { mode = "minimum" }))
+      assert.matches("invalid threshold_mode", error_of(P, opt, { threshold_mode = "relative" }))
+      assert.matches("invalid cooldown", error_of(P, opt, { cooldown = -2 }))
+      assert.matches("invalid min_lr", error_of(P, opt, { min_lr = -1 }))
+      assert.matches("invalid eps", error_of(P, opt, { eps = 0 / 0 }))
+      assert.matches("invalid threshold", error_of(P, opt, { threshold = math.huge }))
+      local p = P(opt, {})
+      assert.matches("metric must be a finite number, got %-?nan", error_of(p.step, p, 0 / 0))
+      assert.matches("metric must be a finite number, got inf", error_of(p.step, p, math.huge))
+      assert.matches("metric must be a finite number, got nil", error_of(p.step, p))
+      assert.matches("one%-element tensor", error_of(p.step, p, ae.zeros(2)))
+      p:step(ae.tensor { 3 })
+      assert.are.equal(3, p.best)
+      assert.matches("invalid start_factor: 0", error_of(L.LinearLR, opt, { start_factor = 0 }))
+      assert.matches("invalid end_factor", error_of(L.LinearLR, opt, { end_factor = 2 }))
+      assert.matches("invalid total_iters", error_of(L.LinearLR, opt, { total_iters = 0 }))
+      assert.matches("lr_lambda is required", error_of(L.LambdaLR, opt, {}))
+      assert.matches("invalid lr_lambda", error_of(L.LambdaLR, opt, { lr_lambda = 3 }))
+      local bad = L.LambdaLR(optim.SGD({ ae.zeros(1):requires_grad_() }, { lr = 1 }), { lr_lambda = function(e)
+        return e < 1 and 1 or "x" end })
+      assert.matches("lr_lambda%(1%) returned", error_of(bad.step, bad))
+      local a, b = L.StepLR(opt, { step_size = 2 }), L.ExponentialLR(opt, { gamma = 0.5 })
+      assert.matches("3 schedulers need 2 milestones", error_of(L.SequentialLR, opt,
+        { schedulers = { a, b, a }, milestones = { 2 } }))
+      assert.matches("schedulers%[2%] is a ReduceLROnPlateau", error_of(L.SequentialLR, opt,
+        { schedulers = { a, p }, milestones = { 2 } }))
+      local other = L.StepLR(optim.SGD({ ae.zeros(1):requires_grad_() }, { lr = 1 }), { step_size = 2 })
+      assert.matches("schedulers%[2%] drives another optimizer", error_of(L.SequentialLR, opt,
+        { schedulers = { a, other }, milestones = { 2 } }))
+      assert.matches("invalid milestones", error_of(L.SequentialLR, opt, { schedulers = { a, b }, milestones = { 3, 2 } }))
+      assert.matches("step takes no argument", error_of(a.step, a, 5))
+      assert.matches("expects a ReduceLROnPlateau state", error_of(p.load_state_dict, p, a:state_dict()))
+      local sd = p:state_dict()
+      sd.patience = -1
+      assert.matches("invalid patience", error_of(p.load_state_dict, p, sd))
+    end)
+  end)
+
   describe("state_dict and load_state_dict", function()
     -- a fixed problem: parameters pulled towards targets through a real
     -- backward, so every step's gradient depends on the trajectory

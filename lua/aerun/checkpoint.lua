@@ -15,6 +15,10 @@
 --                          epoch_samples, epoch_seconds, epoch_eval_seconds and
 --                          dataset epoch_rng_state
 --   /config                attr json
+--   /schedulers            optional: one attr per scheduler saved (save's
+--                          schedulers = {name = s}), the JSON of its
+--                          state_dict (±inf as the strings "inf", "-inf");
+--                          files without it are read as before
 --   /probe                 optional: dataset input and the model's outputs
 --                          on it (save's probe option), for converters to
 --                          check themselves against
@@ -24,8 +28,10 @@
 --
 --   ae.checkpoint.save(path, {model =, optimizer =, epoch =, step =, config =,
 --                             metrics = {loss = {...}}, seed =, script =,
---                             data = {source =, output =, standardizer =}})
---   local info = ae.checkpoint.load(path, {model =, optimizer =, restore_rng = true})
+--                             data = {source =, output =, standardizer =},
+--                             schedulers = {lr = sched, ...}})
+--   local info = ae.checkpoint.load(path, {model =, optimizer =, schedulers = {lr = sched},
+--                                          restore_rng = true})
 --   local model, info = ae.checkpoint.model(path[, {as_base = true}])  -- rebuilt from /model
 --   local info = ae.checkpoint.info(path)          -- a summary, no model needed
 --   local out = ae.checkpoint.probe(model, x)      -- {output =} or {mu =, logvar =, decoded =}
@@ -48,14 +54,14 @@
 
 --- Writes a checkpoint (atomically: a temporary file renamed over path).
 -- @param path
--- @param state `{model =, optimizer =, epoch =, step =, config =, metrics = {name = {...}}, seed =, script =, probe = x, data = {source =, output =, standardizer =}}`
+-- @param state `{model =, optimizer =, epoch =, step =, config =, metrics = {name = {...}}, seed =, script =, probe = x, data = {source =, output =, standardizer =}, schedulers = {name = scheduler}}`
 -- @raise when a constructor argument cannot be recorded, or the file cannot be written
 -- @usage local m = nn.mlp { 4, 2 }; ae.checkpoint.save("m.h5", { model = m, epoch = 1 }); assert(ae.checkpoint.info("m.h5").epoch == 1)
 -- @function save
 
 --- Loads parameters (and optimizer and RNG state) into existing objects.
 -- @param path
--- @param objects `{model =, optimizer =, restore_rng = true}`
+-- @param objects `{model =, optimizer =, schedulers = {name = scheduler}, restore_rng = true}` (each scheduler named must be in the file)
 -- @return `{epoch =, step =, config =, metrics =, ...}`
 -- @raise when the file is not a checkpoint, or a name or shape differs (listing them)
 -- @usage local m = nn.mlp { 4, 2 }; ae.checkpoint.save("m.h5", { model = m, epoch = 3 })
@@ -248,6 +254,48 @@ local function data_of(d)
 end
 
 -- everything to write, prepared (and checked) before any file is touched
+-- schedulers: their state_dicts as JSON, ±inf (ReduceLROnPlateau's best
+-- before any metric) as strings, which JSON has no number for
+local function finite_state(sd, to_file)
+  local out = {}
+  for k, v in pairs(sd) do
+    if to_file and v == math.huge then v = "inf"
+    elseif to_file and v == -math.huge then v = "-inf"
+    elseif not to_file and v == "inf" then v = math.huge
+    elseif not to_file and v == "-inf" then v = -math.huge end
+    out[k] = v
+  end
+  return out
+end
+
+local function check_schedulers(fn, list)
+  if type(list) ~= "table" then fail("checkpoint.%s: schedulers must be a table of name = scheduler", fn) end
+  local names = {}
+  for name, s in pairs(list) do
+    if type(name) ~= "string" or not name:match("^[%w_.-]+$") then
+      fail("checkpoint.%s: scheduler names must be strings of letters, digits, _ . -, got %s", fn, tostring(name))
+    end
+    if type(s) ~= "table" or type(s.state_dict) ~= "function" or type(s.load_state_dict) ~= "function" then
+      fail("checkpoint.%s: schedulers.%s must be an lr_scheduler (with state_dict and load_state_dict)", fn, name)
+    end
+    names[#names + 1] = name
+  end
+  table.sort(names)
+  return names
+end
+
+local function schedulers_of(list)
+  if list == nil then return nil end
+  local names = check_schedulers("save", list)
+  local out = { names = names, json = {} }
+  for _, name in ipairs(names) do
+    local ok, text = pcall(json.encode, finite_state(list[name]:state_dict(), true), "schedulers." .. name)
+    if not ok then fail("checkpoint.save: %s", plain(text)) end
+    out.json[name] = text
+  end
+  return out
+end
+
 local function prepare(state)
   local model = state.model
   check_model("save", model)
@@ -276,6 +324,7 @@ local function prepare(state)
     ok, p.hyper = pcall(json.encode, p.opt.hyperparameters or {}, "optimizer hyperparameters")
     if not ok then fail("checkpoint.save: %s", plain(p.hyper)) end
   end
+  p.schedulers = schedulers_of(state.schedulers)
   p.metric_names, p.metrics = {}, {}
   if state.metrics ~= nil then
     if type(state.metrics) ~= "table" then fail("checkpoint.save: metrics must be a table of name = {values}") end
@@ -365,6 +414,10 @@ local function write_all(f, p)
   f:create_group("train/metrics")
   for _, name in ipairs(p.metric_names) do f:write_numbers("train/metrics/" .. name, p.metrics[name]) end
   f:set_attr("config", "json", p.config)
+  if p.schedulers then
+    f:create_group("schedulers")
+    for _, name in ipairs(p.schedulers.names) do f:set_attr("schedulers", name, p.schedulers.json[name]) end
+  end
   if p.data then
     f:create_group("data")
     if p.data.source then f:set_attr("data", "source", p.data.source) end
@@ -557,6 +610,26 @@ local function restore(f, path, root, opts)
   compare(f, "params", names, params, problems)
   compare(f, "buffers", bnames, buffers, problems)
   local sd = opt and read_optimizer(f, path, opt, names, params, problems)
+  local sched_states = {}
+  if opts.schedulers ~= nil then
+    local have = f:kind("schedulers") == "group" and f:attrs("schedulers") or {}
+    local held = {}
+    for k in pairs(have) do held[#held + 1] = k end
+    table.sort(held)
+    for _, name in ipairs(check_schedulers("load", opts.schedulers)) do
+      if type(have[name]) ~= "string" then
+        problems[#problems + 1] = string.format("/schedulers: no scheduler %s (the file holds: %s)", name,
+          #held > 0 and table.concat(held, ", ") or "none")
+      else
+        local ok, decoded = pcall(json.decode, have[name])
+        if not ok or type(decoded) ~= "table" then
+          problems[#problems + 1] = string.format("/schedulers: %s is not a JSON object", name)
+        else
+          sched_states[name] = finite_state(decoded, false)
+        end
+      end
+    end
+  end
   if #problems > 0 then
     fail("%s: the checkpoint does not match the model:\n  %s", path, table.concat(problems, "\n  "))
   end
@@ -580,6 +653,17 @@ local function restore(f, path, root, opts)
   if rng then
     local ok, err = pcall(core.set_rng_state, rng)
     if not ok then fail("%s: /train/rng_state: %s", path, plain(err)) end
+  end
+  -- the schedulers before the optimizer: a scheduler's load sets the
+  -- rate it last set, the optimizer's then sets the rate it held (which a
+  -- ReduceLROnPlateau may have lowered since)
+  for name, state in pairs(sched_states) do
+    local s = opts.schedulers[name]
+    local ok, err = pcall(s.load_state_dict, s, state)
+    if not ok then
+      core.set_rng_state(saved_rng)
+      fail("%s: /schedulers: %s: %s", path, name, plain(err))
+    end
   end
   if sd then
     local ok, err = pcall(opt.load_state_dict, opt, sd)

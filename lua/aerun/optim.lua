@@ -7,13 +7,15 @@
 -- PyTorch's slot names (momentum_buffer, exp_avg, exp_avg_sq, square_avg,
 -- grad_avg, step).
 --
--- A learning-rate schedule is either an ae.schedule function applied each
--- epoch,
+-- A learning-rate schedule is either an ae.schedule applied each epoch or
+-- step,
 --     local lr = ae.schedule.cosine(1e-3, 1e-5, cfg.epochs)
 --     for epoch = 1, cfg.epochs do opt:set_lr(lr(epoch)) ... end
--- or a PyTorch-style scheduler stepped after each epoch,
+-- or a PyTorch-style scheduler (a thin wrapper over an ae.schedule) stepped
+-- after each epoch or batch,
 --     local sched = ae.optim.lr_scheduler.StepLR(opt, {step_size = 10, gamma = 0.5})
 --     for epoch = 1, cfg.epochs do ... sched:step() end
+-- ReduceLROnPlateau steps with a metric: sched:step(test_loss).
 
 --- Optimizers with PyTorch's names, defaults and exact update rules: `ae.optim`.
 --
@@ -67,16 +69,20 @@
 -- assert(ae.optim.clip_grad_norm({ w }, 1) == 6 and math.abs(w.grad:pow(2):sum():item() - 1) < 1e-5)
 -- @function clip_grad_norm
 
---- Multiplies the learning rate by gamma every step_size epochs.
+--- Multiplies the learning rate by gamma every step_size steps of the
+-- scheduler (call :step() once per epoch, or once per batch for a per-step
+-- schedule, as in PyTorch).  Like every wrapper below, it is a thin layer
+-- over an ae.schedule (its field `schedule`, unit 1 = before the first
+-- step) and gives PyTorch 1.13's rates to the bit.
 -- @param opt an Optimizer
 -- @param opts `{step_size =, gamma = 0.1}`
 -- @return a Scheduler
--- @raise on a missing or out-of-range option
+-- @raise on a missing, unknown or out-of-range option
 -- @usage local opt = ae.optim.SGD(nn.Linear(1, 1):parameters(), { lr = 1 })
 -- local s = ae.optim.lr_scheduler.StepLR(opt, { step_size = 1, gamma = 0.5 }); s:step(); assert(opt.lr == 0.5)
 -- @function lr_scheduler.StepLR
 
---- Multiplies the learning rate by gamma at each milestone epoch.
+--- Multiplies the learning rate by gamma at each milestone (a count of steps).
 -- @param opt an Optimizer
 -- @param opts `{milestones = {...} (increasing), gamma = 0.1}`
 -- @return a Scheduler
@@ -84,7 +90,7 @@
 -- local s = ae.optim.lr_scheduler.MultiStepLR(opt, { milestones = { 2 } }); s:step(); s:step(); assert(math.abs(opt.lr - 0.1) < 1e-12)
 -- @function lr_scheduler.MultiStepLR
 
---- Multiplies the learning rate by gamma every epoch.
+--- Multiplies the learning rate by gamma every step.
 -- @param opt an Optimizer
 -- @param opts `{gamma =}`
 -- @return a Scheduler
@@ -92,13 +98,75 @@
 -- ae.optim.lr_scheduler.ExponentialLR(opt, { gamma = 0.9 }):step(); assert(opt.lr == 0.9)
 -- @function lr_scheduler.ExponentialLR
 
---- Cosine annealing from the initial rate to eta_min over T_max epochs (PyTorch's recurrence).
+--- Cosine annealing from the initial rate to eta_min over T_max steps (PyTorch's recurrence; past T_max it climbs back).
 -- @param opt an Optimizer
 -- @param opts `{T_max =, eta_min = 0}`
 -- @return a Scheduler
 -- @usage local opt = ae.optim.SGD(nn.Linear(1, 1):parameters(), { lr = 1 })
 -- local s = ae.optim.lr_scheduler.CosineAnnealingLR(opt, { T_max = 2 }); s:step(); assert(math.abs(opt.lr - 0.5) < 1e-12)
 -- @function lr_scheduler.CosineAnnealingLR
+
+--- The rate times a factor that goes linearly from start_factor (at
+-- construction, which sets it, as PyTorch's does) to end_factor after
+-- total_iters steps, then stays: PyTorch's LinearLR, a warm-up when
+-- end_factor is 1.  start_factor must be in (0, 1] (PyTorch's recurrence
+-- gives NaN at 0; ae.schedule.warmup starts from 0).
+-- @param opt an Optimizer
+-- @param[opt] opts `{start_factor = 1/3, end_factor = 1, total_iters = 5}`
+-- @return a Scheduler
+-- @usage local opt = ae.optim.SGD(nn.Linear(1, 1):parameters(), { lr = 1 })
+-- local s = ae.optim.lr_scheduler.LinearLR(opt, { start_factor = 0.5, total_iters = 2 }); assert(opt.lr == 0.5)
+-- s:step(); assert(opt.lr == 0.75); s:step(); assert(opt.lr == 1)
+-- @function lr_scheduler.LinearLR
+
+--- The initial rate times lr_lambda(n) after n steps (lr_lambda(0) at
+-- construction): PyTorch's LambdaLR.  n counts from 0 as in PyTorch, where
+-- an ae.schedule counts from 1.
+-- @param opt an Optimizer
+-- @param opts `{lr_lambda = function(n) -> factor}`
+-- @return a Scheduler
+-- @raise when lr_lambda returns something other than a number
+-- @usage local opt = ae.optim.SGD(nn.Linear(1, 1):parameters(), { lr = 1 })
+-- local s = ae.optim.lr_scheduler.LambdaLR(opt, { lr_lambda = function(n) return 1 / (n + 1) end }); s:step(); assert(opt.lr == 0.5)
+-- @function lr_scheduler.LambdaLR
+
+--- Schedulers one after another: PyTorch's SequentialLR.  From step
+-- milestones[i] on (counting steps from 0, as PyTorch), schedulers[i + 1]
+-- runs from its start.  The schedulers are made on the same optimizer
+-- first; only the SequentialLR is stepped.  A warm-up then cosine:
+-- `SequentialLR(opt, {schedulers = {LinearLR(opt, {start_factor = 0.01,
+-- total_iters = n}), CosineAnnealingLR(opt, {T_max = T})}, milestones = {n}})`
+-- (or ae.schedule.warmup with opt:set_lr).
+-- @param opt an Optimizer
+-- @param opts `{schedulers = {...}, milestones = {...}}` (one milestone fewer than schedulers)
+-- @return a Scheduler
+-- @raise when a scheduler drives another optimizer, is a ReduceLROnPlateau or SequentialLR, or the counts do not fit
+-- @usage local opt = ae.optim.SGD(nn.Linear(1, 1):parameters(), { lr = 1 }); local L = ae.optim.lr_scheduler
+-- local s = L.SequentialLR(opt, { schedulers = { L.LinearLR(opt, { start_factor = 0.5, total_iters = 1 }),
+--   L.ExponentialLR(opt, { gamma = 0.5 }) }, milestones = { 1 } })
+-- assert(opt.lr == 0.5); s:step(); assert(opt.lr == 1); s:step(); assert(opt.lr == 0.5)
+-- @function lr_scheduler.SequentialLR
+
+--- Lowers the rate when a metric stops improving: PyTorch 1.13's
+-- ReduceLROnPlateau, to the bit.  `s:step(metric)` once per evaluation
+-- (a number or a one-element tensor, finite): a metric better than best
+-- by the threshold (`rel`: below best·(1 - threshold) in min mode, above
+-- best·(1 + threshold) in max mode; `abs`: best ∓ threshold) resets the
+-- count of bad steps; after more than `patience` bad ones the rate becomes
+-- max(lr·factor, min_lr), unless that changes it by eps or less, and
+-- `cooldown` steps follow in which bad steps do not count.  Its fields
+-- best, num_bad_epochs, cooldown_counter and last_epoch are PyTorch's;
+-- `s:get_last_lr()`, `s:state_dict()` and `s:load_state_dict(sd)` work as
+-- for the other schedulers.  It changes only what the optimizer holds, so
+-- it combines with a warm-up scheduler stepped per batch.
+-- @param opt an Optimizer
+-- @param[opt] opts `{mode = "min", factor = 0.1, patience = 10, threshold = 1e-4, threshold_mode = "rel", cooldown = 0, min_lr = 0, eps = 1e-8}`
+-- @return a ReduceLROnPlateau
+-- @raise on an unknown option or a bad value (factor outside [0, 1), a negative or fractional patience or cooldown, ...), naming it; step raises on a non-finite metric
+-- @usage local opt = ae.optim.SGD(nn.Linear(1, 1):parameters(), { lr = 1 })
+-- local s = ae.optim.lr_scheduler.ReduceLROnPlateau(opt, { patience = 1, factor = 0.5 })
+-- for _, loss in ipairs { 3, 2, 2, 2 } do s:step(loss) end; assert(opt.lr == 0.5 and s.best == 2)
+-- @function lr_scheduler.ReduceLROnPlateau
 
 --- What every optimizer has.
 -- @type Optimizer
@@ -139,10 +207,16 @@
 -- @usage local m = nn.Linear(1, 1); local a = ae.optim.Adam(m:parameters()); ae.optim.Adam(m:parameters()):load_state_dict(a:state_dict())
 -- @function Optimizer:load_state_dict
 
---- What every lr_scheduler has.
+--- What every lr_scheduler has (ReduceLROnPlateau's step takes the metric).
+-- `s.schedule` is its ae.schedule (unit k = after k - 1 steps), `s.last_epoch`
+-- the count of steps, `s.base_lr` the optimizer's rate when the first
+-- scheduler was attached to it (PyTorch's initial_lr).
 -- @type Scheduler
 
---- Ends an epoch: sets the optimizer's rate for the next one.
+--- Advances the count by one and sets the optimizer's rate: call it after
+-- each epoch, or after each batch for a per-step schedule.  A recurrence
+-- (all but LambdaLR) is applied to the optimizer's current rate, as
+-- PyTorch's chainable form is.
 -- @usage local opt = ae.optim.SGD(nn.Linear(1, 1):parameters(), { lr = 1 }); local s = ae.optim.lr_scheduler.ExponentialLR(opt, { gamma = 0.5 }); s:step(); assert(s:get_last_lr() == 0.5)
 -- @function Scheduler:step
 
@@ -151,13 +225,16 @@
 -- @usage local opt = ae.optim.SGD(nn.Linear(1, 1):parameters(), { lr = 1 }); assert(ae.optim.lr_scheduler.StepLR(opt, { step_size = 2 }):get_last_lr() == 1)
 -- @function Scheduler:get_last_lr
 
---- The scheduler's epoch count and settings.
+--- The scheduler's state: `{type, version = 2, last_epoch, base_lr, last_lr}`
+-- (version 1, without last_lr, is still read), numbers only (JSON-ready).
 -- @return a table
 -- @usage local opt = ae.optim.SGD(nn.Linear(1, 1):parameters(), { lr = 1 }); assert(ae.optim.lr_scheduler.StepLR(opt, { step_size = 2 }):state_dict())
 -- @function Scheduler:state_dict
 
---- Restores a scheduler's state_dict.
+--- Restores a scheduler's state_dict and sets the optimizer's rate to the
+-- one saved, so that the next step continues exactly.
 -- @param sd a table
+-- @raise when sd is another scheduler's state or holds a bad value
 -- @usage local opt = ae.optim.SGD(nn.Linear(1, 1):parameters(), { lr = 1 }); local s = ae.optim.lr_scheduler.StepLR(opt, { step_size = 2 }); s:load_state_dict(s:state_dict())
 -- @function Scheduler:load_state_dict
 
@@ -587,63 +664,110 @@ end
 -- Learning-rate schedulers in PyTorch's form: made from an optimizer
 -- (whose current lr becomes base_lr), sched:step() after each epoch sets
 -- opt.lr to the lr at last_epoch (base_lr before the first step).
--- PyTorch's get_lr() is chainable: each epoch's lr is computed from the
--- previous epoch's (lr·gamma, a cosine ratio), which differs in the last
--- bits of a double from the closed form base_lr·gamma^epoch (0.1·0.9·0.9·0.9
--- is not 0.1·0.9^3).  The chain is replayed here from base_lr, so the lr
--- is PyTorch's to the bit and the state is still (base_lr, last_epoch).
+-- The schedulers are thin wrappers over ae.schedule: each holds a schedule
+-- of its count (scheduler.schedule, unit 1 = before the first step, PyTorch's
+-- last_epoch 0) and its :step() advances the count and sets the optimizer's
+-- rate.  PyTorch's get_lr() is chainable: each lr is computed from the
+-- optimizer's current one (lr·gamma, a cosine ratio), which differs in the
+-- last bits of a double from the closed form base_lr·gamma^epoch
+-- (0.1·0.9·0.9·0.9 is not 0.1·0.9^3).  Those schedules are therefore
+-- ae.schedule.chain recurrences with PyTorch's formulas, and :step()
+-- applies the chain to the optimizer's current rate as PyTorch does, so
+-- the lr is PyTorch's to the bit (also after an opt:set_lr or a
+-- ReduceLROnPlateau in between).  The base rate is the optimizer's
+-- initial_lr, set by the first scheduler attached to it (PyTorch's too).
+local schedule = require "aerun.schedule"
+
 local lr_scheduler = {}
 optim.lr_scheduler = lr_scheduler
 
 local Scheduler = {}
 Scheduler.__index = Scheduler
 
--- the lr at epoch e: the chain from base_lr, continued from the last
--- epoch asked for when that is not later than e
-function Scheduler:lr_at(e)
-  local lr, from = self.base_lr, 0
-  if self.chain_epoch and self.chain_epoch <= e then lr, from = self.chain_lr, self.chain_epoch end
-  for k = from + 1, e do lr = self:next_lr(k, lr) end
-  self.chain_epoch, self.chain_lr = e, lr
-  return lr
+local function check_optimizer(name, opt)
+  if type(opt) ~= "table" or type(opt.set_lr) ~= "function" then
+    error(name .. ": expects an optimizer as its first argument, got " .. guard.value(opt), 3)
+  end
 end
 
-function Scheduler:step()
+-- PyTorch's initial_lr: the rate when the first scheduler was attached
+local function base_of(opt)
+  local base = rawget(opt, "initial_lr")
+  if base == nil then
+    base = opt.lr
+    rawset(opt, "initial_lr", base)
+  end
+  return base
+end
+
+-- the rate at the schedule's unit k: the chain from the optimizer's
+-- current rate when the schedule is a recurrence
+local function rate_at(s, k, current)
+  if s.chain then return s.chain(k, current) end
+  return s(k)
+end
+
+function Scheduler:step(...)
+  if select("#", ...) > 0 then
+    error(self.type .. ":step takes no argument (PyTorch's step(epoch) is deprecated; "
+      .. "ReduceLROnPlateau:step takes the metric)", 2)
+  end
   self.last_epoch = self.last_epoch + 1
-  self.optimizer:set_lr(self:lr_at(self.last_epoch))
+  local lr = rate_at(self.schedule, self.last_epoch + 1, self.optimizer.lr)
+  self.optimizer:set_lr(lr)
+  self.last_lr = lr
 end
 
-function Scheduler:get_last_lr() return self.optimizer.lr end
+function Scheduler:get_last_lr() return self.last_lr end
 
+-- version 2 adds last_lr (the rate the last step set); a version 1 state
+-- (type, last_epoch, base_lr) is still read: its rate is the schedule's
 function Scheduler:state_dict()
-  return { type = self.type, last_epoch = self.last_epoch, base_lr = self.base_lr }
+  return { type = self.type, version = 2, last_epoch = self.last_epoch, base_lr = self.base_lr,
+    last_lr = self.last_lr }
+end
+
+local function check_state(self, sd)
+  if type(sd) ~= "table" or sd.type ~= self.type then
+    error(string.format("load_state_dict: expects a %s state, got %s", self.type,
+      type(sd) == "table" and tostring(sd.type) or type(sd)), 3)
+  end
+  if not whole(sd.last_epoch) then error("load_state_dict: last_epoch must be a non-negative integer", 3) end
+  if sd.last_lr ~= nil and not nonneg(sd.last_lr) then
+    error("load_state_dict: last_lr must be a non-negative number", 3)
+  end
 end
 
 function Scheduler:load_state_dict(sd)
-  if type(sd) ~= "table" or sd.type ~= self.type then
-    error(string.format("load_state_dict: expects a %s state, got %s", self.type,
-      type(sd) == "table" and tostring(sd.type) or type(sd)), 2)
-  end
-  if not whole(sd.last_epoch) then error("load_state_dict: last_epoch must be a non-negative integer", 2) end
+  check_state(self, sd)
   if not nonneg(sd.base_lr) then error("load_state_dict: base_lr must be a non-negative number", 2) end
   self.last_epoch, self.base_lr = math.tointeger(sd.last_epoch), sd.base_lr
-  self.chain_epoch, self.chain_lr = nil, nil
+  self.schedule = self:build(self.base_lr)
+  self.last_lr = sd.last_lr or self.schedule(self.last_epoch + 1)
+  self.optimizer:set_lr(self.last_lr)
 end
 
--- next_lr(self, e, lr): PyTorch's get_lr() at last_epoch e >= 1, given the
--- lr of epoch e - 1
-local function scheduler(name, spec, next_lr)
-  local cls = setmetatable({ type = name, next_lr = next_lr }, Scheduler)
+-- a class: spec lists its options as for optimizers; build(self, base[,
+-- first]) makes its schedule from the base rate (first: the value at unit
+-- 1 when SequentialLR restarts it, PyTorch's closed form at last_epoch 0,
+-- when that differs from the chain's)
+local function scheduler(name, spec, build, extra)
+  local cls = setmetatable({ type = name, build = build }, Scheduler)
   cls.__index = cls
+  for k, v in pairs(extra or {}) do cls[k] = v end
   lr_scheduler[name] = function(opt, opts)
-    if type(opt) ~= "table" or type(opt.set_lr) ~= "function" then
-      error(name .. ": expects an optimizer as its first argument, got " .. guard.value(opt), 2)
-    end
-    local h = hyperparameters(name, spec, opts, nil, 2)
-    local self = setmetatable(h, cls)
-    self.optimizer, self.base_lr, self.last_epoch = opt, opt.lr, 0
+    check_optimizer(name, opt)
+    local self = setmetatable(hyperparameters(name, spec, opts, nil, 2), cls)
+    self.optimizer = opt
+    if cls.validate then cls.validate(self, 2) end
+    self.base_lr, self.last_epoch = base_of(opt), 0
+    self.schedule = self:build(self.base_lr)
+    -- PyTorch's constructor takes a first step to last_epoch 0
+    self.last_lr = self.schedule(1)
+    opt:set_lr(self.last_lr)
     return self
   end
+  return cls
 end
 
 local function positive(v) return is_number(v) and v > 0 and v < math.huge end
@@ -655,32 +779,214 @@ local function milestones(v)
   end
   return true
 end
+local function factor(v) return is_number(v) and v >= 0 and v <= 1 end
 
 -- StepLR{step_size, gamma = 0.1}: times gamma every step_size epochs
 -- (base_lr·gamma^floor(epoch / step_size))
-scheduler("StepLR", { { "step_size", nil, count }, { "gamma", 0.1, nonneg } }, function(self, e, lr)
-  return e % self.step_size == 0 and lr * self.gamma or lr
+scheduler("StepLR", { { "step_size", nil, count }, { "gamma", 0.1, nonneg } }, function(self, base)
+  local size, gamma = self.step_size, self.gamma
+  return schedule.chain(base, function(k, lr) return (k - 1) % size == 0 and lr * gamma or lr end)
 end)
 
 -- MultiStepLR{milestones = {...}, gamma = 0.1}: times gamma at each milestone
-scheduler("MultiStepLR", { { "milestones", nil, milestones }, { "gamma", 0.1, nonneg } }, function(self, e, lr)
-  for _, m in ipairs(self.milestones) do
-    if m == e then return lr * self.gamma end
-  end
-  return lr
+scheduler("MultiStepLR", { { "milestones", nil, milestones }, { "gamma", 0.1, nonneg } }, function(self, base)
+  local at, gamma = {}, self.gamma
+  for _, m in ipairs(self.milestones) do at[m] = true end
+  return schedule.chain(base, function(k, lr) return at[k - 1] and lr * gamma or lr end)
 end)
 
 -- ExponentialLR{gamma}: times gamma every epoch (base_lr·gamma^epoch)
-scheduler("ExponentialLR", { { "gamma", nil, nonneg } }, function(self, e, lr)
-  return lr * self.gamma
+scheduler("ExponentialLR", { { "gamma", nil, nonneg } }, function(self, base)
+  local gamma = self.gamma
+  return schedule.chain(base, function(_, lr) return lr * gamma end)
 end)
 
 -- CosineAnnealingLR{T_max, eta_min = 0}: eta_min + (base_lr - eta_min)·(1 + cos(π·epoch/T_max))/2,
 -- by PyTorch's recurrence (past T_max it climbs back, as PyTorch's)
-scheduler("CosineAnnealingLR", { { "T_max", nil, count }, { "eta_min", 0, nonneg } }, function(self, e, lr)
+scheduler("CosineAnnealingLR", { { "T_max", nil, count }, { "eta_min", 0, nonneg } }, function(self, base, first)
   local T, eta = self.T_max, self.eta_min
-  if (e - 1 - T) % (2 * T) == 0 then return lr + (self.base_lr - eta) * (1 - math.cos(math.pi / T)) / 2 end
-  return (1 + math.cos(math.pi * e / T)) / (1 + math.cos(math.pi * (e - 1) / T)) * (lr - eta) + eta
+  return schedule.chain(first or base, function(k, lr)
+    local e = k - 1
+    if (e - 1 - T) % (2 * T) == 0 then return lr + (base - eta) * (1 - math.cos(math.pi / T)) / 2 end
+    return (1 + math.cos(math.pi * e / T)) / (1 + math.cos(math.pi * (e - 1) / T)) * (lr - eta) + eta
+  end)
+end, {
+  -- the closed form at last_epoch 0, where SequentialLR restarts it
+  restart = function(self, base)
+    local eta = self.eta_min
+    return eta + (base - eta) * (1 + math.cos(math.pi * 0 / self.T_max)) / 2
+  end,
+})
+
+-- LinearLR{start_factor = 1/3, end_factor = 1, total_iters = 5}: the rate
+-- times a factor going linearly from start_factor (epoch 0) to end_factor
+-- (epoch total_iters), by PyTorch's recurrence
+scheduler("LinearLR", { { "start_factor", 1 / 3, function(v) return factor(v) and v > 0 end },
+  { "end_factor", 1, factor }, { "total_iters", 5, count } }, function(self, base)
+  local s, e_f, T = self.start_factor, self.end_factor, self.total_iters
+  return schedule.chain(base * s, function(k, lr)
+    local e = k - 1
+    if e > T then return lr end
+    return lr * (1 + (e_f - s) / (T * s + (e - 1) * (e_f - s)))
+  end)
 end)
+
+-- LambdaLR{lr_lambda = f}: base_lr·f(n) after n steps (f(0) at the start)
+scheduler("LambdaLR", { { "lr_lambda", nil, function(v) return type(v) == "function" end } }, function(self, base)
+  local f = self.lr_lambda
+  return schedule.fn(function(k)
+    local m = f(k - 1)
+    if not is_number(m) then
+      error(string.format("LambdaLR: lr_lambda(%d) returned %s, not a number", k - 1, guard.value(m)), 0)
+    end
+    return base * m
+  end)
+end)
+
+-- SequentialLR{schedulers = {s1, s2, ...}, milestones = {...}}: PyTorch's
+-- SequentialLR: from step milestones[i] on, schedulers[i + 1] from its
+-- start (its closed form at 0), then its own chain.  The schedule is an
+-- ae.schedule.sequence (whose milestones count from 1: m + 1).
+local function schedulers(v) return type(v) == "table" and #v >= 2 end
+scheduler("SequentialLR", { { "schedulers", nil, schedulers }, { "milestones", nil, milestones } },
+  function(self, base)
+    local parts, ms = {}, {}
+    for i, sub in ipairs(self.schedulers) do
+      parts[i] = i == 1 and sub:build(base) or sub:build(base, sub.restart and sub:restart(base))
+    end
+    for i, m in ipairs(self.milestones) do ms[i] = m + 1 end
+    return schedule.sequence(parts, ms)
+  end, {
+    validate = function(self, level)
+      if #self.milestones ~= #self.schedulers - 1 then
+        error(string.format("SequentialLR: %d schedulers need %d milestones, got %d", #self.schedulers,
+          #self.schedulers - 1, #self.milestones), level + 1)
+      end
+      for i, s in ipairs(self.schedulers) do
+        local what = type(s) == "table" and s.type
+        if what == "ReduceLROnPlateau" or what == "SequentialLR" then
+          error(string.format("SequentialLR: schedulers[%d] is a %s, which has no schedule to sequence", i, what),
+            level + 1)
+        end
+        if not (type(s) == "table" and getmetatable(getmetatable(s) or {}) == Scheduler) then
+          error(string.format("SequentialLR: schedulers[%d] is %s, not an lr_scheduler", i, guard.value(s)), level + 1)
+        end
+        if s.optimizer ~= self.optimizer then
+          error(string.format("SequentialLR: schedulers[%d] drives another optimizer", i), level + 1)
+        end
+      end
+    end,
+  })
+
+-- ReduceLROnPlateau{mode = "min", factor = 0.1, patience = 10, threshold =
+-- 1e-4, threshold_mode = "rel", cooldown = 0, min_lr = 0, eps = 1e-8}:
+-- PyTorch 1.13's, step(metric) once per evaluation.  Not a schedule: the
+-- rate depends on the metrics.
+local Plateau = { type = "ReduceLROnPlateau" }
+Plateau.__index = Plateau
+
+local plateau_spec = {
+  { "mode", "min", function(v) return v == "min" or v == "max" end },
+  { "factor", 0.1, function(v) return is_number(v) and v >= 0 and v < 1 end },
+  { "patience", 10, whole },
+  { "threshold", 1e-4, nonneg },
+  { "threshold_mode", "rel", function(v) return v == "rel" or v == "abs" end },
+  { "cooldown", 0, whole },
+  { "min_lr", 0, nonneg },
+  { "eps", 1e-8, nonneg },
+}
+local plateau_doc = {
+  mode = "\"min\" or \"max\"", factor = "a number in [0, 1)", patience = "an integer >= 0",
+  threshold = "a finite number >= 0", threshold_mode = "\"rel\" or \"abs\"", cooldown = "an integer >= 0",
+  min_lr = "a finite number >= 0", eps = "a finite number >= 0",
+}
+
+-- PyTorch's message names the option; ours says what it must be too
+local function plateau_options(opts, level)
+  local ok, h = pcall(hyperparameters, "ReduceLROnPlateau", plateau_spec, opts, nil, 1)
+  if not ok then
+    local key = type(h) == "string" and h:match("invalid ([%w_]+):")
+    if key then h = h .. " (" .. key .. " must be " .. plateau_doc[key] .. ")" end
+    error(guard.strip(h), level + 1)
+  end
+  return h
+end
+
+function lr_scheduler.ReduceLROnPlateau(opt, opts)
+  check_optimizer("ReduceLROnPlateau", opt)
+  local self = setmetatable(plateau_options(opts, 2), Plateau)
+  self.optimizer, self.last_epoch = opt, 0
+  self.best, self.num_bad_epochs, self.cooldown_counter = self.mode == "min" and math.huge or -math.huge, 0, 0
+  self.last_lr = opt.lr
+  return self
+end
+
+-- PyTorch's is_better, with its rounding (best·(1 - threshold))
+local function is_better(self, a, best)
+  local min, rel = self.mode == "min", self.threshold_mode == "rel"
+  if min and rel then return a < best * (1 - self.threshold) end
+  if min then return a < best - self.threshold end
+  if rel then return a > best * (self.threshold + 1) end
+  return a > best + self.threshold
+end
+
+function Plateau:step(metric)
+  local current = metric
+  if is_tensor(metric) then
+    if metric:numel() ~= 1 then
+      error("ReduceLROnPlateau:step: metric must be a number or a one-element tensor, got a tensor "
+        .. shape_str(metric), 2)
+    end
+    current = metric:item()
+  end
+  if not (is_number(current) and current > -math.huge and current < math.huge) then
+    error("ReduceLROnPlateau:step: metric must be a finite number, got " .. guard.value(current), 2)
+  end
+  self.last_epoch = self.last_epoch + 1
+  if is_better(self, current, self.best) then
+    self.best, self.num_bad_epochs = current, 0
+  else
+    self.num_bad_epochs = self.num_bad_epochs + 1
+  end
+  if self.cooldown_counter > 0 then
+    self.cooldown_counter = self.cooldown_counter - 1
+    self.num_bad_epochs = 0   -- bad epochs in cooldown do not count
+  end
+  if self.num_bad_epochs > self.patience then
+    local old = self.optimizer.lr
+    local new = math.max(old * self.factor, self.min_lr)
+    if old - new > self.eps then self.optimizer:set_lr(new) end
+    self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
+  end
+  self.last_lr = self.optimizer.lr
+end
+
+function Plateau:get_last_lr() return self.last_lr end
+
+function Plateau:state_dict()
+  local sd = { type = self.type, version = 2, last_epoch = self.last_epoch, best = self.best,
+    num_bad_epochs = self.num_bad_epochs, cooldown_counter = self.cooldown_counter, last_lr = self.last_lr }
+  for _, h in ipairs(plateau_spec) do sd[h[1]] = self[h[1]] end
+  return sd
+end
+
+function Plateau:load_state_dict(sd)
+  check_state(self, sd)
+  local h = {}
+  for _, o in ipairs(plateau_spec) do h[o[1]] = sd[o[1]] end
+  h = plateau_options(h, 2)
+  local best = sd.best
+  if not (is_number(best) and (best < math.huge or h.mode == "min") and (best > -math.huge or h.mode == "max")) then
+    error("load_state_dict: best must be a number (+inf in min mode, -inf in max mode before any metric)", 2)
+  end
+  for _, key in ipairs { "num_bad_epochs", "cooldown_counter" } do
+    if not whole(sd[key]) then error("load_state_dict: " .. key .. " must be a non-negative integer", 2) end
+  end
+  for k, v in pairs(h) do self[k] = v end
+  self.last_epoch, self.best = math.tointeger(sd.last_epoch), best
+  self.num_bad_epochs, self.cooldown_counter = math.tointeger(sd.num_bad_epochs), math.tointeger(sd.cooldown_counter)
+  -- the rate itself is the optimizer's (PyTorch's load leaves it too)
+  if sd.last_lr ~= nil then self.last_lr = sd.last_lr end
+end
 
 return require("aerun.guard").module("ae.optim", optim)
