@@ -4,8 +4,10 @@
 -- rate warms up linearly from 0 over the first --lr_warmup share, then
 -- follows half a cosine down to --lr_end at the last step (opt:set_lr
 -- before each step).  A schedule counts epochs (the default) or steps
--- ({per = "step"}), from 1; ae.schedule.value(s, epoch, step) gives each
--- the count it wants, and a plain Lua function(epoch) works too.
+-- ({per = "step"}), from 1; run:value(s) gives each the count it wants
+-- (ae.schedule.value(s, epoch, step) outside a run), and a plain Lua
+-- function(epoch) works too.  --log-every=N writes β and the rate of every
+-- N-th step to steps.csv.
 --   build/aerun examples/05_schedules.lua --epochs=10
 --   build/aerun examples/05_schedules.lua --epochs=2 --limit=1000   (CI's budget)
 -- metrics.csv in the run directory has β and the rate at each epoch's
@@ -43,20 +45,20 @@ end
 local b, lr, betas_first_epoch = 0, 0, {}
 for epoch in run:epochs() do
   for x in run:batches(train) do
-    local step = run.step_count + 1      -- this step, counting from 1 (a resumed run continues the count)
-    b, lr = S.value(beta, epoch, step), S.value(rate, epoch, step)
+    -- this step's values (steps count from 1; a resumed run continues the count)
+    b, lr = run:value(beta), run:value(rate)
     if epoch == 1 then betas_first_epoch[b] = true end
     opt:set_lr(lr)
     opt:zero_grad()
     local loss = loss_of(x, b)
     loss:backward()
     opt:step()
-    run:step(loss)
+    run:step(loss, { beta = b })
   end
   -- the test loss always at β = 1, so that epochs compare
   run:end_epoch { test_loss = ex.evaluate(test, function(x) return loss_of(x, 1) end), beta = b, lr = lr }
 end
 local distinct = 0
 for _ in pairs(betas_first_epoch) do distinct = distinct + 1 end
-run:finish { test_loss = run.metrics.test_loss[cfg.epochs], beta = b, lr = lr, steps = steps,
+run:finish { test_loss = run.metrics.test_loss[run.epoch], beta = b, lr = lr, steps = steps,
   steps_per_epoch = per_epoch, kl_steps = kl_steps, lr_steps = lr_steps, betas_first_epoch = distinct }

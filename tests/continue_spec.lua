@@ -237,9 +237,31 @@ describe("steps.csv and time across a stop", function()
     local rate = process.csv_column(full, "samples_per_second")
     local e = info.epoch + 1
     assert.is_true(seconds[e] >= info.partial.seconds)
-    -- 2700 training samples an epoch (90% of 3000), to the digits csv keeps
-    assert.is_true(math.abs(rate[e] * (seconds[e] - eval[e]) - 2700) < 1e-6 * 2700,
+    -- 3000 training samples an epoch (--limit), to the digits csv keeps
+    assert.is_true(math.abs(rate[e] * (seconds[e] - eval[e]) - 3000) < 1e-6 * 3000,
       string.format("%s samples/s over %s s", rate[e], seconds[e] - eval[e]))
+  end)
+end)
+
+describe("schedulers in a run's checkpoint", function()
+  setup(function() dir = process.tmpdir() end)
+  teardown(function() sh("rm -rf " .. quote(dir)) end)
+
+  it("a warm-up and ReduceLROnPlateau continue across --epochs=6 --resume as in one 6-epoch run", function()
+    -- the plateau halves the rate at every epoch here (patience 0, 5%
+    -- threshold); a plateau that forgot its best on resume would not
+    local base = string.format("cd %s && OPENBLAS_NUM_THREADS=1 %s %s --quiet", quote(dir), quote(aerun),
+      quote(root .. "/tests/files/plateau_run.lua"))
+    local out, ok = sh(base .. " --epochs=3")
+    assert.is_true(ok, out)
+    out, ok = sh(base .. " --epochs=6 --resume")
+    assert.is_true(ok, out)
+    out, ok = sh(base .. " --epochs=6 --out=whole")
+    assert.is_true(ok, out)
+    assert_same_params(dir .. "/checkpoints/plateau_run/default/checkpoint.h5", dir .. "/whole/checkpoint.h5")
+    local lrs = process.csv_column(process.read_all(dir .. "/whole/metrics.csv"), "lr")
+    assert.are.same(lrs, process.csv_column(process.read_all(dir .. "/checkpoints/plateau_run/default/metrics.csv"), "lr"))
+    assert.are.equal(0.02 / 32, lrs[6])
   end)
 end)
 

@@ -57,7 +57,7 @@
 -- Seed the RNG before building the model.
 -- @param name the experiment's name
 -- @param cfg from `ae.experiment.config`
--- @param[opt] objects `{model =, optimizer =, data =}` (data: experiment.data's third result)
+-- @param[opt] objects `{model =, optimizer =, data =, schedulers = {name = lr_scheduler}}` (data: experiment.data's third result; schedulers are kept in the checkpoint and restored on resume)
 -- @return a Run
 -- @raise when name is empty, or `--resume=path` names no file
 -- @usage local cfg = ae.experiment.config({ epochs = 1 }, { "--quiet" })
@@ -584,6 +584,7 @@ function experiment.start(name, cfg, objects)
   objects = objects or {}
   local run = setmetatable({
     name = name, cfg = cfg, model = objects.model, optimizer = objects.optimizer, data = objects.data,
+    schedulers = objects.schedulers,
     metrics = {}, metric_names = {}, step_count = 0, start_epoch = 1, epoch = 0,
     progress = new_progress(cfg.quiet), started = core.time(), quiet = cfg.quiet,
   }, Run)
@@ -639,7 +640,8 @@ function Run:resume(from)
     error("--resume: no checkpoint at " .. path, 0)
   end
   f:close()
-  local state = require("aerun.checkpoint").load(path, { model = self.model, optimizer = self.optimizer })
+  local state = require("aerun.checkpoint").load(path, { model = self.model, optimizer = self.optimizer,
+    schedulers = self.schedulers })
   self.resumed = true
   self.partial = state.partial
   self.epoch = state.epoch or 0
@@ -1054,6 +1056,7 @@ function write_checkpoint(self, path, partial)
   local checkpoint = require "aerun.checkpoint"
   checkpoint.save(path, {
     model = self.model, optimizer = self.optimizer, partial = partial, seconds = core.time() - self.started,
+    schedulers = self.schedulers,
     epoch = partial and self.epoch - 1 or self.epoch, step = self.step_count,
     config = self.cfg, metrics = self.metrics, seed = self.cfg.seed,
     script = type(arg) == "table" and arg[0] or nil,
