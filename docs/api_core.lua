@@ -804,7 +804,7 @@
 -- @usage assert(ae.h5_open_objects() >= 0)
 -- @function h5_open_objects
 
---- A blank RGB (or grey) canvas to draw on (what ae.image's plots use).
+--- A blank RGB (or grey) canvas to lay images out on (what ae.image's grids use).
 -- @param width
 -- @param height
 -- @param[opt=3] channels 1 or 3
@@ -812,13 +812,6 @@
 -- @return a Canvas
 -- @usage local c = ae.canvas(10, 5); assert(select(2, c:size()) == 5)
 -- @function canvas
-
---- The width in pixels of a string in the canvas font.
--- @param s a string
--- @param[opt=1] scale
--- @return an integer
--- @usage assert(ae.text_width("ab") > 0)
--- @function text_width
 
 ------------------------------------------------------------------------
 -- The system, signals, profiling and the GEMM

@@ -4,11 +4,13 @@
 --   save(path, image, opts)         one H×W, 1×H×W or 3×H×W image
 --   load(path)                      a PNG as a C×H×W tensor in [0, 1]
 --   scatter(path, points, labels, opts)   an N×2 embedding coloured by label
---   plot(path, spec)                curves (losses per epoch) with axes and a legend
+--   plot(path, spec)                curves with axes and a legend, one panel or a grid
+--   plot_metrics(path, metrics, opts)   every numeric metric of a run, grouped into panels
+--   metric_groups(names)            which panel each metric goes to
 --
--- The pixels are drawn in C on a canvas (ae.canvas: rect, line, disc, text
--- in a 5×7 bitmap font, blit); this module lays the pictures out.  Every
--- file is written beside its target and renamed into place.
+-- Image grids are laid out on a canvas (ae.canvas: rect, blit, in C);
+-- plots are drawn by cairo (runtime/io/plot.c).  Every file is written
+-- beside its target and renamed into place.
 
 --- Pictures of experiments as PNG files: `ae.image`.  Every file is
 -- written beside its target and renamed into place.
@@ -44,14 +46,47 @@
 -- @usage ae.image.scatter("latent.png", ae.randn(50, 2), ae.arange(50):gt(24))
 -- @function scatter
 
---- Curves with axes and a legend (non-finite values break a line).
+--- Curves with axes and a legend, drawn with cairo: one panel, or a grid
+-- of panels.  Non-finite values (and values <= 0 on a log axis) break a
+-- line; a point between two gaps is drawn as a dot.
 -- @param path a .png
--- @param spec `{series = {{name =, x =, y =}, ...}, title, xlabel, ylabel, size = {640, 400}, xlim, ylim}`
--- @raise when series is empty or an option is unknown
+-- @param spec one panel: `{series = {{name =, x =, y =, color =, width =}, ...}, title, xlabel, ylabel,
+--   log = false, xlim = {lo, hi}, ylim = {lo, hi}, legend = true, size = {640, 400}}`; or a grid:
+--   `{panels = {{title =, xlabel =, ylabel =, log =, xlim =, ylim =, legend =, series = {...}}, ...},
+--   title, xlabel, ylabel, cols, size}` (the grid's xlabel and ylabel are the panels' defaults; x
+--   defaults to 1, 2, ...; y and x are lists of numbers or 1-D tensors)
+-- @return the panels' layout: `{{box = {x0, y0, x1, y1}, xlim = {lo, hi}, ylim = {lo, hi}, log =}, ...}`,
+--   the axes in pixels and the data values at their edges
+-- @raise when a series is empty, x and y differ in length, a value is not a number, an option is
+--   unknown or the file cannot be written
 -- @usage ae.image.plot("loss.png", { series = { { name = "train", y = { 3, 2, 1.5 } } }, xlabel = "epoch" })
 -- @function plot
 
---- A canvas to draw on (from `ae.canvas(w, h[, channels, background])`).
+--- Plots every numeric metric of a run, grouped into panels by
+-- metric_groups: losses, KL and regularisers, schedules, throughput,
+-- then the others.
+-- @param path a .png
+-- @param metrics name -> list of values per epoch (run.metrics); missing
+--   epochs and non-finite values leave gaps, names whose values are not
+--   numbers are left out
+-- @param[opt] opts `{title, x = "epoch", names = {...}, size = {w, h}, cols}`:
+--   x is "epoch" (values by position) or the name of a metric to use as
+--   x (such as "step"); names gives the order (default: sorted)
+-- @return the panels' layout (as plot), or nil when there was nothing to plot
+-- @usage ae.image.plot_metrics("loss.png", { train_loss = { 3, 2, 1.5 }, lr = { 1e-3, 1e-3, 5e-4 } })
+-- @function plot_metrics
+
+--- Which panel of plot_metrics each metric goes to (the rules are in
+-- docs/images.md): losses, KL and regularisers, schedules (learning rate,
+-- β, noise, λ), throughput, then one panel for each other metric (train_
+-- and test_ versions together); epoch, step and timings are left out.
+-- @param names a list of metric names, in the order they should appear
+-- @return a list of groups `{key =, title =, names = {...}}` in panel
+--   order, and the list of names not plotted
+-- @usage local g = ae.image.metric_groups { "train_loss", "test_kl", "lr", "seconds" }; assert(g[2].names[1] == "test_kl")
+-- @function metric_groups
+
+--- A canvas to lay images out on (from `ae.canvas(w, h[, channels, background])`).
 -- Colours are a number 0..255, `{r, g, b}` or `"#rrggbb"`.
 -- @type Canvas
 
@@ -68,35 +103,6 @@
 -- @param colour
 -- @usage local c = ae.canvas(8, 8); c:rect(0, 0, 3, 3, { 255, 0, 0 })
 -- @function Canvas:rect
-
---- Draws a line.
--- @param x0
--- @param y0
--- @param x1
--- @param y1
--- @param colour
--- @param[opt=1] width 1..100
--- @usage ae.canvas(8, 8):line(0, 0, 7, 7, 255, 2)
--- @function Canvas:line
-
---- Fills a disc.
--- @param x
--- @param y
--- @param r radius 0..1000
--- @param colour
--- @usage ae.canvas(8, 8):disc(4, 4, 2, 200)
--- @function Canvas:disc
-
---- Writes text in the 5×7 bitmap font.
--- @param x
--- @param y
--- @param s
--- @param colour
--- @param[opt=1] scale 1..64
--- @param[opt=false] vertical
--- @return the advance in pixels
--- @usage assert(ae.canvas(64, 16):text(1, 1, "hi", 255) > 0)
--- @function Canvas:text
 
 --- Draws an image tensor (values lo..hi mapped to 0..255) at x, y.
 -- @param image C×H×W or H×W
@@ -560,15 +566,7 @@ local function group_of(name)
   return "other:" .. stem
 end
 
---- Which panel of plot_metrics each metric goes to (the rules are in
--- docs/images.md): losses, KL and regularisers, schedules (learning rate,
--- β, noise, λ), throughput, then one panel for each other metric (train_
--- and test_ versions together); epoch, step and timings are left out.
--- @param names a list of metric names, in the order they should appear
--- @return a list of groups `{key =, title =, names = {...}}` in panel
---   order, and the list of names not plotted
--- @usage local g = ae.image.metric_groups { "train_loss", "test_kl", "lr", "seconds" }
--- assert(g[1].title == "loss" and g[2].names[1] == "test_kl" and g[3].names[1] == "lr")
+-- ae.image.metric_groups(names) -> groups, skipped (the rules above)
 function M.metric_groups(names)
   if type(names) ~= "table" then error("metric_groups: names must be a list of strings, got " .. type(names)) end
   local fixed = { losses = {}, regularisers = {}, schedules = {}, throughput = {} }
@@ -616,18 +614,7 @@ end
 
 local METRICS_OPTIONS = { title = true, x = true, names = true, size = true, cols = true }
 
---- Plots every numeric metric of a run, grouped into panels by
--- metric_groups: losses, KL and regularisers, schedules, throughput,
--- then the others.
--- @param path a .png
--- @param metrics name -> list of values per epoch (run.metrics); missing
---   epochs and non-finite values leave gaps, names whose values are not
---   numbers are left out
--- @param[opt] opts `{title, x = "epoch", names = {...}, size = {w, h}, cols}`:
---   x is "epoch" (values by position) or the name of a metric to use as
---   x (such as "step"); names gives the order (default: sorted)
--- @return the panels' layout (as plot), or nil when there was nothing to plot
--- @usage ae.image.plot_metrics("loss.png", { train_loss = { 3, 2, 1.5 }, lr = { 1e-3, 1e-3, 5e-4 } })
+-- ae.image.plot_metrics(path, metrics, {title, x = "epoch", names, size, cols})
 function M.plot_metrics(path, metrics, opts)
   check_path("plot_metrics", path)
   if type(metrics) ~= "table" then error("plot_metrics: metrics must be a table name -> values, got " .. type(metrics)) end

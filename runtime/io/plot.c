@@ -178,8 +178,7 @@ static double text_width(cairo_t *cr, const char *s, double size, int bold)
 
 /* text with its anchor at (x, y): ax 0 left, 0.5 centre, 1 right; the
  * text's cap height is centred on y when mid, else y is its top */
-static void draw_text(cairo_t *cr, const char *s, double x, double y, double size, int bold, double ax, int mid,
-                      rgbf c)
+static void draw_text(cairo_t *cr, const char *s, double x, double y, double size, int bold, double ax, int mid, rgbf c)
 {
     double w = text_width(cr, s, size, bold);
     double cap = size * 0.72; /* sans-serif capitals are about 0.72 em */

@@ -450,8 +450,8 @@ static int l_plot(lua_State *L)
         ns += k;
         if (ns > PLOT_MAX_SERIES) luaL_error(L, "plot: more than %d series", PLOT_MAX_SERIES);
     }
-    size_t bytes = sizeof(ae_plot_panel) * (size_t)np + sizeof(ae_plot_series) * (size_t)ns +
-                   2 * sizeof(double) * (size_t)npts;
+    size_t bytes =
+        sizeof(ae_plot_panel) * (size_t)np + sizeof(ae_plot_series) * (size_t)ns + 2 * sizeof(double) * (size_t)npts;
     char *mem = lua_newuserdatauv(L, bytes ? bytes : 1, 0);
     ae_plot_panel *pp = (ae_plot_panel *)(void *)mem;
     ae_plot_series *ss = (ae_plot_series *)(void *)(pp + np);
@@ -488,8 +488,7 @@ static int l_plot(lua_State *L)
             lua_getfield(L, e, "x");
             int has_x = !lua_isnil(L, -1);
             lua_pop(L, 1);
-            if (has_x && nx != n)
-                luaL_error(L, "plot: %s has %d x values and %d y values", where, (int)nx, (int)n);
+            if (has_x && nx != n) luaL_error(L, "plot: %s has %d x values and %d y values", where, (int)nx, (int)n);
             s->n = (int)n;
             s->y = values;
             numbers_field(L, e, "y", values, n, where);
@@ -536,16 +535,18 @@ static int l_plot(lua_State *L)
     return 1;
 }
 
-
-static const luaL_Reg canvas_methods[] = {{"size", l_size}, {"clip", l_clip},         {"rect", l_rect},
-                                          {"blit", l_blit}, {"save", l_save},         {"totensor", l_totensor},
+static const luaL_Reg canvas_methods[] = {{"size", l_size}, {"clip", l_clip}, {"rect", l_rect},
+                                          {"blit", l_blit}, {"save", l_save}, {"totensor", l_totensor},
                                           {"free", l_free}, {NULL, NULL}};
 
 static const luaL_Reg canvas_meta[] = {{"__gc", l_gc}, {"__tostring", l_tostring}, {NULL, NULL}};
 
-static const luaL_Reg functions[] = {{"canvas", l_canvas},         {"png_read", l_png_read},
-                                     {"plot", l_plot},             {"image_folder", l_image_folder},
-                                     {"jpeg_write", l_jpeg_write}, {NULL, NULL}};
+static const luaL_Reg functions[] = {{"canvas", l_canvas},
+                                     {"png_read", l_png_read},
+                                     {"plot", l_plot},
+                                     {"image_folder", l_image_folder},
+                                     {"jpeg_write", l_jpeg_write},
+                                     {NULL, NULL}};
 
 static const luaL_Reg imagedir_meta[] = {{"__gc", imagedir_gc}, {NULL, NULL}};
 
