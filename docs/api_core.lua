@@ -813,6 +813,15 @@
 -- @usage local c = ae.canvas(10, 5); assert(select(2, c:size()) == 5)
 -- @function canvas
 
+--- Draws a plot with cairo and writes it as a PNG: the C under
+-- ae.image.plot, which checks the spec first (see docs/images.md).
+-- @param path a .png
+-- @param spec `{width, height, cols, title, panels = {{title, xlabel, ylabel, log, legend, xlim, ylim,
+--   series = {{name, x, y, color, style = "line"|"points", size}, ...}}, ...}}`
+-- @return each panel's `{box = {x0, y0, x1, y1}, xlim = {lo, hi}, ylim = {lo, hi}, log}`
+-- @usage local l = ae.plot("p.png", { panels = { { series = { { y = { 1, 2 } } } } } }); assert(#l == 1)
+-- @function plot
+
 ------------------------------------------------------------------------
 -- The system, signals, profiling and the GEMM
 -- @section system
