@@ -66,9 +66,10 @@ static double nice_step(double span, int target)
     return (f < 1.5 ? 1 : f < 3 ? 2 : f < 7 ? 5 : 10) * mag;
 }
 
-static void linear_ticks(axis *a, double lo, double hi, int target)
+static void linear_ticks(axis *a, double lo, double hi, int target, int integer)
 {
     double step = nice_step(hi - lo, target);
+    if (integer && step < 1) step = 1; /* epochs: no tick at 1.5 */
     double first = ceil(lo / step - 1e-9);
     a->n = 0;
     a->step = step;
@@ -82,7 +83,8 @@ static void linear_ticks(axis *a, double lo, double hi, int target)
 
 /* the axis's range from the data (plus 5% each side) or the limits given,
  * then its ticks: about one every spacing pixels along len */
-static void make_axis(axis *a, double dlo, double dhi, const double lim[2], int log_scale, double len, double spacing)
+static void make_axis(axis *a, double dlo, double dhi, const double lim[2], int log_scale, double len, double spacing,
+                      int integer)
 {
     a->log = log_scale;
     int target = (int)(len / spacing);
@@ -107,7 +109,7 @@ static void make_axis(axis *a, double dlo, double dhi, const double lim[2], int 
         }
     }
     if (!log_scale) {
-        linear_ticks(a, a->lo, a->hi, target);
+        linear_ticks(a, a->lo, a->hi, target, integer);
         return;
     }
     /* decades, every k-th when there are many; 1-2-5 within them when
@@ -127,7 +129,7 @@ static void make_axis(axis *a, double dlo, double dhi, const double lim[2], int 
             double v = mult[m] * pow(10.0, d);
             if (v >= a->lo * (1 - 1e-9) && v <= a->hi * (1 + 1e-9)) a->ticks[a->n++] = v;
         }
-    if (a->n < 2) linear_ticks(a, a->lo, a->hi, target);
+    if (a->n < 2) linear_ticks(a, a->lo, a->hi, target, 0);
 }
 
 /* "0.02", "100", "1e-5": fixed notation with as many decimals as the
@@ -336,8 +338,10 @@ static void draw_dot(void *c, double x, double y)
     d->pen = 0;
 }
 
-static void data_range(const ae_plot_panel *p, int log_y, double *xlo, double *xhi, double *ylo, double *yhi)
+/* the finite data's bounds, and whether every x is a whole number */
+static int data_range(const ae_plot_panel *p, int log_y, double *xlo, double *xhi, double *ylo, double *yhi)
 {
+    int whole = 1;
     *xlo = *ylo = INFINITY, *xhi = *yhi = -INFINITY;
     for (int i = 0; i < p->n_series; i++) {
         const ae_plot_series *s = &p->series[i];
@@ -346,8 +350,10 @@ static void data_range(const ae_plot_panel *p, int log_y, double *xlo, double *x
             if (!finite2(x, y) || (log_y && y <= 0)) continue;
             *xlo = fmin(*xlo, x), *xhi = fmax(*xhi, x);
             *ylo = fmin(*ylo, y), *yhi = fmax(*yhi, y);
+            whole = whole && x == floor(x);
         }
     }
+    return whole;
 }
 
 static int named(const ae_plot_series *s) { return s->name && s->name[0]; }
@@ -371,10 +377,10 @@ static void legend_size(cairo_t *cr, const ae_plot_panel *p, double *w, double *
 static void layout(cairo_t *cr, const ae_plot_panel *p, const double cell[4], double right_extra, frame *f)
 {
     double xlo, xhi, ylo, yhi;
-    data_range(p, p->log_y, &xlo, &xhi, &ylo, &yhi);
+    int whole = data_range(p, p->log_y, &xlo, &xhi, &ylo, &yhi);
     double top = cell[1] + (p->title ? TITLE_FONT + 2 * PAD : PAD * 2);
     double bottom = cell[3] - (TICK_LEN + 3 + TICK_FONT + PAD + (p->xlabel ? LABEL_FONT + PAD : 0));
-    make_axis(&f->ya, ylo, yhi, p->ylim, p->log_y, bottom - top, 40);
+    make_axis(&f->ya, ylo, yhi, p->ylim, p->log_y, bottom - top, 40, 0);
     double lw = 0;
     char buf[64];
     for (int i = 0; i < f->ya.n; i++) {
@@ -385,7 +391,7 @@ static void layout(cairo_t *cr, const ae_plot_panel *p, const double cell[4], do
     double right = cell[2] - 2 * PAD - right_extra;
     if (right - left < 20) right = left + 20;
     if (bottom - top < 20) bottom = top + 20;
-    make_axis(&f->xa, xlo, xhi, p->xlim, 0, right - left, 70);
+    make_axis(&f->xa, xlo, xhi, p->xlim, 0, right - left, 70, whole && xlo <= xhi);
     f->box[0] = floor(left) + 0.5, f->box[1] = floor(top) + 0.5;
     f->box[2] = floor(right) + 0.5, f->box[3] = floor(bottom) + 0.5;
 }
