@@ -132,9 +132,9 @@ static void make_axis(axis *a, double dlo, double dhi, const double lim[2], int 
     if (a->n < 2) linear_ticks(a, a->lo, a->hi, target, 0);
 }
 
-/* "0.02", "100", "1e-5": fixed notation with as many decimals as the
- * step needs, scientific for very large or small values; exponents
- * without "+" and leading zeros */
+/* "0.02", "100", "0.00105", "1e-5": fixed notation with as many decimals
+ * as the step needs while the axis's values are in [0.001, 1e5),
+ * scientific otherwise; exponents without "+" and leading zeros */
 static void tick_label(const axis *a, double v, char *buf, size_t size)
 {
     double big = fmax(fabs(a->lo), fabs(a->hi));
@@ -142,7 +142,7 @@ static void tick_label(const axis *a, double v, char *buf, size_t size)
         snprintf(buf, size, "0");
         return;
     }
-    if (a->step > 0 && big < 1e5 && a->step >= 1e-4) {
+    if (a->step > 0 && big < 1e5 && big >= 1e-3 && a->step >= 1e-6) {
         int decimals = (int)-floor(log10(a->step) + 1e-9);
         snprintf(buf, size, "%.*f", decimals > 0 ? decimals : 0, v);
         return;
@@ -406,7 +406,16 @@ static int legend_hits(const frame *f, const ae_plot_panel *p, const double r[4]
     return h.hits;
 }
 
-static void draw_legend(cairo_t *cr, const ae_plot_panel *p, double x, double y, double w, double h)
+/* does any segment of the series get drawn (else its swatch is a dot)? */
+static int has_segment(const frame *f, const ae_plot_series *s)
+{
+    if (s->style == AE_PLOT_POINTS) return 0;
+    for (int j = 0; j + 1 < s->n; j++)
+        if (point_ok(f, s, j) && point_ok(f, s, j + 1)) return 1;
+    return 0;
+}
+
+static void draw_legend(cairo_t *cr, const frame *f, const ae_plot_panel *p, double x, double y, double w, double h)
 {
     cairo_rectangle(cr, floor(x) + 0.5, floor(y) + 0.5, floor(w), floor(h));
     cairo_set_source_rgb(cr, 1, 1, 1);
@@ -419,7 +428,7 @@ static void draw_legend(cairo_t *cr, const ae_plot_panel *p, double x, double y,
         const ae_plot_series *s = &p->series[i];
         if (!named(s)) continue;
         cairo_set_source_rgb(cr, s->rgb[0] / 255.0, s->rgb[1] / 255.0, s->rgb[2] / 255.0);
-        if (s->style == AE_PLOT_POINTS) {
+        if (!has_segment(f, s)) {
             cairo_arc(cr, x + PAD + LEGEND_SWATCH / 2, ty, marker_radius(s), 0, 2 * PI);
             cairo_fill(cr);
         } else {
@@ -523,7 +532,7 @@ static void draw_panel(cairo_t *cr, ae_plot_panel *p, const double cell[4])
     if (p->xlabel)
         draw_text(cr, p->xlabel, (b[0] + b[2]) / 2, b[3] + TICK_LEN + 3 + TICK_FONT + PAD, LABEL_FONT, 0, 0.5, 0, INK);
     if (p->ylabel) draw_vertical(cr, p->ylabel, cell[0] + PAD - 2, (b[1] + b[3]) / 2, LABEL_FONT, INK);
-    if (legend) draw_legend(cr, p, lx, ly, lw, lh);
+    if (legend) draw_legend(cr, &f, p, lx, ly, lw, lh);
     memcpy(p->box, b, sizeof p->box);
     p->xrange[0] = f.xa.lo, p->xrange[1] = f.xa.hi;
     p->yrange[0] = f.ya.lo, p->yrange[1] = f.ya.hi;
