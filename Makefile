@@ -26,8 +26,11 @@ LUA_CFLAGS = $(shell pkg-config --cflags lua5.4 2>/dev/null)
 HDF5_CFLAGS = $(shell pkg-config --cflags hdf5 2>/dev/null)
 PNG_CFLAGS = $(shell pkg-config --cflags libpng 2>/dev/null)
 JPEG_CFLAGS = $(shell pkg-config --cflags libjpeg 2>/dev/null)
+# plots (io/plot.c) are drawn with cairo
+CAIRO_CFLAGS = $(shell pkg-config --cflags cairo 2>/dev/null)
+CAIRO_LIBS = $(shell pkg-config --libs cairo 2>/dev/null)
 BLAS_CFLAGS = -I/usr/include/x86_64-linux-gnu/openblas-pthread
-PKG_LIBS = $(shell pkg-config --libs hdf5 libpng libjpeg zlib libzip 2>/dev/null) -lopenblas -lm
+PKG_LIBS = $(shell pkg-config --libs hdf5 libpng libjpeg zlib libzip 2>/dev/null) $(CAIRO_LIBS) -lopenblas -lm
 
 OPT ?= -O3 -march=x86-64-v3
 CFLAGS ?= $(OPT)
@@ -49,11 +52,12 @@ $(BUILD)/obj/core/gemm.o: LAYER_CFLAGS = $(BLAS_CFLAGS)
 $(BUILD)/obj/io/h5.o $(BUILD)/obj/io/h5_file.o $(BUILD)/obj/io/h5_source.o: LAYER_CFLAGS = $(HDF5_CFLAGS)
 $(BUILD)/obj/io/png.o: LAYER_CFLAGS = $(PNG_CFLAGS)
 $(BUILD)/obj/io/jpeg.o: LAYER_CFLAGS = $(JPEG_CFLAGS)
+$(BUILD)/obj/io/plot.o: LAYER_CFLAGS = $(CAIRO_CFLAGS)
 $(BUILD)/obj/lua/%.o: LAYER_CFLAGS = $(LUA_CFLAGS)
 
 DEBS := pkg-config lua5.4 liblua5.4-dev libopenblas-dev libhdf5-dev hdf5-tools zlib1g-dev \
         libpng-dev libjpeg-dev libjpeg-turbo-progs libzip-dev lua-cjson lua-busted dataset-fashion-mnist parallel \
-        luarocks lua-ldoc lua-discount
+        luarocks lua-ldoc lua-discount libcairo2-dev fonts-dejavu-core
 # what only the tests use: a one-node Slurm cluster, a headless browser
 TEST_DEBS := slurm-wlm munge chromium
 

@@ -804,7 +804,7 @@
 -- @usage assert(ae.h5_open_objects() >= 0)
 -- @function h5_open_objects
 
---- A blank RGB (or grey) canvas to draw on (what ae.image's plots use).
+--- A blank RGB (or grey) canvas to lay images out on (what ae.image's grids use).
 -- @param width
 -- @param height
 -- @param[opt=3] channels 1 or 3
@@ -813,12 +813,14 @@
 -- @usage local c = ae.canvas(10, 5); assert(select(2, c:size()) == 5)
 -- @function canvas
 
---- The width in pixels of a string in the canvas font.
--- @param s a string
--- @param[opt=1] scale
--- @return an integer
--- @usage assert(ae.text_width("ab") > 0)
--- @function text_width
+--- Draws a plot with cairo and writes it as a PNG: the C under
+-- ae.image.plot, which checks the spec first (see docs/images.md).
+-- @param path a .png
+-- @param spec `{width, height, cols, title, panels = {{title, xlabel, ylabel, log, legend, xlim, ylim,
+--   series = {{name, x, y, color, style = "line"|"points", size}, ...}}, ...}}`
+-- @return each panel's `{box = {x0, y0, x1, y1}, xlim = {lo, hi}, ylim = {lo, hi}, log}`
+-- @usage local l = ae.plot("p.png", { panels = { { series = { { y = { 1, 2 } } } } } }); assert(#l == 1)
+-- @function plot
 
 ------------------------------------------------------------------------
 -- The system, signals, profiling and the GEMM

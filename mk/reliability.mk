@@ -49,6 +49,7 @@ test-asan: test-deps
 	@echo "test-asan: leak check of a short training run (LeakSanitizer)"
 	@out=$$(mktemp -d) && \
 	AERUN_GEMM=openblas OPENBLAS_NUM_THREADS=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:allocator_may_return_null=1 \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/mk/lsan.supp \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	$(ASAN_BUILD)/aerun experiments/vae_mnist.lua --epochs=1 --limit=500 --quiet --out=$$out/run \
 	    > $$out/log 2>&1; rc=$$?; tail -n 30 $$out/log | grep -v '^result' ; rm -rf $$out; \
@@ -101,7 +102,8 @@ fuzz-ci:
 # memcheck on a short training run of the VAE (784-64-20, 300 images, 2
 # epochs: the code paths of the real run on smaller buffers, ~20 s under
 # valgrind): any invalid access, use of uninitialised memory, or definite or
-# indirect leak fails.  No suppressions are needed.  The GEMMs go through
+# indirect leak fails.  One suppression (mk/valgrind.supp): the block
+# fontconfig loses parsing its configuration when cairo first draws text.  The GEMMs go through
 # OpenBLAS: oneDNN's JIT kernels run on a stack they place in heap memory,
 # which memcheck reports as thousands of invalid reads ("client switching
 # stacks"), and they are ~10x slower under valgrind.
@@ -112,7 +114,7 @@ valgrind: deps
 	@out=$$(mktemp -d) && \
 	AERUN_GEMM=openblas OPENBLAS_NUM_THREADS=1 valgrind --tool=memcheck --leak-check=full \
 	    --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
-	    --error-exitcode=99 --num-callers=30 \
+	    --error-exitcode=99 --num-callers=30 --suppressions=mk/valgrind.supp \
 	    $(BUILD)/aerun experiments/vae_mnist.lua --epochs=2 --limit=300 --hidden=64 --quiet --out=$$out/run \
 	    > $$out/log 2>&1; rc=$$?; grep -E 'ERROR SUMMARY|definitely lost|indirectly lost|heap usage' $$out/log; \
 	[ $$rc -eq 0 ] || tail -n 80 $$out/log; rm -rf $$out; \

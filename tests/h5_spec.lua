@@ -314,7 +314,7 @@ describe("ae.h5", function()
       local cmd = table.concat({ "cc -std=c11 -D_POSIX_C_SOURCE=200809L -O1 -g -fsanitize=address,undefined",
         "-fno-omit-frame-pointer $(pkg-config --cflags hdf5) -Iruntime tests/h5_leaks.c runtime/io/h5*.c",
         table.concat(objects, " "), table.concat(wraps, " "),
-        "$(pkg-config --libs hdf5 libpng libjpeg zlib libzip) -lopenblas -lm -o", quote(exe), "2>", quote(path("cc.txt")) }, " ")
+        "$(pkg-config --libs hdf5 libpng libjpeg zlib libzip cairo) -lopenblas -lm -o", quote(exe), "2>", quote(path("cc.txt")) }, " ")
       -- make test installed every library the runtime links, so a harness
       -- that does not build is a failure, not a reason to skip
       assert(os.execute(cmd) == true,

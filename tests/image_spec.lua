@@ -1,7 +1,8 @@
 -- PNG files and pictures (aerun.image, ae.canvas, ae.png_read): exact
 -- pixels of grids against torchvision's layout and rounding rule, round
--- trips through files, failures that leave nothing behind, and plots whose
--- marks land where their data says.
+-- trips through files, failures that leave nothing behind, and plots
+-- (cairo) whose curves land where their data says, with gaps, dots,
+-- legends that hide nothing, and metrics grouped into panels.
 local ae = require "aerun"
 local image = require "aerun.image"
 
@@ -215,43 +216,63 @@ describe("aerun.image", function()
   end)
 
   describe("canvas", function()
-    it("text draws inside its 6-pixel cells, in gray as the colour's luma", function()
-      local c = ae.canvas(40, 12, 1, 255)
-      assert.equal(18, c:text(2, 3, "E1=", { 255, 0, 0 }))
-      assert.equal(18, ae.text_width("E1="))
-      assert.equal(36, ae.text_width("E1=", 2))
-      local b = bytes(c:totensor())[1]
-      local luma = (77 * 255 + 128) // 256
-      local inked = 0
-      for y = 1, 12 do
-        for x = 1, 40 do
-          if b[y][x] ~= 255 then
-            inked = inked + 1
-            assert.equal(luma, b[y][x])
-            assert(x - 1 >= 2 and x - 1 < 20 and y - 1 >= 3 and y - 1 < 10, ("ink at (%d, %d)"):format(x - 1, y - 1))
-          end
-        end
-      end
-      -- 'E' lights 5 + 1 + 1 + 4 + 1 + 1 + 5 = 18 pixels of its 5×7 cell
-      local e = 0
-      for y = 4, 10 do for x = 3, 7 do if b[y][x] ~= 255 then e = e + 1 end end end
-      assert.equal(18, e)
-      assert(inked > 18)
-    end)
-
-    it("clips drawing, including lines to points far outside", function()
+    it("clips rectangles, and shows gray as the colour's luma", function()
       local c = ae.canvas(10, 10, 3, 0)
       c:clip(2, 2, 5, 5)
       c:rect(0, 0, 10, 10, { 255, 255, 255 })
-      c:line(-1e30, 3, 1e30, 3, 128)
       c:clip()
       local b = bytes(c:totensor())
       local lit = 0
       for y = 1, 10 do for x = 1, 10 do if b[1][y][x] > 0 then lit = lit + 1 end end end
       assert.equal(9, lit)
-      assert.equal(128, b[1][4][3])
+      assert.equal(255, b[1][3][3])
+      local g = ae.canvas(4, 4, 1, 255)
+      g:rect(0, 0, 2, 2, { 255, 0, 0 })
+      assert.equal((77 * 255 + 128) // 256, bytes(g:totensor())[1][1][1])
     end)
   end)
+
+  -- Plots are anti-aliased (cairo), so a curve's pixels are its colour
+  -- blended with the white background.  A pixel "is" a series when every
+  -- channel is within 40 of the series' colour: a 2-pixel line always has
+  -- a core that close (its centre pixels are covered by at least 3/4),
+  -- and the palette's colours are over 100 apart from each other and from
+  -- the grid's, the frame's and the text's grays.
+  local function near(b, x, y, rgb)
+    return math.abs(b[1][y][x] - rgb[1]) <= 40 and math.abs(b[2][y][x] - rgb[2]) <= 40
+      and math.abs(b[3][y][x] - rgb[3]) <= 40
+  end
+
+  -- data to pixel, from the layout plot returns (1-based pixel indices)
+  local function mapper(panel)
+    local b = panel.box
+    local function frac(v, lim, log)
+      if log then return (math.log(v, 10) - math.log(lim[1], 10)) / (math.log(lim[2], 10) - math.log(lim[1], 10)) end
+      return (v - lim[1]) / (lim[2] - lim[1])
+    end
+    return function(x, y)
+      return b[1] + frac(x, panel.xlim) * (b[3] - b[1]) + 1, b[4] - frac(y, panel.ylim, panel.log) * (b[4] - b[2]) + 1
+    end
+  end
+
+  -- is a pixel of colour rgb within r pixels of (px, py)?
+  local function ink_near(b, px, py, rgb, r)
+    for y = math.floor(py - r), math.ceil(py + r) do
+      for x = math.floor(px - r), math.ceil(px + r) do
+        if b[1][y] and b[1][y][x] and near(b, x, y, rgb) then return true end
+      end
+    end
+    return false
+  end
+
+  -- the mean row of the pixels of colour rgb in column x, or nil
+  local function column_row(b, x, rgb, y0, y1)
+    local n, sum = 0, 0
+    for y = y0, y1 do
+      if near(b, x, y, rgb) then n, sum = n + 1, sum + y end
+    end
+    return n > 0 and sum / n or nil
+  end
 
   describe("scatter", function()
     it("draws an image of the requested size with each label's colour where its points are", function()
@@ -263,13 +284,19 @@ describe("aerun.image", function()
       local b = bytes(t)
       local n0, x0, y0 = find_color(b, image.palette[1])
       local n3, x3, y3 = find_color(b, image.palette[4])
-      assert(n0 > 20 and n3 > 20, "both labels drawn")
+      assert(n0 > 10 and n3 > 10, "both labels drawn")
       -- label 0 is bottom-left of label 3 (y grows downwards in pixels)
       assert(x0 < x3 - 100 and y0 > y3 + 50, ("label 0 at (%g, %g), label 3 at (%g, %g)"):format(x0, y0, x3, y3))
-      -- the background is white, the frame black
+      -- the background is white, the frame a dark gray
       assert.same({ 255, 255, 255 }, { b[1][2][2], b[2][2][2], b[3][2][2] })
-      local blacks = find_color(b, { 0, 0, 0 })
-      assert(blacks > 400, "a frame")
+      local frame = 0
+      for y = 1, 200 do
+        for x = 1, 300 do
+          local v = b[1][y][x]
+          if v < 100 and v == b[2][y][x] and v == b[3][y][x] then frame = frame + 1 end
+        end
+      end
+      assert(frame > 400, "a frame")
     end)
 
     it("with a legend, a default square size and no labels", function()
@@ -291,54 +318,282 @@ describe("aerun.image", function()
   end)
 
   describe("plot", function()
-    it("draws rising curves that rise, in the requested size, with a title", function()
-      local file = path("plot.png")
-      image.plot(file, {
-        series = { { x = { 1, 2, 3, 4 }, y = { 0, 1, 2, 3 } }, { y = { 3, 2, 1, 0 } } },
-        title = "Loss", xlabel = "epoch", ylabel = "loss", size = { 320, 240 },
-      })
+    it("puts a monotonic curve's pixels where its data says, in the requested size", function()
+      local file = path("mono.png")
+      local xs, ys = {}, {}
+      for i = 0, 20 do xs[i + 1], ys[i + 1] = i, i * i end
+      local layout = image.plot(file, { series = { { x = xs, y = ys } }, title = "Loss", xlabel = "epoch",
+        ylabel = "loss", size = { 400, 300 } })
       local t = image.load(file)
-      assert.same({ 3, 240, 320 }, t:shape())
+      assert.same({ 3, 300, 400 }, t:shape())
       local b = bytes(t)
-      -- series 1 rises left to right, series 2 falls
-      local function ends(rgb)
-        local left, right
-        for x = 1, 320 do
-          for y = 1, 240 do
-            if b[1][y][x] == rgb[1] and b[2][y][x] == rgb[2] and b[3][y][x] == rgb[3] then
-              if not left then left = { x, y } end
-              right = { x, y }
-            end
-          end
-        end
-        return left, right
+      local p = layout[1]
+      -- the axes are the data's range plus 5% each side
+      assert.near(-1, p.xlim[1], 1e-12)
+      assert.near(21, p.xlim[2], 1e-12)
+      assert.near(-20, p.ylim[1], 1e-12)
+      assert.near(420, p.ylim[2], 1e-12)
+      local map = mapper(p)
+      -- every point has ink of the series' colour within 1.5 pixels (the
+      -- line is 2 wide), so the first point sits 5/110 of the box's
+      -- height above its bottom and the last as far below its top
+      local c = image.palette[1]
+      for i = 1, #xs do
+        local px, py = map(xs[i], ys[i])
+        assert(ink_near(b, px, py, c, 1.5), ("point %d (%g, %g) not drawn at (%.1f, %.1f)"):format(i, xs[i], ys[i], px, py))
       end
-      local l1, r1 = ends(image.palette[1])
-      local l2, r2 = ends(image.palette[2])
-      assert(l1 and l2, "both series drawn")
-      assert(l1[2] > r1[2] + 100, "series 1 rises")
-      assert(l2[2] + 100 < r2[2], "series 2 falls")
+      local _, top = map(0, 400)
+      local _, bottom = map(0, 0)
+      assert.near(p.box[2] + 1 + (p.box[4] - p.box[2]) * 20 / 440, top, 1e-9)
+      assert.near(p.box[4] + 1 - (p.box[4] - p.box[2]) * 20 / 440, bottom, 1e-9)
+      -- a rising curve: the line's row in each column never goes down
+      -- (rows grow downwards) by more than the anti-aliasing's half pixel
+      local x0 = math.ceil(map(0, 0)) + 2
+      local x1 = math.floor(map(20, 0)) - 2
+      local last, columns = math.huge, 0
+      for x = x0, x1 do
+        local r = column_row(b, x, c, math.floor(p.box[2]) + 2, math.floor(p.box[4]))
+        if r then
+          columns = columns + 1
+          assert(r <= last + 0.5, ("column %d: row %.2f below %.2f"):format(x, r, last))
+          last = r
+        end
+      end
+      assert(columns >= x1 - x0 - 1, "the line covers every column")
       -- the title is dark ink in the top rows
       local ink = 0
-      for y = 1, 24 do for x = 1, 320 do if b[1][y][x] < 100 then ink = ink + 1 end end end
+      for y = 1, 20 do for x = 1, 400 do if b[1][y][x] < 100 then ink = ink + 1 end end end
       assert(ink > 30, "title drawn")
     end)
 
-    it("has a legend with a swatch per named series, and skips non-finite values", function()
-      local file = path("legend.png")
-      image.plot(file, { series = {
-        { name = "train", y = { 5, 4, 0 / 0, 2, 1 } },
-        { name = "test", y = ae.tensor { 5.5, 4.5, 3.5, 2.5, 1.5 } },
-      } })
+    it("keeps limits it is given, and maps log axes in decades", function()
+      local file = path("log.png")
+      local layout = image.plot(file, { series = { { y = { 1000, 100, 10, 1 } } }, log = true, xlim = { 0, 5 } })
+      local p = layout[1]
+      assert.is_true(p.log)
+      assert.same({ 0, 5 }, p.xlim)
+      -- decades 1..1000 plus 5% of three decades each side
+      assert.near(10 ^ -0.15, p.ylim[1], 1e-12)
+      assert.near(10 ^ 3.15, p.ylim[2], 1e-9)
       local b = bytes(image.load(file))
-      assert.same({ 3, 400, 640 }, { #b, #b[1], #b[1][1] })
-      local n1 = find_color(b, image.palette[1])
-      local n2 = find_color(b, image.palette[2])
-      assert(n1 > 50 and n2 > 50)
-      assert.matches("series must be a list", errors(function() image.plot(file, {}) end), 1, true)
+      local map = mapper(p)
+      local rows = {}
+      for i, v in ipairs { 1000, 100, 10, 1 } do
+        local px, py = map(i, v)
+        assert(ink_near(b, px, py, image.palette[1], 1.5), "point " .. i)
+        rows[i] = py
+      end
+      -- equal steps for equal ratios
+      assert.near(rows[2] - rows[1], rows[3] - rows[2], 1e-9)
+      assert.near(rows[3] - rows[2], rows[4] - rows[3], 1e-9)
+      layout = image.plot(file, { series = { { y = { 1, 2 } } }, ylim = { 0, 10 } })
+      assert.same({ 0, 10 }, layout[1].ylim)
+    end)
+
+    it("leaves a gap at NaN, inf and missing points, and draws a lone point as a dot", function()
+      local file = path("gap.png")
+      local nan, inf = 0 / 0, math.huge
+      local layout = image.plot(file, { series = { { y = { 1, 2, 3, nan, 5, 6, inf, 8, 9 } } }, size = { 500, 300 } })
+      local b = bytes(image.load(file))
+      local p = layout[1]
+      local map = mapper(p)
+      local c = image.palette[1]
+      local y0, y1 = math.floor(p.box[2]) + 2, math.floor(p.box[4])
+      local function inked(xa, xb)
+        local n = 0
+        for x = math.ceil(xa), math.floor(xb) do if column_row(b, x, c, y0, y1) then n = n + 1 end end
+        return n
+      end
+      -- nothing between points 3 and 5, nor 6 and 8, beyond the line's
+      -- round caps (1 pixel) and anti-aliasing
+      assert.equal(0, inked(map(3, 0) + 3, map(5, 0) - 3))
+      assert.equal(0, inked(map(6, 0) + 3, map(8, 0) - 3))
+      -- and the segments either side are drawn
+      assert(inked(map(1, 0) + 2, map(3, 0) - 2) > 20)
+      assert(inked(map(5, 0) + 2, map(6, 0) - 2) > 20)
+      -- lone points between gaps, and a one-point series, are dots
+      layout = image.plot(file, { series = { { y = { 1, nan, 3, nan, 5 } }, { name = "one", x = { 2 }, y = { 4 } } } })
+      b = bytes(image.load(file))
+      map = mapper(layout[1])
+      for _, pt in ipairs { { 1, 1 }, { 3, 3 }, { 5, 5 } } do
+        local qx, qy = map(pt[1], pt[2])
+        assert(ink_near(b, qx, qy, c, 1), "dot at " .. pt[1])
+      end
+      local px, py = map(2, 4)
+      assert(ink_near(b, px, py, image.palette[2], 1), "the one-point series")
+      -- no line joins the dots
+      assert.equal(0, (function()
+        local n = 0
+        local q = layout[1]
+        local yy0, yy1 = math.floor(q.box[2]) + 2, math.floor(q.box[4])
+        for x = math.ceil(map(1, 0) + 5), math.floor(map(3, 0) - 5) do
+          if column_row(b, x, c, yy0, yy1) then n = n + 1 end
+        end
+        return n
+      end)())
+    end)
+
+    it("draws a constant series as a level line in the middle of its axes", function()
+      local file = path("flat.png")
+      local layout = image.plot(file, { series = { { y = { 2, 2, 2, 2 } } } })
+      local p = layout[1]
+      -- a band of 10% either side, then the 5% margins
+      assert.near(1.8 - 0.02, p.ylim[1], 1e-12)
+      assert.near(2.2 + 0.02, p.ylim[2], 1e-12)
+      local b = bytes(image.load(file))
+      local map = mapper(p)
+      local _, mid = map(1, 2)
+      assert.near((p.box[2] + p.box[4]) / 2 + 1, mid, 1e-9)
+      for x = math.ceil(map(1, 0)) + 2, math.floor(map(4, 0)) - 2, 7 do
+        local r = column_row(b, x, image.palette[1], 1, 400)
+        assert(r and math.abs(r - mid) <= 1.5, "column " .. x)
+      end
+    end)
+
+    it("places the legend where it hides no data: a free corner, else beside the axes", function()
+      local file = path("legend.png")
+      local down = { name = "falling", y = { 5, 4, 3, 2, 1 } }
+      local up = { name = "rising", y = { 1, 2, 3, 4, 5 } }
+      local inside = image.plot(file, { series = { down } })[1]
+      -- an X covers every corner, the sides' middles and the centre
+      local xs = {}
+      for i = 1, 41 do xs[i] = (i - 1) / 10 + 1 end
+      local wave = {}
+      for i, x in ipairs(xs) do wave[i] = 3 + 2 * math.sin(x * 6) end
+      local beside = image.plot(file, { series = { down, up, { name = "wave", x = xs, y = wave } } })[1]
+      -- beside the axes, the box is narrower by the legend's width
+      assert(beside.box[3] < inside.box[3] - 40, ("box right %g vs %g"):format(beside.box[3], inside.box[3]))
+      -- and every point of every series is still visible
+      local b = bytes(image.load(file))
+      local map = mapper(beside)
+      for i = 1, 5 do
+        assert(ink_near(b, select(1, map(i, 6 - i)), select(2, map(i, 6 - i)), image.palette[1], 1.5), "falling " .. i)
+        assert(ink_near(b, select(1, map(i, i)), select(2, map(i, i)), image.palette[2], 1.5), "rising " .. i)
+      end
+      for i, x in ipairs(xs) do
+        assert(ink_near(b, select(1, map(x, wave[i])), select(2, map(x, wave[i])), image.palette[3], 1.5), "wave " .. i)
+      end
+    end)
+
+    it("lays panels out in a grid, each with its own axes", function()
+      local file = path("panels.png")
+      local layout = image.plot(file, { title = "run", xlabel = "epoch", panels = {
+        { title = "loss", series = { { name = "train", y = { 3, 2, 1 } }, { name = "test", y = { 3.5, 2.5, 2 } } } },
+        { title = "kl", series = { { y = { 1, 4, 9 } } }, log = true },
+        { title = "lr", series = { { y = { 1e-3, 1e-3, 1e-4 } } } },
+      } })
+      local t = image.load(file)
+      -- ⌈√3⌉ = 2 columns of 480, 2 rows of 320, and the title's 27
+      assert.same({ 3, 2 * 320 + 27, 2 * 480 }, t:shape())
+      assert.equal(3, #layout)
+      local a, k, l = layout[1].box, layout[2].box, layout[3].box
+      assert(k[1] > a[3] and math.abs(k[2] - a[2]) < 1, "panel 2 right of panel 1")
+      assert(l[2] > a[4] and l[1] < a[3], "panel 3 under panel 1")
+      assert.is_true(layout[2].log)
+      -- each panel's curves inside its own box
+      local b = bytes(t)
+      for i, q in ipairs(layout) do
+        local map = mapper(q)
+        local ys = ({ { 3, 2, 1 }, { 1, 4, 9 }, { 1e-3, 1e-3, 1e-4 } })[i]
+        for j, v in ipairs(ys) do
+          assert(ink_near(b, select(1, map(j, v)), select(2, map(j, v)), image.palette[1], 1.5), ("panel %d point %d"):format(i, j))
+        end
+      end
+      layout = image.plot(file, { cols = 3, size = { 900, 300 }, panels = {
+        { series = { { y = { 1 } } } }, { series = { { y = { 1 } } } }, { series = { { y = { 1 } } } } } })
+      assert(layout[3].box[1] > layout[2].box[3] and layout[2].box[1] > layout[1].box[3])
+    end)
+
+    it("refuses bad input clearly and writes nothing", function()
+      local file = path("bad.png")
+      local function plot_err(spec, p) return errors(function() image.plot(p or file, spec) end) end
+      assert.matches("series must be a list", plot_err {}, 1, true)
       assert.matches("series[1] has 2 x values and 3 y values",
-        errors(function() image.plot(file, { series = { { x = { 1, 2 }, y = { 1, 2, 3 } } } }) end), 1, true)
-      assert.matches("unknown option 'titel'", errors(function() image.plot(file, { series = { { y = { 1 } } }, titel = "x" }) end), 1, true)
+        plot_err { series = { { x = { 1, 2 }, y = { 1, 2, 3 } } } }, 1, true)
+      assert.matches("series[2].y[2] is string, not a number",
+        plot_err { series = { { y = { 1 } }, { y = { 1, "2" } } } }, 1, true)
+      assert.matches("series[1] has no values", plot_err { series = { { y = {} } } }, 1, true)
+      assert.matches("series[1] has no y values", plot_err { series = { { x = { 1 } } } }, 1, true)
+      assert.matches("series[1].x must be a table or a tensor, got string",
+        plot_err { series = { { x = "1", y = { 1 } } } }, 1, true)
+      assert.matches("series[1].y must be 1-D, got 2×2", plot_err { series = { { y = ae.ones(2, 2) } } }, 1, true)
+      assert.matches("unknown option 'titel'", plot_err { series = { { y = { 1 } } }, titel = "x" }, 1, true)
+      assert.matches("panels[2].series must be a non-empty list",
+        plot_err { panels = { { series = { { y = { 1 } } } }, { series = {} } } }, 1, true)
+      assert.matches("not both", plot_err { series = { { y = { 1 } } }, panels = { { series = { { y = { 1 } } } } } }, 1, true)
+      assert.matches("ylim must be {lo, hi} with lo < hi", plot_err { series = { { y = { 1 } } }, ylim = { 2, 1 } }, 1, true)
+      assert.matches("ylim must be positive on a log axis",
+        plot_err { series = { { y = { 1 } } }, log = true, ylim = { 0, 1 } }, 1, true)
+      assert.matches("size 20000×100 is too large", plot_err { series = { { y = { 1 } } }, size = { 20000, 100 } }, 1, true)
+      assert.matches("plot: path must be a string", errors(function() image.plot(nil, { series = { { y = { 1 } } } }) end), 1, true)
+      assert.is_nil(io.open(file, "rb"))
+      local e = plot_err({ series = { { y = { 1 } } } }, path("missing/dir/x.png"))
+      assert.matches("png: cannot write " .. path("missing/dir/x.png") .. ": No such file or directory", e, 1, true)
+      -- the C side checks too: a table core.plot cannot use is an error, not a crash
+      local core = require "aerun.core"
+      assert.matches("panels[1].series[1].y[1] is string", errors(function()
+        core.plot(file, { panels = { { series = { { y = { "x" } } } } } }) end), 1, true)
+      assert.matches("has 1 x values and 2 y values", errors(function()
+        core.plot(file, { panels = { { series = { { x = { 1 }, y = { 1, 2 } } } } } }) end), 1, true)
+      assert.matches("spec.panels must list 1 to", errors(function() core.plot(file, { panels = {} }) end), 1, true)
+      assert.matches("size", errors(function() core.plot(file, { width = 1e300, panels = { { series = {} } } }) end), 1, true)
+    end)
+  end)
+
+  describe("metric_groups", function()
+    it("puts losses, regularisers, schedules and throughput in their panels, the rest each in one", function()
+      local groups, skipped = image.metric_groups {
+        "train_loss", "test_loss", "test_bce", "test_mse", "recon", "test_kl", "kl_loss", "l1_penalty", "beta_kl",
+        "lr", "beta", "noise_std", "lambda", "learning_rate", "samples_per_second", "eval_samples_per_second",
+        "seconds", "step", "epoch", "test_auc", "train_auc", "psnr", "grad_norm",
+      }
+      local by = {}
+      for _, g in ipairs(groups) do by[g.title] = g end
+      assert.same({ "loss", "KL / regularisers", "schedules", "throughput (samples/s)", "auc", "psnr", "grad_norm" },
+        (function() local t = {} for i, g in ipairs(groups) do t[i] = g.title end return t end)())
+      assert.same({ "train_loss", "test_loss", "test_bce", "test_mse", "recon" }, by.loss.names)
+      assert.same({ "test_kl", "kl_loss", "l1_penalty", "beta_kl" }, by["KL / regularisers"].names)
+      assert.same({ "lr", "beta", "noise_std", "lambda", "learning_rate" }, by.schedules.names)
+      assert.same({ "samples_per_second", "eval_samples_per_second" }, by["throughput (samples/s)"].names)
+      assert.same({ "test_auc", "train_auc" }, by.auc.names)
+      assert.same({ "seconds", "step", "epoch" }, skipped)
+      assert.same({}, (image.metric_groups {}))
+      assert.matches("names[2] is number, not a string", errors(function() image.metric_groups { "a", 3 } end), 1, true)
+    end)
+  end)
+
+  describe("plot_metrics", function()
+    it("draws one panel per group, with gaps for missing epochs, skipping what is not numeric", function()
+      local file = path("loss.png")
+      local m = { train_loss = {}, test_loss = {}, test_kl = {}, lr = {}, beta = {}, seconds = {}, step = {},
+        samples_per_second = {}, note = { "a", "b" } }
+      for e = 1, 100 do
+        m.train_loss[e] = 1 / e
+        if e % 10 ~= 0 then m.test_loss[e] = 1.1 / e end
+        m.test_kl[e] = 5 + e / 10
+        m.lr[e] = 1e-3
+        m.beta[e] = math.min(1, e / 50)
+        m.seconds[e], m.step[e], m.samples_per_second[e] = 1.5, 100 * e, 2000 + e
+      end
+      local layout = image.plot_metrics(file, m, { title = "run" })
+      -- loss, KL, schedules, throughput: a 2×2 grid
+      assert.equal(4, #layout)
+      assert.same({ 3, 667, 960 }, image.load(file):shape())
+      -- train_loss falls 100×: a log axis
+      assert.is_true(layout[1].log)
+      assert.is_false(layout[2].log)
+      -- the schedules panel holds lr and beta as fractions of their maxima
+      assert(layout[3].ylim[1] < 0.05 and layout[3].ylim[2] > 1 and layout[3].ylim[2] < 1.1)
+      local b = bytes(image.load(file))
+      local map = mapper(layout[1])
+      assert(ink_near(b, select(1, map(1, 1)), select(2, map(1, 1)), image.palette[1], 1.5))
+      -- step as x
+      layout = image.plot_metrics(file, m, { x = "step" })
+      assert.near(100 - 0.05 * 9900, layout[1].xlim[1], 1e-9)
+      assert.is_nil(image.plot_metrics(file, { seconds = { 1 } }))
+      assert.matches("x = \"nope\" is not a numeric metric",
+        errors(function() image.plot_metrics(file, m, { x = "nope" }) end), 1, true)
+      assert.matches("metrics must be a table", errors(function() image.plot_metrics(file, 3) end), 1, true)
     end)
   end)
 end)

@@ -29,7 +29,7 @@ for layer in core ops io lua; do
                 esac ;;
             \<lua*|\<lauxlib*|\<lualib*)
                 [ $layer = lua ] || echo "$f:${line%%:*}: the $layer layer includes $inc; only runtime/lua may use Lua" ;;
-            \<hdf5*|\<H5*|\<png.h\>|\<jpeglib.h\>)
+            \<hdf5*|\<H5*|\<png.h\>|\<jpeglib.h\>|\<cairo.h\>|\<cairo/*)
                 [ $layer = io ] || [ $layer = lua ] || echo "$f:${line%%:*}: the $layer layer includes $inc; file formats belong to runtime/io" ;;
             esac
         done

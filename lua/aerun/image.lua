@@ -4,11 +4,13 @@
 --   save(path, image, opts)         one H×W, 1×H×W or 3×H×W image
 --   load(path)                      a PNG as a C×H×W tensor in [0, 1]
 --   scatter(path, points, labels, opts)   an N×2 embedding coloured by label
---   plot(path, spec)                curves (losses per epoch) with axes and a legend
+--   plot(path, spec)                curves with axes and a legend, one panel or a grid
+--   plot_metrics(path, metrics, opts)   every numeric metric of a run, grouped into panels
+--   metric_groups(names)            which panel each metric goes to
 --
--- The pixels are drawn in C on a canvas (ae.canvas: rect, line, disc, text
--- in a 5×7 bitmap font, blit); this module lays the pictures out.  Every
--- file is written beside its target and renamed into place.
+-- Image grids are laid out on a canvas (ae.canvas: rect, blit, in C);
+-- plots are drawn by cairo (runtime/io/plot.c).  Every file is written
+-- beside its target and renamed into place.
 
 --- Pictures of experiments as PNG files: `ae.image`.  Every file is
 -- written beside its target and renamed into place.
@@ -44,14 +46,47 @@
 -- @usage ae.image.scatter("latent.png", ae.randn(50, 2), ae.arange(50):gt(24))
 -- @function scatter
 
---- Curves with axes and a legend (non-finite values break a line).
+--- Curves with axes and a legend, drawn with cairo: one panel, or a grid
+-- of panels.  Non-finite values (and values <= 0 on a log axis) break a
+-- line; a point between two gaps is drawn as a dot.
 -- @param path a .png
--- @param spec `{series = {{name =, x =, y =}, ...}, title, xlabel, ylabel, size = {640, 400}, xlim, ylim}`
--- @raise when series is empty or an option is unknown
+-- @param spec one panel: `{series = {{name =, x =, y =, color =, width =}, ...}, title, xlabel, ylabel,
+--   log = false, xlim = {lo, hi}, ylim = {lo, hi}, legend = true, size = {640, 400}}`; or a grid:
+--   `{panels = {{title =, xlabel =, ylabel =, log =, xlim =, ylim =, legend =, series = {...}}, ...},
+--   title, xlabel, ylabel, cols, size}` (the grid's xlabel and ylabel are the panels' defaults; x
+--   defaults to 1, 2, ...; y and x are lists of numbers or 1-D tensors)
+-- @return the panels' layout: `{{box = {x0, y0, x1, y1}, xlim = {lo, hi}, ylim = {lo, hi}, log =}, ...}`,
+--   the axes in pixels and the data values at their edges
+-- @raise when a series is empty, x and y differ in length, a value is not a number, an option is
+--   unknown or the file cannot be written
 -- @usage ae.image.plot("loss.png", { series = { { name = "train", y = { 3, 2, 1.5 } } }, xlabel = "epoch" })
 -- @function plot
 
---- A canvas to draw on (from `ae.canvas(w, h[, channels, background])`).
+--- Plots every numeric metric of a run, grouped into panels by
+-- metric_groups: losses, KL and regularisers, schedules, throughput,
+-- then the others.
+-- @param path a .png
+-- @param metrics name -> list of values per epoch (run.metrics); missing
+--   epochs and non-finite values leave gaps, names whose values are not
+--   numbers are left out
+-- @param[opt] opts `{title, x = "epoch", names = {...}, size = {w, h}, cols}`:
+--   x is "epoch" (values by position) or the name of a metric to use as
+--   x (such as "step"); names gives the order (default: sorted)
+-- @return the panels' layout (as plot), or nil when there was nothing to plot
+-- @usage ae.image.plot_metrics("loss.png", { train_loss = { 3, 2, 1.5 }, lr = { 1e-3, 1e-3, 5e-4 } })
+-- @function plot_metrics
+
+--- Which panel of plot_metrics each metric goes to (the rules are in
+-- docs/images.md): losses, KL and regularisers, schedules (learning rate,
+-- β, noise, λ), throughput, then one panel for each other metric (train_
+-- and test_ versions together); epoch, step and timings are left out.
+-- @param names a list of metric names, in the order they should appear
+-- @return a list of groups `{key =, title =, names = {...}}` in panel
+--   order, and the list of names not plotted
+-- @usage local g = ae.image.metric_groups { "train_loss", "test_kl", "lr", "seconds" }; assert(g[2].names[1] == "test_kl")
+-- @function metric_groups
+
+--- A canvas to lay images out on (from `ae.canvas(w, h[, channels, background])`).
 -- Colours are a number 0..255, `{r, g, b}` or `"#rrggbb"`.
 -- @type Canvas
 
@@ -68,35 +103,6 @@
 -- @param colour
 -- @usage local c = ae.canvas(8, 8); c:rect(0, 0, 3, 3, { 255, 0, 0 })
 -- @function Canvas:rect
-
---- Draws a line.
--- @param x0
--- @param y0
--- @param x1
--- @param y1
--- @param colour
--- @param[opt=1] width 1..100
--- @usage ae.canvas(8, 8):line(0, 0, 7, 7, 255, 2)
--- @function Canvas:line
-
---- Fills a disc.
--- @param x
--- @param y
--- @param r radius 0..1000
--- @param colour
--- @usage ae.canvas(8, 8):disc(4, 4, 2, 200)
--- @function Canvas:disc
-
---- Writes text in the 5×7 bitmap font.
--- @param x
--- @param y
--- @param s
--- @param colour
--- @param[opt=1] scale 1..64
--- @param[opt=false] vertical
--- @return the advance in pixels
--- @usage assert(ae.canvas(64, 16):text(1, 1, "hi", 255) > 0)
--- @function Canvas:text
 
 --- Draws an image tensor (values lo..hi mapped to 0..255) at x, y.
 -- @param image C×H×W or H×W
@@ -141,8 +147,6 @@ M.palette = {
   { 31, 119, 180 }, { 255, 127, 14 }, { 44, 160, 44 }, { 214, 39, 40 }, { 148, 103, 189 },
   { 140, 86, 75 }, { 227, 119, 194 }, { 127, 127, 127 }, { 188, 189, 34 }, { 23, 190, 207 },
 }
-
-local INK, GRID, FRAME = 30, 225, 0
 
 local function shape_str(t) return table.concat(t:shape(), "×") end
 
@@ -281,137 +285,159 @@ function M.load(path)
   return t
 end
 
--- ------------------------------------------------------------- axes
+-- ------------------------------------------------------------- plots
 
--- "nice" ticks (1, 2 or 5 times a power of ten): the axis grows to the
--- ticks around [lo, hi], or keeps exactly [lo, hi] (limits the user gave)
--- with the ticks inside
-local function ticks_for(lo, hi, count, exact)
-  if not (hi > lo) then
-    local pad = lo ~= 0 and math.abs(lo) * 0.1 or 1
-    lo, hi = lo - pad, hi + pad
-  end
-  local raw = (hi - lo) / count
-  local mag = 10 ^ math.floor(math.log(raw, 10))
-  local f = raw / mag
-  local step = (f < 1.5 and 1 or f < 3 and 2 or f < 7 and 5 or 10) * mag
-  local a, b
-  if exact then
-    a, b = math.ceil(lo / step - 1e-9) * step, math.floor(hi / step + 1e-9) * step
-  else
-    a, b = math.floor(lo / step + 1e-9) * step, math.ceil(hi / step - 1e-9) * step
-    lo, hi = a, b
-  end
-  local ticks = {}
-  for i = 0, math.floor((b - a) / step + 0.5) do
-    local v = a + i * step
-    if math.abs(v) < step * 1e-9 then v = 0 end
-    ticks[#ticks + 1] = v
-  end
-  return { lo = lo, hi = hi, ticks = ticks }
-end
-
-local function tick_label(v)
-  local s = ("%.6g"):format(v)
-  return (s:gsub("e%+0*(%d)", "e%1"):gsub("e%-0*(%d)", "e-%1"))
-end
+-- The plots are drawn in C with cairo (runtime/io/plot.c, core.plot):
+-- anti-aliased lines, real text, 1-2-5 ticks, a legend in a free corner
+-- of the axes (else beside them).  This part checks the spec, gives the
+-- errors a script should see, and picks sizes and colours.
 
 local function finite(v) return type(v) == "number" and v == v and v ~= math.huge and v ~= -math.huge end
-
--- Lays out and draws the frame of a plot on canvas: grid, frame, ticks,
--- tick labels, title and axis labels.  Returns the box {x0, y0, x1, y1}
--- and a function from data (x, y) to pixels.
-local function draw_axes(canvas, xa, ya, spec, right_margin)
-  local W, H = canvas:size()
-  local ylabels, ywidth = {}, 0
-  for i, v in ipairs(ya.ticks) do
-    ylabels[i] = tick_label(v)
-    ywidth = math.max(ywidth, core.text_width(ylabels[i]))
-  end
-  local left = ywidth + 12 + (spec.ylabel and 14 or 0)
-  local top = spec.title and 30 or 12
-  local bottom = 20 + (spec.xlabel and 14 or 0)
-  local x0, y0, x1, y1 = left, top, W - (right_margin or 16), H - bottom
-  if x1 - x0 < 10 or y1 - y0 < 10 then
-    error(("image: %d×%d pixels leave no room for the plot"):format(W, H))
-  end
-  local function px(x) return x0 + (x - xa.lo) / (xa.hi - xa.lo) * (x1 - x0) end
-  local function py(y) return y1 - (y - ya.lo) / (ya.hi - ya.lo) * (y1 - y0) end
-  for _, v in ipairs(xa.ticks) do
-    local x = math.floor(px(v) + 0.5)
-    canvas:line(x, y0, x, y1, GRID)
-    canvas:line(x, y1, x, y1 + 4, FRAME)
-    local s = tick_label(v)
-    canvas:text(x - core.text_width(s) // 2 + 1, y1 + 7, s, INK)
-  end
-  for i, v in ipairs(ya.ticks) do
-    local y = math.floor(py(v) + 0.5)
-    canvas:line(x0, y, x1, y, GRID)
-    canvas:line(x0 - 4, y, x0, y, FRAME)
-    canvas:text(x0 - 7 - core.text_width(ylabels[i]), y - 3, ylabels[i], INK)
-  end
-  canvas:line(x0, y0, x1, y0, FRAME)
-  canvas:line(x0, y1, x1, y1, FRAME)
-  canvas:line(x0, y0, x0, y1, FRAME)
-  canvas:line(x1, y0, x1, y1, FRAME)
-  if spec.title then
-    local s = tostring(spec.title)
-    canvas:text((x0 + x1) // 2 - core.text_width(s, 2) // 2, 8, s, INK, 2)
-  end
-  if spec.xlabel then
-    local s = tostring(spec.xlabel)
-    canvas:text((x0 + x1) // 2 - core.text_width(s) // 2, H - 11, s, INK)
-  end
-  if spec.ylabel then
-    local s = tostring(spec.ylabel)
-    canvas:text(4, (y0 + y1) // 2 + core.text_width(s) // 2, s, INK, 1, true)
-  end
-  return { x0, y0, x1, y1 }, function(x, y) return px(x), py(y) end
-end
-
--- a legend: rows of (swatch, name) in a box with its top-right at (x, y)
-local function legend_size(names)
-  local w = 0
-  for _, s in ipairs(names) do w = math.max(w, core.text_width(s)) end
-  return w + 30, #names * 12 + 8
-end
-
-local function draw_legend(canvas, x, y, names, colors, swatch)
-  local w, h = legend_size(names)
-  canvas:rect(x - w, y, x, y + h, 255)
-  canvas:line(x - w, y, x - 1, y, 160)
-  canvas:line(x - w, y + h - 1, x - 1, y + h - 1, 160)
-  canvas:line(x - w, y, x - w, y + h - 1, 160)
-  canvas:line(x - 1, y, x - 1, y + h - 1, 160)
-  for i, name in ipairs(names) do
-    local ty = y + 5 + (i - 1) * 12
-    if swatch == "dot" then
-      canvas:disc(x - w + 12, ty + 3, 3, colors[i])
-    else
-      canvas:line(x - w + 6, ty + 3, x - w + 20, ty + 3, colors[i], 3)
-    end
-    canvas:text(x - w + 25, ty, name, INK)
-  end
-end
 
 local function size_option(fname, v, default)
   if v == nil then return default[1], default[2] end
   if type(v) == "number" then v = { v, v } end
   if type(v) ~= "table" then error(fname .. ": size must be a number or {width, height}") end
-  return integer(fname, "width", v[1], nil, 16), integer(fname, "height", v[2], nil, 16)
+  local w, h = integer(fname, "width", v[1], nil, 16), integer(fname, "height", v[2], nil, 16)
+  if w == nil or h == nil then error(fname .. ": size must be a number or {width, height}") end
+  if w > 16384 or h > 16384 then error(("%s: size %d×%d is too large (at most 16384 a side)"):format(fname, w, h)) end
+  return w, h
 end
 
 -- a list of numbers from a Lua table or a 1-D tensor
 local function numbers(fname, what, v)
   if is_tensor(v) then
     if v:dim() ~= 1 then error(("%s: %s must be 1-D, got %s"):format(fname, what, shape_str(v))) end
-    return v:totable()
+    return v:detach():totable()
   end
   if type(v) ~= "table" then error(("%s: %s must be a table or a tensor, got %s"):format(fname, what, type(v))) end
-  for i, x in ipairs(v) do
-    if type(x) ~= "number" then error(("%s: %s[%d] is %s, not a number"):format(fname, what, i, type(x))) end
+  local n = #v
+  for i = 1, n do
+    if type(v[i]) ~= "number" then error(("%s: %s[%d] is %s, not a number"):format(fname, what, i, type(v[i]))) end
   end
   return v
+end
+
+local function limits(fname, what, v)
+  if v ~= nil and (type(v) ~= "table" or not finite(v[1]) or not finite(v[2]) or not (v[2] > v[1])) then
+    error(("%s: %s must be {lo, hi} with lo < hi"):format(fname, what))
+  end
+  return v
+end
+
+local function text(fname, what, v)
+  if v == nil then return nil end
+  if type(v) ~= "string" and type(v) ~= "number" then
+    error(("%s: %s must be a string, got %s"):format(fname, what, type(v)))
+  end
+  return tostring(v)
+end
+
+local SERIES_OPTIONS = { name = true, x = true, y = true, color = true, width = true }
+
+-- one series, checked, as core.plot takes it; colour k of the palette
+-- unless it names its own
+local function check_series(fname, what, s, k)
+  if type(s) ~= "table" then error(("%s: %s must be a table {name, x, y}"):format(fname, what)) end
+  options(fname .. ": " .. what, s, SERIES_OPTIONS)
+  if s.y == nil then error(("%s: %s has no y values"):format(fname, what)) end
+  local ys = numbers(fname, what .. ".y", s.y)
+  if #ys == 0 then error(("%s: %s has no values (an empty y)"):format(fname, what)) end
+  local xs = s.x ~= nil and numbers(fname, what .. ".x", s.x) or nil
+  if xs and #xs ~= #ys then
+    error(("%s: %s has %d x values and %d y values"):format(fname, what, #xs, #ys))
+  end
+  local width = s.width
+  if width ~= nil and not (type(width) == "number" and width > 0 and width <= 20) then
+    error(("%s: %s.width must be a line width in (0, 20] pixels"):format(fname, what))
+  end
+  return { name = text(fname, what .. ".name", s.name), x = xs, y = ys, size = width,
+    color = s.color or M.palette[(k - 1) % #M.palette + 1] }
+end
+
+local PANEL_OPTIONS = {
+  series = true, title = true, xlabel = true, ylabel = true, log = true, xlim = true, ylim = true, legend = true,
+}
+
+local function check_panel(fname, where, p, defaults)
+  local ctx = fname .. ": " .. where
+  if type(p) ~= "table" then error(("%s: %s must be a table"):format(fname, where)) end
+  options(ctx, p, PANEL_OPTIONS)
+  if type(p.series) ~= "table" or #p.series == 0 then
+    error(("%s: %s.series must be a non-empty list of {name, x, y}"):format(fname, where))
+  end
+  local out = {
+    title = text(fname, where .. ".title", p.title),
+    xlabel = text(fname, where .. ".xlabel", p.xlabel or defaults.xlabel),
+    ylabel = text(fname, where .. ".ylabel", p.ylabel or defaults.ylabel),
+    log = p.log == true, legend = p.legend ~= false,
+    xlim = limits(fname, where .. ".xlim", p.xlim or defaults.xlim),
+    ylim = limits(fname, where .. ".ylim", p.ylim or defaults.ylim),
+    series = {},
+  }
+  if p.log ~= nil and type(p.log) ~= "boolean" then error(("%s: %s.log must be a boolean"):format(fname, where)) end
+  if out.log and out.ylim and out.ylim[1] <= 0 then
+    error(("%s: %s.ylim must be positive on a log axis"):format(fname, where))
+  end
+  for i, s in ipairs(p.series) do
+    out.series[i] = check_series(fname, ("%s.series[%d]"):format(where, i), s, i)
+  end
+  return out
+end
+
+-- the grid: ⌈√n⌉ panels a row unless cols says
+local function grid(n, cols)
+  cols = cols or math.ceil(math.sqrt(n) - 1e-9)
+  cols = math.min(cols, n)
+  return cols, (n + cols - 1) // cols
+end
+
+local function draw(fname, path, spec)
+  local ok, layout = pcall(core.plot, path, spec)
+  if not ok then error((tostring(layout):gsub("^plot:", fname .. ":")), 0) end
+  return layout
+end
+
+local PLOT_OPTIONS = {
+  series = true, panels = true, title = true, xlabel = true, ylabel = true, size = true, xlim = true, ylim = true,
+  log = true, legend = true, cols = true,
+}
+
+-- ae.image.plot(path, spec): one panel from spec.series, or a grid of
+-- spec.panels (see the doc comment above); returns where each panel's
+-- axes landed, {{box = {x0, y0, x1, y1}, xlim = {lo, hi}, ylim = {lo, hi},
+-- log = bool}, ...}, in pixels and data values
+function M.plot(path, spec)
+  check_path("plot", path)
+  spec = options("plot", spec, PLOT_OPTIONS)
+  local panels = {}
+  if spec.panels ~= nil then
+    if spec.series ~= nil then error("plot: give spec.series (one panel) or spec.panels, not both") end
+    if type(spec.panels) ~= "table" or #spec.panels == 0 then
+      error("plot: spec.panels must be a non-empty list of {title, series, ...}")
+    end
+    for i, p in ipairs(spec.panels) do
+      panels[i] = check_panel("plot", ("panels[%d]"):format(i), p, spec)
+    end
+  else
+    local series = spec.series
+    if type(series) ~= "table" or #series == 0 then error("plot: spec.series must be a list of {name, x, y}") end
+    local one = check_panel("plot", "spec", {
+      series = series, log = spec.log, legend = spec.legend,
+    }, spec)
+    one.title = text("plot", "title", spec.title)
+    panels[1] = one
+  end
+  local cols = spec.cols ~= nil and integer("plot", "cols", spec.cols, nil, 1) or nil
+  local c, r = grid(#panels, cols)
+  local title = spec.panels and text("plot", "title", spec.title) or nil
+  local W, H
+  if #panels == 1 then
+    W, H = size_option("plot", spec.size, { 640, 400 })
+  else
+    W, H = size_option("plot", spec.size, { c * 480, r * 320 + (title and 27 or 0) })
+  end
+  return draw("plot", path, { width = W, height = H, cols = c, title = title, panels = panels })
 end
 
 -- ------------------------------------------------------------- scatter
@@ -420,7 +446,8 @@ local SCATTER_OPTIONS = { size = true, point = true, title = true, xlabel = true
 
 -- ae.image.scatter(path, points (N×2), labels (N, or nil), {size = 512, point = 2,
 --   title, xlabel, ylabel, legend = true}): label l is drawn in palette
--- colour l % 10; non-finite points are skipped
+-- colour l % 10; non-finite points are skipped; more than 20 labels get
+-- no legend
 function M.scatter(path, points, labels, opts)
   check_path("scatter", path)
   opts = options("scatter", opts, SCATTER_OPTIONS)
@@ -443,115 +470,231 @@ function M.scatter(path, points, labels, opts)
   local W, H = size_option("scatter", opts.size, { 512, 512 })
   local radius = opts.point or 2
   if type(radius) ~= "number" or radius < 0 or radius > 100 then error("scatter: point must be a radius in 0..100") end
-  local xmin, xmax, ymin, ymax = math.huge, -math.huge, math.huge, -math.huge
-  for _, p in ipairs(pts) do
-    if finite(p[1]) and finite(p[2]) then
-      xmin, xmax = math.min(xmin, p[1]), math.max(xmax, p[1])
-      ymin, ymax = math.min(ymin, p[2]), math.max(ymax, p[2])
-    end
-  end
-  if xmin > xmax then xmin, xmax, ymin, ymax = 0, 1, 0, 1 end
-  local mx, my = (xmax - xmin) * 0.05, (ymax - ymin) * 0.05
-  local xa, ya = ticks_for(xmin - mx, xmax + mx, 5), ticks_for(ymin - my, ymax + my, 5)
-  -- the distinct labels, for colours and the legend
-  local names, colors = {}, {}
-  if labs then
-    local seen, list = {}, {}
-    for _, l in ipairs(labs) do
-      local k = math.floor(l)
-      if not seen[k] then seen[k] = true; list[#list + 1] = k end
-    end
-    table.sort(list)
-    for i, k in ipairs(list) do
-      names[i], colors[i] = tostring(k), M.palette[k % 10 + 1]
-    end
-  end
-  -- a legend of more than 20 labels would not fit, nor mean much
-  local show_legend = labs and opts.legend ~= false and #names <= 20
-  local lw = show_legend and (legend_size(names)) or 0
-  local canvas = core.canvas(W, H, 3, 255)
-  local box, map = draw_axes(canvas, xa, ya, opts, show_legend and lw + 24 or 16)
-  canvas:clip(box[1] + 1, box[2] + 1, box[3], box[4])
+  -- one series of points a label, in the labels' order
+  local by, order = {}, {}
   for i, p in ipairs(pts) do
-    if finite(p[1]) and finite(p[2]) then
-      local color = labs and M.palette[math.floor(labs[i]) % 10 + 1] or M.palette[1]
-      local x, y = map(p[1], p[2])
-      canvas:disc(x, y, radius, color)
+    local k = labs and math.floor(labs[i]) or 0
+    local s = by[k]
+    if not s then
+      s = { x = {}, y = {} }
+      by[k], order[#order + 1] = s, k
     end
+    s.x[#s.x + 1], s.y[#s.y + 1] = p[1], p[2]
   end
-  canvas:clip()
-  if show_legend then draw_legend(canvas, W - 8, box[2], names, colors, "dot") end
-  save_canvas(canvas, path)
+  table.sort(order)
+  local series = {}
+  for i, k in ipairs(order) do
+    series[i] = { name = labs and tostring(k) or nil, x = by[k].x, y = by[k].y, style = "points",
+      size = math.max(radius, 0.5), color = M.palette[k % 10 + 1] }
+  end
+  if #series == 0 then series[1] = { x = { 0 }, y = { 0 / 0 }, style = "points" } end
+  draw("scatter", path, { width = W, height = H, panels = { {
+    title = text("scatter", "title", opts.title), xlabel = text("scatter", "xlabel", opts.xlabel),
+    ylabel = text("scatter", "ylabel", opts.ylabel),
+    legend = labs ~= nil and opts.legend ~= false and #series <= 20, series = series,
+  } } })
 end
 
--- ------------------------------------------------------------- plot
+-- ------------------------------------------------------------- metrics
 
-local PLOT_OPTIONS = {
-  series = true, title = true, xlabel = true, ylabel = true, size = true, xlim = true, ylim = true,
+-- The panels of plot_metrics, in order.  A name is split into words at
+-- every character that is not a letter or a digit ("test_kl" -> test,
+-- kl) and lowercased; the first rule that matches decides:
+--   skipped       epoch, step, steps, iteration, and time: a word seconds,
+--                 time or elapsed (the run's clock, not a curve to read)
+--   throughput    a word per (samples_per_second), throughput, or sps
+--   regularisers  kl, kld, penalty, reg, regularizer, regulariser,
+--                 regularization, regularisation, contractive, sparsity,
+--                 l1, l2, jacobian (so kl_loss and beta_kl land here)
+--   losses        loss, mse, bce, mae, nll, elbo, rmse, ce, error, err, or
+--                 a word starting rec (rec, recon, reconstruction)
+--   schedules     lr, learning, beta, noise, lambda, lam, sigma,
+--                 temperature, temp, tau, momentum, warmup, alpha, gamma,
+--                 rate, weight, decay, dropout
+--   other         the rest, one panel per name once a leading train,
+--                 test, val, valid, validation or eval word is dropped
+--                 (train_auc and test_auc share the panel "auc")
+local SKIP = { epoch = true, step = true, steps = true, iteration = true, iter = true }
+local TIME = { seconds = true, time = true, elapsed = true }
+local THROUGHPUT = { per = true, throughput = true, sps = true }
+local REG = {
+  kl = true, kld = true, penalty = true, reg = true, regularizer = true, regulariser = true,
+  regularization = true, regularisation = true, contractive = true, sparsity = true, l1 = true, l2 = true,
+  jacobian = true,
+}
+local LOSS = {
+  loss = true, mse = true, bce = true, mae = true, nll = true, elbo = true, rmse = true, ce = true,
+  error = true, err = true,
+}
+local SCHEDULE = {
+  lr = true, learning = true, beta = true, noise = true, lambda = true, lam = true, sigma = true,
+  temperature = true, temp = true, tau = true, momentum = true, warmup = true, alpha = true, gamma = true,
+  rate = true, weight = true, decay = true, dropout = true,
+}
+local SPLIT = { train = true, test = true, val = true, valid = true, validation = true, eval = true }
+
+local GROUP_TITLES = {
+  losses = "loss", regularisers = "KL / regularisers", schedules = "schedules",
+  throughput = "throughput (samples/s)",
 }
 
--- ae.image.plot(path, {series = {{name = "train", x = {...}, y = {...}}, ...},
---   title, xlabel, ylabel, size = {640, 400}, xlim = {lo, hi}, ylim = {lo, hi}})
--- x defaults to 1, 2, ...; non-finite values break a line
-function M.plot(path, spec)
-  check_path("plot", path)
-  spec = options("plot", spec, PLOT_OPTIONS)
-  local series = spec.series
-  if type(series) ~= "table" or #series == 0 then error("plot: spec.series must be a list of {name, x, y}") end
-  local W, H = size_option("plot", spec.size, { 640, 400 })
-  local all = {}
-  local xmin, xmax, ymin, ymax = math.huge, -math.huge, math.huge, -math.huge
-  for i, s in ipairs(series) do
-    if type(s) ~= "table" then error(("plot: series[%d] must be a table {name, x, y}"):format(i)) end
-    local ys = numbers("plot", ("series[%d].y"):format(i), s.y)
-    local xs = s.x and numbers("plot", ("series[%d].x"):format(i), s.x)
-    if xs == nil then
-      xs = {}
-      for j = 1, #ys do xs[j] = j end
+local function words(name)
+  local w = {}
+  for word in name:lower():gmatch("%w+") do w[#w + 1] = word end
+  return w
+end
+
+local function any(ws, set, prefix)
+  for _, w in ipairs(ws) do
+    if set[w] or (prefix and w:sub(1, #prefix) == prefix) then return true end
+  end
+  return false
+end
+
+-- the group of one metric name: "losses", "regularisers", "schedules",
+-- "throughput", "other:<stem>", or nil for a metric not plotted
+local function group_of(name)
+  local ws = words(name)
+  if #ws == 0 or (#ws == 1 and SKIP[ws[1]]) then return nil end
+  if any(ws, THROUGHPUT) then return "throughput" end
+  if any(ws, TIME) then return nil end
+  if any(ws, REG) then return "regularisers" end
+  if any(ws, LOSS, "rec") then return "losses" end
+  if any(ws, SCHEDULE) then return "schedules" end
+  local stem = name
+  if #ws > 1 and SPLIT[ws[1]] then stem = name:gsub("^%W*%w+%W+", "", 1) end
+  return "other:" .. stem
+end
+
+-- ae.image.metric_groups(names) -> groups, skipped (the rules above)
+function M.metric_groups(names)
+  if type(names) ~= "table" then error("metric_groups: names must be a list of strings, got " .. type(names)) end
+  local fixed = { losses = {}, regularisers = {}, schedules = {}, throughput = {} }
+  local others, other_order, skipped = {}, {}, {}
+  for i, name in ipairs(names) do
+    if type(name) ~= "string" then
+      error(("metric_groups: names[%d] is %s, not a string"):format(i, type(name)))
     end
-    if #xs ~= #ys then
-      error(("plot: series[%d] has %d x values and %d y values"):format(i, #xs, #ys))
+    local g = group_of(name)
+    if g == nil then
+      skipped[#skipped + 1] = name
+    elseif fixed[g] then
+      table.insert(fixed[g], name)
+    else
+      local stem = g:sub(7)
+      if not others[stem] then others[stem], other_order[#other_order + 1] = {}, stem end
+      table.insert(others[stem], name)
     end
-    for j = 1, #ys do
-      if finite(xs[j]) and finite(ys[j]) then
-        xmin, xmax = math.min(xmin, xs[j]), math.max(xmax, xs[j])
-        ymin, ymax = math.min(ymin, ys[j]), math.max(ymax, ys[j])
+  end
+  local groups = {}
+  for _, key in ipairs { "losses", "regularisers", "schedules", "throughput" } do
+    if #fixed[key] > 0 then groups[#groups + 1] = { key = key, title = GROUP_TITLES[key], names = fixed[key] } end
+  end
+  for _, stem in ipairs(other_order) do
+    groups[#groups + 1] = { key = "other", title = stem, names = others[stem] }
+  end
+  return groups, skipped
+end
+
+-- every value positive and spanning at least 20×: a log axis reads such
+-- a falling loss better than a linear one, whose first epoch flattens
+-- the rest
+local function wants_log(series)
+  local lo, hi = math.huge, 0
+  for _, s in ipairs(series) do
+    for _, v in ipairs(s.y) do
+      if v == v then
+        if v <= 0 then return false end
+        lo, hi = math.min(lo, v), math.max(hi, v)
       end
     end
-    all[i] = { name = s.name and tostring(s.name), x = xs, y = ys, color = M.palette[(i - 1) % 10 + 1] }
   end
-  if xmin > xmax then xmin, xmax, ymin, ymax = 0, 1, 0, 1 end
-  for _, lim in ipairs { "xlim", "ylim" } do
-    local v = spec[lim]
-    if v ~= nil and (type(v) ~= "table" or not finite(v[1]) or not finite(v[2]) or not (v[2] > v[1])) then
-      error(("plot: %s must be {lo, hi} with lo < hi"):format(lim))
+  return hi > 0 and hi / lo >= 20
+end
+
+local METRICS_OPTIONS = { title = true, x = true, names = true, size = true, cols = true }
+
+-- ae.image.plot_metrics(path, metrics, {title, x = "epoch", names, size, cols})
+function M.plot_metrics(path, metrics, opts)
+  check_path("plot_metrics", path)
+  if type(metrics) ~= "table" then error("plot_metrics: metrics must be a table name -> values, got " .. type(metrics)) end
+  opts = options("plot_metrics", opts, METRICS_OPTIONS)
+  local xname = opts.x or "epoch"
+  if type(xname) ~= "string" then error("plot_metrics: x must be a string") end
+  local names = opts.names
+  if names == nil then
+    names = {}
+    for k in pairs(metrics) do
+      if type(k) ~= "string" then error("plot_metrics: metric names must be strings, got " .. type(k)) end
+      names[#names + 1] = k
     end
+    table.sort(names)
+  elseif type(names) ~= "table" then
+    error("plot_metrics: names must be a list of metric names")
   end
-  if spec.xlim then xmin, xmax = spec.xlim[1], spec.xlim[2] end
-  if spec.ylim then ymin, ymax = spec.ylim[1], spec.ylim[2] end
-  local xa, ya = ticks_for(xmin, xmax, 6, spec.xlim), ticks_for(ymin, ymax, 5, spec.ylim)
-  local canvas = core.canvas(W, H, 3, 255)
-  local box, map = draw_axes(canvas, xa, ya, spec)
-  canvas:clip(box[1] + 1, box[2] + 1, box[3], box[4])
-  for _, s in ipairs(all) do
-    local px, py
-    for j = 1, #s.y do
-      if finite(s.x[j]) and finite(s.y[j]) then
-        local x, y = map(s.x[j], s.y[j])
-        if px then canvas:line(px, py, x, y, s.color, 2) else canvas:disc(x, y, 1, s.color) end
-        px, py = x, y
-      else
-        px = nil
+  -- the values by epoch: a list, possibly with holes, of numbers
+  local function values(name)
+    local v = metrics[name]
+    if type(v) ~= "table" then return nil end
+    local n, numeric = 0, false
+    for k, x in pairs(v) do
+      if math.type(k) ~= "integer" or k < 1 then return nil end
+      if type(x) ~= "number" then return nil end
+      n, numeric = math.max(n, k), true
+    end
+    return numeric and v or nil, n
+  end
+  local xs
+  if xname ~= "epoch" then
+    xs = values(xname)
+    if not xs then error(("plot_metrics: x = %q is not a numeric metric"):format(xname)) end
+  end
+  local plotted = {}
+  for _, name in ipairs(names) do
+    if name ~= xname and values(name) then plotted[#plotted + 1] = name end
+  end
+  local groups = M.metric_groups(plotted)
+  if #groups == 0 then return nil end
+  local panels = {}
+  for _, g in ipairs(groups) do
+    local series = {}
+    for i, name in ipairs(g.names) do
+      local v, n = values(name)
+      local x, y = {}, {}
+      for e = 1, n do
+        x[e] = xs and (xs[e] or 0 / 0) or e
+        y[e] = v[e] or 0 / 0
+      end
+      series[i] = { name = name, x = x, y = y }
+    end
+    local panel = { title = g.title, series = series, xlabel = xname }
+    -- a panel of one curve is titled with its name, without a legend
+    if #series == 1 then panel.title, panel.legend = series[1].name, false end
+    if g.key == "losses" or g.key == "regularisers" then panel.log = wants_log(series) end
+    if g.key == "schedules" and #series > 1 then
+      -- schedules of different sizes (lr 1e-3 beside β up to 1) share the
+      -- panel as fractions of their own maximum, the maximum in the legend
+      local tops = {}
+      for i, s in ipairs(series) do
+        local top = 0
+        for _, v in ipairs(s.y) do if v == v and math.abs(v) ~= math.huge then top = math.max(top, math.abs(v)) end end
+        tops[i] = top
+      end
+      local lo, hi = math.huge, 0
+      for _, t in ipairs(tops) do if t > 0 then lo, hi = math.min(lo, t), math.max(hi, t) end end
+      if hi > 0 and hi / lo > 10 then
+        for i, s in ipairs(series) do
+          if tops[i] > 0 then
+            for e, v in ipairs(s.y) do s.y[e] = v / tops[i] end
+            s.name = ("%s (max %.3g)"):format(s.name, tops[i])
+          end
+        end
+        panel.ylabel = "fraction of max"
       end
     end
+    panels[#panels + 1] = panel
   end
-  canvas:clip()
-  local names, colors = {}, {}
-  for _, s in ipairs(all) do
-    if s.name then names[#names + 1], colors[#colors + 1] = s.name, s.color end
-  end
-  if #names > 0 then draw_legend(canvas, box[3] - 6, box[2] + 6, names, colors, "line") end
-  save_canvas(canvas, path)
+  return M.plot(path, { panels = panels, title = opts.title, size = opts.size, cols = opts.cols })
 end
 
 return require("aerun.guard").module("ae.image", M)

@@ -1,9 +1,21 @@
-/* image.c: pictures for Lua: core.png_read(path) and core.canvas(w,
- * h[, channels, background]), a userdata over raster.h's canvas that the
- * Lua module aerun.image draws grids, scatter plots and curves on.
- * Coordinates are pixels from the top-left corner (x right, y down), as
- * in raster.h; a colour is a gray level 0..255, a table {r, g, b} or a
- * string "#rrggbb".
+/* image.c: pictures for Lua: core.png_read(path), core.canvas(w, h[,
+ * channels, background]), a userdata over raster.h's canvas that the Lua
+ * module aerun.image lays image grids out on, and core.plot(path, spec),
+ * plot.h's cairo plots (line curves and scatter plots).  Coordinates are
+ * pixels from the top-left corner (x right, y down), as in raster.h; a
+ * colour is a gray level 0..255, a table {r, g, b} or a string "#rrggbb".
+ *
+ *   core.plot(path, {width =, height =, cols =, title =, panels = {
+ *       {title =, xlabel =, ylabel =, log = bool, legend = bool,
+ *        xlim = {lo, hi}, ylim = {lo, hi},
+ *        series = {{name =, x = {...}, y = {...}, color = colour,
+ *                   style = "line"|"points", size =}, ...}}, ...}})
+ *     -> {{box = {x0, y0, x1, y1}, xlim = {lo, hi}, ylim = {lo, hi}}, ...}
+ *
+ *   x and y are lists of numbers of one length (x may be absent: 1, 2,
+ *   ...); the result says where each panel's axes landed (plot.h).
+ *   aerun.image checks the spec and gives the friendly errors; this
+ *   checks again, so a bad table is an error here too, never a crash.
  *
  * A folder of pictures (io/imagedir.h has the rules in full):
  *
@@ -40,6 +52,7 @@
 
 #include "io/imagedir.h"
 #include "io/jpeg.h"
+#include "io/plot.h"
 #include "io/png.h"
 #include "io/raster.h"
 
@@ -141,57 +154,6 @@ static int l_rect(lua_State *L)
     check_color(L, 6, rgb);
     ae_canvas_rect(c, x0, y0, x1, y1, rgb);
     return 0;
-}
-
-static int l_line(lua_State *L)
-{
-    ae_canvas *c = check_canvas(L, 1);
-    double x0 = lae_check_number(L, 2), y0 = lae_check_number(L, 3);
-    double x1 = lae_check_number(L, 4), y1 = lae_check_number(L, 5);
-    uint8_t rgb[3];
-    check_color(L, 6, rgb);
-    int width = lua_isnoneornil(L, 7) ? 1 : (int)lae_check_int(L, 7, "width");
-    if (width < 1 || width > 100) luaL_argerror(L, 7, "line width must be in 1..100");
-    ae_canvas_line(c, x0, y0, x1, y1, rgb, width);
-    return 0;
-}
-
-static int l_disc(lua_State *L)
-{
-    ae_canvas *c = check_canvas(L, 1);
-    double x = lae_check_number(L, 2), y = lae_check_number(L, 3), r = lae_check_number(L, 4);
-    if (!(r >= 0 && r <= 1000)) luaL_argerror(L, 4, "radius must be in 0..1000");
-    uint8_t rgb[3];
-    check_color(L, 5, rgb);
-    ae_canvas_disc(c, x, y, r, rgb);
-    return 0;
-}
-
-static int check_scale(lua_State *L, int arg)
-{
-    int scale = lua_isnoneornil(L, arg) ? 1 : (int)lae_check_int(L, arg, "scale");
-    if (scale < 1 || scale > 64) luaL_argerror(L, arg, "text scale must be in 1..64");
-    return scale;
-}
-
-/* canvas:text(x, y, s, colour[, scale, vertical]) -> advance in pixels */
-static int l_text(lua_State *L)
-{
-    ae_canvas *c = check_canvas(L, 1);
-    int x = check_coord(L, 2), y = check_coord(L, 3);
-    const char *s = luaL_checkstring(L, 4);
-    uint8_t rgb[3];
-    check_color(L, 5, rgb);
-    int scale = check_scale(L, 6);
-    lua_pushinteger(L, ae_canvas_text(c, x, y, s, rgb, scale, lua_toboolean(L, 7)));
-    return 1;
-}
-
-static int l_text_width(lua_State *L)
-{
-    const char *s = luaL_checkstring(L, 1);
-    lua_pushinteger(L, ae_text_width(s, check_scale(L, 2)));
-    return 1;
 }
 
 /* canvas:blit(image, x, y[, lo = 0, hi = 1]) */
@@ -374,15 +336,217 @@ static int l_jpeg_write(lua_State *L)
     return 0;
 }
 
-static const luaL_Reg canvas_methods[] = {
-    {"size", l_size}, {"clip", l_clip}, {"rect", l_rect},         {"line", l_line}, {"disc", l_disc}, {"text", l_text},
-    {"blit", l_blit}, {"save", l_save}, {"totensor", l_totensor}, {"free", l_free}, {NULL, NULL}};
+/* ------------------------------------------------------------- plots */
+
+/* t[k] as a string or NULL; the string stays referenced by t */
+static const char *opt_string_field(lua_State *L, int t, const char *k, const char *where)
+{
+    int ty = lua_getfield(L, t, k);
+    const char *s = NULL;
+    if (ty == LUA_TSTRING || ty == LUA_TNUMBER) s = lua_tostring(L, -1);
+    else if (ty != LUA_TNIL) luaL_error(L, "plot: %s.%s must be a string, got %s", where, k, lua_typename(L, ty));
+    lua_pop(L, 1);
+    return s;
+}
+
+static double opt_number_field(lua_State *L, int t, const char *k, double def, const char *where)
+{
+    int ty = lua_getfield(L, t, k);
+    double v = def;
+    if (ty == LUA_TNUMBER) v = lua_tonumber(L, -1);
+    else if (ty != LUA_TNIL) luaL_error(L, "plot: %s.%s must be a number, got %s", where, k, lua_typename(L, ty));
+    lua_pop(L, 1);
+    return v;
+}
+
+static void opt_limits(lua_State *L, int t, const char *k, double out[2], const char *where)
+{
+    out[0] = out[1] = NAN;
+    int ty = lua_getfield(L, t, k);
+    if (ty == LUA_TTABLE) {
+        for (int i = 0; i < 2; i++) {
+            lua_geti(L, -1, i + 1);
+            out[i] = lua_type(L, -1) == LUA_TNUMBER ? lua_tonumber(L, -1) : NAN;
+            lua_pop(L, 1);
+        }
+        if (!(isfinite(out[0]) && isfinite(out[1]) && out[0] < out[1]))
+            luaL_error(L, "plot: %s.%s must be {lo, hi} with lo < hi", where, k);
+    } else if (ty != LUA_TNIL) {
+        luaL_error(L, "plot: %s.%s must be {lo, hi}, got %s", where, k, lua_typename(L, ty));
+    }
+    lua_pop(L, 1);
+}
+
+/* a list field's length, 0 when absent */
+static lua_Integer list_field(lua_State *L, int t, const char *k, const char *where)
+{
+    int ty = lua_getfield(L, t, k);
+    lua_Integer n = 0;
+    if (ty == LUA_TTABLE) n = luaL_len(L, -1);
+    else if (ty != LUA_TNIL) luaL_error(L, "plot: %s.%s must be a list, got %s", where, k, lua_typename(L, ty));
+    lua_pop(L, 1);
+    return n;
+}
+
+/* the numbers of list t[k] into out[0..n) */
+static void numbers_field(lua_State *L, int t, const char *k, double *out, lua_Integer n, const char *where)
+{
+    lua_getfield(L, t, k);
+    for (lua_Integer j = 0; j < n; j++) {
+        if (lua_geti(L, -1, j + 1) != LUA_TNUMBER)
+            luaL_error(L, "plot: %s.%s[%d] is %s, not a number", where, k, (int)(j + 1), luaL_typename(L, -1));
+        out[j] = lua_tonumber(L, -1);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+}
+
+#define PLOT_MAX_PANELS 256
+#define PLOT_MAX_SERIES 4096
+#define PLOT_MAX_POINTS 50000000
+
+static void push_pair(lua_State *L, double a, double b)
+{
+    lua_createtable(L, 2, 0);
+    lua_pushnumber(L, a);
+    lua_rawseti(L, -2, 1);
+    lua_pushnumber(L, b);
+    lua_rawseti(L, -2, 2);
+}
+
+/* core.plot(path, spec) -> the panels' boxes and ranges (see the top) */
+static int l_plot(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    ae_plot plot = {0};
+    double w = opt_number_field(L, 2, "width", 640, "spec"), h = opt_number_field(L, 2, "height", 400, "spec");
+    double cols = opt_number_field(L, 2, "cols", 0, "spec");
+    if (!(w >= 16 && w <= 16384 && h >= 16 && h <= 16384))
+        luaL_error(L, "plot: size %f×%f is out of range (16 to 16384 a side)", w, h);
+    if (!(cols >= 0 && cols <= PLOT_MAX_PANELS)) luaL_error(L, "plot: cols must be in 0..%d", PLOT_MAX_PANELS);
+    plot.width = (int)w, plot.height = (int)h, plot.cols = (int)cols;
+    plot.title = opt_string_field(L, 2, "title", "spec");
+    lua_Integer np = list_field(L, 2, "panels", "spec");
+    if (np < 1 || np > PLOT_MAX_PANELS) luaL_error(L, "plot: spec.panels must list 1 to %d panels", PLOT_MAX_PANELS);
+    lua_getfield(L, 2, "panels");
+    int panels = lua_gettop(L);
+    /* first pass: how many series and points, for one allocation that a
+     * Lua error frees with the userdata */
+    lua_Integer ns = 0, npts = 0;
+    for (lua_Integer i = 1; i <= np; i++) {
+        if (lua_geti(L, panels, i) != LUA_TTABLE) luaL_error(L, "plot: spec.panels[%d] must be a table", (int)i);
+        lua_Integer k = list_field(L, -1, "series", "panel");
+        lua_getfield(L, -1, "series");
+        for (lua_Integer j = 1; j <= k; j++) {
+            if (lua_geti(L, -1, j) != LUA_TTABLE)
+                luaL_error(L, "plot: panels[%d].series[%d] must be a table", (int)i, (int)j);
+            lua_Integer n = list_field(L, -1, "y", "series");
+            npts += n;
+            lua_pop(L, 1);
+            if (npts > PLOT_MAX_POINTS) luaL_error(L, "plot: more than %d points", PLOT_MAX_POINTS);
+        }
+        lua_pop(L, 2);
+        ns += k;
+        if (ns > PLOT_MAX_SERIES) luaL_error(L, "plot: more than %d series", PLOT_MAX_SERIES);
+    }
+    size_t bytes =
+        sizeof(ae_plot_panel) * (size_t)np + sizeof(ae_plot_series) * (size_t)ns + 2 * sizeof(double) * (size_t)npts;
+    char *mem = lua_newuserdatauv(L, bytes ? bytes : 1, 0);
+    ae_plot_panel *pp = (ae_plot_panel *)(void *)mem;
+    ae_plot_series *ss = (ae_plot_series *)(void *)(pp + np);
+    double *values = (double *)(void *)(ss + ns);
+    char where[64];
+    for (lua_Integer i = 1; i <= np; i++) {
+        lua_geti(L, panels, i);
+        int t = lua_gettop(L);
+        ae_plot_panel *p = &pp[i - 1];
+        snprintf(where, sizeof where, "panels[%d]", (int)i);
+        *p = (ae_plot_panel){0};
+        p->title = opt_string_field(L, t, "title", where);
+        p->xlabel = opt_string_field(L, t, "xlabel", where);
+        p->ylabel = opt_string_field(L, t, "ylabel", where);
+        lua_getfield(L, t, "log");
+        p->log_y = lua_toboolean(L, -1);
+        lua_getfield(L, t, "legend");
+        p->legend = lua_isnil(L, -1) || lua_toboolean(L, -1);
+        lua_pop(L, 2);
+        opt_limits(L, t, "xlim", p->xlim, where);
+        opt_limits(L, t, "ylim", p->ylim, where);
+        p->n_series = (int)list_field(L, t, "series", where);
+        p->series = ss;
+        lua_getfield(L, t, "series");
+        int st = lua_gettop(L);
+        for (int j = 1; j <= p->n_series; j++) {
+            lua_geti(L, st, j);
+            int e = lua_gettop(L);
+            ae_plot_series *s = ss++;
+            snprintf(where, sizeof where, "panels[%d].series[%d]", (int)i, j);
+            *s = (ae_plot_series){0};
+            s->name = opt_string_field(L, e, "name", where);
+            lua_Integer n = list_field(L, e, "y", where), nx = list_field(L, e, "x", where);
+            lua_getfield(L, e, "x");
+            int has_x = !lua_isnil(L, -1);
+            lua_pop(L, 1);
+            if (has_x && nx != n) luaL_error(L, "plot: %s has %d x values and %d y values", where, (int)nx, (int)n);
+            s->n = (int)n;
+            s->y = values;
+            numbers_field(L, e, "y", values, n, where);
+            values += n;
+            s->x = values;
+            if (has_x) numbers_field(L, e, "x", values, n, where);
+            else
+                for (lua_Integer k = 0; k < n; k++) values[k] = (double)(k + 1);
+            values += n;
+            s->size = opt_number_field(L, e, "size", 0, where);
+            if (!(s->size >= 0 && s->size <= 100)) luaL_error(L, "plot: %s.size must be in 0..100", where);
+            const char *style = opt_string_field(L, e, "style", where);
+            if (!style || strcmp(style, "line") == 0) s->style = AE_PLOT_LINE;
+            else if (strcmp(style, "points") == 0) s->style = AE_PLOT_POINTS;
+            else luaL_error(L, "plot: %s.style must be \"line\" or \"points\", got \"%s\"", where, style);
+            lua_getfield(L, e, "color");
+            if (lua_isnil(L, -1)) s->rgb[0] = s->rgb[1] = s->rgb[2] = 0;
+            else check_color(L, lua_gettop(L), s->rgb);
+            lua_settop(L, e - 1);
+        }
+        lua_settop(L, t - 1);
+    }
+    plot.panels = pp;
+    plot.n_panels = (int)np;
+    if (ae_plot_write(path, &plot) != 0) return lae_raise(L);
+    lua_createtable(L, (int)np, 0);
+    for (lua_Integer i = 0; i < np; i++) {
+        const ae_plot_panel *p = &pp[i];
+        lua_createtable(L, 0, 4);
+        lua_createtable(L, 4, 0);
+        for (int k = 0; k < 4; k++) {
+            lua_pushnumber(L, p->box[k]);
+            lua_rawseti(L, -2, k + 1);
+        }
+        lua_setfield(L, -2, "box");
+        push_pair(L, p->xrange[0], p->xrange[1]);
+        lua_setfield(L, -2, "xlim");
+        push_pair(L, p->yrange[0], p->yrange[1]);
+        lua_setfield(L, -2, "ylim");
+        lua_pushboolean(L, p->log_y);
+        lua_setfield(L, -2, "log");
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
+
+static const luaL_Reg canvas_methods[] = {{"size", l_size}, {"clip", l_clip}, {"rect", l_rect},
+                                          {"blit", l_blit}, {"save", l_save}, {"totensor", l_totensor},
+                                          {"free", l_free}, {NULL, NULL}};
 
 static const luaL_Reg canvas_meta[] = {{"__gc", l_gc}, {"__tostring", l_tostring}, {NULL, NULL}};
 
-static const luaL_Reg functions[] = {{"canvas", l_canvas},         {"png_read", l_png_read},
-                                     {"text_width", l_text_width}, {"image_folder", l_image_folder},
-                                     {"jpeg_write", l_jpeg_write}, {NULL, NULL}};
+static const luaL_Reg functions[] = {{"canvas", l_canvas},
+                                     {"png_read", l_png_read},
+                                     {"plot", l_plot},
+                                     {"image_folder", l_image_folder},
+                                     {"jpeg_write", l_jpeg_write},
+                                     {NULL, NULL}};
 
 static const luaL_Reg imagedir_meta[] = {{"__gc", imagedir_gc}, {NULL, NULL}};
 

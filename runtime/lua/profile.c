@@ -19,7 +19,7 @@
 static const char *const unwrapped[] = {
     "no_grad",      "set_grad_enabled", "is_grad_enabled", "time",       "memory",      "gemm_flops",
     "gemm_backend", "gemm_threads",     "gemm_use",        "bench_gemm", "manual_seed", "initial_seed",
-    "rng_state",    "set_rng_state",    "isatty",          "mkdir_p",    "symlink",     "text_width",
+    "rng_state",    "set_rng_state",    "isatty",          "mkdir_p",    "symlink",     "plot",
     "profile",      "profile_reset",    "profile_report",  NULL};
 
 static const char *const optimizer_ops[] = {"sgd_step",    "adam_step", "adam_step_all", "rmsprop_step", "grad_norm",
