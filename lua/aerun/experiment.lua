@@ -235,7 +235,7 @@
 -- run:save(); run:resume("auto"); assert(run.resumed)
 -- @function Run:resume
 
---- The losses of every epoch as loss.png.
+--- Every numeric metric of every epoch as loss.png, in panels by kind (ae.image.plot_metrics).
 -- @usage local run = ae.experiment.start("doc_example", ae.experiment.config({ epochs = 1 }, { "--quiet" }))
 -- for _ in run:epochs() do run:step(1); run:end_epoch() end; run:plot_losses()
 -- @function Run:plot_losses
@@ -931,26 +931,13 @@ local function csv(self)
   return table.concat(lines, "\n") .. "\n"
 end
 
--- the losses of every epoch so far as a picture, when ae.image can draw it
+-- every numeric metric so far as loss.png, in panels by kind (losses,
+-- KL and regularisers, schedules, throughput, the others)
 function Run:plot_losses()
   local ok, image = pcall(require, "aerun.image")
-  if not ok or not image.plot then return end
-  local series = {}
-  for _, n in ipairs(self.metric_names) do
-    if n:match("loss") or n:match("mse") then
-      local xs, ys = {}, {}
-      for e = 1, self.epoch do
-        if self.metrics[n][e] then
-          xs[#xs + 1], ys[#ys + 1] = e, self.metrics[n][e]
-        end
-      end
-      series[#series + 1] = { name = n, x = xs, y = ys }
-    end
-  end
-  if #series > 0 then
-    image.plot(self.dir .. "/loss.png", { series = series, title = self.name .. " " .. self.id,
-      xlabel = "epoch", ylabel = "loss" })
-  end
+  if not ok or not image.plot_metrics then return end
+  image.plot_metrics(self.dir .. "/loss.png", self.metrics,
+    { title = self.name .. " " .. self.id, names = self.metric_names })
 end
 
 -- the metric --keep-best and --patience watch (test_loss for --patience
