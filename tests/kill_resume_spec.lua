@@ -13,36 +13,8 @@ local root, aerun, quote, sh, exists = process.root, process.aerun, process.quot
 local TRIALS = tonumber(os.getenv("AERUN_KILL_TRIALS") or "20")
 local SEED = tonumber(os.getenv("AERUN_KILL_SEED") or "7")
 
--- /params and /optimizer/state of a checkpoint, as tensors by dataset name
-local function state(path)
-  local f = ae.h5.open(path, "r")
-  local out = {}
-  for _, group in ipairs { "params", "optimizer/state" } do
-    for _, name in ipairs(f:walk(group)) do out[group .. "/" .. name] = f:read(group .. "/" .. name) end
-  end
-  f:close()
-  return out
-end
-
--- the name of the first dataset that differs, or nil.  Equal shapes and a
--- largest difference of exactly 0 (parameters are finite: a NaN would
--- show as a NaN difference and fail too)
-local function differs(a, b)
-  local names = {}
-  for name in pairs(a) do names[#names + 1] = name end
-  table.sort(names)
-  for _, name in ipairs(names) do
-    local x, y = a[name], b[name]
-    if y == nil then return name .. " (missing)" end
-    if table.concat(x:shape(), "x") ~= table.concat(y:shape(), "x") then return name .. " (shape)" end
-    local d = (x - y):abs():max()
-    if d ~= 0 then return string.format("%s: largest difference %.9g", name, d) end
-  end
-  for name in pairs(b) do
-    if a[name] == nil then return name .. " (unexpected)" end
-  end
-  return nil
-end
+local check = require "tests.helpers.check"
+local state, differs = check.checkpoint_state, check.state_difference
 
 -- a killed process stays a zombie until something reaps it, and kill -0
 -- succeeds on a zombie: its state in /proc tells

@@ -6,20 +6,7 @@ local ae = require "aerun"
 local process = require "tests.helpers.process"
 local root, aerun, sh, exists = process.root, process.aerun, process.sh, process.exists
 
-local function params(path)
-  local f = ae.h5.open(path, "r")
-  local out = {}
-  local function walk(group)
-    for _, name in ipairs(f:list(group)) do
-      local full = group .. "/" .. name
-      if f:kind(full) == "group" then walk(full) else out[full] = f:read(full):totable() end
-    end
-  end
-  walk("/params")
-  walk("/optimizer/state")
-  f:close()
-  return out
-end
+local check = require "tests.helpers.check"
 
 describe("resume", function()
   it("after SIGKILL in epoch 2 of 3 ends bit-identical to an uninterrupted run", function()
@@ -49,12 +36,10 @@ describe("resume", function()
     -- end identical, so this is what shows the resume happened)
     assert.matches("resumed from .-killed/checkpoint.h5 after epoch " .. info.epoch, out)
     assert.is_nil(out:match("epoch 1/3"), out)
-    local a, b = params(dir .. "/whole/checkpoint.h5"), params(dir .. "/killed/checkpoint.h5")
+    local a = check.checkpoint_state(dir .. "/whole/checkpoint.h5")
+    assert.is_nil(check.state_difference(a, check.checkpoint_state(dir .. "/killed/checkpoint.h5")))
     local n = 0
-    for name, v in pairs(a) do
-      assert.are.same(v, b[name], name .. " differs")
-      n = n + 1
-    end
+    for _ in pairs(a) do n = n + 1 end
     assert.is_true(n >= 10)
     sh("rm -rf " .. dir)
   end)

@@ -56,72 +56,15 @@ local function lines(text)
   return out
 end
 
--- a CSV file as its header and rows of fields ("" quoting understood: a
--- run id with several keys holds commas)
-local function read_csv(path)
-  local rows = {}
-  for _, line in ipairs(lines(process.read_all(path))) do
-    local fields, i = {}, 1
-    while i <= #line + 1 do
-      if line:sub(i, i) == '"' then
-        local j, parts = i + 1, {}
-        while true do
-          local q = assert(line:find('"', j, true), "unterminated quote in " .. path)
-          parts[#parts + 1] = line:sub(j, q - 1)
-          if line:sub(q + 1, q + 1) == '"' then
-            parts[#parts + 1] = '"'
-            j = q + 2
-          else
-            i = q + 2
-            break
-          end
-        end
-        fields[#fields + 1] = table.concat(parts)
-      else
-        local comma = line:find(",", i, true) or #line + 1
-        fields[#fields + 1] = line:sub(i, comma - 1)
-        i = comma + 1
-      end
-    end
-    rows[#rows + 1] = fields
-  end
-  return table.remove(rows, 1), rows
-end
+local read_csv = process.read_csv
 
 -- wall-clock columns, which differ from run to run
 local function is_timing(name)
   return name:find("seconds") or name:find("per_second") or name:find("time") or name:find("elapsed")
 end
 
--- /params and /optimizer/state of a checkpoint, as tensors by name
-local function checkpoint_state(path)
-  local f = ae.h5.open(path, "r")
-  local out = {}
-  for _, group in ipairs { "params", "optimizer/state" } do
-    for _, name in ipairs(f:walk(group)) do out[group .. "/" .. name] = f:read(group .. "/" .. name) end
-  end
-  f:close()
-  return out
-end
-
--- the first dataset that differs (shape, or any element), or nil
-local function differs(a, b)
-  local names = {}
-  for name in pairs(a) do names[#names + 1] = name end
-  table.sort(names)
-  for _, name in ipairs(names) do
-    local x, y = a[name], b[name]
-    if y == nil then return name .. " (missing)" end
-    if table.concat(x:shape(), "x") ~= table.concat(y:shape(), "x") then return name .. " (shape)" end
-    -- exactly 0: bit-identical finite values (a NaN would show as NaN and fail)
-    local d = (x - y):abs():max()
-    if d ~= 0 then return string.format("%s: largest difference %.9g", name, d) end
-  end
-  for name in pairs(b) do
-    if a[name] == nil then return name .. " (unexpected)" end
-  end
-  return nil
-end
+local check = require "tests.helpers.check"
+local checkpoint_state, differs = check.checkpoint_state, check.state_difference
 
 describe("a sweep as a Slurm job array", function()
   setup(function()

@@ -38,36 +38,7 @@ local function write(path, text)
   f:close()
 end
 
--- a CSV file as a header list and rows of fields ("" quoting understood)
-local function read_csv(path)
-  local rows = {}
-  for line in read(path):gmatch("[^\n]+") do
-    local fields, i = {}, 1
-    while i <= #line + 1 do
-      if line:sub(i, i) == '"' then
-        local j, s = i + 1, {}
-        while true do
-          local q = line:find('"', j, true)
-          s[#s + 1] = line:sub(j, q - 1)
-          if line:sub(q + 1, q + 1) == '"' then
-            s[#s + 1] = '"'
-            j = q + 2
-          else
-            i = q + 2
-            break
-          end
-        end
-        fields[#fields + 1] = table.concat(s)
-      else
-        local c = line:find(",", i, true) or #line + 1
-        fields[#fields + 1] = line:sub(i, c - 1)
-        i = c + 1
-      end
-    end
-    rows[#rows + 1] = fields
-  end
-  return table.remove(rows, 1), rows
-end
+local read_csv = process.read_csv
 
 -- the summary without its timing columns, which no two runs share
 local function comparable(path)

@@ -11,6 +11,39 @@ local tests_dir = debug.getinfo(1, "S").source:match("^@(.*)/helpers/[^/]*$") or
 -- the table of tests/golden/<name>
 function M.golden(name) return dofile(tests_dir .. "/golden/" .. name) end
 
+-- /params and /optimizer/state of a checkpoint, as tensors by dataset name
+function M.checkpoint_state(path)
+  local f = ae.h5.open(path, "r")
+  local out = {}
+  for _, group in ipairs { "params", "optimizer/state" } do
+    if f:kind(group) == "group" then
+      for _, name in ipairs(f:walk(group)) do out[group .. "/" .. name] = f:read(group .. "/" .. name) end
+    end
+  end
+  f:close()
+  return out
+end
+
+-- the first dataset of two checkpoint states that differs, or nil: equal
+-- shapes and a largest difference of exactly 0 (parameters are finite: a
+-- NaN would show as a NaN difference and fail too)
+function M.state_difference(a, b)
+  local names = {}
+  for name in pairs(a) do names[#names + 1] = name end
+  table.sort(names)
+  for _, name in ipairs(names) do
+    local x, y = a[name], b[name]
+    if y == nil then return name .. " (missing)" end
+    if table.concat(x:shape(), "x") ~= table.concat(y:shape(), "x") then return name .. " (shape)" end
+    local d = (x - y):abs():max()
+    if d ~= 0 then return string.format("%s: largest difference %.9g", name, d) end
+  end
+  for name in pairs(b) do
+    if a[name] == nil then return name .. " (unexpected)" end
+  end
+  return nil
+end
+
 M.flatten = gc.flatten
 
 -- a tensor's values as a flat list (a 0-D tensor gives one)

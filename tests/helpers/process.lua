@@ -84,4 +84,35 @@ function M.csv_column(csv, name)
   return out
 end
 
+-- a CSV file as its header (a list) and rows of fields ("" quoting understood)
+function M.read_csv(path)
+  local rows = {}
+  for line in M.read_all(path):gmatch("[^\n]+") do
+    local fields, i = {}, 1
+    while i <= #line + 1 do
+      if line:sub(i, i) == '"' then
+        local j, parts = i + 1, {}
+        while true do
+          local q = assert(line:find('"', j, true), "unterminated quote in " .. path)
+          parts[#parts + 1] = line:sub(j, q - 1)
+          if line:sub(q + 1, q + 1) == '"' then
+            parts[#parts + 1] = '"'
+            j = q + 2
+          else
+            i = q + 2
+            break
+          end
+        end
+        fields[#fields + 1] = table.concat(parts)
+      else
+        local comma = line:find(",", i, true) or #line + 1
+        fields[#fields + 1] = line:sub(i, comma - 1)
+        i = comma + 1
+      end
+    end
+    rows[#rows + 1] = fields
+  end
+  return table.remove(rows, 1), rows
+end
+
 return M
