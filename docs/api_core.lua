@@ -860,6 +860,12 @@
 -- @usage assert(ae.memory() >= 0)
 -- @function memory
 
+--- A folder's entries (not . and ..), symbolic links followed, in no particular order.
+-- @param path a folder
+-- @return a list of `{name =, kind = "f"|"d"|"o", mtime =}`, or nil and a message
+-- @usage ae.mkdir_p("listed/sub"); assert(ae.list_dir("listed")[1].kind == "d")
+-- @function list_dir
+
 --- Traps SIGINT and SIGTERM (runs stop cleanly at the next step) or restores them.
 -- @param on a boolean
 -- @return whether signals were trapped before

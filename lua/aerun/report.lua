@@ -213,17 +213,22 @@ local function read_csv(path, numeric)
   return { columns = columns, rows = rows, lines = row_lines }
 end
 
-local function shell_quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
 
--- dir's files and folders down to depth 2: path (relative) -> {kind = "f"|"d", mtime}
+-- dir's files and folders down to depth 2: path (relative) -> {kind = "f"|"d"|"o", mtime}
 local function listing(dir)
-  local p = io.popen("find " .. shell_quote(dir .. "/") .. " -mindepth 1 -maxdepth 2 -printf '%y %T@ %P\\0' 2>/dev/null")
-  local text = p and p:read("a") or ""
-  local ok = p and p:close()
-  if not ok then fail("%s: no such directory", dir) end
+  local top, err = core.list_dir(dir)
+  if not top then
+    if os.rename(dir, dir) == nil then fail("%s: no such directory", dir) end
+    fail("cannot list %s", err)
+  end
   local entries = {}
-  for kind, mtime, path in text:gmatch("(%a) ([%d%.]+) ([^%z]*)%z") do
-    entries[path] = { kind = kind, mtime = tonumber(mtime) }
+  for _, e in ipairs(top) do
+    entries[e.name] = { kind = e.kind, mtime = e.mtime }
+    if e.kind == "d" then
+      for _, f in ipairs(core.list_dir(dir .. "/" .. e.name) or {}) do
+        entries[e.name .. "/" .. f.name] = { kind = f.kind, mtime = f.mtime }
+      end
+    end
   end
   return entries
 end

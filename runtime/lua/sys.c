@@ -3,7 +3,9 @@
  * terminal (progress bars redraw in place only there). */
 #include "binding.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -81,8 +83,41 @@ static int l_memory(lua_State *L)
     return 2;
 }
 
+/* list_dir(path) -> {{name =, kind = "f"|"d"|"o", mtime =}, ...} in no
+ * particular order (symbolic links followed), or nil plus a message */
+static int l_list_dir(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    DIR *d = opendir(path);
+    if (!d) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "%s: %s", path, strerror(errno));
+        return 2;
+    }
+    lua_newtable(L);
+    int n = 0;
+    struct dirent *e;
+    char full[4096];
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+        struct stat st;
+        if (snprintf(full, sizeof full, "%s/%s", path, e->d_name) >= (int)sizeof full) continue;
+        if (stat(full, &st) != 0) continue; /* vanished, or a dangling link */
+        lua_createtable(L, 0, 3);
+        lua_pushstring(L, e->d_name);
+        lua_setfield(L, -2, "name");
+        lua_pushstring(L, S_ISDIR(st.st_mode) ? "d" : S_ISREG(st.st_mode) ? "f" : "o");
+        lua_setfield(L, -2, "kind");
+        lua_pushnumber(L, (lua_Number)st.st_mtim.tv_sec + 1e-9 * (lua_Number)st.st_mtim.tv_nsec);
+        lua_setfield(L, -2, "mtime");
+        lua_rawseti(L, -2, ++n);
+    }
+    closedir(d);
+    return 1;
+}
+
 static const luaL_Reg functions[] = {
-    {"time", l_time},     {"mkdir_p", l_mkdir_p}, {"isatty", l_isatty}, {"symlink", l_symlink},
-    {"getpid", l_getpid}, {"memory", l_memory},   {NULL, NULL}};
+    {"time", l_time},     {"mkdir_p", l_mkdir_p}, {"isatty", l_isatty},     {"symlink", l_symlink},
+    {"getpid", l_getpid}, {"memory", l_memory},   {"list_dir", l_list_dir}, {NULL, NULL}};
 
 void lae_open_sys(lua_State *L) { luaL_setfuncs(L, functions, 0); }
