@@ -568,7 +568,7 @@ local function discard_if_unused(run)
   run.made_dirs = nil
   local config_path = run.dir .. "/config.json"
   local aside = made[#made] .. ".config.json.discarded"
-  local moved = exists(config_path) and os.rename(config_path, aside .. "")
+  local moved = exists(config_path) and os.rename(config_path, aside)
   if os.remove(run.dir) then
     if moved then os.remove(aside) end
     for i = 2, #made do
