@@ -52,6 +52,7 @@ static backend current = BACKEND_UNSET;
 static bool blas_threading;  /* AERUN_GEMM_THREADING=blas */
 static int blas_threads_set; /* the count last given to the BLAS pools */
 static double flops;
+static bool want_bf16; /* products in bf16 (ae_gemm_set_precision), where oneDNN has the units */
 
 /* the part of oneDNN's C API used here (dnnl.h), resolved at run time */
 typedef struct {
@@ -149,6 +150,7 @@ int ae_gemm_use(const char *name)
     if (parse(name, &b) != 0) return -1;
     chosen();
     current = b;
+    if (b != BACKEND_DNNL) want_bf16 = false; /* bf16 is oneDNN's */
     return 0;
 }
 
@@ -359,7 +361,6 @@ static bool swap_shape(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t
 
 /* ------------------------------------------------ bf16 */
 
-static bool want_bf16; /* ae_gemm_set_precision("bf16") on a CPU that has the units */
 
 /* round to nearest, ties to even; a NaN stays a (quiet) NaN */
 static inline uint16_t bf16_of(uint32_t u)
@@ -456,6 +457,10 @@ static bool bf16_units(void)
     return units;
 }
 
+/* bf16 runs in oneDNN: where the user chose OpenBLAS (AERUN_GEMM), it is
+ * not there */
+static bool bf16_ok(void) { return bf16_units() && chosen() == BACKEND_DNNL; }
+
 int ae_gemm_set_precision(const char *name)
 {
     if (strcmp(name, "fp32") == 0) {
@@ -463,7 +468,7 @@ int ae_gemm_set_precision(const char *name)
         return 0;
     }
     if (strcmp(name, "bf16") != 0) return ae_failc("precision must be 'fp32' or 'bf16', not '%s'", name);
-    if (bf16_units()) {
+    if (bf16_ok()) {
         want_bf16 = true;
         return 0;
     }
@@ -472,9 +477,12 @@ int ae_gemm_set_precision(const char *name)
         if (!load_dnnl() || !dnnl.gemm_bf16)
             fprintf(stderr, "aerun: bf16 needs oneDNN (apt-get install libdnnl2), which is not installed: running in "
                             "fp32\n");
-        else
+        else if (!bf16_units())
             fprintf(stderr, "aerun: this CPU has no bf16 matrix units (oneDNN's ISA is %s): running in fp32\n",
                     ae_gemm_isa());
+        else
+            fprintf(stderr, "aerun: bf16 runs in oneDNN, and the GEMM backend is %s (AERUN_GEMM): running in fp32\n",
+                    ae_gemm_name());
         told = true;
     }
     want_bf16 = false;
@@ -485,9 +493,9 @@ const char *ae_gemm_precision(void) { return want_bf16 ? "bf16" : "fp32"; }
 
 bool ae_gemm_bf16(void) { return want_bf16; }
 
-void ae_gemm_set_bf16(bool on) { want_bf16 = on && bf16_units(); }
+void ae_gemm_set_bf16(bool on) { want_bf16 = on && bf16_ok(); }
 
-bool ae_gemm_bf16_available(void) { return bf16_units(); }
+bool ae_gemm_bf16_available(void) { return bf16_ok(); }
 
 /* ------------------------------------------------ the entry point */
 
@@ -570,7 +578,7 @@ const char *ae_gemm_backend(void)
     chosen();
     int t = ae_gemm_threads();
     const char *threads = blas_threading ? "BLAS threads" : "threads";
-    if (current == BACKEND_DNNL || want_bf16) {
+    if (current == BACKEND_DNNL) {
         const dnnl_version_t *v = dnnl.version();
         snprintf(name, sizeof name, "oneDNN %d.%d.%d %s%s (%d %s)", v->major, v->minor, v->patch, ae_gemm_isa(),
                  want_bf16 ? ", bf16" : "", t, t == 1 ? "thread" : threads);

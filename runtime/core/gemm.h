@@ -37,10 +37,12 @@ const char *ae_gemm_isa(void);
  * CPU autocast: A and B rounded to bf16 (nearest, ties to even), products
  * accumulated and C written in fp32, in oneDNN on AVX512-BF16 or AMX.
  * Products with few outputs over a long K stay in fp32 (see gemm.c).
- * "bf16" on a CPU without bf16 units (or without oneDNN) keeps fp32 and
- * says so once on stderr.  -1 with ae_error set for another name. */
+ * "bf16" on a CPU without bf16 units, without oneDNN or with OpenBLAS
+ * chosen (AERUN_GEMM) keeps fp32 and says so once on stderr.  -1 with
+ * ae_error set for another name. */
 int ae_gemm_set_precision(const char *name);
 const char *ae_gemm_precision(void);
+/* bf16 can be had: oneDNN chosen, on a CPU with bf16 units */
 bool ae_gemm_bf16_available(void);
 /* whether products run in bf16 now; the switch autograd flips around a
  * backward (ignored, as "bf16" above, where the CPU has no bf16 units) */
