@@ -13,13 +13,7 @@ local process = require "tests.helpers.process"
 
 local U = 2 ^ -24
 
--- bf16 units on this CPU: setting the precision keeps "fp32" without them
-local has_bf16 = (function()
-  local was = ae.precision("bf16")
-  local on = ae.precision() == "bf16"
-  ae.precision(was)
-  return on
-end)()
+local has_bf16 = require("tests.helpers.check").has_bf16()
 local WHY = "skipped: bf16 is not available here (needs oneDNN chosen and a CPU with bf16 units; " .. ae.gemm_backend() .. ")"
 local needs = has_bf16 and it or function(name) pending(name .. ": " .. WHY) end
 

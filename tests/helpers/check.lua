@@ -106,6 +106,15 @@ function M.all_finite(what, t)
   for k, v in ipairs(M.values(t)) do assert(finite(v), ("%s element %d is %s"):format(what, k, tostring(v))) end
 end
 
+-- whether products can run in bf16 here (oneDNN chosen, a CPU with bf16
+-- units): asking for bf16 elsewhere keeps fp32
+function M.has_bf16()
+  local was = ae.precision("bf16")
+  local on = ae.precision() == "bf16"
+  ae.precision(was)
+  return on
+end
+
 -- a tensor that requires grad, from nested tables
 function M.leaf(v) return ae.tensor(v):requires_grad_() end
 

@@ -9,12 +9,7 @@ local ae = require "aerun"
 local process = require "tests.helpers.process"
 local json = require "aerun.json"
 
-local has_bf16 = (function()
-  local was = ae.precision("bf16")
-  local on = ae.precision() == "bf16"
-  ae.precision(was)
-  return on
-end)()
+local has_bf16 = require("tests.helpers.check").has_bf16()
 
 local models = {
   { "ae_mnist", "test_mse" }, { "vae_mnist", "test_loss" }, { "conv_ae_mnist", "test_mse" },
@@ -41,13 +36,11 @@ describe("bf16 loss parity", function()
           losses[precision][#losses[precision] + 1] = r[metric]
         end
       end
-      local function mean(t)
-        local s = 0
-        for _, v in ipairs(t) do s = s + v end
-        return s / #t
-      end
       local lo, hi = math.min(table.unpack(losses.fp32)), math.max(table.unpack(losses.fp32))
-      local m32, m16 = mean(losses.fp32), mean(losses.bf16)
+      local m32, m16 = 0, 0
+      for i = 1, #SEEDS do
+        m32, m16 = m32 + losses.fp32[i] / #SEEDS, m16 + losses.bf16[i] / #SEEDS
+      end
       local report = string.format("%s %s: fp32 %s (mean %.6g), bf16 %s (mean %.6g), %+.3f%%", name, metric,
         table.concat(losses.fp32, " "), m32, table.concat(losses.bf16, " "), m16, 100 * (m16 - m32) / m32)
       print("\n" .. report)
