@@ -434,7 +434,7 @@ local goals = {
 result.ratios = {}
 print()
 print("goal ratios, aerun over PyTorch (steady-state samples/s, this run):")
-local gfmt = "  %-8s" .. string.rep(" %-27s", #goals - 1) .. " %s"
+local gfmt = "  %-8s" .. string.rep(" %-29s", #goals - 1) .. " %s"
 local heads = {}
 for i, q in ipairs(goals) do heads[i] = q.label .. (q.goal and string.format(" (%dx)", q.goal) or "") end
 print(string.format(gfmt, "model", table.unpack(heads)))
@@ -445,19 +445,27 @@ for _, g in ipairs(groups) do
     local a, t = g.runs[q.a], g.runs[q.t]
     local x = a and t and a.samples_per_second / t.samples_per_second or nil
     local met = x and q.goal and x >= q.goal
-    if q.goal and not g.big then met_all[i] = (met_all[i] == nil or met_all[i]) and met and true or false end
+    if q.goal and not g.big then
+      -- "n/a" once a model lacks the ratio, else false once one misses the goal
+      if not x then met_all[i] = "n/a" elseif met_all[i] ~= "n/a" then met_all[i] = met_all[i] ~= false and met end
+    end
     cells[i] = not x and "n/a" or string.format("%.2fx", x) .. (q.goal and (met and " met" or " not met") or "")
-    result.ratios[#result.ratios + 1] = { model = g.name, ratio = q.label, value = x, goal = q.goal,
-      met = q.goal and x and met or nil }
+    local entry = { model = g.name, ratio = q.label, value = x, goal = q.goal }
+    if q.goal and x then entry.met = met end   -- false stays false: not `q.goal and x and met or nil`
+    result.ratios[#result.ratios + 1] = entry
   end
   print(string.format(gfmt, g.name, table.unpack(cells)))
 end
 if not torch then print("  (no PyTorch: no ratios)") end
+local named = {}
+for _, r in ipairs(rows) do named[r.model] = true end
+local all3 = named.ae and named.vae and named.cae
 local summary = {}
 for i, q in ipairs(goals) do
   if q.goal then
     summary[#summary + 1] = string.format("%s >= %dx: %s", q.label, q.goal,
-      #rows < 3 and "n/a (not all three models run)" or met_all[i] and "met" or "not met")
+      not all3 and "n/a (not all three models run)" or met_all[i] == "n/a" and "n/a" or met_all[i] and "met"
+        or "not met")
   end
 end
 print("  on the three models: " .. table.concat(summary, "; "))
