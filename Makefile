@@ -57,7 +57,7 @@ $(BUILD)/obj/lua/%.o: LAYER_CFLAGS = $(LUA_CFLAGS)
 
 DEBS := pkg-config lua5.4 liblua5.4-dev libopenblas-dev libhdf5-dev hdf5-tools zlib1g-dev \
         libpng-dev libjpeg-dev libjpeg-turbo-progs libzip-dev lua-cjson lua-busted dataset-fashion-mnist parallel \
-        luarocks lua-ldoc lua-discount libcairo2-dev fonts-dejavu-core
+        luarocks lua-ldoc lua-discount libcairo2-dev fonts-dejavu-core libdnnl2
 # what only the tests use: a one-node Slurm cluster, a headless browser
 TEST_DEBS := slurm-wlm munge chromium
 

@@ -908,6 +908,59 @@
 -- @usage assert(ae.gemm_threads() >= 1)
 -- @function gemm_threads
 
+--- The denormal mode of every thread that computes: "flush" (the
+-- default: subnormal floats are read and written as zero, the CPU's FTZ and
+-- DAZ flags, as `torch.set_flush_denormal(True)`) or "keep" (IEEE
+-- subnormals, with `AERUN_DENORMALS=keep` in the environment).  Set once at
+-- start-up; see docs/performance.md for why it is the default.
+-- @return "flush" or "keep"
+-- @usage assert(ae.denormals() == "flush" or ae.denormals() == "keep")
+-- @function denormals
+
+--- Runs a short parallel job and checks each thread that took part for the
+-- denormal mode's flags (what the tests use).
+-- @return threads that took part, how many had other flags
+-- @usage local n, wrong = ae.denormals_threads(); assert(n >= 1 and wrong == 0)
+-- @function denormals_threads
+
+--- The precision of matrix products and convolutions; with an argument,
+-- sets it for what follows.  "bf16" is PyTorch's CPU autocast: both
+-- operands rounded to bf16, products accumulated and results kept in fp32,
+-- on oneDNN's AVX512-BF16 or AMX kernels.  Everything else (activations,
+-- losses, KL, reductions, the optimizer, checkpoints) stays fp32, and the
+-- backward of a product made in bf16 is made in bf16.  On a CPU without
+-- bf16 units (or without oneDNN) "bf16" runs fp32 and says so once.
+-- @param[opt] precision "fp32" or "bf16"
+-- @return the precision before the call
+-- @raise for another name
+-- @usage local was = ae.precision("bf16"); ae.precision(was); assert(ae.precision() == was)
+-- @function precision
+
+--- Calls `f(...)` with the products in the given precision, then restores
+-- the previous one (also when f raises).
+-- @param precision "fp32" or "bf16"
+-- @param f a function
+-- @param ... its arguments
+-- @return what f returns
+-- @usage local y = ae.autocast("bf16", ae.matmul, ae.ones(2, 3), ae.ones(3, 2)); assert(y[1][1]:item() == 3)
+-- @function autocast
+
+--- x's values rounded to bf16 (to nearest, ties to even), as float32: what
+-- `x.bfloat16().float()` gives in PyTorch.  No graph.
+-- @param x a tensor
+-- @return a new tensor
+-- @usage assert(ae.round_bf16(ae.full({1}, 1 + 2^-9)):item() == 1)
+-- @function round_bf16
+
+--- A tensor from float32 bytes in the machine's order, row-major (as
+-- numpy's `frombuffer`); the bits are copied, never converted.
+-- @param bytes a string of 4·n bytes
+-- @param ... the shape, or one table of sizes
+-- @return a tensor
+-- @raise when the length does not fit the shape
+-- @usage assert(ae.frombytes(string.pack("<f", 1.5), 1):item() == 1.5)
+-- @function frombytes
+
 --- GFLOP/s of C = A·B on random data of the given shape.
 -- @param m
 -- @param n
@@ -926,6 +979,12 @@
 -- @return a table of sizes
 -- @usage assert(ae.zeros(2, 3):shape()[2] == 3)
 -- @function Tensor:shape
+
+--- The values as float32 bytes in the machine's order, row-major (numpy's
+-- `tobytes()`); the bits are copied, so subnormals and NaN payloads survive.
+-- @return a string of 4·numel bytes
+-- @usage assert(#ae.zeros(2, 3):tobytes() == 24)
+-- @function Tensor:tobytes
 
 --- The size of one dimension (negative from the end).
 -- @param dim

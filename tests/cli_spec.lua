@@ -65,9 +65,27 @@ describe("aerun executable", function()
     assert.is_truthy(version)
     local out, _, code = run{"-v"}
     assert.are.equal(0, code)
-    assert.are.equal(1, select(2, out:gsub("\n", "")))
+    assert.are.equal(2, select(2, out:gsub("\n", "")))
     assert.is_truthy(out:find("aerun " .. version, 1, true))
     assert.is_truthy(out:find(_VERSION, 1, true))  -- "Lua 5.4"
+  end)
+
+  -- make deps installs Debian's libdnnl2, so a fresh install runs on
+  -- oneDNN unless AERUN_GEMM says otherwise (make test-asan's leak check does)
+  it("names the GEMM backend with its ISA, bf16 and the denormal mode with -v", function()
+    local out, _, code = run{"-v"}
+    assert.are.equal(0, code)
+    local line = out:match("\nproducts: ([^\n]+)")
+    assert.is_truthy(line, out)
+    local forced = os.getenv("AERUN_GEMM")
+    if not forced or forced == "" or forced == "dnnl" then
+      assert.is_truthy(line:find("^oneDNN %d+%.%d+%.%d+ [%w_]+ %(%d+ threads?%)"), line)
+    else
+      assert.is_truthy(line:find("^OpenBLAS"), line)
+    end
+    assert.is_truthy(line:find("; bf16: ", 1, true), line)
+    local expected = os.getenv("AERUN_DENORMALS") == "keep" and "denormals: kept" or "denormals: flushed to zero"
+    assert.is_truthy(line:find(expected, 1, true), line)
   end)
 
   it("explains its options and script arguments with --help", function()

@@ -33,6 +33,7 @@
 -- @field best_mode "min" (default) or "max": which METRIC is best
 -- @field patience stop after this many epochs without a better watched metric (keep_best's, else test_loss; 0: never)
 -- @field log_every append every N-th step to steps.csv (0: none)
+-- @field precision "fp32" (default) or "bf16": matrix products and convolutions in bf16 with fp32 accumulation, as PyTorch's CPU autocast (see ae.precision); a CPU without bf16 units runs fp32 and says so
 -- @field quiet print only the result line
 -- @field on_nan "stop" (default: a non-finite loss stops the run naming the epoch, step and tensor) or "skip" (the step changes nothing)
 -- @field checkpoint write checkpoint.h5 after every epoch (default true; `--no-checkpoint`)
@@ -442,7 +443,7 @@ end
 local run_options = {
   out = "", resume = "", quiet = false, on_nan = "stop", checkpoint = true, detect_anomaly = true,
   data = "", test_data = "", output = "sigmoid", standardize = false,
-  keep_best = "", best_mode = "min", patience = 0, log_every = 0,
+  keep_best = "", best_mode = "min", patience = 0, log_every = 0, precision = "fp32",
 }
 -- options that do not change what is computed, so they do not name the
 -- run; epochs and patience say how long to train, so a run continued with
@@ -481,6 +482,10 @@ function experiment.config(defaults, argv)
   if math.type(cfg.log_every) ~= "integer" or cfg.log_every < 0 then
     error("--log-every must be an integer >= 0 (0: no steps.csv), got " .. tostring(cfg.log_every))
   end
+  if cfg.precision ~= "fp32" and cfg.precision ~= "bf16" then
+    error("--precision must be fp32 or bf16, got " .. tostring(cfg.precision))
+  end
+  core.precision(cfg.precision)
   return cfg, explicit
 end
 

@@ -2,6 +2,7 @@
 #include "autograd.h"
 #include "anomaly.h"
 #include "error.h"
+#include "gemm.h"
 #include "profile.h"
 
 #include <stdlib.h>
@@ -45,6 +46,7 @@ ae_tensor *ae_record(ae_tensor *out, const char *op, ae_backward_fn fn, int ninp
     n->refs = 1;
     n->op = op;
     n->backward = fn;
+    n->bf16 = ae_gemm_bf16();
     n->ninputs = ninputs;
     for (int i = 0; i < ninputs; i++) n->inputs[i] = ae_retain(inputs[i]);
     if (state_size) memcpy(n->state, state, state_size);
@@ -229,7 +231,12 @@ int ae_backward(ae_tensor *root, ae_tensor *grad)
         ae_node *x = order.v[k];
         if (x->gout) {
             int token = ae_prof_on ? ae_prof_enter_backward(ae_prof_kind_of_op(x->op), x->op) : 0;
+            /* as PyTorch's autocast: the backward of a product made in
+             * bf16 is made in bf16, wherever backward is called */
+            bool was = ae_gemm_bf16();
+            ae_gemm_set_bf16(x->bf16);
             x->backward(x);
+            ae_gemm_set_bf16(was);
             if (ae_prof_on) ae_prof_leave(token);
         }
         if (x->gout && ae_anomaly_on) check_gradients(x);

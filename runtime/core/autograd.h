@@ -31,6 +31,7 @@ struct ae_node {
     ae_tensor *gout; /* gradient of the output, built during backward */
     unsigned visit;
     bool freed;
+    bool bf16; /* recorded under bf16 precision: its backward's products are bf16 too (gemm.h) */
     /* the op's parameters (reduction, geometry, slope…) as a struct of the
      * op's own, allocated with the node and read back by ae_node_state */
     max_align_t state[];

@@ -24,13 +24,18 @@
 #include <dlfcn.h>
 #include <math.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__AVX2__) && defined(__FMA__)
+#if defined(__AVX2__)
 #include <immintrin.h>
 #endif
+
+/* OpenBLAS's own (exported, not in cblas.h): stops its pool, which the
+ * next threaded call starts again */
+int blas_thread_shutdown_(void);
 
 typedef enum { BACKEND_UNSET, BACKEND_OPENBLAS, BACKEND_DNNL } backend;
 
@@ -58,6 +63,8 @@ static struct {
     int tried, ok;
     int (*sgemm)(char transa, char transb, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
                  const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
+    int (*gemm_bf16)(char transa, char transb, int64_t m, int64_t n, int64_t k, float alpha, const uint16_t *a,
+                     int64_t lda, const uint16_t *b, int64_t ldb, float beta, float *c, int64_t ldc);
     const dnnl_version_t *(*version)(void);
     int (*effective_isa)(void);
     void (*omp_set_num_threads)(int); /* oneDNN's threads are an OpenMP team (libgomp) */
@@ -75,11 +82,15 @@ static bool load_dnnl(void)
      * it, POSIX guarantees one through this copy */
     void *f = dlsym(h, "dnnl_sgemm"), *v = dlsym(h, "dnnl_version"), *i = dlsym(h, "dnnl_get_effective_cpu_isa");
     void *o = dlsym(h, "omp_set_num_threads");
+    /* exported by every oneDNN 2.x, though not in dnnl.h: row-major like
+     * dnnl_sgemm, bf16 inputs, fp32 accumulation and output */
+    void *g = dlsym(h, "dnnl_gemm_bf16bf16f32");
     if (!f || !v || !i) return false;
     memcpy(&dnnl.sgemm, &f, sizeof f);
     memcpy(&dnnl.version, &v, sizeof v);
     memcpy(&dnnl.effective_isa, &i, sizeof i);
     if (o) memcpy(&dnnl.omp_set_num_threads, &o, sizeof o);
+    if (g) memcpy(&dnnl.gemm_bf16, &g, sizeof g);
     dnnl.ok = 1;
 #endif
     return dnnl.ok;
@@ -125,6 +136,10 @@ static backend chosen(void)
     const char *threading = getenv("AERUN_GEMM_THREADING");
     blas_threading = threading && strcmp(threading, "blas") == 0;
     set_blas_threads(blas_threading ? ae_parallel_threads() : 1);
+    /* OpenBLAS starts its pool when it is loaded, before the denormal mode
+     * is set (denormals.h); restarted from here, its threads take this
+     * thread's flags */
+    if (blas_threading) blas_thread_shutdown_();
     return current;
 }
 
@@ -139,28 +154,44 @@ int ae_gemm_use(const char *name)
 
 const char *ae_gemm_name(void) { return chosen() == BACKEND_DNNL ? "dnnl" : "openblas"; }
 
-/* one call of the backend on the calling thread */
-static void backend_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
-                         int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc)
+/* OpenMP's thread count is per thread: each of ours sets its own once */
+static void dnnl_single_thread(void)
 {
-    if (current == BACKEND_DNNL) {
-        /* OpenMP's thread count is per thread: each of ours sets its own once */
-        static _Thread_local bool single;
-        if (!blas_threading && !single && dnnl.omp_set_num_threads) {
-            dnnl.omp_set_num_threads(1);
-            single = true;
-        }
-        /* oneDNN 2.6's sgemm corrupts the heap when a signal handler runs
-         * during the call (any handler, even an empty one; found with the
-         * SIGINT/SIGTERM handlers of runtime/lua/signal.c, which a run installs):
-         * its JIT kernels move the stack pointer into a heap block (valgrind:
-         * "client switching stacks"), where the kernel then writes the
-         * signal frame.  Signals wait until the product is done; the
-         * OpenMP threads it starts inherit the blocked mask. */
-        sigset_t all, old;
-        sigfillset(&all);
-        pthread_sigmask(SIG_BLOCK, &all, &old);
-        int rc = dnnl.sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    static _Thread_local bool single;
+    if (!blas_threading && !single && dnnl.omp_set_num_threads) {
+        dnnl.omp_set_num_threads(1);
+        single = true;
+    }
+}
+
+/* oneDNN 2.6's kernels corrupt the heap when a signal handler runs during
+ * a call (any handler, even an empty one; found with the SIGINT/SIGTERM
+ * handlers of runtime/lua/signal.c, which a run installs): its JIT kernels
+ * move the stack pointer into a heap block (valgrind: "client switching
+ * stacks"), where the kernel then writes the signal frame.  Signals wait
+ * until the product is done; the OpenMP threads it starts inherit the
+ * blocked mask. */
+static void block_signals(sigset_t *old)
+{
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, old);
+}
+
+/* one call of the backend on the calling thread; a16 and b16 are the
+ * bf16 copies of a and b (same layout, same leading dimensions) in bf16
+ * mode, else NULL */
+static void backend_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
+                         const uint16_t *a16, int64_t lda, const float *b, const uint16_t *b16, int64_t ldb, float beta,
+                         float *c, int64_t ldc)
+{
+    if (a16 || current == BACKEND_DNNL) {
+        dnnl_single_thread();
+        sigset_t old;
+        block_signals(&old);
+        char ta = trans_a ? 'T' : 'N', tb = trans_b ? 'T' : 'N';
+        int rc = a16 ? dnnl.gemm_bf16(ta, tb, m, n, k, alpha, a16, lda, b16, ldb, beta, c, ldc)
+                     : dnnl.sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         pthread_sigmask(SIG_SETMASK, &old, NULL);
         if (rc == 0) return;
         /* oneDNN refuses only what OpenBLAS would refuse too (bad leading
@@ -176,6 +207,7 @@ typedef struct {
     int64_t m, n, k, lda, ldb, ldc, step;
     float alpha, beta;
     const float *a, *b;
+    const uint16_t *a16, *b16; /* bf16 copies, or NULL */
     float *c;
 } split;
 
@@ -184,12 +216,15 @@ static void split_block(void *ctx, int64_t q)
     const split *s = ctx;
     int64_t lo = q * s->step, size = s->by_rows ? s->m : s->n;
     int64_t len = size - lo < s->step ? size - lo : s->step;
-    if (s->by_rows) /* rows lo.. of C: rows of A, or columns of Aᵀ */
-        backend_gemm(s->trans_a, s->trans_b, len, s->n, s->k, s->alpha, s->trans_a ? s->a + lo : s->a + lo * s->lda,
-                     s->lda, s->b, s->ldb, s->beta, s->c + lo * s->ldc, s->ldc);
-    else /* columns lo.. of C: columns of B, or rows of Bᵀ */
-        backend_gemm(s->trans_a, s->trans_b, s->m, len, s->k, s->alpha, s->a, s->lda,
-                     s->trans_b ? s->b + lo * s->ldb : s->b + lo, s->ldb, s->beta, s->c + lo, s->ldc);
+    if (s->by_rows) { /* rows lo.. of C: rows of A, or columns of Aᵀ */
+        int64_t off = s->trans_a ? lo : lo * s->lda;
+        backend_gemm(s->trans_a, s->trans_b, len, s->n, s->k, s->alpha, s->a + off, s->a16 ? s->a16 + off : NULL,
+                     s->lda, s->b, s->b16, s->ldb, s->beta, s->c + lo * s->ldc, s->ldc);
+    } else { /* columns lo.. of C: columns of B, or rows of Bᵀ */
+        int64_t off = s->trans_b ? lo * s->ldb : lo;
+        backend_gemm(s->trans_a, s->trans_b, s->m, len, s->k, s->alpha, s->a, s->a16, s->lda, s->b + off,
+                     s->b16 ? s->b16 + off : NULL, s->ldb, s->beta, s->c + lo, s->ldc);
+    }
 }
 
 /* ------------------------------------------------ small outputs, long K
@@ -295,20 +330,18 @@ static bool dot_gemm(int64_t m, int64_t n, int64_t k, float alpha, const float *
 
 /* the product, on as many threads as it pays for */
 static void product(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
-                    int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc)
+                    const uint16_t *a16, int64_t lda, const float *b, const uint16_t *b16, int64_t ldb, float beta,
+                    float *c, int64_t ldc)
 {
     int threads = ae_parallel_threads();
     double work = 2.0 * (double)m * (double)n * (double)k;
-    if (!blas_threading && dot_shape(trans_a, trans_b, m, n, k) &&
-        dot_gemm(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc))
-        return;
     if (threads < 2 || blas_threading || work < SPLIT_FLOPS) {
-        backend_gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        backend_gemm(trans_a, trans_b, m, n, k, alpha, a, a16, lda, b, b16, ldb, beta, c, ldc);
         return;
     }
     /* the longer side of C in one block per thread, in multiples of 16
      * (whole vector registers for the kernels) */
-    split s = {trans_a, trans_b, m > n, m, n, k, lda, ldb, ldc, 0, alpha, beta, a, b, c};
+    split s = {trans_a, trans_b, m > n, m, n, k, lda, ldb, ldc, 0, alpha, beta, a, b, a16, b16, c};
     int64_t size = s.by_rows ? m : n;
     s.step = ((size + threads - 1) / threads + 15) / 16 * 16;
     ae_parallel_run(split_block, &s, (size + s.step - 1) / s.step);
@@ -324,6 +357,140 @@ static bool swap_shape(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t
     return !trans_a && trans_b && m < n && k >= 8 * n && m * n <= 65536;
 }
 
+/* ------------------------------------------------ bf16 */
+
+static bool want_bf16; /* ae_gemm_set_precision("bf16") on a CPU that has the units */
+
+/* round to nearest, ties to even; a NaN stays a (quiet) NaN */
+static inline uint16_t bf16_of(uint32_t u)
+{
+    return (uint16_t)((u & 0x7fffffffu) > 0x7f800000u ? (u >> 16) | 0x40u : (u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+
+static void to_bf16_serial(const float *src, uint16_t *dst, int64_t n)
+{
+    int64_t i = 0;
+#if defined(__AVX2__)
+    const __m256i one = _mm256_set1_epi32(1), half = _mm256_set1_epi32(0x7fff), abs = _mm256_set1_epi32(0x7fffffff),
+                  inf = _mm256_set1_epi32(0x7f800000), quiet = _mm256_set1_epi32(0x40);
+    for (; i + 8 <= n; i += 8) {
+        __m256i u = _mm256_loadu_si256((const __m256i *)(src + i));
+        __m256i hi = _mm256_srli_epi32(u, 16);
+        __m256i r = _mm256_srli_epi32(_mm256_add_epi32(u, _mm256_add_epi32(half, _mm256_and_si256(hi, one))), 16);
+        __m256i nan = _mm256_cmpgt_epi32(_mm256_and_si256(u, abs), inf);
+        r = _mm256_blendv_epi8(r, _mm256_or_si256(hi, quiet), nan);
+        /* 8 values below 2^16 to 16 bits: the pack works within 128-bit
+         * lanes, the permute brings the two lanes' halves together */
+        __m256i p = _mm256_permute4x64_epi64(_mm256_packus_epi32(r, r), 0x08);
+        _mm_storeu_si128((__m128i *)(dst + i), _mm256_castsi256_si128(p));
+    }
+#endif
+    for (; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, &src[i], sizeof u);
+        dst[i] = bf16_of(u);
+    }
+}
+
+typedef struct {
+    const float *src;
+    uint16_t *dst;
+} bf16_job;
+
+static void to_bf16_range(void *ctx, int64_t lo, int64_t hi)
+{
+    const bf16_job *j = ctx;
+    to_bf16_serial(j->src + lo, j->dst + lo, hi - lo);
+}
+
+void ae_to_bf16(const float *src, uint16_t *dst, int64_t n)
+{
+    bf16_job j = {src, dst};
+    ae_parallel_for(n, 1 << 16, to_bf16_range, &j);
+}
+
+/* The bf16 copies of A and B go to two buffers kept between products:
+ * fresh ones cost page faults on every product (a 4096 × 4096 weight's
+ * copy is 32 MiB).  A product made while they are in use (from another
+ * thread) takes its own. */
+typedef struct {
+    uint16_t *p;
+    size_t cap;
+} scratch16;
+static scratch16 kept[2];
+static atomic_flag kept_busy = ATOMIC_FLAG_INIT;
+
+/* rows × cols of src at leading dimension ld, rounded to bf16 into a
+ * buffer of the same layout (the gaps between rows are never read): the
+ * kept buffer s, grown as needed, or a new one when s is NULL; NULL when
+ * out of memory */
+static uint16_t *bf16_copy(const float *src, int64_t rows, int64_t cols, int64_t ld, scratch16 *s)
+{
+    size_t need = (size_t)((rows - 1) * ld + cols);
+    uint16_t *dst;
+    if (s && s->cap >= need) {
+        dst = s->p;
+    } else {
+        dst = malloc(need * sizeof(uint16_t));
+        if (!dst) return NULL;
+        if (s) {
+            free(s->p);
+            s->p = dst;
+            s->cap = need;
+        }
+    }
+    if (ld == cols) ae_to_bf16(src, dst, rows * cols);
+    else
+        for (int64_t i = 0; i < rows; i++) ae_to_bf16(src + i * ld, dst + i * ld, cols);
+    return dst;
+}
+
+static int dnnl_isa(void) { return load_dnnl() ? dnnl.effective_isa() : 0; }
+
+/* oneDNN with bf16 units: AVX512-BF16 (0xe7) or AMX (0x3e7), which
+ * includes it */
+static bool bf16_units(void)
+{
+    static int units = -1; /* the ISA is fixed once oneDNN has looked */
+    if (units < 0) units = load_dnnl() && dnnl.gemm_bf16 && (dnnl_isa() & 0xe7) == 0xe7;
+    return units;
+}
+
+int ae_gemm_set_precision(const char *name)
+{
+    if (strcmp(name, "fp32") == 0) {
+        want_bf16 = false;
+        return 0;
+    }
+    if (strcmp(name, "bf16") != 0) return ae_failc("precision must be 'fp32' or 'bf16', not '%s'", name);
+    if (bf16_units()) {
+        want_bf16 = true;
+        return 0;
+    }
+    static bool told;
+    if (!told) {
+        if (!load_dnnl() || !dnnl.gemm_bf16)
+            fprintf(stderr, "aerun: bf16 needs oneDNN (apt-get install libdnnl2), which is not installed: running in "
+                            "fp32\n");
+        else
+            fprintf(stderr, "aerun: this CPU has no bf16 matrix units (oneDNN's ISA is %s): running in fp32\n",
+                    ae_gemm_isa());
+        told = true;
+    }
+    want_bf16 = false;
+    return 0;
+}
+
+const char *ae_gemm_precision(void) { return want_bf16 ? "bf16" : "fp32"; }
+
+bool ae_gemm_bf16(void) { return want_bf16; }
+
+void ae_gemm_set_bf16(bool on) { want_bf16 = on && bf16_units(); }
+
+bool ae_gemm_bf16_available(void) { return bf16_units(); }
+
+/* ------------------------------------------------ the entry point */
+
 void ae_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
              const float *b, int64_t ldb, float beta, float *c, int64_t ldc)
 {
@@ -338,17 +505,42 @@ void ae_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float 
     chosen();
     flops += 2.0 * (double)m * (double)n * (double)k;
     if (blas_threading) set_blas_threads(ae_parallel_threads());
-    float *ct = !blas_threading && swap_shape(trans_a, trans_b, m, n, k) && !dot_shape(trans_a, trans_b, m, n, k)
-                    ? malloc((size_t)(m * n) * sizeof(float))
-                    : NULL;
+    /* few outputs over a long K: too small for the matrix units, in fp32
+     * whatever the precision */
+    if (!blas_threading && dot_shape(trans_a, trans_b, m, n, k) &&
+        dot_gemm(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) {
+        if (ae_prof_on) ae_prof_leave(token);
+        return;
+    }
+    uint16_t *a16 = NULL, *b16 = NULL;
+    bool own = false; /* the kept buffers are this product's */
+    if (want_bf16) {
+        own = !atomic_flag_test_and_set(&kept_busy);
+        a16 = trans_a ? bf16_copy(a, k, m, lda, own ? &kept[0] : NULL) : bf16_copy(a, m, k, lda, own ? &kept[0] : NULL);
+        b16 = trans_b ? bf16_copy(b, n, k, ldb, own ? &kept[1] : NULL) : bf16_copy(b, k, n, ldb, own ? &kept[1] : NULL);
+        if (!a16 || !b16) { /* out of memory for the copies: this product in fp32 */
+            if (!own) {
+                free(a16);
+                free(b16);
+            }
+            a16 = b16 = NULL;
+        }
+    }
+    float *ct =
+        !blas_threading && swap_shape(trans_a, trans_b, m, n, k) ? malloc((size_t)(m * n) * sizeof(float)) : NULL;
     if (ct) {
-        product(false, true, n, m, k, alpha, b, ldb, a, lda, 0.0f, ct, m);
+        product(false, true, n, m, k, alpha, b, b16, ldb, a, a16, lda, 0.0f, ct, m);
         for (int64_t i = 0; i < m; i++)
             for (int64_t j = 0; j < n; j++)
                 c[i * ldc + j] = beta == 0 ? ct[j * m + i] : ct[j * m + i] + beta * c[i * ldc + j];
         free(ct);
     } else {
-        product(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        product(trans_a, trans_b, m, n, k, alpha, a, a16, lda, b, b16, ldb, beta, c, ldc);
+    }
+    if (own) atomic_flag_clear(&kept_busy);
+    else {
+        free(a16);
+        free(b16);
     }
     if (ae_prof_on) ae_prof_leave(token);
 }
@@ -370,16 +562,18 @@ static const char *isa_name(int isa)
     }
 }
 
+const char *ae_gemm_isa(void) { return load_dnnl() ? isa_name(dnnl_isa()) : "none"; }
+
 const char *ae_gemm_backend(void)
 {
     static char name[160];
     chosen();
     int t = ae_gemm_threads();
     const char *threads = blas_threading ? "BLAS threads" : "threads";
-    if (current == BACKEND_DNNL) {
+    if (current == BACKEND_DNNL || want_bf16) {
         const dnnl_version_t *v = dnnl.version();
-        snprintf(name, sizeof name, "oneDNN %d.%d.%d %s (%d %s)", v->major, v->minor, v->patch,
-                 isa_name(dnnl.effective_isa()), t, t == 1 ? "thread" : threads);
+        snprintf(name, sizeof name, "oneDNN %d.%d.%d %s%s (%d %s)", v->major, v->minor, v->patch, ae_gemm_isa(),
+                 want_bf16 ? ", bf16" : "", t, t == 1 ? "thread" : threads);
         return name;
     }
     const char *config = openblas_get_config(); /* "OpenBLAS 0.3.21 DYNAMIC_ARCH ..." */

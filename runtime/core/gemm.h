@@ -29,6 +29,25 @@ int ae_gemm_use(const char *name);
 /* the backends compiled in, comma-separated */
 const char *ae_gemm_available(void);
 int ae_gemm_threads(void);
+/* oneDNN's ISA ("avx512_core_bf16", "avx512_core_amx", ...; "none"
+ * without oneDNN) */
+const char *ae_gemm_isa(void);
+
+/* Precision of the products: "fp32" (the default) or "bf16", PyTorch's
+ * CPU autocast: A and B rounded to bf16 (nearest, ties to even), products
+ * accumulated and C written in fp32, in oneDNN on AVX512-BF16 or AMX.
+ * Products with few outputs over a long K stay in fp32 (see gemm.c).
+ * "bf16" on a CPU without bf16 units (or without oneDNN) keeps fp32 and
+ * says so once on stderr.  -1 with ae_error set for another name. */
+int ae_gemm_set_precision(const char *name);
+const char *ae_gemm_precision(void);
+bool ae_gemm_bf16_available(void);
+/* whether products run in bf16 now; the switch autograd flips around a
+ * backward (ignored, as "bf16" above, where the CPU has no bf16 units) */
+bool ae_gemm_bf16(void);
+void ae_gemm_set_bf16(bool on);
+/* n floats rounded to bf16 as above */
+void ae_to_bf16(const float *src, uint16_t *dst, int64_t n);
 /* threads for both backends (OpenBLAS's pool and oneDNN's OpenMP team) */
 void ae_gemm_set_threads(int n);
 

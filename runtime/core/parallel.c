@@ -12,6 +12,7 @@
  * (j, 0 workers) to CLOSED.  Chunks are claimed from the slot's counter;
  * the poster waits only for chunks already claimed. */
 #include "parallel.h"
+#include "denormals.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -102,7 +103,8 @@ static unsigned long long wait_for_job(unsigned long long seen)
 static void *worker_main(void *arg)
 {
     (void)arg;
-    in_job = true; /* a chunk's own parallel calls run inline */
+    ae_denormals_apply(); /* explicitly: a thread's flags are its creator's at creation */
+    in_job = true;        /* a chunk's own parallel calls run inline */
     unsigned long long seen = atomic_load(&published);
     for (;;) {
         unsigned long long k = wait_for_job(seen);

@@ -29,6 +29,9 @@
 #include "embedded_lua.h"
 #include "binding.h"
 #include "core/profile.h"
+#include "core/denormals.h"
+#include "core/error.h"
+#include "core/gemm.h"
 #include "core/version.h"
 
 #define PROGNAME "aerun"
@@ -474,9 +477,22 @@ static int run_script(lua_State *L, char **argv, const cli *c)
     return report(L, status);
 }
 
-static void print_version(void)
+/* the version; for -v, also what computes: the GEMM backend with its
+ * ISA, bf16 and the denormal mode, so that a user sees the fast path is
+ * taken (the REPL's banner stays one line, as lua's) */
+static void print_version(bool computes)
 {
     fputs(PROGNAME " " AERUN_VERSION " with " LUA_COPYRIGHT "\n", stdout);
+    if (!computes) {
+        fflush(stdout);
+        return;
+    }
+    const char *denormals = "flushed to zero";
+    if (!ae_denormals_supported()) denormals = "IEEE (this CPU has no flush)";
+    else if (ae_denormals_init() != 0) denormals = ae_error();
+    else if (!ae_denormals_flushed()) denormals = "kept (AERUN_DENORMALS=keep)";
+    printf("products: %s; bf16: %s; denormals: %s\n", ae_gemm_backend(),
+           ae_gemm_bf16_available() ? ae_gemm_isa() : "no (fp32 only)", denormals);
     fflush(stdout);
 }
 
@@ -687,7 +703,7 @@ static int run(lua_State *L)
     char **argv = lua_touserdata(L, 2);
     const cli *c = lua_touserdata(L, 3);
     luaL_checkversion(L);
-    if (c->version) print_version();
+    if (c->version) print_version(!c->interactive);
     if (c->no_env) { /* package reads this before LUA_PATH and LUA_CPATH */
         lua_pushboolean(L, 1);
         lua_setfield(L, LUA_REGISTRYINDEX, "LUA_NOENV");
@@ -739,7 +755,7 @@ static int run(lua_State *L)
         repl(L);
     } else if (c->script == argc && !c->executes && !c->version) {
         if (isatty(STDIN_FILENO)) {
-            print_version();
+            print_version(false);
             repl(L);
         } else if (dochunk(L, luaL_loadfile(L, NULL)) != LUA_OK) {
             return 0;

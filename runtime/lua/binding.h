@@ -65,7 +65,8 @@ void lae_add_subtable(lua_State *L, const char *name, const luaL_Reg *functions)
 void lae_new_class(lua_State *L, const char *tname, const luaL_Reg *meta, const luaL_Reg *methods);
 
 /* each binding file adds its functions to the table on top of the stack */
-void lae_open_tensor(lua_State *L); /* first: it makes the tensor's metatable */
+void lae_open_denormals(lua_State *L); /* first: sets the thread's denormal mode */
+void lae_open_tensor(lua_State *L);    /* then: it makes the tensor's metatable */
 void lae_open_autograd(lua_State *L);
 void lae_open_rng(lua_State *L);
 /* the op families, one file each (runtime/ops/X.h -> runtime/lua/X.c) */

@@ -4,6 +4,7 @@
 #include "binding.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "core/error.h"
@@ -30,6 +31,53 @@ static int l_gemm_threads(lua_State *L)
         ae_gemm_set_threads((int)n);
     }
     lua_pushinteger(L, ae_gemm_threads());
+    return 1;
+}
+
+/* precision([name]) -> the precision before the call ("fp32" or "bf16") */
+static int l_precision(lua_State *L)
+{
+    const char *was = ae_gemm_precision();
+    if (!lua_isnoneornil(L, 1) && ae_gemm_set_precision(luaL_checkstring(L, 1)) != 0) luaL_argerror(L, 1, ae_error());
+    lua_pushstring(L, was);
+    return 1;
+}
+
+/* autocast(name, f, ...) -> f(...) with the products in that precision */
+static int l_autocast(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 1);
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    bool was = ae_gemm_bf16();
+    if (ae_gemm_set_precision(name) != 0) luaL_argerror(L, 1, ae_error());
+    int n = lua_gettop(L) - 2;
+    int rc = lua_pcall(L, n, LUA_MULTRET, 0);
+    ae_gemm_set_bf16(was);
+    if (rc != LUA_OK) return lua_error(L);
+    return lua_gettop(L) - 1;
+}
+
+/* round_bf16(x) -> a new tensor: x's values rounded to bf16 (as
+ * x.bfloat16().float() in PyTorch), without a graph */
+static int l_round_bf16(lua_State *L)
+{
+    ae_tensor *x = lae_check_tensor(L, 1);
+    ae_tensor *c = ae_clone_data(x);
+    if (!c) return lae_raise(L);
+    float *p = ae_data(c);
+    int64_t n = ae_numel(c);
+    uint16_t *h = malloc((size_t)(n > 0 ? n : 1) * sizeof *h);
+    if (!h) {
+        ae_release(c);
+        return luaL_error(L, "round_bf16: out of memory");
+    }
+    ae_to_bf16(p, h, n);
+    for (int64_t i = 0; i < n; i++) {
+        uint32_t u = (uint32_t)h[i] << 16;
+        memcpy(&p[i], &u, sizeof u);
+    }
+    free(h);
+    lae_push_tensor(L, c);
     return 1;
 }
 
@@ -72,10 +120,9 @@ static int l_bench_gemm(lua_State *L)
     return 1;
 }
 
-static const luaL_Reg functions[] = {{"gemm_flops", l_gemm_flops},
-                                     {"gemm_backend", l_gemm_backend},
-                                     {"gemm_threads", l_gemm_threads},
-                                     {"bench_gemm", l_bench_gemm},
-                                     {NULL, NULL}};
+static const luaL_Reg functions[] = {{"gemm_flops", l_gemm_flops},     {"gemm_backend", l_gemm_backend},
+                                     {"gemm_threads", l_gemm_threads}, {"bench_gemm", l_bench_gemm},
+                                     {"precision", l_precision},       {"autocast", l_autocast},
+                                     {"round_bf16", l_round_bf16},     {NULL, NULL}};
 
 void lae_open_gemm(lua_State *L) { luaL_setfuncs(L, functions, 0); }

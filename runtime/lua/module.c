@@ -20,6 +20,7 @@ static int load_embedded(lua_State *L)
 static int open_core(lua_State *L)
 {
     lua_newtable(L);
+    lae_open_denormals(L); /* first: the mode holds before anything computes */
     lae_open_tensor(L);
     lae_open_autograd(L);
     lae_open_rng(L);

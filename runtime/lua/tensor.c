@@ -186,6 +186,38 @@ static int l_item(lua_State *L)
     return 1;
 }
 
+/* x:tobytes() -> the values as float32 bytes in the machine's order,
+ * row-major (numpy's tobytes()); bits are copied, never converted */
+static int l_tobytes(lua_State *L)
+{
+    ae_tensor *c = ae_contiguous(lae_check_tensor(L, 1));
+    if (!c) return lae_raise(L);
+    lua_pushlstring(L, (const char *)ae_data(c), (size_t)ae_numel(c) * sizeof(float));
+    ae_release(c);
+    return 1;
+}
+
+/* frombytes(s, shape...) or frombytes(s, {shape}): the inverse */
+static int l_frombytes(lua_State *L)
+{
+    size_t len;
+    const char *bytes = luaL_checklstring(L, 1, &len);
+    int64_t s[AE_MAX_DIMS];
+    int n = check_new_shape(L, "frombytes", 2, s);
+    int64_t numel = 1;
+    for (int d = 0; d < n; d++) numel *= s[d];
+    if ((uint64_t)numel * sizeof(float) != len) {
+        char b[AE_SHAPE_STR];
+        ae_tensor probe = {.ndim = n};
+        for (int d = 0; d < n; d++) probe.shape[d] = s[d];
+        return luaL_error(L, "frombytes: %I bytes do not hold %s float32 values (%I bytes)", (lua_Integer)len,
+                          ae_shape_str(&probe, b), (lua_Integer)numel * 4);
+    }
+    ae_tensor *t = ae_empty(n, s);
+    if (t) memcpy(ae_data(t), bytes, len);
+    return lae_push_tensor(L, t);
+}
+
 static void push_nested(lua_State *L, const float **p, const ae_tensor *t, int d)
 {
     if (d == t->ndim) {
@@ -603,6 +635,7 @@ static const luaL_Reg methods[] = {{"shape", l_shape},
                                    {"clone", l_clone},
                                    {"item", l_item},
                                    {"totable", l_totable},
+                                   {"tobytes", l_tobytes},
                                    {"copy_", l_copy_},
                                    {"fill_", l_fill_},
                                    {"zero_", l_zero_},
@@ -610,9 +643,9 @@ static const luaL_Reg methods[] = {{"shape", l_shape},
                                    {"summary", l_summary},
                                    {NULL, NULL}};
 
-static const luaL_Reg functions[] = {{"zeros", l_zeros},   {"ones", l_ones},     {"empty", l_empty},
-                                     {"full", l_full},     {"rand", l_rand},     {"randn", l_randn},
-                                     {"arange", l_arange}, {"tensor", l_tensor}, {NULL, NULL}};
+static const luaL_Reg functions[] = {
+    {"zeros", l_zeros}, {"ones", l_ones},     {"empty", l_empty},   {"full", l_full},           {"rand", l_rand},
+    {"randn", l_randn}, {"arange", l_arange}, {"tensor", l_tensor}, {"frombytes", l_frombytes}, {NULL, NULL}};
 
 static const luaL_Reg meta[] = {{"__gc", l_gc}, {"__tostring", l_tostring}, {"__newindex", l_newindex}, {NULL, NULL}};
 
