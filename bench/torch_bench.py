@@ -4,7 +4,7 @@ The same three models as bench/train.lua (those of shared/reference/
 torch_reference.py), on the same IDX files, batch and optimizer, after the
 same kind of warm-up.  Prints one JSON line.  Needs Debian's python3-torch:
     /usr/bin/python3 bench/torch_bench.py MODEL THREADS [--seed=N] [--batch=128] [--hidden=400]
-        [--epochs=3] [--limit=N] [--flush_denormal=1] [--precision=fp32|bf16]
+        [--epochs=3] [--limit=N] [--warmup=20] [--flush_denormal=1] [--precision=fp32|bf16]
     /usr/bin/python3 bench/torch_bench.py isa
 THREADS is torch.set_num_threads (intra-op, OpenMP).  Debian's torch does its
 fp32 matrix products in OpenBLAS, whose own thread pool follows
@@ -148,7 +148,7 @@ def main():
     which, threads = sys.argv[1], int(sys.argv[2])
     opts = dict(a[2:].split("=", 1) for a in sys.argv[3:] if a.startswith("--"))
     seed, batch, hidden = int(opts.get("seed", 1)), int(opts.get("batch", 128)), int(opts.get("hidden", 400))
-    epochs, limit = int(opts.get("epochs", 3)), int(opts.get("limit", 0))
+    epochs, limit, warmup = int(opts.get("epochs", 3)), int(opts.get("limit", 0)), int(opts.get("warmup", 20))
     precision, flush = opts.get("precision", "fp32"), opts.get("flush_denormal", "0") == "1"
     if precision not in ("fp32", "bf16") or epochs < 1:
         raise SystemExit(f"torch_bench: --precision must be fp32 or bf16 (got {precision}), --epochs at least 1 (got {epochs})")
@@ -176,7 +176,7 @@ def main():
 
     m = build()
     opt = torch.optim.Adam(m.parameters(), lr=1e-3)
-    for _ in range(20):  # warm-up, as bench/train.lua does
+    for _ in range(warmup):  # warm-up, as bench/train.lua does
         step(m, opt, X[:batch])
     torch.manual_seed(seed)
     m = build()
