@@ -1,17 +1,29 @@
 -- bench/run.lua: what `make bench` runs.  For the tutorials' three models
--- it trains one epoch of Fashion-MNIST in aerun and, where Debian's
--- python3-torch is installed, in PyTorch, in this same run, and prints
--- samples/s, the ratio, GFLOP/s against the measured sgemm peak, peak
--- memory and the test loss over seeds; then how the VAE's cost grows with
--- batch and width.
+-- and a larger one (the VAE at hidden 4096, batch 512) it trains --epochs
+-- epochs of Fashion-MNIST in aerun and, where Debian's python3-torch is
+-- installed, in PyTorch, in this same run: aerun in fp32 and in bf16
+-- (ae.precision), PyTorch in fp32 as users run it, in fp32 with
+-- torch.set_flush_denormal(True), and under torch.autocast to bf16.  It
+-- prints samples/s in the steady state (the mean of the epochs after the
+-- first) next to the first epoch's, GFLOP/s against the measured sgemm
+-- peak, peak memory, the test loss over seeds, the engine and ISA each
+-- run's products dispatched to, and the issue's goal ratios; then how the
+-- VAE's cost grows with batch and width.
 --
---   build/aerun bench/run.lua [--models=ae,vae,cae] [--seeds=3] [--repeat=2]
---                             [--threads=1,2] [--no-scaling] [--profile] [--quick]
---                             [--wait_idle=20]
+--   build/aerun bench/run.lua [--models=ae,vae,cae] [--epochs=3] [--seeds=2] [--repeat=2]
+--                             [--threads=1,2] [--no-big] [--big_limit=10240] [--no-scaling]
+--                             [--profile] [--quick] [--wait_idle=20] [--json=PATH]
+--
+-- --quick: 2 epochs (the figure is the second), one repeat, one seed, no
+-- scaling, the larger model on 2,048 images.  AERUN_BENCH_PYTHON names
+-- another python than /usr/bin/python3 (/bin/false: no PyTorch).
 --
 -- Both sides are measured at their best thread setting, alternately, model
 -- by model, so that load from other processes hits both alike; each
--- setting runs --repeat times and keeps its best epoch.  aerun tries 1 and
+-- setting runs --repeat times and keeps its best run (by its steady-state
+-- figure).  The thread search is done in fp32; aerun bf16 runs at aerun
+-- fp32's best thread count, and PyTorch's flushed and autocast runs at its
+-- fp32 best setting, measured right after them in each round.  aerun tries 1 and
 -- 2 threads (its GEMM backend is AERUN_GEMM's, default oneDNN where
 -- installed); PyTorch tries torch.set_num_threads(1) and (2) with
 -- OpenBLAS's own pool at its default (one thread per core), and (1) with
@@ -22,13 +34,18 @@
 local ae = require "aerun"
 local json = require "aerun.json"
 
-local cfg = ae.config {
-  quick = false, models = "ae,vae,cae", seeds = 3, ["repeat"] = 2, threads = "1,2",
-  scaling = true, profile = false, wait_idle = 20,
+local cfg, explicit = ae.config {
+  quick = false, models = "ae,vae,cae", seeds = 2, ["repeat"] = 2, threads = "1,2", epochs = 3,
+  big = true, big_limit = 10240, scaling = true, profile = false, wait_idle = 20, json = "",
 }
-if cfg.quick then cfg["repeat"], cfg.seeds, cfg.scaling = 1, 1, false end
+if cfg.quick then
+  cfg["repeat"], cfg.seeds, cfg.scaling = 1, 1, false
+  if not explicit.epochs then cfg.epochs = 2 end
+  if not explicit.big_limit then cfg.big_limit = 2048 end
+end
+if cfg.epochs < 1 then error("bench: --epochs must be at least 1, got " .. cfg.epochs, 0) end
 local aerun = arg[-1] or "build/aerun"
-local python = "/usr/bin/python3"
+local python = os.getenv("AERUN_BENCH_PYTHON") or "/usr/bin/python3"
 
 local function capture(cmd)
   local p = assert(io.popen(cmd .. " 2>&1"))
@@ -102,10 +119,22 @@ end
 
 -- ------------------------------------------------------------------ machine
 local cpu = first_line("/proc/cpuinfo", "model name%s*:%s*([^\n]+)") or "unknown CPU"
+local flags = first_line("/proc/cpuinfo", "\nflags%s*:%s*([^\n]+)") or ""
+local units = {}
+for _, f in ipairs { "avx512f", "avx512_bf16", "amx_bf16" } do
+  if (" " .. flags .. " "):find(" " .. f .. " ", 1, true) then units[#units + 1] = f end
+end
 local load = first_line("/proc/loadavg", "^(%S+ %S+ %S+)") or "?"
-print(string.format("machine: %s, %d cores; load average %s (other processes skew every figure:" ..
-  " compare only within this run)", cpu, nproc(), load))
-print("aerun: " .. ae.gemm_backend() .. " by default; AERUN_GEMM=openblas|dnnl picks the GEMM backend")
+print(string.format("machine: %s, %d cores (%s); load average %s (other processes skew every figure:" ..
+  " compare only within this run)", cpu, nproc(), #units > 0 and table.concat(units, " ") or "no AVX-512",
+  load))
+print("aerun: " .. ae.gemm_backend() .. " by default; AERUN_GEMM=openblas|dnnl picks the GEMM backend; denormals " ..
+  (ae.denormals and ae.denormals() or "kept (this aerun has no ae.denormals)"))
+local result = {
+  machine = { cpu = cpu, cores = nproc(), units = units, load_start = load },
+  aerun_backend = ae.gemm_backend(), denormals = ae.denormals and ae.denormals() or "keep",
+  epochs = cfg.epochs, ["repeat"] = cfg["repeat"], quick = cfg.quick, sgemm = {},
+}
 
 -- the threads to try: --threads, or what the user fixed in the environment
 local fixed = os.getenv("AERUN_THREADS") or os.getenv("OPENBLAS_NUM_THREADS")
@@ -139,18 +168,45 @@ for _, b in ipairs(backends) do
   for _, t in ipairs(threads) do
     local g = gemm_peak(b, t)
     print(string.format("  %-44s %14.0f %10.0f", g.backend, g.vae, g.big))
+    result.sgemm[#result.sgemm + 1] = { backend = g.backend, threads = t, m128_784_400 = g.vae, n2048 = g.big }
     if b == default_backend then peak[t] = math.max(g.vae, g.big) end
   end
 end
 
 -- ----------------------------------------------------------------- training
 local torch = have_torch()
-if not torch then print("python3-torch is not installed: PyTorch columns are skipped (apt-get install python3-torch)") end
+if not torch then
+  print("PyTorch is not available (" .. python .. " cannot import torch): its rows are skipped" ..
+    " (apt-get install python3-torch)")
+end
+
+-- the engine and ISA PyTorch's products and convolutions dispatch to, from
+-- a short probe under oneDNN's verbose mode (bench/torch_bench.py isa)
+local isa
+if torch then
+  local ok, r = pcall(run_json, python .. " bench/torch_bench.py isa")
+  if ok then isa = r else print("PyTorch's ISA probe failed: " .. tostring(r):match("[^\n]*")) end
+end
+result.torch_isa = isa
+if isa then
+  print(string.format("PyTorch %s: its own kernels at CPU capability %s; fp32 products in %s, convolutions in %s;" ..
+    " under autocast, bf16 products in %s, convolutions in %s", isa.torch, isa.cpu_capability, isa.fp32_matmul,
+    isa.fp32_conv, isa.bf16_matmul, isa.bf16_conv))
+end
+
+-- aerun in bf16 needs ae.precision (issue 15); without it those rows are
+-- skipped, so that the bench runs on either kind of build
+local bf16_skip
+if not ae.precision then
+  bf16_skip = "this aerun has no ae.precision (built before bf16 mixed precision)"
+  print("aerun bf16 rows are skipped: " .. bf16_skip)
+end
+result.aerun_bf16_skipped = bf16_skip
 
 local function aerun_run(model, t, extra, env)
   settle()
-  return run_json(string.format("%sAERUN_THREADS=%d %s bench/train.lua --model=%s %s", env or "", t, aerun,
-    model, extra or ""))
+  return run_json(string.format("%sAERUN_THREADS=%d %s bench/train.lua --model=%s --epochs=%d %s", env or "", t,
+    aerun, model, cfg.epochs, extra or ""))
 end
 
 local torch_configs = {
@@ -161,17 +217,65 @@ local torch_configs = {
 
 local function torch_run(c, model, extra)
   settle()
-  return run_json(string.format("%s%s bench/torch_bench.py %s %d %s", c.env, python, model, c.threads, extra or ""))
+  local r = run_json(string.format("%s%s bench/torch_bench.py %s %d --epochs=%d %s", c.env, python, model,
+    c.threads, cfg.epochs, extra or ""))
+  r.label = c.label
+  return r, c
 end
 
--- the best epoch of each setting, the two sides alternating; a setting
--- whose first epoch ran at less than half the best of its side is not
--- run again (PyTorch's 2-thread setting can take minutes an epoch here)
-local function measure(model)
-  local a_best, t_best = {}, {}
-  local function keep(best, i, r)
-    if not best[i] or r.samples_per_second > best[i].samples_per_second then best[i] = r end
+-- What is measured: the three models as the tutorials train them, and the
+-- larger row.  For that row the VAE at hidden 4096 rather than a widened
+-- MLP AE: its width is a knob both sides already have, and almost all of
+-- its work (>97% of the flops) is in the two 784x4096 layers, products of
+-- 512x784x4096 where the matrix units pay best, whereas a widened AE would
+-- still carry its narrow 64-32 layers.  It trains on --big_limit images an
+-- epoch (10,240 = 20 batches; full epochs would take minutes a run on 2
+-- cores) and two epochs (the figure is the second: over so few batches
+-- nothing drifts into subnormals, and the point of this row is the matrix
+-- units), one round, one seed, at its own thread search's best settings.
+local groups = {}
+for _, m in ipairs(list(cfg.models)) do
+  groups[#groups + 1] = { name = m, model = m, aerun_extra = "", torch_extra = "", seeds = cfg.seeds,
+    rounds = cfg["repeat"] }
+end
+if cfg.big then
+  -- the later --epochs wins over the one aerun_run and torch_run put first;
+  -- a warm-up of 5 batches of 512 is the others' 20 of 128 in samples
+  local e = math.min(cfg.epochs, 2)
+  groups[#groups + 1] = { name = "vae-4096", model = "vae", big = true, seeds = 1, rounds = 1, epochs = e,
+    aerun_extra = string.format("--hidden=4096 --batch_size=512 --limit=%d --epochs=%d --warmup=5", cfg.big_limit, e),
+    torch_extra = string.format("--hidden=4096 --batch=512 --limit=%d --epochs=%d --warmup=5", cfg.big_limit, e) }
+end
+
+local variants = {
+  { key = "aerun_fp32", label = "aerun fp32" },
+  { key = "aerun_bf16", label = "aerun bf16" },
+  { key = "torch_fp32", label = "PyTorch fp32" },
+  { key = "torch_flush", label = "PyTorch fp32 flushed" },
+  { key = "torch_bf16", label = "PyTorch bf16 autocast" },
+}
+
+-- the line of a failed run's output that says why: aerun's error, or
+-- python's last unindented line (the exception)
+local function reason(msg)
+  local why = msg:match("\n(aerun: [^\n]+)")
+  if why then return why end
+  for l in msg:gmatch("[^\n]+") do
+    if not l:match("^%s") and not l:match("^bench: command failed") then why = l end
   end
+  return why or msg
+end
+
+local function better(a, b) return not a or b.samples_per_second > a.samples_per_second end
+
+-- each setting's best run, the two sides alternating; a setting whose
+-- first run was at less than half the best of its side is not run again
+-- (PyTorch's 2-thread setting can take minutes an epoch here).  After the
+-- fp32 thread search of each round, the other variants run at each side's
+-- best fp32 setting so far.  A failing variant is reported and dropped.
+local function measure(g)
+  local a_best, t_best, runs, failed = {}, {}, {}, {}
+  local function keep(best, i, r) if better(best[i], r) then best[i] = r end end
   local function top(best)
     local m = 0
     for _, r in pairs(best) do m = math.max(m, r.samples_per_second) end
@@ -180,32 +284,54 @@ local function measure(model)
   local function worth(best, i, round)
     return round == 1 or best[i].samples_per_second >= top(best) / 2
   end
-  for round = 1, cfg["repeat"] do
+  local function best(l)
+    local b
+    for _, r in ipairs(l) do if better(b, r) then b = r end end
+    return b
+  end
+  local function variant(key, fn)
+    if failed[key] then return end
+    local ok, r = pcall(fn)
+    if ok then
+      keep(runs, key, r)
+    else
+      failed[key] = "failed: " .. reason(tostring(r))
+      io.stderr:write("bench: " .. g.name .. " " .. key .. " " .. tostring(r) .. "\n")
+    end
+  end
+  for round = 1, g.rounds do
     for i, t in ipairs(threads) do
-      if worth(a_best, i, round) then keep(a_best, i, aerun_run(model, t)) end
+      if worth(a_best, i, round) then keep(a_best, i, aerun_run(g.model, t, g.aerun_extra)) end
     end
     if torch then
       for i, c in ipairs(torch_configs) do
         if worth(t_best, i, round) then
-          local r = torch_run(c, model)
-          r.label = c.label
+          local r = torch_run(c, g.model, g.torch_extra)
           r.config = c
           keep(t_best, i, r)
         end
       end
     end
+    local ab, tb = best(a_best), best(t_best)
+    if not bf16_skip then
+      variant("aerun_bf16", function() return aerun_run(g.model, ab.threads, g.aerun_extra .. " --precision=bf16") end)
+    end
+    if tb then
+      variant("torch_flush", function() return torch_run(tb.config, g.model, g.torch_extra .. " --flush_denormal=1") end)
+      variant("torch_bf16", function() return torch_run(tb.config, g.model, g.torch_extra .. " --precision=bf16") end)
+    end
   end
-  local function best(l)
-    local b
-    for _, r in ipairs(l) do if not b or r.samples_per_second > b.samples_per_second then b = r end end
-    return b
+  runs.aerun_fp32, runs.torch_fp32 = best(a_best), best(t_best)
+  if bf16_skip then failed.aerun_bf16 = "skipped: " .. bf16_skip end
+  if not torch then
+    for _, k in ipairs { "torch_fp32", "torch_flush", "torch_bf16" } do failed[k] = "skipped: no PyTorch" end
   end
-  return best(a_best), torch and best(t_best) or nil, a_best, t_best
+  return runs, failed, a_best, t_best
 end
 
-local function losses(first, fn)
+local function losses(first, seeds, fn)
   local l = { first.test_loss }
-  for s = 2, cfg.seeds do l[#l + 1] = fn("--seed=" .. s).test_loss end
+  for s = 2, seeds do l[#l + 1] = fn("--seed=" .. s).test_loss end
   table.sort(l)
   return l
 end
@@ -216,15 +342,20 @@ local function mean(l)
   return s / #l
 end
 
-local rows = {}
-for _, m in ipairs(list(cfg.models)) do
-  io.stderr:write("bench: " .. m .. " ...\n")
-  local a, t, a_all, t_all = measure(m)
-  local row = { model = m, aerun = a, torch = t, a_all = a_all, t_all = t_all }
-  row.aerun_losses = losses(a, function(extra) return aerun_run(m, a.threads, extra) end)
-  if t then row.torch_losses = losses(t, function(extra) return torch_run(t.config, m, extra) end) end
-  if cfg.profile then row.profile = aerun_run(m, a.threads, "", "AERUN_PROFILE=1 ").profile end
-  rows[#rows + 1] = row
+local rows = {}   -- the tutorials' models (the profile and scaling below use them)
+for _, g in ipairs(groups) do
+  io.stderr:write("bench: " .. g.name .. " ...\n")
+  g.runs, g.failed, g.a_all, g.t_all = measure(g)
+  local a, t = g.runs.aerun_fp32, g.runs.torch_fp32
+  g.aerun = a
+  g.aerun_losses = losses(a, g.seeds, function(extra) return aerun_run(g.model, a.threads, g.aerun_extra .. " " .. extra) end)
+  if t then
+    g.torch_losses = losses(t, g.seeds, function(extra) return torch_run(t.config, g.model, g.torch_extra .. " " .. extra) end)
+  end
+  if cfg.profile and not g.big then
+    g.profile = aerun_run(g.model, a.threads, g.aerun_extra, "AERUN_PROFILE=1 ").profile
+  end
+  if not g.big then rows[#rows + 1] = g end
 end
 
 local function range(l)
@@ -235,42 +366,118 @@ end
 -- the same loss: the means differ by no more than the seed-to-seed spread
 local function same_loss(a, t)
   if not t then return "-" end
-  local spread = math.max(a[#a] - a[1], t[#t] - t[1])
   if #a < 2 or #t < 2 then return "?" end
+  local spread = math.max(a[#a] - a[1], t[#t] - t[1])
   return math.abs(mean(a) - mean(t)) <= spread and "yes" or "no"
 end
 
-print()
-print(string.format("%-5s %10s %4s %10s %-26s %6s %8s %7s %9s %9s  %-15s %-15s %s", "model", "aerun/s", "thr",
-  "pytorch/s", "pytorch setting", "ratio", "GFLOP/s", "of peak", "aerun MiB", "torch MiB", "aerun loss",
-  "pytorch loss", "same"))
-for _, r in ipairs(rows) do
-  local a, t = r.aerun, r.torch
-  local p = peak[a.threads]
-  print(string.format("%-5s %10.0f %4d %10s %-26s %6s %8.0f %7s %9.0f %9s  %-15s %-15s %s", r.model,
-    a.samples_per_second, a.threads, t and string.format("%.0f", t.samples_per_second) or "-",
-    t and t.label or "-", t and string.format("%.2fx", a.samples_per_second / t.samples_per_second) or "-",
-    a.gemm_gflops, p and string.format("%.0f%%", 100 * a.gemm_gflops / p) or "-", a.peak_rss_mib,
-    t and string.format("%.0f", t.peak_rss_mib) or "-", range(r.aerun_losses),
-    t and range(r.torch_losses) or "-", same_loss(r.aerun_losses, r.torch_losses)))
+-- the engine a run's products went to: aerun's backend as it reported it
+-- (under bf16, whether it took the bf16 path), PyTorch's from the probe
+local function engine(g, key, r)
+  if key:find("^aerun") then return (r.backend:gsub(" %(%d+ threads?%)", "")) end
+  if not isa then return "?" end
+  local p = key == "torch_bf16" and "bf16_" or "fp32_"
+  if g.model == "cae" then return "convs " .. isa[p .. "conv"] end
+  return isa[p .. "matmul"]
 end
-print("(samples/s: the best of " .. cfg["repeat"] .. " one-epoch runs of 60,000 Fashion-MNIST images, batch 128, " ..
-  "Adam 1e-3;")
-print(" GFLOP/s: the GEMM work of aerun's epoch over its time, against the peak measured above at the same " ..
-  "threads;")
-print(" losses: the test set after one epoch, " .. cfg.seeds .. " seeds (MSE per pixel, VAE nats per sample);" ..
-  " same: means closer than the seed spread)")
-local t1 = rows[1] and rows[1].torch
-print("aerun GEMM: " .. (rows[1] and rows[1].aerun.backend:gsub(" %(.*", "") or "?") ..
-  (t1 and ("; PyTorch " .. t1.torch .. ", products in " .. (t1.blas or "its BLAS")) or ""))
+
+local function setting(key, r)
+  if key:find("^aerun") then return string.format("%d thread%s", r.threads, r.threads == 1 and "" or "s") end
+  return r.label .. (key == "torch_flush" and not r.flush_denormal and " (no flush)" or "")
+end
 
 print()
-print("every setting (best epoch each, samples/s):")
-for _, r in ipairs(rows) do
+local fmt = "%-8s %-21s %9s %9s %-26s %7s %7s %6s  %-15s %-4s %s"
+print(string.format(fmt, "model", "run", "samples/s", "epoch 1", "setting", "GFLOP/s", "of peak", "MiB", "test loss",
+  "same", "engine (ISA)"))
+for _, g in ipairs(groups) do
+  for _, v in ipairs(variants) do
+    local r = g.runs[v.key]
+    if not r then
+      print(string.format("%-8s %-21s %s", g.name, v.label, g.failed[v.key] or "-"))
+    else
+      local aside = v.key:find("^aerun") ~= nil
+      local p = aside and peak[r.threads]
+      local loss = v.key == "aerun_fp32" and range(g.aerun_losses) or v.key == "torch_fp32" and range(g.torch_losses)
+        or string.format("%.4g", r.test_loss)
+      print(string.format(fmt, g.name, v.label, string.format("%.0f", r.samples_per_second),
+        string.format("%.0f", r.first_epoch), setting(v.key, r), aside and string.format("%.0f", r.gemm_gflops) or "-",
+        p and string.format("%.0f%%", 100 * r.gemm_gflops / p) or "-", string.format("%.0f", r.peak_rss_mib), loss,
+        v.key == "aerun_fp32" and same_loss(g.aerun_losses, g.torch_losses) or "", engine(g, v.key, r)))
+    end
+  end
+end
+local function steady(e)
+  return e == 1 and "the one epoch" or e == 2 and "epoch 2" or string.format("the mean of epochs 2-%d", e)
+end
+print(string.format("(samples/s: the steady state, %s of each run (epoch 1's alongside), the best" ..
+  " of %d run%s; 60,000 Fashion-MNIST images an epoch, batch 128, Adam 1e-3;", steady(cfg.epochs), cfg["repeat"],
+  cfg["repeat"] == 1 and "" or "s"))
+if cfg.big then
+  print(string.format(" vae-4096: the VAE at hidden 4096, batch 512, on the first %d images an epoch, %s, one run," ..
+    " one seed;", cfg.big_limit, steady(math.min(cfg.epochs, 2))))
+end
+print(" GFLOP/s: the GEMM work of aerun's steady epochs over their time, against the fp32 sgemm peak above at the" ..
+  " same threads (bf16 may pass 100%);")
+print(" losses: the test set after " .. cfg.epochs .. " epochs, " .. cfg.seeds .. " seed(s) for fp32 (MSE per pixel," ..
+  " VAE nats per sample); same: means closer than the seed spread;")
+print(" PyTorch flushed: torch.set_flush_denormal(True); autocast: forward and loss under torch.autocast(\"cpu\"," ..
+  " dtype=torch.bfloat16), Adam outside; both at PyTorch fp32's best setting, aerun bf16 at aerun fp32's)")
+
+-- the issue's goals: aerun bf16 >= 3x PyTorch fp32 and >= 2x PyTorch's
+-- autocast, aerun fp32 >= 2x PyTorch fp32 with denormals flushed
+local goals = {
+  { label = "bf16 / PyTorch fp32", a = "aerun_bf16", t = "torch_fp32", goal = 3 },
+  { label = "bf16 / PyTorch autocast", a = "aerun_bf16", t = "torch_bf16", goal = 2 },
+  { label = "fp32 / PyTorch flushed", a = "aerun_fp32", t = "torch_flush", goal = 2 },
+  { label = "fp32 / PyTorch fp32", a = "aerun_fp32", t = "torch_fp32" },
+}
+result.ratios = {}
+print()
+print("goal ratios, aerun over PyTorch (steady-state samples/s, this run):")
+local gfmt = "  %-8s" .. string.rep(" %-29s", #goals - 1) .. " %s"
+local heads = {}
+for i, q in ipairs(goals) do heads[i] = q.label .. (q.goal and string.format(" (%dx)", q.goal) or "") end
+print(string.format(gfmt, "model", table.unpack(heads)))
+local met_all = {}
+for _, g in ipairs(groups) do
+  local cells = {}
+  for i, q in ipairs(goals) do
+    local a, t = g.runs[q.a], g.runs[q.t]
+    local x = a and t and a.samples_per_second / t.samples_per_second or nil
+    local met = x and q.goal and x >= q.goal
+    if q.goal and not g.big then
+      -- "n/a" once a model lacks the ratio, else false once one misses the goal
+      if not x then met_all[i] = "n/a" elseif met_all[i] ~= "n/a" then met_all[i] = met_all[i] ~= false and met end
+    end
+    cells[i] = not x and "n/a" or string.format("%.2fx", x) .. (q.goal and (met and " met" or " not met") or "")
+    local entry = { model = g.name, ratio = q.label, value = x, goal = q.goal }
+    if q.goal and x then entry.met = met end   -- false stays false: not `q.goal and x and met or nil`
+    result.ratios[#result.ratios + 1] = entry
+  end
+  print(string.format(gfmt, g.name, table.unpack(cells)))
+end
+if not torch then print("  (no PyTorch: no ratios)") end
+local named = {}
+for _, r in ipairs(rows) do named[r.model] = true end
+local all3 = named.ae and named.vae and named.cae
+local summary = {}
+for i, q in ipairs(goals) do
+  if q.goal then
+    summary[#summary + 1] = string.format("%s >= %dx: %s", q.label, q.goal,
+      not all3 and "n/a (not all three models run)" or met_all[i] == "n/a" and "n/a" or met_all[i] and "met"
+        or "not met")
+  end
+end
+print("  on the three models: " .. table.concat(summary, "; "))
+
+print()
+print("every fp32 setting (best run each, steady-state samples/s):")
+for _, g in ipairs(groups) do
   local parts = {}
-  for _, x in ipairs(r.a_all) do parts[#parts + 1] = string.format("aerun %d thr %.0f", x.threads, x.samples_per_second) end
-  for _, x in ipairs(r.t_all) do parts[#parts + 1] = string.format("pytorch %s %.0f", x.label, x.samples_per_second) end
-  print(string.format("  %-4s %s", r.model, table.concat(parts, "; ")))
+  for _, x in ipairs(g.a_all) do parts[#parts + 1] = string.format("aerun %d thr %.0f", x.threads, x.samples_per_second) end
+  for _, x in ipairs(g.t_all) do parts[#parts + 1] = string.format("pytorch %s %.0f", x.label, x.samples_per_second) end
+  print(string.format("  %-8s %s", g.name, table.concat(parts, "; ")))
 end
 
 if cfg.profile then
@@ -298,6 +505,9 @@ if cfg.scaling then
   print(string.format("VAE cost growth (aerun, %d thread%s, 12,800 samples):", t, t == 1 and "" or "s"))
   local function show(what, extra)
     local r = aerun_run("vae", t, "--limit=12800 " .. extra)
+    result.scaling = result.scaling or {}
+    result.scaling[#result.scaling + 1] = { what = what, threads = t, samples_per_second = r.samples_per_second,
+      gemm_gflops = r.gemm_gflops }
     print(string.format("  %-12s %9.0f samples/s  %5.0f GFLOP/s%s", what, r.samples_per_second, r.gemm_gflops,
       p and string.format("  (%.0f%% of peak)", 100 * r.gemm_gflops / p) or ""))
   end
@@ -310,4 +520,31 @@ if cfg.wait_idle > 0 then
   print(string.format("%d of %d measurements started on a busy machine (after waiting %d s for idle cores);" ..
     " load average now %s", started_busy, measurements, cfg.wait_idle,
     first_line("/proc/loadavg", "^(%S+ %S+ %S+)") or "?"))
+end
+
+-- the whole result, machine readable
+if cfg.json ~= "" then
+  result.started_busy, result.measurements = started_busy, measurements
+  result.machine.load_end = first_line("/proc/loadavg", "^(%S+ %S+ %S+)")
+  result.groups = {}
+  for _, g in ipairs(groups) do
+    local runs = {}
+    for k, r in pairs(g.runs) do
+      runs[k] = {}
+      for f, v in pairs(r) do if f ~= "config" then runs[k][f] = v end end
+      runs[k].engine = engine(g, k, r)
+    end
+    local settings = {}
+    for _, x in ipairs(g.a_all) do settings[#settings + 1] = { side = "aerun", setting = x.threads .. " threads",
+      samples_per_second = x.samples_per_second } end
+    for _, x in ipairs(g.t_all) do settings[#settings + 1] = { side = "pytorch", setting = x.label,
+      samples_per_second = x.samples_per_second } end
+    result.groups[#result.groups + 1] = { name = g.name, model = g.model, big = g.big or false, runs = runs,
+      skipped = g.failed, aerun_losses = g.aerun_losses, torch_losses = g.torch_losses, fp32_settings = settings,
+      same_loss = same_loss(g.aerun_losses, g.torch_losses), profile = g.profile }
+  end
+  local f = assert(io.open(cfg.json, "w"))
+  f:write(json.encode(result), "\n")
+  f:close()
+  print("the whole result as JSON: " .. cfg.json)
 end

@@ -4,15 +4,26 @@ The same three models as bench/train.lua (those of shared/reference/
 torch_reference.py), on the same IDX files, batch and optimizer, after the
 same kind of warm-up.  Prints one JSON line.  Needs Debian's python3-torch:
     /usr/bin/python3 bench/torch_bench.py MODEL THREADS [--seed=N] [--batch=128] [--hidden=400]
+        [--epochs=3] [--limit=N] [--warmup=20] [--flush_denormal=1] [--precision=fp32|bf16]
+    /usr/bin/python3 bench/torch_bench.py isa
 THREADS is torch.set_num_threads (intra-op, OpenMP).  Debian's torch does its
-matrix products in OpenBLAS, whose own thread pool follows
+fp32 matrix products in OpenBLAS, whose own thread pool follows
 OPENBLAS_NUM_THREADS (default: one per core) whatever THREADS says; bench/run.lua
-tries both.
+tries both.  Each epoch is timed on its own, as bench/train.lua does:
+samples_per_second is the mean of the epochs after the first.
+--flush_denormal=1 calls torch.set_flush_denormal(True) first;
+--precision=bf16 runs the forward pass and the loss under
+torch.autocast("cpu", dtype=torch.bfloat16), the optimizer step outside, as
+PyTorch's documentation shows.  `isa` prints which engine and ISA torch's
+fp32 and bf16 products and convolutions dispatch to (a short probe under
+oneDNN's verbose mode, in a child process).
 """
 import gzip
 import json
 import os
+import re
 import resource
+import subprocess
 import sys
 import time
 
@@ -90,44 +101,107 @@ def vae_loss(m, x):
     return F.binary_cross_entropy(r, x, reduction="sum") - 0.5 * torch.sum(1 + lv - mu.pow(2) - lv.exp())
 
 
+def probe():
+    """the products and convolutions isa() reports on, in fp32 and under autocast"""
+    a, w = torch.rand(128, 784), torch.rand(400, 784)
+    x, k = torch.rand(8, 1, 28, 28), torch.rand(16, 1, 3, 3)
+    print("probe fp32", flush=True)
+    F.linear(a, w)
+    F.conv2d(x, k)
+    print("probe bf16", flush=True)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        F.linear(a, w)
+        F.conv2d(x, k)
+    print("probe end", flush=True)
+
+
+def isa():
+    """torch's CPU capability (its own kernels) and, from oneDNN's verbose
+    lines, the implementation each product and convolution ran on; a
+    product with no oneDNN line ran in the BLAS torch links"""
+    cap = re.search(r"CPU capability usage: *(\S+)", torch.__config__.show())
+    env = dict(os.environ, DNNL_VERBOSE="1", ONEDNN_VERBOSE="1")
+    out = subprocess.run([sys.executable, __file__, "probe"], env=env, capture_output=True, text=True).stdout
+    found, section = {}, None
+    for line in out.splitlines():
+        if line.startswith("probe "):
+            section = line.split()[1]
+            continue
+        f = line.split(",")
+        # onednn_verbose,exec,cpu,PRIMITIVE,IMPLEMENTATION,...
+        if section in ("fp32", "bf16") and len(f) > 4 and f[1] == "exec" and f[3] in ("matmul", "inner_product", "convolution"):
+            kind = "matmul" if f[3] in ("matmul", "inner_product") else "conv"
+            found.setdefault(section + "_" + kind, "oneDNN " + f[4])
+    lib = blas_library()
+    blas = "OpenBLAS (no oneDNN)" if "openblas" in lib.lower() else "BLAS " + lib + " (no oneDNN)"
+    return {"torch": torch.__version__, "cpu_capability": cap.group(1) if cap else "unknown",
+            "fp32_matmul": found.get("fp32_matmul", blas), "bf16_matmul": found.get("bf16_matmul", "not oneDNN (ATen kernel)"),
+            "fp32_conv": found.get("fp32_conv", "not oneDNN"), "bf16_conv": found.get("bf16_conv", "not oneDNN"),
+            "onednn_verbose": bool(found)}
+
+
 def main():
+    if sys.argv[1] == "probe":
+        return probe()
+    if sys.argv[1] == "isa":
+        return print(json.dumps(isa()))
     which, threads = sys.argv[1], int(sys.argv[2])
     opts = dict(a[2:].split("=", 1) for a in sys.argv[3:] if a.startswith("--"))
     seed, batch, hidden = int(opts.get("seed", 1)), int(opts.get("batch", 128)), int(opts.get("hidden", 400))
+    epochs, limit, warmup = int(opts.get("epochs", 3)), int(opts.get("limit", 0)), int(opts.get("warmup", 20))
+    precision, flush = opts.get("precision", "fp32"), opts.get("flush_denormal", "0") == "1"
+    if precision not in ("fp32", "bf16") or epochs < 1:
+        raise SystemExit(f"torch_bench: --precision must be fp32 or bf16 (got {precision}), --epochs at least 1 (got {epochs})")
+    # returns False where the CPU cannot flush; then the run says so
+    flushed = torch.set_flush_denormal(True) if flush else False
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
     root = opts.get("data", "data/fashion-mnist")
     X = torch.from_numpy(idx(find(root, "train-images-idx3-ubyte")).astype(np.float32) / 255.0).view(-1, 784)
+    if limit > 0:
+        X = X[:limit]
     Xt = torch.from_numpy(idx(find(root, "t10k-images-idx3-ubyte")).astype(np.float32) / 255.0).view(-1, 784)
     build = {"ae": AE, "vae": lambda: VAE(hidden), "cae": CAE}[which]
     lossf = vae_loss if which == "vae" else mse
 
+    def step(m, opt, xb):
+        opt.zero_grad()
+        if precision == "bf16":
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                l = lossf(m, xb)
+        else:
+            l = lossf(m, xb)
+        l.backward()
+        opt.step()
+
     m = build()
     opt = torch.optim.Adam(m.parameters(), lr=1e-3)
-    for _ in range(20):  # warm-up, as bench/train.lua does
-        opt.zero_grad()
-        lossf(m, X[:batch]).backward()
-        opt.step()
+    for _ in range(warmup):  # warm-up, as bench/train.lua does
+        step(m, opt, X[:batch])
     torch.manual_seed(seed)
     m = build()
     opt = torch.optim.Adam(m.parameters(), lr=1e-3)
 
-    t, c = time.time(), time.process_time()
-    perm = torch.randperm(X.shape[0])
-    for i in range(0, X.shape[0], batch):
-        xb = X[perm[i:i + batch]]
-        opt.zero_grad()
-        l = lossf(m, xb)
-        l.backward()
-        opt.step()
-    dt, dc = time.time() - t, time.process_time() - c
-    with torch.no_grad():
+    rates, secs = [], []
+    c = time.process_time()
+    for _ in range(epochs):
+        t = time.time()
+        perm = torch.randperm(X.shape[0])
+        for i in range(0, X.shape[0], batch):
+            step(m, opt, X[perm[i:i + batch]])
+        secs.append(time.time() - t)
+        rates.append(X.shape[0] / secs[-1])
+    dc = time.process_time() - c
+    steady = rates[1:] or rates  # the epochs after the first (the only one when there is one)
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
         if which == "vae":
             tl = sum(lossf(m, Xt[i:i + 1000]).item() for i in range(0, 10000, 1000)) / 10000
         else:
             tl = sum(lossf(m, Xt[i:i + 1000]).item() for i in range(0, 10000, 1000)) / 10
     print(json.dumps({"model": which, "threads": threads, "seed": seed, "batch_size": batch, "hidden": hidden,
-                      "samples_per_second": X.shape[0] / dt, "seconds": dt, "cpu_seconds": dc, "test_loss": tl,
+                      "epochs": epochs, "limit": limit, "precision": precision, "flush_denormal": flushed,
+                      "samples_per_second": sum(steady) / len(steady), "first_epoch": rates[0],
+                      "epoch_samples_per_second": rates, "seconds": sum(secs[1:] or secs), "cpu_seconds": dc, "test_loss": tl,
                       "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS", "default"),
                       "blas": blas_library(),
                       "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,

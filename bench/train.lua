@@ -1,17 +1,34 @@
 -- bench/train.lua: one model's training throughput on Fashion-MNIST, the
 -- way `make bench` measures it: a warm-up, then full epochs of 60,000
 -- images (batch 128, Adam 1e-3), then the test loss.  Prints one JSON line.
---   aerun bench/train.lua --model=vae [--batch_size=128] [--hidden=400] [--epochs=1] [--threads=2]
+--   aerun bench/train.lua --model=vae [--batch_size=128] [--hidden=400] [--epochs=3]
+--                         [--threads=2] [--limit=N] [--precision=fp32|bf16]
+-- Each epoch is timed on its own: samples_per_second is the mean of the
+-- epochs after the first (the steady state, where weights, gradients and
+-- Adam's moments have drifted towards subnormal floats), first_epoch the
+-- first's; with --epochs=1 both are that epoch.  --precision=bf16 trains
+-- under ae.precision("bf16") (bf16 products accumulating in fp32).
 -- The GEMM backend is AERUN_GEMM's (openblas or dnnl; default: oneDNN where
 -- installed).  Run under `aerun --profile` (or AERUN_PROFILE=1) it adds
 -- where the epoch's time went, by kind of work.
 local ae = require "aerun"
 
 local cfg = ae.config {
-  model = "vae", epochs = 1, batch_size = 128, hidden = 400, seed = 1, warmup = 20,
-  dataset = "fashion_mnist", limit = 0, threads = 0,
+  model = "vae", epochs = 3, batch_size = 128, hidden = 400, seed = 1, warmup = 20,
+  dataset = "fashion_mnist", limit = 0, threads = 0, precision = "fp32",
 }
 if cfg.threads > 0 then ae.gemm_threads(cfg.threads) end
+if cfg.epochs < 1 then error("bench/train.lua: --epochs must be at least 1, got " .. cfg.epochs, 0) end
+if cfg.precision ~= "fp32" then
+  if cfg.precision ~= "bf16" then
+    error("bench/train.lua: --precision must be fp32 or bf16, got " .. cfg.precision, 0)
+  end
+  if not ae.precision then
+    error("bench/train.lua: --precision=bf16 needs ae.precision, which this aerun does not have" ..
+      " (built before bf16 mixed precision)", 0)
+  end
+  ae.precision("bf16")
+end
 ae.manual_seed(cfg.seed)
 local ex = ae.experiment
 local limit = cfg.limit > 0 and cfg.limit or nil
@@ -62,17 +79,26 @@ opt = ae.optim.Adam(model:parameters(), { lr = 1e-3 })
 
 local profiling = ae.profile and ae.profile() ~= nil
 if profiling then ae.profile_reset() end
-local flops0 = ae.gemm_flops()
-local t0, c0 = ae.time(), os.clock()
-local samples = 0
-for _ = 1, cfg.epochs do
+-- per epoch: samples/s, seconds and GEMM flops
+local rates, secs, flops = {}, {}, {}
+local c0 = os.clock()
+for e = 1, cfg.epochs do
+  local f0, t0, samples = ae.gemm_flops(), ae.time(), 0
   for x in train:batches(cfg.batch_size, { shuffle = true }) do
     step(x)
     samples = samples + x:size(1)
   end
+  secs[e], flops[e] = ae.time() - t0, ae.gemm_flops() - f0
+  rates[e] = samples / secs[e]
 end
-local seconds, cpu = ae.time() - t0, os.clock() - c0
-local flops = ae.gemm_flops() - flops0
+local cpu = os.clock() - c0
+-- the steady state: the epochs after the first (all of them when there is one)
+local first = cfg.epochs > 1 and 2 or 1
+local rate, seconds, flop = 0, 0, 0
+for e = first, cfg.epochs do
+  rate, seconds, flop = rate + rates[e], seconds + secs[e], flop + flops[e]
+end
+rate = rate / (cfg.epochs - first + 1)
 local profile = profiling and ae.profile() or nil
 
 local total = 0
@@ -90,7 +116,8 @@ end
 
 print(ae.experiment.json.encode {
   model = cfg.model, batch_size = cfg.batch_size, hidden = cfg.hidden, epochs = cfg.epochs,
-  samples_per_second = samples / seconds, seconds = seconds, cpu_seconds = cpu, test_loss = total / #test,
-  gemm_gflops = flops / seconds / 1e9, peak_rss_mib = peak_rss_mib(),
-  backend = ae.gemm_backend(), threads = ae.gemm_threads(), profile = profile,
+  samples_per_second = rate, first_epoch = rates[1], epoch_samples_per_second = rates, seconds = seconds,
+  cpu_seconds = cpu, test_loss = total / #test, gemm_gflops = flop / seconds / 1e9, peak_rss_mib = peak_rss_mib(),
+  backend = ae.gemm_backend(), threads = ae.gemm_threads(), profile = profile, limit = cfg.limit,
+  precision = ae.precision and ae.precision() or "fp32", denormals = ae.denormals and ae.denormals() or "keep",
 })
