@@ -30,7 +30,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__AVX2__)
+/* on x86 always: the AVX512-BF16 conversion is compiled for its own
+ * target whatever the build's -march */
+#if defined(__x86_64__)
 #include <immintrin.h>
 #endif
 
