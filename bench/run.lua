@@ -194,15 +194,6 @@ if isa then
     isa.fp32_conv, isa.bf16_matmul, isa.bf16_conv))
 end
 
--- aerun in bf16 needs ae.precision (issue 15); without it those rows are
--- skipped, so that the bench runs on either kind of build
-local bf16_skip
-if not ae.precision then
-  bf16_skip = "this aerun has no ae.precision (built before bf16 mixed precision)"
-  print("aerun bf16 rows are skipped: " .. bf16_skip)
-end
-result.aerun_bf16_skipped = bf16_skip
-
 local function aerun_run(model, t, extra, env)
   settle()
   return run_json(string.format("%sAERUN_THREADS=%d %s bench/train.lua --model=%s --epochs=%d %s", env or "", t,
@@ -313,16 +304,13 @@ local function measure(g)
       end
     end
     local ab, tb = best(a_best), best(t_best)
-    if not bf16_skip then
-      variant("aerun_bf16", function() return aerun_run(g.model, ab.threads, g.aerun_extra .. " --precision=bf16") end)
-    end
+    variant("aerun_bf16", function() return aerun_run(g.model, ab.threads, g.aerun_extra .. " --precision=bf16") end)
     if tb then
       variant("torch_flush", function() return torch_run(tb.config, g.model, g.torch_extra .. " --flush_denormal=1") end)
       variant("torch_bf16", function() return torch_run(tb.config, g.model, g.torch_extra .. " --precision=bf16") end)
     end
   end
   runs.aerun_fp32, runs.torch_fp32 = best(a_best), best(t_best)
-  if bf16_skip then failed.aerun_bf16 = "skipped: " .. bf16_skip end
   if not torch then
     for _, k in ipairs { "torch_fp32", "torch_flush", "torch_bf16" } do failed[k] = "skipped: no PyTorch" end
   end

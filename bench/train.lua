@@ -19,16 +19,7 @@ local cfg = ae.config {
 }
 if cfg.threads > 0 then ae.gemm_threads(cfg.threads) end
 if cfg.epochs < 1 then error("bench/train.lua: --epochs must be at least 1, got " .. cfg.epochs, 0) end
-if cfg.precision ~= "fp32" then
-  if cfg.precision ~= "bf16" then
-    error("bench/train.lua: --precision must be fp32 or bf16, got " .. cfg.precision, 0)
-  end
-  if not ae.precision then
-    error("bench/train.lua: --precision=bf16 needs ae.precision, which this aerun does not have" ..
-      " (built before bf16 mixed precision)", 0)
-  end
-  ae.precision("bf16")
-end
+ae.precision(cfg.precision) -- refuses anything but fp32 and bf16
 ae.manual_seed(cfg.seed)
 local ex = ae.experiment
 local limit = cfg.limit > 0 and cfg.limit or nil
@@ -119,5 +110,5 @@ print(ae.experiment.json.encode {
   samples_per_second = rate, first_epoch = rates[1], epoch_samples_per_second = rates, seconds = seconds,
   cpu_seconds = cpu, test_loss = total / #test, gemm_gflops = flop / seconds / 1e9, peak_rss_mib = peak_rss_mib(),
   backend = ae.gemm_backend(), threads = ae.gemm_threads(), profile = profile, limit = cfg.limit,
-  precision = ae.precision and ae.precision() or "fp32", denormals = ae.denormals and ae.denormals() or "keep",
+  precision = ae.precision(), denormals = ae.denormals(),
 })
