@@ -1153,6 +1153,7 @@ nn.Module = Module
 
 require "aerun.nn_conv" (nn)
 require "aerun.nn_norm" (nn)
+require "aerun.nn_rnn" (nn)
 require "aerun.nn_seq" (nn)
 
 for _, v in pairs(nn) do
