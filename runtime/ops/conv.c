@@ -110,7 +110,8 @@ static void shape4(int ndim, const int64_t *shape, int64_t s[4])
  * AE_SHAPE_STR bytes */
 static const char *sizes_str(int nd, const int64_t v[2], char *buf) { return ae_dims_str(nd, v + 2 - nd, buf); }
 
-/* the two families' names and shapes, by the number of spatial dims nd */
+/* the four ops' names and the shapes their messages describe; nd is the
+ * number of spatial dimensions */
 typedef struct {
     int nd;
     const char *op, *input, *weight;
@@ -123,8 +124,8 @@ static const conv_kind CONVT2D = {2, "conv_transpose2d", "N" TIMES "C" TIMES "H"
                                   "in" TIMES "out" TIMES "kh" TIMES "kw"};
 static const conv_kind CONVT1D = {1, "conv_transpose1d", "N" TIMES "C" TIMES "L", "in" TIMES "out" TIMES "k"};
 
-/* checks shared by both ops; sizes are (h, w) pairs (h is 1 or 0 for a
- * 1-D op); the weight's dimension in_dim counts the input channels */
+/* checks shared by the four ops; sizes are (h, w) pairs (h is 1 or 0
+ * for a 1-D op); the weight's dimension in_dim counts the input channels */
 static int check_common(const conv_kind *kd, int in_dim, ae_tensor *x, ae_tensor *w, const int64_t stride[2],
                         const int64_t pad[2])
 {
