@@ -43,8 +43,8 @@
 -- and a ReLU; the decoder mirrors them with ConvTranspose1d layers whose output_padding restores
 -- each length exactly.  With `code`, a Linear layer maps the last feature map to a flat code of
 -- that size (and back); without, the code is the last feature map (hidden[#hidden] × about L/2^#hidden).
+-- The output is linear by default here (real-valued, standardized series); "sigmoid" is for data in [0, 1].
 -- @param opts `{channels = C, length = L, hidden = {32, 16}, kernel = 5, code = nil, output = "linear"}`
--- (output "linear", the default here, for real-valued series; "sigmoid" for data in [0, 1])
 -- @return an nn.AutoEncoder
 -- @raise when a size is not a positive integer or an option is unknown
 -- @usage local m = ae.models.conv1d_ae { channels = 3, length = 50, hidden = { 8, 4 }, code = 6 }; assert(m:encode(ae.randn(2, 3, 50)):size(2) == 6); assert(m(ae.randn(2, 3, 50)):size(3) == 50)
