@@ -166,6 +166,13 @@ local CASES = {
     return seq { nn.ConvTranspose2d(3, 2, 3, { stride = 2, padding = 1, output_padding = 1 }), nn.Tanh(),
       nn.ConvTranspose2d(2, 2, { 2, 3 }, { bias = false }), nn.ReLU() }
   end, function() return ae.randn(2, 3, 5, 4) end },
+  { "Conv1d", function()
+    return seq { nn.Conv1d(2, 4, 5, { stride = 2, padding = 2 }), nn.ReLU(), nn.Conv1d(4, 3, 3, { bias = false }) }
+  end, function() return ae.randn(2, 2, 17) end },
+  { "ConvTranspose1d", function()
+    return seq { nn.ConvTranspose1d(3, 2, 5, { stride = 2, padding = 2, output_padding = 1 }), nn.Tanh(),
+      nn.ConvTranspose1d(2, 2, 4, { bias = false }), nn.ReLU() }
+  end, function() return ae.randn(2, 3, 9) end },
   { "MaxPool2d", function()
     return seq { nn.Conv2d(1, 2, 3), nn.MaxPool2d(2), nn.MaxPool2d(3, { stride = 2, padding = 1 }) }
   end, function() return ae.randn(2, 1, 12, 12) end },
