@@ -159,6 +159,8 @@ local generate_options = {
 
 -- The clean series: channel c at global step t is
 --   offset_c + scale_c · (periodic_c(t) + drift_c(t) + noise_c(t))
+-- with drift_c a sine of a period between a tenth and a quarter of the
+-- series (amplitude drift·U(0.5, 1)) and noise_c Gaussian (std noise).
 -- periodic_c mixes three periods shared by every channel (with the
 -- channel's own amplitudes and phases: the channels are correlated) and
 -- one period of its own.  An anomaly rewrites some of these terms on a
@@ -176,8 +178,9 @@ local function make_channels(u, c_count, total, noise_level, drift_level)
       var = var + ch.amp[k] ^ 2 / 2
     end
     ch.offset, ch.scale = u(-5, 20), math.exp(u(math.log(0.5), math.log(5)))
-    ch.slope = u(-1, 1) * drift_level
-    ch.wander, ch.wander_period, ch.wander_phase = u(0, 1) * drift_level, total * u(0.5, 1.5), u(0, 2 * math.pi)
+    -- drift: a slow wander of the baseline, at most a quarter of the whole
+    -- series long, so that the train part sees its whole range
+    ch.wander, ch.wander_period, ch.wander_phase = u(0.5, 1) * drift_level, total * u(0.1, 0.25), u(0, 2 * math.pi)
     ch.noise = noise_level
     -- the std of the periodic part and of the whole, in the channel's units
     -- before scaling: anomaly sizes are multiples of sd
@@ -188,7 +191,7 @@ local function make_channels(u, c_count, total, noise_level, drift_level)
       return v
     end
     ch.drift = function(t)
-      return ch.slope * t / total + ch.wander * math.sin(2 * math.pi * t / ch.wander_period + ch.wander_phase)
+      return ch.wander * math.sin(2 * math.pi * t / ch.wander_period + ch.wander_phase)
     end
     channels[c] = ch
   end
