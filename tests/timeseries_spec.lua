@@ -424,34 +424,43 @@ describe("experiments/timeseries_anomaly.lua", function()
         pending("nn." .. case[2] .. " is not in this build yet")
         return
       end
-      local r = result_of(must_run(experiment .. tiny .. " --model=" .. case[1] .. " --epochs=3 --out="
+      local r = result_of(must_run(experiment .. tiny .. " --model=" .. case[1] .. " --out="
         .. q(dir .. "/" .. case[1])))
       assert.are.equal(case[1], r.model)
-      -- three epochs: well above chance (the MLP's bound is for six)
+      -- training seeds 1-3 gave 0.80-0.82 (lstm) and 0.85-0.88 (conv), as
+      -- PyTorch's same models do (0.81, 0.87): 0.7 is well above chance
       assert.is_true(r.auc > 0.7, "AUC " .. r.auc)
     end)
   end
 end)
 
 describe("the PyTorch reference (tests/interop/timeseries_torch.py)", function()
-  it("prepares the same windows from the same file and reaches a like AUC", function()
-    if not has_torch then
-      pending(PYTHON .. " cannot import h5py, numpy and torch")
-      return
-    end
-    must_run("tools/make_series.lua --out=" .. q(dir .. "/ref.h5") .. " --length=3000")
-    local ours = result_of(must_run(experiment .. tiny .. " --data=" .. q(dir .. "/ref.h5") .. " --out="
-      .. q(dir .. "/ref")))
-    local out, ok = sh(PYTHON .. " " .. q(root .. "/tests/interop/timeseries_torch.py") .. " " .. q(dir .. "/ref.h5")
-      .. " --window=32 --epochs=6 --threads=1")
-    assert(ok, out)
-    local theirs = result_of(out)
-    for _, key in ipairs { "train_windows", "val_windows", "test_windows", "test_anomalous" } do
-      assert.are.equal(ours[key], theirs[key], key)
-    end
-    -- different initial weights and batch orders: the same model class
-    -- should still separate the anomalies about as well
-    assert.is_true(math.abs(ours.auc - theirs.auc) < 0.05,
-      string.format("aerun's AUC %.4f, PyTorch's %.4f", ours.auc, theirs.auc))
-  end)
+  for _, case in ipairs { { "mlp", "Linear" }, { "lstm", "LSTM" }, { "conv", "Conv1d" } } do
+    it("prepares the same windows from the same file and reaches a like AUC (" .. case[1] .. ")", function()
+      if not has_torch then
+        pending(PYTHON .. " cannot import h5py, numpy and torch")
+        return
+      end
+      if not ae.nn[case[2]] then
+        pending("nn." .. case[2] .. " is not in this build yet")
+        return
+      end
+      local file = dir .. "/ref.h5"
+      if not process.exists(file) then must_run("tools/make_series.lua --out=" .. q(file) .. " --length=3000") end
+      local ours = result_of(must_run(experiment .. tiny .. " --model=" .. case[1] .. " --data=" .. q(file)
+        .. " --out=" .. q(dir .. "/ref_" .. case[1])))
+      local out, ok = sh(PYTHON .. " " .. q(root .. "/tests/interop/timeseries_torch.py") .. " " .. q(file)
+        .. " --model=" .. case[1] .. " --window=32 --epochs=6 --threads=1")
+      assert(ok, out)
+      local theirs = result_of(out)
+      for _, key in ipairs { "train_windows", "val_windows", "test_windows", "test_anomalous" } do
+        assert.are.equal(ours[key], theirs[key], key)
+      end
+      -- different initial weights and batch orders: the same model should
+      -- still separate the anomalies about as well (over training seeds
+      -- 1-5 aerun's AUC moves by 0.02 for the MLP, 0.03 for the others)
+      assert.is_true(math.abs(ours.auc - theirs.auc) < 0.06,
+        string.format("aerun's AUC %.4f, PyTorch's %.4f", ours.auc, theirs.auc))
+    end)
+  end
 end)
