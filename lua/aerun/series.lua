@@ -33,11 +33,14 @@
 --- A synthetic multichannel series with labelled anomalies, the same for
 -- the same options.  The runtime RNG is seeded with `seed` for the draws
 -- and restored afterwards, so the caller's random stream is untouched.
--- @param[opt] opts `{length = 10000, channels = 4, seed = 0, train_fraction = 0.5,
--- anomalies = 20, train_anomalies = 0, kinds = series.kinds, noise = 0.1, drift = 0.3}`
--- @return `{train = part, test = part, events = {...}, kinds =, channels =, options =}`; a part is
--- `{x = T×C, y = T labels, base = T×C without anomalies, mask = T×C}`, an event
--- `{part =, start =, length =, kind =, code =, channels = {...}, size =}` (start 1-based in its part)
+-- The result is `{train = part, test = part, events = {...}, kinds =,
+-- channels =, options =}`; a part is `{x = T×C, y = T labels, base = T×C
+-- (before the anomalies), mask = T×C (1 where an anomaly changed a value)}`,
+-- an event `{part =, start =, length =, kind =, code =, channels = {...},
+-- size =}` (start 1-based in its part; size in the channel's std, or the
+-- factor of a frequency or amplitude change).
+-- @param[opt] opts `{length = 10000, channels = 4, seed = 0, train_fraction = 0.5, anomalies = 10, train_anomalies = 0, kinds = series.kinds, noise = 0.1, drift = 0.3}`
+-- @return the series
 -- @raise on a bad option, or when the anomalies do not fit the length
 -- @usage local s = ae.series.generate { length = 2000, channels = 3, anomalies = 5 }
 -- assert(s.test.x:size(2) == 3 and #s.events == 5)
@@ -74,10 +77,10 @@
 -- `1 + (i-1)·stride` to `(i-1)·stride + size`; the steps left after the
 -- last full window are not used.  With labels, a window's label is 1 when
 -- at least `max(1, ceil(fraction·size))` of its steps have a non-zero
--- label (fraction 0: any one), else 0.
+-- label (fraction 0: any one), else 0.  Layout "ncw" gives C×size
+-- samples (for Conv1d), "nwc" size×C (for an LSTM with batch_first).
 -- @param x a T×C tensor
--- @param opts `{size =, stride = 1, labels = nil, fraction = 0, layout = "ncw"|"nwc", name =}`;
--- layout "ncw" gives C×size samples (Conv1d), "nwc" size×C (an LSTM with batch_first)
+-- @param opts `{size =, stride = 1, labels = nil, fraction = 0, layout = "ncw"|"nwc", name =}`
 -- @return a Dataset
 -- @return `{starts = {...}, anomalous = {count of labelled steps per window}, size =, stride =}`
 -- @raise when the series is shorter than a window or an option is bad
@@ -314,7 +317,7 @@ function series.generate(opts)
   local seed = opts.seed or 0
   if math.type(seed) ~= "integer" then fail("generate: seed must be an integer, got " .. tostring(seed)) end
   local frac = number_in("generate", "train_fraction", opts.train_fraction or 0.5, 0, 1)
-  local n_test = positive_integer("generate", "anomalies", opts.anomalies or 20, 0)
+  local n_test = positive_integer("generate", "anomalies", opts.anomalies or 10, 0)
   local n_train = positive_integer("generate", "train_anomalies", opts.train_anomalies or 0, 0)
   local noise_level = number_in("generate", "noise", opts.noise or 0.1, 0, math.huge)
   local drift_level = number_in("generate", "drift", opts.drift or 0.3, 0, math.huge)
