@@ -46,6 +46,8 @@ local function fails_with(words, pattern)
   assert(out:find("aerun: ", 1, true), out)
 end
 
+local experiment = "experiments/timeseries_anomaly.lua"
+
 local function std(list)
   local m = 0
   for _, v in ipairs(list) do m = m + v end
@@ -311,6 +313,38 @@ describe("tools/make_series.lua", function()
     assert.is_true(ds:counts()[0] < 1500)
   end)
 
+  it("is read back by ae.series.read, which refuses a file of another layout or with bad values", function()
+    local function h5(name, sets)
+      local f <close> = ae.h5.open(dir .. "/" .. name, "w")
+      for _, kv in ipairs(sets) do f:write(kv[1], kv[2]) end
+      return dir .. "/" .. name
+    end
+    local nan = ae.rand(10, 2)
+    nan[3]:fill_(0 / 0)
+    local cases = {
+      { h5("plain.h5", { { "x", ae.rand(10, 2) } }), "has no train/x and train/y: not a file of ae.series.write" },
+      { h5("short.h5", { { "train/x", ae.rand(10, 2) }, { "train/y", ae.zeros(10) }, { "test/x", ae.rand(5, 2) },
+        { "test/y", ae.zeros(4) } }), "y \"test/y\" has 4 rows but x \"test/x\" has 5" },
+      { h5("nan.h5", { { "train/x", nan }, { "train/y", ae.zeros(10) }, { "test/x", ae.rand(5, 2) },
+        { "test/y", ae.zeros(5) } }), "x \"train/x\": row 3, feature 1 is NaN" },
+      { h5("half.h5", { { "train/x", ae.rand(10, 2) }, { "train/y", ae.full(10, 0.5) }, { "test/x", ae.rand(5, 2) },
+        { "test/y", ae.zeros(5) } }), "row 1 holds 0.5; labels must be integers" },
+      { h5("wide.h5", { { "train/x", ae.rand(10, 2) }, { "train/y", ae.zeros(10) }, { "test/x", ae.rand(5, 3) },
+        { "test/y", ae.zeros(5) } }), "train/x has 2 channels but test/x has 3" },
+      { h5("cube.h5", { { "train/x", ae.rand(10, 2, 2) }, { "train/y", ae.zeros(10) }, { "test/x", ae.rand(5, 2, 2) },
+        { "test/y", ae.zeros(5) } }), "train/x must be T×C" },
+    }
+    process.write(dir .. "/text.h5", "not hdf5")
+    cases[#cases + 1] = { dir .. "/text.h5", "not an HDF5 file" }
+    for _, case in ipairs(cases) do
+      local ok, err = pcall(ae.series.read, case[1])
+      assert.is_false(ok)
+      assert(tostring(err):find(case[2], 1, true), "expected " .. case[2] .. ", got " .. tostring(err))
+    end
+    -- the experiment says the same
+    fails_with(experiment .. " --data=" .. q(dir .. "/nan.h5"), "row 3, feature 1 is NaN")
+  end)
+
   it("says what is wrong with its options", function()
     fails_with("tools/make_series.lua --out=" .. q(dir .. "/bad.h5") .. " --kinds=spike,wobble", "unknown anomaly kind wobble")
     fails_with("tools/make_series.lua --out=" .. q(dir .. "/bad.txt"), "give a path ending in .h5 or .csv")
@@ -318,7 +352,6 @@ describe("tools/make_series.lua", function()
   end)
 end)
 
-local experiment = "experiments/timeseries_anomaly.lua"
 -- a tiny setting: 3000 steps (1500 train, of which 300 validate), windows
 -- of 32, 10 anomalies; seconds on one core
 local tiny = " --length=3000 --window=32 --epochs=6 --quiet --detect-anomaly=false"

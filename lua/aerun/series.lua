@@ -416,28 +416,38 @@ end
 
 function series.read(path)
   if type(path) ~= "string" then fail("read: path must be a string") end
-  local h5 = require "aerun.h5"
-  local f <close> = h5.open(path, "r")
-  local out = {}
-  for _, part in ipairs { "train", "test" } do
-    if f:kind(part .. "/x") ~= "dataset" or f:kind(part .. "/y") ~= "dataset" then
-      fail(string.format("read: %s has no %s/x and %s/y: not a file of ae.series.write (tools/make_series.lua)",
-        path, part, part))
+  local data = require "aerun.data"
+  local has_mask = {}
+  do
+    local f <close> = require("aerun.h5").open(path, "r")
+    for _, part in ipairs { "train", "test" } do
+      if f:kind(part .. "/x") ~= "dataset" or f:kind(part .. "/y") ~= "dataset" then
+        fail(string.format("read: %s has no %s/x and %s/y: not a file of ae.series.write (tools/make_series.lua)",
+          path, part, part))
+      end
+      has_mask[part] = f:kind(part .. "/mask") == "dataset"
     end
   end
+  local out = { kinds = KINDS }
   for _, part in ipairs { "train", "test" } do
-    local x, y = f:read(part .. "/x"), f:read(part .. "/y")
-    if x:dim() ~= 2 or y:dim() ~= 1 or y:size(1) ~= x:size(1) then
-      fail(string.format("read: %s: %s/x must be T×C and %s/y T labels, got %s and %s", path, part, part,
-        table.concat(x:shape(), "×"), table.concat(y:shape(), "×")))
+    -- through ae.data.h5, which refuses NaN, labels that are not integers
+    -- and x and y of different lengths, naming the dataset and the row
+    local ds = data.h5 { path, x = part .. "/x", y = part .. "/y", stream = false }
+    if #ds:sample_shape() ~= 1 then
+      fail(string.format("read: %s: %s/x must be T×C (steps × channels), got samples of %s", path, part,
+        table.concat(ds:sample_shape(), "×")))
     end
-    out[part] = { x = x, y = y, mask = f:kind(part .. "/mask") == "dataset" and f:read(part .. "/mask") or nil }
+    out[part] = { x = ds:images(), y = ds:labels() }
+    ds:close()
+    if has_mask[part] then
+      local f <close> = require("aerun.h5").open(path, "r")
+      out[part].mask = f:read(part .. "/mask")
+    end
   end
   if out.train.x:size(2) ~= out.test.x:size(2) then
     fail(string.format("read: %s: train/x has %d channels but test/x has %d", path, out.train.x:size(2),
       out.test.x:size(2)))
   end
-  out.kinds = KINDS
   return out
 end
 
