@@ -213,6 +213,12 @@ local function experiment(cfg)
     s.train.y and s.train.y:narrow(1, n_fit + 1, n_val), "validation") or nil
   local test, info = ae.series.windows(prepared(s.test.x), { size = cfg.window, stride = cfg.test_stride,
     labels = s.test.y, fraction = cfg.fraction, layout = layout, name = "test" })
+  local counts = test:counts()
+  if not counts[0] or not counts[1] then
+    error(string.format("the test series has %s: the AUC needs both normal and anomalous windows "
+      .. "(--window=%d, --fraction=%g)", counts[1] and "no normal window" or "no anomalous window",
+      cfg.window, cfg.fraction), 0)
+  end
 
   local opt = ae.optim.Adam(model:parameters(), { lr = cfg.lr })
   local run = ex.start("timeseries_anomaly", cfg, { model = model, optimizer = opt,

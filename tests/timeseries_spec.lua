@@ -447,6 +447,11 @@ describe("experiments/timeseries_anomaly.lua", function()
     fails_with(experiment .. " --data=" .. q(dir .. "/missing.csv"), "missing.csv: no such file")
     fails_with(experiment .. " --data=" .. q(csv) .. " --window=2", "has no labels")
     fails_with(experiment .. " --data=" .. q(dir .. "/text.csv:label"), "line 3")
+    -- a labelled test series without an anomaly
+    local quiet = {}
+    for t = 1, 200 do quiet[t] = string.format("%g,%g,0", math.sin(t / 5), math.cos(t / 7)) end
+    process.write(dir .. "/quiet.csv", "a,b,label\n" .. table.concat(quiet, "\n") .. "\n")
+    fails_with(experiment .. " --data=" .. q(dir .. "/quiet.csv:label") .. " --window=8", "no anomalous window")
   end)
 
   -- the recurrent and convolutional models arrive with nn.LSTM (helper
