@@ -5,7 +5,8 @@
 -- separates them.  Reports the ROC AUC, precision / recall / F1 at a
 -- threshold chosen on normal data only (the --quantile of the validation
 -- windows' errors), and per anomaly kind the fraction of anomalies
--- detected (some flagged window overlaps it).
+-- detected (some flagged window overlaps it) and the recall of the
+-- anomalous windows that overlap them.
 --   aerun experiments/timeseries_anomaly.lua                     # the synthetic benchmark, MLP
 --   aerun experiments/timeseries_anomaly.lua --model=lstm --window=32
 --   aerun experiments/timeseries_anomaly.lua --data=data/series.h5          # tools/make_series.lua's file
@@ -270,22 +271,33 @@ local function experiment(cfg)
   local f1 = precision + recall > 0 and 2 * precision * recall / (precision + recall) or 0
 
   -- per kind: an anomaly (a run of one label) is detected when a flagged
-  -- window overlaps it
-  local detected, total = {}, {}
+  -- window overlaps it; its windows' recall is the fraction flagged of
+  -- the anomalous windows that overlap it.  Window i covers steps
+  -- 1 + (i-1)·stride .. (i-1)·stride + window, so those overlapping steps
+  -- a..b are i_lo..i_hi below.
+  local detected, total, hits, windows = {}, {}, {}, {}
+  local w, stride, n = cfg.window, cfg.test_stride, #info.starts
   for _, ev in ipairs(ae.series.events(s.test.y)) do
     local kind = s.kinds and s.kinds[ev.label] or ("label " .. ev.label)
-    total[kind] = (total[kind] or 0) + 1
+    local a, b = ev.start, ev.start + ev.length - 1
+    local lo = math.max(1, math.ceil((a - w) / stride) + 1)
+    local hi = math.min(n, (b - 1) // stride + 1)
     local hit = false
-    for i, start in ipairs(info.starts) do
-      if flagged[i] and start <= ev.start + ev.length - 1 and start + cfg.window - 1 >= ev.start then
-        hit = true
-        break
+    for i = lo, hi do
+      if flagged[i] then hit = true end
+      if anomalous[i] then
+        windows[kind] = (windows[kind] or 0) + 1
+        hits[kind] = (hits[kind] or 0) + (flagged[i] and 1 or 0)
       end
     end
+    total[kind] = (total[kind] or 0) + 1
     detected[kind] = (detected[kind] or 0) + (hit and 1 or 0)
   end
-  local detection = {}
-  for kind, n in pairs(total) do detection[kind] = detected[kind] / n end
+  local detection, kind_recall = {}, {}
+  for kind, count in pairs(total) do
+    detection[kind] = detected[kind] / count
+    kind_recall[kind] = windows[kind] and hits[kind] / windows[kind] or nil
+  end
 
   -- every test window's score, for plots and other tools
   local f = assert(io.open(run.dir .. "/scores.csv", "w"))
@@ -301,7 +313,7 @@ local function experiment(cfg)
   return run:finish {
     data = s.name, model = cfg.model, epochs = cfg.epochs, window = cfg.window, channels = channels,
     auc = auc, threshold = threshold, quantile = cfg.quantile, precision = precision, recall = recall, f1 = f1,
-    detection = detection, anomalies = total,
+    detection = detection, recall_by_kind = kind_recall, anomalies = total,
     train_windows = #train, val_windows = val and #val or 0, test_windows = #test, test_anomalous = tp + fn,
   }
 end

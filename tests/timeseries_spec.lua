@@ -387,6 +387,39 @@ describe("experiments/timeseries_anomaly.lua", function()
     assert.are.same(r, json.decode(process.read(dir .. "/mlp/result.json")))
   end)
 
+  it("counts detections and recall per kind as a direct loop over scores.csv does", function()
+    local out_dir = dir .. "/kinds"
+    local r = result_of(must_run(experiment .. tiny .. " --epochs=2 --test-stride=3 --out=" .. q(out_dir)))
+    local s = ae.series.generate { length = 3000, seed = 0, anomalies = 10 }
+    local rows = {}
+    for line in process.read(out_dir .. "/scores.csv"):gmatch("[^\n]+") do
+      local start, label, _, flagged = line:match("^(%d+),(%d),([^,]+),(%d)$")
+      if start then rows[#rows + 1] = { start = tonumber(start), label = tonumber(label), flagged = flagged == "1" } end
+    end
+    assert.are.equal(r.test_windows, #rows)
+    assert.are.equal((1500 - 32) // 3 + 1, #rows)
+    local detected, total, hits, windows = {}, {}, {}, {}
+    for _, ev in ipairs(s.events) do
+      local hit = false
+      for _, row in ipairs(rows) do
+        if row.start <= ev.start + ev.length - 1 and row.start + 31 >= ev.start then
+          hit = hit or row.flagged
+          if row.label == 1 then
+            windows[ev.kind] = (windows[ev.kind] or 0) + 1
+            hits[ev.kind] = (hits[ev.kind] or 0) + (row.flagged and 1 or 0)
+          end
+        end
+      end
+      total[ev.kind] = (total[ev.kind] or 0) + 1
+      detected[ev.kind] = (detected[ev.kind] or 0) + (hit and 1 or 0)
+    end
+    for kind, n in pairs(total) do
+      assert.are.equal(detected[kind] / n, r.detection[kind], kind)
+      assert.are.equal(hits[kind] / windows[kind], r.recall_by_kind[kind], kind)
+    end
+    assert.are.same(total, r.anomalies)
+  end)
+
   it("resumes to the same result as an uninterrupted run", function()
     local whole = result_of(must_run(experiment .. tiny .. " --epochs=4 --out=" .. q(dir .. "/whole")))
     must_run(experiment .. tiny .. " --epochs=2 --out=" .. q(dir .. "/parts"))
