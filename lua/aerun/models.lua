@@ -5,6 +5,7 @@
 --   models.vae(input, hidden, latent [, opts])
 --   models.conv_ae([shape [, opts]])               shape {C, H, W}, default {1, 28, 28}
 --   models.shallow_ae(input, hidden [, opts])
+--   models.seq_ae{steps, width, cell = "lstm", hidden = 128, code = 32, ...}
 --
 -- opts.output is "sigmoid" (the tutorials', for data in [0, 1]) or "linear"
 -- (no output activation, for real-valued data).
@@ -36,6 +37,13 @@
 -- @raise when the image is too small
 -- @usage assert(ae.models.conv_ae()(ae.rand(2, 1, 28, 28)):size(2) == 784)
 -- @function conv_ae
+
+--- A recurrent sequence autoencoder: nn.SeqEncoder and nn.SeqDecoder (sequential MNIST reads an image as 28 steps of 28).
+-- @param opts `{steps = 28, width = 28, cell = "lstm" or "gru", hidden = 128, code = 32, num_layers = 1, output = "sigmoid", flat = true}`
+-- @return an nn.AutoEncoder that takes N×steps×width or N×(steps·width) and returns N×(steps·width) (N×steps×width with flat = false)
+-- @raise when a size is not a positive integer or an option is unknown
+-- @usage local m = ae.models.seq_ae { steps = 28, width = 28, hidden = 16, code = 4 }; assert(m(ae.rand(2, 784)):size(2) == 784)
+-- @function seq_ae
 
 --- One sigmoid hidden layer (sparse and contractive autoencoders).
 -- @param input
@@ -81,6 +89,21 @@ function models.vae(input, hidden, latent, opts)
   if last then decoder:add(last()) end
   return nn.VAE(nn.Sequential { nn.Linear(input, hidden), nn.ReLU() },
     nn.Linear(hidden, latent), nn.Linear(hidden, latent), decoder)
+end
+
+-- a sequence autoencoder: the code is the encoder's last hidden state
+-- through a Linear, fed at every step of the decoder
+function models.seq_ae(opts)
+  opts = require("aerun.guard").options("seq_ae", opts or {}, {
+    steps = true, width = true, cell = true, hidden = true, code = true, num_layers = true, output = true,
+    flat = true,
+  })
+  local steps, width, cell = opts.steps or 28, opts.width or 28, opts.cell or "lstm"
+  local hidden, code, layers = opts.hidden or 128, opts.code or 32, opts.num_layers or 1
+  return nn.AutoEncoder(
+    nn.SeqEncoder(cell, width, hidden, code, { steps = steps, num_layers = layers }),
+    nn.SeqDecoder(cell, code, hidden, width,
+      { steps = steps, num_layers = layers, output = opts.output, flat = opts.flat }))
 end
 
 -- the size after a 3×3 convolution with stride 2 and padding 1

@@ -1145,7 +1145,7 @@ AutoEncoder.from_config = function(_, children)
   return AutoEncoder(by.encoder, by.decoder)
 end
 
--- what the module files that add layers (nn_conv, nn_norm) build on
+-- what the module files that add layers (nn_conv, nn_norm, nn_seq) build on
 nn._class = class
 nn._configure = configure
 nn._check_count = check_count
@@ -1153,6 +1153,8 @@ nn.Module = Module
 
 require "aerun.nn_conv" (nn)
 require "aerun.nn_norm" (nn)
+require "aerun.nn_rnn" (nn)
+require "aerun.nn_seq" (nn)
 
 for _, v in pairs(nn) do
   if is_class(v) then builtin[v] = true end

@@ -79,6 +79,7 @@ void lae_open_matmul(lua_State *L);
 void lae_open_loss(lua_State *L);
 void lae_open_classify(lua_State *L); /* after loss: it adds loss.cross_entropy */
 void lae_open_conv(lua_State *L);
+void lae_open_rnn(lua_State *L);
 void lae_open_pool(lua_State *L);
 void lae_open_norm(lua_State *L);
 void lae_open_dropout(lua_State *L);

@@ -33,6 +33,7 @@ static int open_core(lua_State *L)
     lae_open_loss(L);
     lae_open_classify(L);
     lae_open_conv(L);
+    lae_open_rnn(L);
     lae_open_pool(L);
     lae_open_norm(L);
     lae_open_dropout(L);
