@@ -24,9 +24,10 @@
 -- training steps before the validation part (--no-standardize: raw values).
 -- Models (--model): mlp (a Linear autoencoder over the flattened window,
 -- --hidden and --code), conv (Conv1d 32 and 16 channels, kernel 7, stride 2,
--- and the transposed mirror; --window a multiple of 4), lstm (an LSTM
--- encoder of --hidden units whose last state, repeated at every step,
--- feeds an LSTM decoder and a Linear to the channels).
+-- and the transposed mirror; --window a multiple of 4), lstm or gru
+-- (ae.models.seq_ae: an LSTM or GRU encoder of --hidden units whose last
+-- hidden state a Linear maps to a --code; the code, fed at every step,
+-- drives the decoder's LSTM or GRU and a Linear back to the channels).
 -- The same settings in PyTorch: tests/interop/timeseries_torch.py.
 local ae = require "aerun"
 local sweep = require "aerun.sweep"
@@ -41,29 +42,6 @@ local defaults = {
   -- the run options' defaults for a series: standardised, real-valued output
   standardize = true, output = "linear",
 }
-
--- the LSTM autoencoder: the encoder's last hidden state is the code; the
--- decoder reads it at every one of the window's steps (batch_first, N×W×C)
-local LSTMAutoEncoder = nn.Module:extend("SeriesLSTMAutoEncoder")
-
-function LSTMAutoEncoder:init(channels, window, hidden)
-  self.channels, self.window, self.hidden = channels, window, hidden
-  self.encoder = nn.LSTM(channels, hidden, { batch_first = true })
-  self.decoder = nn.LSTM(hidden, hidden, { batch_first = true })
-  self.head = nn.Linear(hidden, channels)
-end
-
-function LSTMAutoEncoder:forward(x)
-  local n, w = x:size(1), self.window
-  local _, state = self.encoder(x:reshape(n, w, self.channels))
-  local code = state[1]:select(1, 1)   -- h_n of the one layer: N×hidden
-  local steps = {}
-  for i = 1, w do steps[i] = code end
-  local out = self.decoder(ae.stack(steps, 2))
-  return self.head(out:reshape(n * w, self.hidden)):reshape(n, w * self.channels)
-end
-
-nn.register(LSTMAutoEncoder)
 
 -- every model takes and returns flat N×(C·W) batches; the layout is how
 -- a window's values are ordered in them
@@ -84,10 +62,11 @@ local function build(cfg, channels)
       nn.Flatten(),
     }
     return nn.AutoEncoder(encoder, decoder), "ncw"
-  elseif cfg.model == "lstm" then
-    return LSTMAutoEncoder(channels, w, cfg.hidden), "nwc"
+  elseif cfg.model == "lstm" or cfg.model == "gru" then
+    return ae.models.seq_ae { steps = w, width = channels, cell = cfg.model, hidden = cfg.hidden, code = cfg.code,
+      output = "linear" }, "nwc"
   end
-  error("--model must be mlp, conv or lstm, got " .. cfg.model, 0)
+  error("--model must be mlp, conv, lstm or gru, got " .. cfg.model, 0)
 end
 
 local function check(cfg)
@@ -115,8 +94,8 @@ local function check(cfg)
   if cfg.output ~= "linear" then
     error("--output=sigmoid: a series is real-valued (standardised); timeseries_anomaly's output is linear", 0)
   end
-  if cfg.model ~= "mlp" and cfg.model ~= "conv" and cfg.model ~= "lstm" then
-    error("--model must be mlp, conv or lstm, got " .. cfg.model, 0)
+  if cfg.model ~= "mlp" and cfg.model ~= "conv" and cfg.model ~= "lstm" and cfg.model ~= "gru" then
+    error("--model must be mlp, conv, lstm or gru, got " .. cfg.model, 0)
   end
 end
 

@@ -14,8 +14,9 @@ constant channel: std 1); windows of --window steps every --stride (the
 test windows every --test-stride); training and validation windows that
 touch a labelled step are left out; a test window is anomalous when at
 least max(1, ceil(--fraction * window)) of its steps are labelled.  The
-models (mlp, conv, lstm) are the experiment's, with PyTorch's default
-initialisation; Adam, MSE, shuffled batches.  A window's score is its
+models (mlp, conv, lstm, gru) are the experiment's, with PyTorch's default
+initialisation (lstm and gru are ae.models.seq_ae, with its parameter
+names); Adam, MSE, shuffled batches.  A window's score is its
 mean squared reconstruction error; the threshold is the ceil(q*n)-th
 smallest validation score.  The last line is "result {json}".
 """
@@ -33,7 +34,7 @@ from torch import nn
 def options():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("path")
-    p.add_argument("--model", default="mlp", choices=["mlp", "conv", "lstm"])
+    p.add_argument("--model", default="mlp", choices=["mlp", "conv", "lstm", "gru"])
     p.add_argument("--epochs", type=int, default=20)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--lr", type=float, default=1e-3)
@@ -50,23 +51,36 @@ def options():
     return p.parse_args()
 
 
-class LSTMAutoEncoder(nn.Module):
-    """The experiment's SeriesLSTMAutoEncoder: the encoder's last hidden
-    state, repeated at every step, is the decoder's input."""
+class SeqEncoder(nn.Module):
+    """aerun's nn.SeqEncoder: an LSTM or GRU (batch first) whose last
+    layer's final hidden state a Linear maps to the code."""
 
-    def __init__(self, channels, window, hidden):
+    def __init__(self, cell, steps, width, hidden, code):
         super().__init__()
-        self.channels, self.window, self.hidden = channels, window, hidden
-        self.encoder = nn.LSTM(channels, hidden, batch_first=True)
-        self.decoder = nn.LSTM(hidden, hidden, batch_first=True)
-        self.head = nn.Linear(hidden, channels)
+        self.steps, self.width = steps, width
+        self.rnn = (nn.LSTM if cell == "lstm" else nn.GRU)(width, hidden, batch_first=True)
+        self.to_code = nn.Linear(hidden, code)
 
     def forward(self, x):
-        n, w = x.shape[0], self.window
-        _, (h, _) = self.encoder(x.reshape(n, w, self.channels))
-        steps = h[0].unsqueeze(1).expand(n, w, self.hidden)
-        out, _ = self.decoder(steps)
-        return self.head(out.reshape(n * w, self.hidden)).reshape(n, w * self.channels)
+        _, state = self.rnn(x.reshape(x.shape[0], self.steps, self.width))
+        h = state[0] if isinstance(state, tuple) else state
+        return self.to_code(h[-1])
+
+
+class SeqDecoder(nn.Module):
+    """aerun's nn.SeqDecoder (linear output, flat): the code at every step
+    into an LSTM or GRU, each step's output through a Linear."""
+
+    def __init__(self, cell, steps, width, hidden, code):
+        super().__init__()
+        self.steps, self.width = steps, width
+        self.rnn = (nn.LSTM if cell == "lstm" else nn.GRU)(code, hidden, batch_first=True)
+        self.output = nn.Linear(hidden, width)
+
+    def forward(self, z):
+        n = z.shape[0]
+        y, _ = self.rnn(z.unsqueeze(1).expand(n, self.steps, z.shape[1]))
+        return self.output(y).reshape(n, self.steps * self.width)
 
 
 class AutoEncoder(nn.Module):
@@ -94,7 +108,8 @@ def build(o, channels):
             nn.Sequential(nn.ConvTranspose1d(16, 32, 7, stride=2, padding=3, output_padding=1), nn.ReLU(),
                           nn.ConvTranspose1d(32, channels, 7, stride=2, padding=3, output_padding=1),
                           nn.Flatten())), "ncw"
-    return LSTMAutoEncoder(channels, w, o.hidden), "nwc"
+    return AutoEncoder(SeqEncoder(o.model, w, channels, o.hidden, o.code),
+                       SeqDecoder(o.model, w, channels, o.hidden, o.code)), "nwc"
 
 
 def windows(x, y, size, stride, layout, fraction=0.0):
