@@ -502,6 +502,13 @@ describe("experiments/timeseries_anomaly.lua", function()
       -- 0.85-0.88 (conv), as PyTorch's same models do (0.80-0.82,
       -- 0.82-0.84, 0.87): 0.7 is well above chance
       assert.is_true(r.auc > 0.7, "AUC " .. r.auc)
+      -- the checkpoint is a PyTorch model too: tools/aerun_torch.py rebuilds
+      -- it and checks its outputs on the probe windows within 1e-5
+      if has_torch then
+        local out, ok = sh(PYTHON .. " " .. q(root .. "/tools/aerun_torch.py") .. " to-torch "
+          .. q(dir .. "/" .. case[1] .. "/checkpoint.h5") .. " --check -o " .. q(dir .. "/" .. case[1] .. ".pt"))
+        assert(ok and out:find("OK: max", 1, true), out)
+      end
     end)
   end
 end)
