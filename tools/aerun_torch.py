@@ -26,13 +26,14 @@ As a library (with tools/ on sys.path):
 
 Every module aerun has maps to torch's: Linear, ReLU, Sigmoid, Tanh,
 LeakyReLU, ELU, Softplus, Identity, Flatten, Reshape, Sequential, Conv2d,
-ConvTranspose2d, MaxPool2d, Upsample, BatchNorm1d, BatchNorm2d, Dropout,
-AutoEncoder, VAE, SeqEncoder and SeqDecoder (the last four and Reshape are
-classes defined here, with aerun's encode/decode/forward).  A class a script defined (Module:extend)
-becomes the built-in class it derives from when it replaces none of forward,
-encode and decode; otherwise --class NAME=module:Class names a torch class,
-which is called with the arguments the aerun module was made with (modules
-among them already converted) and must have the same state_dict keys.
+ConvTranspose2d, Conv1d, ConvTranspose1d, MaxPool2d, Upsample, BatchNorm1d,
+BatchNorm2d, Dropout, LSTM, GRU, AutoEncoder, VAE, SeqEncoder and SeqDecoder
+(the last four and Reshape are classes defined here, with aerun's
+encode/decode/forward).  A class a script defined (Module:extend) becomes the
+built-in class it derives from when it replaces none of forward, encode and
+decode; otherwise --class NAME=module:Class names a torch class, which is
+called with the arguments the aerun module was made with (modules among them
+already converted) and must have the same state_dict keys.
 """
 import argparse
 import importlib
@@ -198,6 +199,12 @@ BUILDERS = {
     "ConvTranspose2d": lambda c, _: nn.ConvTranspose2d(
         c["in_channels"], c["out_channels"], _pair(c["kernel_size"]), stride=_pair(c["stride"]),
         padding=_pair(c["padding"]), output_padding=_pair(c["output_padding"]), bias=c["bias"]),
+    # the 1-D sizes come as one-element lists, PyTorch's (n,)
+    "Conv1d": lambda c, _: nn.Conv1d(c["in_channels"], c["out_channels"], tuple(c["kernel_size"]),
+                                     stride=tuple(c["stride"]), padding=tuple(c["padding"]), bias=c["bias"]),
+    "ConvTranspose1d": lambda c, _: nn.ConvTranspose1d(
+        c["in_channels"], c["out_channels"], tuple(c["kernel_size"]), stride=tuple(c["stride"]),
+        padding=tuple(c["padding"]), output_padding=tuple(c["output_padding"]), bias=c["bias"]),
     "MaxPool2d": lambda c, _: nn.MaxPool2d(_pair(c["kernel_size"]), stride=_pair(c["stride"]),
                                            padding=_pair(c["padding"])),
     "Upsample": _upsample,

@@ -696,7 +696,8 @@ Sequential.add = guard.wrap("Sequential", Sequential.add)
 -- classes, with neither forward replaced.
 local function fuses_relu(m, after)
   local mt = getmetatable(m)
-  return after ~= nil and (mt == nn.Conv2d or mt == nn.ConvTranspose2d) and getmetatable(after) == nn.ReLU
+  local conv = mt == nn.Conv2d or mt == nn.ConvTranspose2d or mt == nn.Conv1d or mt == nn.ConvTranspose1d
+  return after ~= nil and conv and getmetatable(after) == nn.ReLU
     and rawget(m, "forward") == nil and rawget(m, "forward_relu") == nil and rawget(after, "forward") == nil
 end
 
