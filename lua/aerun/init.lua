@@ -16,6 +16,7 @@ local submodules = {
   schedule = "aerun.schedule", image = "aerun.image", h5 = "aerun.h5", checkpoint = "aerun.checkpoint",
   recipes = "aerun.recipes", metrics = "aerun.metrics", json = "aerun.json",
   sweep = "aerun.sweep", repl = "aerun.repl", eval = "aerun.eval", report = "aerun.report",
+  series = "aerun.series",
 }
 
 return setmetatable(ae, {
