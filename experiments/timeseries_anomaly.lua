@@ -7,7 +7,7 @@
 -- windows' errors), and per anomaly kind the fraction of anomalies
 -- detected (some flagged window overlaps it) and the recall of the
 -- anomalous windows that overlap them.
---   aerun experiments/timeseries_anomaly.lua                     # the synthetic benchmark, MLP
+--   aerun experiments/timeseries_anomaly.lua                     # the synthetic benchmark, Conv1d AE
 --   aerun experiments/timeseries_anomaly.lua --model=lstm --window=32
 --   aerun experiments/timeseries_anomaly.lua --data=data/series.h5          # tools/make_series.lua's file
 --   aerun experiments/timeseries_anomaly.lua --data=plant.csv:label --split=0.6
@@ -22,7 +22,7 @@
 -- the threshold and val_loss); windows that touch a labelled training step
 -- are left out.  Each channel is standardised with the mean and std of the
 -- training steps before the validation part (--no-standardize: raw values).
--- Models (--model): mlp (a Linear autoencoder over the flattened window,
+-- Models (--model, default conv): mlp (a Linear autoencoder over the flattened window,
 -- --hidden and --code), conv (Conv1d 32 and 16 channels, kernel 7, stride 2,
 -- and the transposed mirror; --window a multiple of 4), lstm or gru
 -- (ae.models.seq_ae: an LSTM or GRU encoder of --hidden units whose last
@@ -35,7 +35,7 @@ local ex = ae.experiment
 local nn = ae.nn
 
 local defaults = {
-  model = "mlp", epochs = 20, batch_size = 64, lr = 1e-3, seed = 42,
+  model = "conv", epochs = 20, batch_size = 64, lr = 1e-3, seed = 42,
   length = 10000, channels = 4, series_seed = 0, anomalies = 10,
   window = 64, stride = 1, test_stride = 1, fraction = 0.0, val_fraction = 0.2, quantile = 0.99,
   split = 0.5, hidden = 64, code = 16,

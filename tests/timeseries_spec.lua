@@ -354,7 +354,7 @@ end)
 
 -- a tiny setting: 3000 steps (1500 train, of which 300 validate), windows
 -- of 32, 10 anomalies; seconds on one core
-local tiny = " --length=3000 --window=32 --epochs=6 --quiet --detect-anomaly=false"
+local tiny = " --model=mlp --length=3000 --window=32 --epochs=6 --quiet --detect-anomaly=false"
 
 describe("experiments/timeseries_anomaly.lua", function()
   it("trains an MLP on normal windows and separates the anomalies (AUC well above 0.5)", function()

@@ -34,7 +34,7 @@ from torch import nn
 def options():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("path")
-    p.add_argument("--model", default="mlp", choices=["mlp", "conv", "lstm", "gru"])
+    p.add_argument("--model", default="conv", choices=["mlp", "conv", "lstm", "gru"])
     p.add_argument("--epochs", type=int, default=20)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--lr", type=float, default=1e-3)
