@@ -11,7 +11,8 @@
 -- VAE's cost grows with batch and width.
 --
 --   build/aerun bench/run.lua [--models=ae,vae,cae] [--epochs=3] [--seeds=2] [--repeat=2]
---                             [--threads=1,2] [--no-big] [--big_limit=10240] [--no-scaling]
+--                             [--threads=1,2] [--no-big] [--big_limit=10240] [--no-rnn] [--rnn_limit=12800]
+--                             [--no-scaling]
 --                             [--profile] [--quick] [--wait_idle=20] [--json=PATH]
 --
 -- --quick: 2 epochs (the figure is the second), one repeat, one seed, no
@@ -36,12 +37,13 @@ local json = require "aerun.json"
 
 local cfg, explicit = ae.config {
   quick = false, models = "ae,vae,cae", seeds = 2, ["repeat"] = 2, threads = "1,2", epochs = 3,
-  big = true, big_limit = 10240, scaling = true, profile = false, wait_idle = 20, json = "",
+  big = true, big_limit = 10240, rnn = true, rnn_limit = 12800, scaling = true, profile = false, wait_idle = 20, json = "",
 }
 if cfg.quick then
   cfg["repeat"], cfg.seeds, cfg.scaling = 1, 1, false
   if not explicit.epochs then cfg.epochs = 2 end
   if not explicit.big_limit then cfg.big_limit = 2048 end
+  if not explicit.rnn_limit then cfg.rnn_limit = 2560 end
 end
 if cfg.epochs < 1 then error("bench: --epochs must be at least 1, got " .. cfg.epochs, 0) end
 local aerun = arg[-1] or "build/aerun"
@@ -233,9 +235,23 @@ if cfg.big then
   -- the later --epochs wins over the one aerun_run and torch_run put first;
   -- a warm-up of 5 batches of 512 is the others' 20 of 128 in samples
   local e = math.min(cfg.epochs, 2)
-  groups[#groups + 1] = { name = "vae-4096", model = "vae", big = true, seeds = 1, rounds = 1, epochs = e,
+  groups[#groups + 1] = { name = "vae-4096", model = "vae", big = true, aside = true, seeds = 1, rounds = 1, epochs = e,
     aerun_extra = string.format("--hidden=4096 --batch_size=512 --limit=%d --epochs=%d --warmup=5", cfg.big_limit, e),
     torch_extra = string.format("--hidden=4096 --batch=512 --limit=%d --epochs=%d --warmup=5", cfg.big_limit, e) }
+end
+
+-- The recurrent layers: the sequence autoencoder of seq_ae_mnist (an
+-- LSTM or GRU encoder and decoder at hidden 128 over 28 rows of 28) against
+-- the same model on PyTorch's nn.LSTM / nn.GRU, on --rnn_limit images an
+-- epoch (PyTorch's LSTM takes over a minute a full epoch on 2 cores), two
+-- epochs (the figure is the second), one round, one seed.
+if cfg.rnn then
+  local e = math.min(cfg.epochs, 2)
+  for _, cell in ipairs { "lstm", "gru" } do
+    local extra = string.format("--hidden=128 --limit=%d --epochs=%d", cfg.rnn_limit, e)
+    groups[#groups + 1] = { name = cell, model = cell, aside = true, seeds = 1, rounds = 1, epochs = e,
+      aerun_extra = extra, torch_extra = extra }
+  end
 end
 
 local variants = {
@@ -340,10 +356,10 @@ for _, g in ipairs(groups) do
   if t then
     g.torch_losses = losses(t, g.seeds, function(extra) return torch_run(t.config, g.model, g.torch_extra .. " " .. extra) end)
   end
-  if cfg.profile and not g.big then
+  if cfg.profile and not g.aside then
     g.profile = aerun_run(g.model, a.threads, g.aerun_extra, "AERUN_PROFILE=1 ").profile
   end
-  if not g.big then rows[#rows + 1] = g end
+  if not g.aside then rows[#rows + 1] = g end
 end
 
 local function range(l)
@@ -405,6 +421,10 @@ if cfg.big then
   print(string.format(" vae-4096: the VAE at hidden 4096, batch 512, on the first %d images an epoch, %s, one run," ..
     " one seed;", cfg.big_limit, steady(math.min(cfg.epochs, 2))))
 end
+if cfg.rnn then
+  print(string.format(" lstm, gru: the sequence AE of seq_ae_mnist at hidden 128, on the first %d images an epoch," ..
+    " %s, one run, one seed;", cfg.rnn_limit, steady(math.min(cfg.epochs, 2))))
+end
 print(" GFLOP/s: the GEMM work of aerun's steady epochs over their time, against the fp32 sgemm peak above at the" ..
   " same threads (bf16 may pass 100%);")
 print(" losses: the test set after " .. cfg.epochs .. " epochs, " .. cfg.seeds .. " seed(s) for fp32 (MSE per pixel," ..
@@ -434,7 +454,7 @@ for _, g in ipairs(groups) do
     local a, t = g.runs[q.a], g.runs[q.t]
     local x = a and t and a.samples_per_second / t.samples_per_second or nil
     local met = x and q.goal and x >= q.goal
-    if q.goal and not g.big then
+    if q.goal and not g.aside then
       -- "n/a" once a model lacks the ratio, else false once one misses the goal
       if not x then met_all[i] = "n/a" elseif met_all[i] ~= "n/a" then met_all[i] = met_all[i] ~= false and met end
     end

@@ -1,6 +1,6 @@
 """bench/torch_bench.py: the PyTorch side of `make bench`.
 
-The same three models as bench/train.lua (those of shared/reference/
+The same models as bench/train.lua (those of shared/reference/
 torch_reference.py), on the same IDX files, batch and optimizer, after the
 same kind of warm-up.  Prints one JSON line.  Needs Debian's python3-torch:
     /usr/bin/python3 bench/torch_bench.py MODEL THREADS [--seed=N] [--batch=128] [--hidden=400]
@@ -84,6 +84,27 @@ class CAE(nn.Module):
         return s.dec(s.enc(x.view(-1, 1, 28, 28))).view(-1, 784)
 
 
+class SeqAE(nn.Module):
+    """ae.models.seq_ae: images read as `steps` rows of `width`, an
+    encoder RNN whose last hidden state becomes the code, the code repeated
+    at every step into a decoder RNN, a Linear per step and a sigmoid"""
+
+    def __init__(s, cell, hidden, code=32, steps=28, width=28):
+        super().__init__()
+        rnn = {"lstm": nn.LSTM, "gru": nn.GRU}[cell]
+        s.steps, s.width = steps, width
+        s.encoder, s.to_code = rnn(width, hidden, batch_first=True), nn.Linear(hidden, code)
+        s.decoder, s.output = rnn(code, hidden, batch_first=True), nn.Linear(hidden, width)
+
+    def forward(s, x):
+        n = x.shape[0]
+        _, h = s.encoder(x.view(n, s.steps, s.width))
+        h = h[0] if isinstance(h, tuple) else h
+        z = s.to_code(h[-1])
+        y, _ = s.decoder(z.unsqueeze(1).expand(n, s.steps, z.shape[1]))
+        return torch.sigmoid(s.output(y)).reshape(n, s.steps * s.width)
+
+
 def blas_library():
     """the BLAS Debian's torch reaches through libblas.so.3 (update-alternatives)"""
     for p in ("/usr/lib/x86_64-linux-gnu/libblas.so.3", "/usr/lib/libblas.so.3"):
@@ -161,7 +182,8 @@ def main():
     if limit > 0:
         X = X[:limit]
     Xt = torch.from_numpy(idx(find(root, "t10k-images-idx3-ubyte")).astype(np.float32) / 255.0).view(-1, 784)
-    build = {"ae": AE, "vae": lambda: VAE(hidden), "cae": CAE}[which]
+    build = {"ae": AE, "vae": lambda: VAE(hidden), "cae": CAE, "lstm": lambda: SeqAE("lstm", hidden),
+             "gru": lambda: SeqAE("gru", hidden)}[which]
     lossf = vae_loss if which == "vae" else mse
 
     def step(m, opt, xb):

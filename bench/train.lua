@@ -1,7 +1,7 @@
 -- bench/train.lua: one model's training throughput on Fashion-MNIST, the
 -- way `make bench` measures it: a warm-up, then full epochs of 60,000
 -- images (batch 128, Adam 1e-3), then the test loss.  Prints one JSON line.
---   aerun bench/train.lua --model=vae [--batch_size=128] [--hidden=400] [--epochs=3]
+--   aerun bench/train.lua --model=vae|ae|cae|lstm|gru [--batch_size=128] [--hidden=400] [--epochs=3]
 --                         [--threads=2] [--limit=N] [--precision=fp32|bf16]
 -- Each epoch is timed on its own: samples_per_second is the mean of the
 -- epochs after the first (the steady state, where weights, gradients and
@@ -48,7 +48,15 @@ local recipes = {
   },
 }
 recipes.vae.test = function(m, x) return recipes.vae.loss(m, x):item() end
-local r = recipes[cfg.model] or error("--model must be ae, vae or cae")
+-- the sequence autoencoder of experiments/seq_ae_mnist.lua (bench/run.lua
+-- gives it --hidden=128): the recurrent layers against nn.LSTM / nn.GRU
+for _, cell in ipairs { "lstm", "gru" } do
+  recipes[cell] = {
+    build = function() return ae.models.seq_ae { cell = cell, hidden = cfg.hidden } end,
+    loss = recipes.ae.loss, test = recipes.ae.test,
+  }
+end
+local r = recipes[cfg.model] or error("--model must be ae, vae, cae, lstm or gru", 0)
 
 local model = r.build()
 local opt = ae.optim.Adam(model:parameters(), { lr = 1e-3 })

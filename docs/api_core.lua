@@ -423,6 +423,32 @@
 -- @usage assert(ae.conv_transpose2d(ae.ones(1, 1, 2, 2), ae.ones(1, 1, 3, 3)):size(3) == 4)
 -- @function conv_transpose2d
 
+--- 1-D convolution over N×C×L, PyTorch's `F.conv1d` argument order; sizes are integers or {n}.
+-- The 2-D op at height 1 on the same data (its fast paths and fused ReLU); gradients in the 1-D shapes.
+-- @param x input N×C×L
+-- @param w weight out×C×k
+-- @param[opt] b bias (out)
+-- @param[opt=1] stride
+-- @param[opt=0] padding
+-- @param[opt=false] relu fuse a ReLU into the output
+-- @return a tensor N×out×((L + 2·padding - k) // stride + 1)
+-- @raise when the channels or sizes do not fit (naming the shapes)
+-- @usage assert(ae.conv1d(ae.ones(2, 3, 10), ae.ones(4, 3, 5), nil, 2, 2):size(3) == 5)
+-- @function conv1d
+
+--- Transposed 1-D convolution, PyTorch's `F.conv_transpose1d` order.
+-- @param x input N×C×L
+-- @param w weight C×out×k
+-- @param[opt] b bias
+-- @param[opt=1] stride
+-- @param[opt=0] padding
+-- @param[opt=0] output_padding smaller than the stride
+-- @param[opt=false] relu fuse a ReLU
+-- @return a tensor N×out×((L - 1)·stride - 2·padding + k + output_padding)
+-- @raise when the channels or sizes do not fit, or output_padding is not below the stride
+-- @usage assert(ae.conv_transpose1d(ae.ones(2, 4, 5), ae.ones(4, 3, 5), nil, 2, 2, 1):size(3) == 10)
+-- @function conv_transpose1d
+
 --- Max pooling (stride defaults to the kernel size).
 -- @param x input N×C×H×W
 -- @param kernel_size a number or {h, w}

@@ -18,6 +18,8 @@ local cases = {
   { "dae_mnist", { "--noise=masking", "--level=0.3" }, { "psnr_gain" } },
   { "dae_mnist", { "--noise=salt_pepper", "--level=0.2" }, { "psnr_gain" } },
   { "cae_mnist", {}, { "test_mse", "jacobian_norm" } },
+  { "seq_ae_mnist", { "--hidden=32" }, { "test_mse" }, "reconstructions.png" },
+  { "seq_ae_mnist", { "--cell=gru", "--hidden=32", "--layers=2" }, { "test_mse" } },
 }
 
 describe("experiments on a small budget", function()

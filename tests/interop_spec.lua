@@ -166,6 +166,13 @@ local CASES = {
     return seq { nn.ConvTranspose2d(3, 2, 3, { stride = 2, padding = 1, output_padding = 1 }), nn.Tanh(),
       nn.ConvTranspose2d(2, 2, { 2, 3 }, { bias = false }), nn.ReLU() }
   end, function() return ae.randn(2, 3, 5, 4) end },
+  { "Conv1d", function()
+    return seq { nn.Conv1d(2, 4, 5, { stride = 2, padding = 2 }), nn.ReLU(), nn.Conv1d(4, 3, 3, { bias = false }) }
+  end, function() return ae.randn(2, 2, 17) end },
+  { "ConvTranspose1d", function()
+    return seq { nn.ConvTranspose1d(3, 2, 5, { stride = 2, padding = 2, output_padding = 1 }), nn.Tanh(),
+      nn.ConvTranspose1d(2, 2, 4, { bias = false }), nn.ReLU() }
+  end, function() return ae.randn(2, 3, 9) end },
   { "MaxPool2d", function()
     return seq { nn.Conv2d(1, 2, 3), nn.MaxPool2d(2), nn.MaxPool2d(3, { stride = 2, padding = 1 }) }
   end, function() return ae.randn(2, 1, 12, 12) end },
@@ -188,6 +195,12 @@ local CASES = {
   { "VAE", function()
     return nn.VAE(seq { nn.Linear(6, 5), nn.ReLU() }, nn.Linear(5, 2), nn.Linear(5, 2), seq { nn.Linear(2, 6), nn.Sigmoid() })
   end, function() return ae.rand(4, 6) end },
+  { "SeqEncoder and SeqDecoder on LSTMs", function()
+    return ae.models.seq_ae { cell = "lstm", steps = 4, width = 3, hidden = 5, code = 2, num_layers = 2 }
+  end, function() return ae.rand(3, 12) end },
+  { "SeqEncoder and SeqDecoder on GRUs", function()
+    return ae.models.seq_ae { cell = "gru", steps = 5, width = 2, hidden = 4, code = 3, output = "linear", flat = false }
+  end, function() return ae.randn(3, 5, 2) end },
   -- a script's classes: one that maps to its base, one that needs --class
   { "a script's AutoEncoder subclass", function() return WideAE(6, { 5, 3 }) end, function() return ae.rand(4, 6) end },
   { "a script's class replacing forward", function() return Residual(4) end, function() return ae.randn(3, 4) end,

@@ -26,13 +26,14 @@ As a library (with tools/ on sys.path):
 
 Every module aerun has maps to torch's: Linear, ReLU, Sigmoid, Tanh,
 LeakyReLU, ELU, Softplus, Identity, Flatten, Reshape, Sequential, Conv2d,
-ConvTranspose2d, MaxPool2d, Upsample, BatchNorm1d, BatchNorm2d, Dropout,
-AutoEncoder and VAE (the last three and Reshape are classes defined here, with
-aerun's encode/decode/forward).  A class a script defined (Module:extend)
-becomes the built-in class it derives from when it replaces none of forward,
-encode and decode; otherwise --class NAME=module:Class names a torch class,
-which is called with the arguments the aerun module was made with (modules
-among them already converted) and must have the same state_dict keys.
+ConvTranspose2d, Conv1d, ConvTranspose1d, MaxPool2d, Upsample, BatchNorm1d,
+BatchNorm2d, Dropout, LSTM, GRU, AutoEncoder, VAE, SeqEncoder and SeqDecoder
+(the last four and Reshape are classes defined here, with aerun's
+encode/decode/forward).  A class a script defined (Module:extend) becomes the
+built-in class it derives from when it replaces none of forward, encode and
+decode; otherwise --class NAME=module:Class names a torch class, which is
+called with the arguments the aerun module was made with (modules among them
+already converted) and must have the same state_dict keys.
 """
 import argparse
 import importlib
@@ -110,6 +111,40 @@ class VAE(nn.Module):
         return self.decoder(mu + torch.exp(0.5 * logvar) * eps), mu, logvar
 
 
+class SeqEncoder(nn.Module):
+    """aerun's nn.SeqEncoder: a batch-first nn.LSTM or nn.GRU whose last
+    layer's final hidden state a Linear maps to the code; flat
+    N x (steps * input_size) input is read as N x steps x input_size."""
+
+    def __init__(self, rnn, to_code, steps, input_size):
+        super().__init__()
+        self.rnn, self.to_code, self.steps, self.input_size = rnn, to_code, steps, input_size
+
+    def forward(self, x):
+        if x.dim() == 2:
+            x = x.reshape(x.shape[0], self.steps, self.input_size)
+        _, h = self.rnn(x)
+        h = h[0] if isinstance(h, tuple) else h
+        return self.to_code(h[-1])
+
+
+class SeqDecoder(nn.Module):
+    """aerun's nn.SeqDecoder: the code fed at every one of `steps` steps
+    into a batch-first nn.LSTM or nn.GRU, a Linear a step, then a sigmoid
+    (output "sigmoid") and N x (steps * output_size) (flat)."""
+
+    def __init__(self, rnn, output, steps, sigmoid, flat):
+        super().__init__()
+        self.rnn, self.output, self.steps, self.sigmoid, self.flat = rnn, output, steps, sigmoid, flat
+
+    def forward(self, z):
+        y, _ = self.rnn(z.unsqueeze(1).expand(z.shape[0], self.steps, z.shape[1]))
+        y = self.output(y)
+        if self.sigmoid:
+            y = torch.sigmoid(y)
+        return y.reshape(y.shape[0], -1) if self.flat else y
+
+
 def _pair(v):
     return tuple(v) if isinstance(v, (list, tuple)) else (v, v)
 
@@ -164,6 +199,12 @@ BUILDERS = {
     "ConvTranspose2d": lambda c, _: nn.ConvTranspose2d(
         c["in_channels"], c["out_channels"], _pair(c["kernel_size"]), stride=_pair(c["stride"]),
         padding=_pair(c["padding"]), output_padding=_pair(c["output_padding"]), bias=c["bias"]),
+    # the 1-D sizes come as one-element lists, PyTorch's (n,)
+    "Conv1d": lambda c, _: nn.Conv1d(c["in_channels"], c["out_channels"], tuple(c["kernel_size"]),
+                                     stride=tuple(c["stride"]), padding=tuple(c["padding"]), bias=c["bias"]),
+    "ConvTranspose1d": lambda c, _: nn.ConvTranspose1d(
+        c["in_channels"], c["out_channels"], tuple(c["kernel_size"]), stride=tuple(c["stride"]),
+        padding=tuple(c["padding"]), output_padding=tuple(c["output_padding"]), bias=c["bias"]),
     "MaxPool2d": lambda c, _: nn.MaxPool2d(_pair(c["kernel_size"]), stride=_pair(c["stride"]),
                                            padding=_pair(c["padding"])),
     "Upsample": _upsample,
@@ -177,6 +218,10 @@ BUILDERS = {
     "Sequential": _sequential,
     "AutoEncoder": lambda c, ch: AutoEncoder(*_by_name(ch, ["encoder", "decoder"], "AutoEncoder")),
     "VAE": lambda c, ch: VAE(*_by_name(ch, ["encoder", "mu", "logvar", "decoder"], "VAE")),
+    "SeqEncoder": lambda c, ch: SeqEncoder(*_by_name(ch, ["rnn", "to_code"], "SeqEncoder"), c.get("steps"),
+                                           c["input_size"]),
+    "SeqDecoder": lambda c, ch: SeqDecoder(*_by_name(ch, ["rnn", "output"], "SeqDecoder"), c["steps"],
+                                           c["output"] == "sigmoid", c["flat"]),
 }
 
 MODULE_TYPES = sorted(BUILDERS)

@@ -696,7 +696,8 @@ Sequential.add = guard.wrap("Sequential", Sequential.add)
 -- classes, with neither forward replaced.
 local function fuses_relu(m, after)
   local mt = getmetatable(m)
-  return after ~= nil and (mt == nn.Conv2d or mt == nn.ConvTranspose2d) and getmetatable(after) == nn.ReLU
+  local conv = mt == nn.Conv2d or mt == nn.ConvTranspose2d or mt == nn.Conv1d or mt == nn.ConvTranspose1d
+  return after ~= nil and conv and getmetatable(after) == nn.ReLU
     and rawget(m, "forward") == nil and rawget(m, "forward_relu") == nil and rawget(after, "forward") == nil
 end
 
@@ -1145,7 +1146,7 @@ AutoEncoder.from_config = function(_, children)
   return AutoEncoder(by.encoder, by.decoder)
 end
 
--- what the module files that add layers (nn_conv, nn_norm) build on
+-- what the module files that add layers (nn_conv, nn_norm, nn_seq) build on
 nn._class = class
 nn._configure = configure
 nn._check_count = check_count
@@ -1154,6 +1155,7 @@ nn.Module = Module
 require "aerun.nn_conv" (nn)
 require "aerun.nn_norm" (nn)
 require "aerun.nn_rnn" (nn)
+require "aerun.nn_seq" (nn)
 
 for _, v in pairs(nn) do
   if is_class(v) then builtin[v] = true end

@@ -3,10 +3,14 @@
 --   nn.Conv2d(in_channels, out_channels, kernel_size, {stride = 1, padding = 0, bias = true})
 --   nn.ConvTranspose2d(in_channels, out_channels, kernel_size,
 --                      {stride = 1, padding = 0, output_padding = 0, bias = true})
+--   nn.Conv1d(in_channels, out_channels, kernel_size, {stride = 1, padding = 0, bias = true})
+--   nn.ConvTranspose1d(in_channels, out_channels, kernel_size,
+--                      {stride = 1, padding = 0, output_padding = 0, bias = true})
 --   nn.MaxPool2d(kernel_size, {stride = kernel_size, padding = 0})
 --   nn.Upsample{scale_factor = 2, mode = "nearest"}
 --
--- Sizes are numbers or {h, w} pairs.  The options may also come
+-- Sizes are numbers or {h, w} pairs (numbers or {n} for the 1-D layers,
+-- which keep them as {n}, as PyTorch keeps (n,)).  The options may also come
 -- positionally in PyTorch's order (Conv2d(1, 16, 3, 2, 1)) or all as one
 -- table named like the constructor's arguments (Conv2d{in_channels = 1,
 -- ...}, which is how a model is rebuilt from its architecture JSON).
@@ -34,6 +38,28 @@
 -- @raise as Conv2d
 -- @usage local d = nn.ConvTranspose2d(16, 1, 3, { stride = 2, padding = 1, output_padding = 1 }); assert(d(ae.rand(2, 16, 14, 14)):size(3) == 28)
 -- @function ConvTranspose2d
+
+--- A 1-D convolution over N×C×L (time series, signals), PyTorch's weight orientation (out×in×k) and initialisation.
+-- Sizes are integers or one-element tables; the options may also come positionally in PyTorch's order.
+-- It is conv2d at height 1 on the same data, with the same fast paths.
+-- @param in_channels
+-- @param out_channels
+-- @param kernel_size
+-- @param[opt] opts `{stride = 1, padding = 0, bias = true}`
+-- @return a module
+-- @raise when a size is not a positive integer or an option is unknown
+-- @usage local c = nn.Conv1d(3, 16, 5, { stride = 2, padding = 2 }); assert(c(ae.rand(4, 3, 100)):size(3) == 50)
+-- @function Conv1d
+
+--- A transposed 1-D convolution, weight in×out×k as PyTorch's; output length (L - 1)·stride - 2·padding + k + output_padding.
+-- @param in_channels
+-- @param out_channels
+-- @param kernel_size
+-- @param[opt] opts `{stride = 1, padding = 0, output_padding = 0, bias = true}`
+-- @return a module
+-- @raise as Conv1d, and when output_padding is not smaller than the stride
+-- @usage local d = nn.ConvTranspose1d(16, 3, 5, { stride = 2, padding = 2, output_padding = 1 }); assert(d(ae.rand(4, 16, 50)):size(3) == 100)
+-- @function ConvTranspose1d
 
 --- Max pooling.
 -- @param kernel_size a number or {h, w}
@@ -67,6 +93,23 @@
 -- @usage local d = nn.ConvTranspose2d(2, 1, 3); local z = ae.rand(1, 2, 4, 4); assert((d:forward_relu(z) - d(z):relu()):abs():max() == 0)
 -- @function ConvTranspose2d:forward_relu
 
+--- @type Conv1d
+
+--- The 1-D convolution with a ReLU fused into its output pass (what
+-- nn.Sequential runs for a Conv1d followed by nn.ReLU).
+-- @param x input N×C×L
+-- @return a tensor
+-- @usage local c = nn.Conv1d(1, 2, 3); local x = ae.rand(2, 1, 9); assert((c:forward_relu(x) - c(x):relu()):abs():max() == 0)
+-- @function Conv1d:forward_relu
+
+--- @type ConvTranspose1d
+
+--- The transposed 1-D convolution with a ReLU fused into its output pass.
+-- @param x input N×C×L
+-- @return a tensor
+-- @usage local d = nn.ConvTranspose1d(2, 1, 3); local z = ae.rand(2, 2, 6); assert((d:forward_relu(z) - d(z):relu()):abs():max() == 0)
+-- @function ConvTranspose1d:forward_relu
+
 local core = require "aerun.core"
 
 -- "Conv2d: ...": the message names the layer; aerun.guard raises it again
@@ -96,6 +139,21 @@ local function pair(layer, name, v, min)
     p[i] = math.tointeger(p[i])
   end
   return p
+end
+
+-- a 1-D size as {n}, an integer >= min, from n or {n}
+local function single(layer, name, v, min)
+  local n
+  if type(v) == "number" then
+    n = v
+  elseif type(v) == "table" and #v == 1 and getmetatable(v) == nil then
+    n = v[1]
+  else
+    reject(layer, "%s must be an integer or a one-element table, got %s", name, require("aerun.guard").value(v))
+  end
+  if not is_int(n) then reject(layer, "%s must hold an integer, got %s", name, require("aerun.guard").value(n)) end
+  if n < min then reject(layer, "%s must be at least %d, got %s", name, min, tostring(n)) end
+  return { math.tointeger(n) }
 end
 
 local function count(layer, name, v)
@@ -137,15 +195,24 @@ local function arguments(layer, names, args)
   return out
 end
 
-local function shown(p) return "(" .. p[1] .. ", " .. p[2] .. ")" end
-local function is_zero(p) return p[1] == 0 and p[2] == 0 end
+-- sizes as PyTorch prints its tuples: (3, 3), and (3,) for one
+local function shown(p)
+  if #p == 1 then return "(" .. p[1] .. ",)" end
+  return "(" .. p[1] .. ", " .. p[2] .. ")"
+end
+local function is_zero(p)
+  for _, v in ipairs(p) do if v ~= 0 then return false end end
+  return true
+end
 
 return function(nn)
   local class, configure, uniform = nn._class, nn._configure, nn.uniform_init
 
-  -- Conv2d and ConvTranspose2d share everything but the weight's
-  -- orientation, the output_padding and the op
-  local function conv_layer(name, transposed)
+  -- Conv2d, ConvTranspose2d, Conv1d and ConvTranspose1d share everything
+  -- but the weight's orientation, the output_padding, the sizes' form
+  -- ({h, w} pairs or {n}) and the op
+  local function conv_layer(name, transposed, dims)
+    local size = dims == 1 and single or pair
     local cls = class(name, nn.Module)
     nn[name] = cls
     local names = { "in_channels", "out_channels", "kernel_size", "stride", "padding", "bias" }
@@ -158,14 +225,14 @@ return function(nn)
       local cfg = {
         in_channels = count(name, "in_channels", a.in_channels),
         out_channels = count(name, "out_channels", a.out_channels),
-        kernel_size = pair(name, "kernel_size", a.kernel_size, 1),
-        stride = pair(name, "stride", a.stride or 1, 1),
-        padding = pair(name, "padding", a.padding or 0, 0),
+        kernel_size = size(name, "kernel_size", a.kernel_size, 1),
+        stride = size(name, "stride", a.stride or 1, 1),
+        padding = size(name, "padding", a.padding or 0, 0),
         bias = a.bias ~= false,
       }
       if transposed then
-        local op = pair(name, "output_padding", a.output_padding or 0, 0)
-        for i = 1, 2 do
+        local op = size(name, "output_padding", a.output_padding or 0, 0)
+        for i = 1, dims do
           if op[i] >= cfg.stride[i] then
             reject(name, "output_padding %s must be smaller than the stride %s", shown(op),
               shown(cfg.stride))
@@ -180,11 +247,13 @@ return function(nn)
       -- kaiming_uniform(a = √5), as PyTorch does, is U(±1/√fan_in) where
       -- fan_in counts the weight's second dimension times the kernel: the
       -- input channels for Conv2d, the output channels for ConvTranspose2d
-      local kh, kw = cfg.kernel_size[1], cfg.kernel_size[2]
+      local k = cfg.kernel_size
       local first, second = cfg.out_channels, cfg.in_channels
       if transposed then first, second = second, first end
-      local bound = 1 / math.sqrt(second * kh * kw)
-      self.weight = uniform(bound, first, second, kh, kw)
+      local fan_in = second
+      for _, v in ipairs(k) do fan_in = fan_in * v end
+      local bound = 1 / math.sqrt(fan_in)
+      self.weight = uniform(bound, first, second, table.unpack(k))
       if cfg.bias then self.bias = uniform(bound, cfg.out_channels) end
     end
 
@@ -210,28 +279,32 @@ return function(nn)
     -- forward_relu(x) is relu(forward(x)) as one op, the ReLU fused into
     -- the pass that writes the output (nn.Sequential uses it)
     if transposed then
+      local op = dims == 1 and core.conv_transpose1d or core.conv_transpose2d
       function cls:forward(x)
         local c = self._config
-        return core.conv_transpose2d(x, self.weight, self.bias, c.stride, c.padding, c.output_padding)
+        return op(x, self.weight, self.bias, c.stride, c.padding, c.output_padding)
       end
       function cls:forward_relu(x)
         local c = self._config
-        return core.conv_transpose2d(x, self.weight, self.bias, c.stride, c.padding, c.output_padding, true)
+        return op(x, self.weight, self.bias, c.stride, c.padding, c.output_padding, true)
       end
     else
+      local op = dims == 1 and core.conv1d or core.conv2d
       function cls:forward(x)
         local c = self._config
-        return core.conv2d(x, self.weight, self.bias, c.stride, c.padding)
+        return op(x, self.weight, self.bias, c.stride, c.padding)
       end
       function cls:forward_relu(x)
         local c = self._config
-        return core.conv2d(x, self.weight, self.bias, c.stride, c.padding, true)
+        return op(x, self.weight, self.bias, c.stride, c.padding, true)
       end
     end
   end
 
-  conv_layer("Conv2d", false)
-  conv_layer("ConvTranspose2d", true)
+  conv_layer("Conv2d", false, 2)
+  conv_layer("ConvTranspose2d", true, 2)
+  conv_layer("Conv1d", false, 1)
+  conv_layer("ConvTranspose1d", true, 1)
 
   local MaxPool2d = class("MaxPool2d", nn.Module)
   nn.MaxPool2d = MaxPool2d

@@ -1,4 +1,5 @@
-/* conv.c: conv2d and conv_transpose2d, forward and backward.
+/* conv.c: conv2d and conv_transpose2d, forward and backward, and their
+ * 1-D forms conv1d and conv_transpose1d.
  *
  * Both go through one column matrix.  Take conv2d's input as the "image"
  * (batch × channels × h × w) and its output positions as the "grid"
@@ -34,7 +35,14 @@
  * followed by nn.ReLU): it is applied in the pass that writes the output,
  * and its backward mask in the pass that reads the output's gradient, so
  * that the ReLU costs no pass over the activations of its own (see
- * masked_gout). */
+ * masked_gout).
+ *
+ * A 1-D convolution over N×C×L is the 2-D one over N×C×1×L with an
+ * out×in×1×k kernel (stride and padding 1 and 0 along the height): the
+ * memory of a contiguous N×C×L tensor is that of the N×C×1×L one, so the
+ * 1-D ops run the same code on the same data, nothing copied.  Their
+ * nodes record the 1-D tensors themselves; the backwards read every shape
+ * through shape4, so the gradients come out in the 1-D shapes. */
 #include "conv.h"
 #include "conv_kernels.h"
 #include "core/autograd.h"
@@ -86,33 +94,65 @@ static int scratches(int count, ae_tensor **t, const int64_t *n)
 
 static float *data_or_null(ae_tensor *t) { return t ? ae_data(t) : NULL; }
 
-/* checks shared by both ops; sizes are (h, w) pairs; the weight's
- * dimension in_dim counts the input channels */
-static int check_common(const char *op, const char *worient, int in_dim, ae_tensor *x, ae_tensor *w,
-                        const int64_t stride[2], const int64_t pad[2])
+/* the shape of an operand of a 1-D (3-D tensor) or 2-D (4-D tensor)
+ * convolution as the 2-D op sees it: N×C×L as N×C×1×L */
+static void shape4(int ndim, const int64_t *shape, int64_t s[4])
+{
+    if (ndim == 3) {
+        s[0] = shape[0], s[1] = shape[1], s[2] = 1, s[3] = shape[2];
+    } else {
+        for (int i = 0; i < 4; i++) s[i] = shape[i];
+    }
+}
+
+/* a size given as an (h, w) pair, as the user gave it: "3×2" for a 2-D
+ * op, "2" for a 1-D one (whose height sizes are fixed); buf holds
+ * AE_SHAPE_STR bytes */
+static const char *sizes_str(int nd, const int64_t v[2], char *buf) { return ae_dims_str(nd, v + 2 - nd, buf); }
+
+/* the four ops' names and the shapes their messages describe; nd is the
+ * number of spatial dimensions */
+typedef struct {
+    int nd;
+    const char *op, *input, *weight;
+} conv_kind;
+
+static const conv_kind CONV2D = {2, "conv2d", "N" TIMES "C" TIMES "H" TIMES "W",
+                                 "out" TIMES "in" TIMES "kh" TIMES "kw"};
+static const conv_kind CONV1D = {1, "conv1d", "N" TIMES "C" TIMES "L", "out" TIMES "in" TIMES "k"};
+static const conv_kind CONVT2D = {2, "conv_transpose2d", "N" TIMES "C" TIMES "H" TIMES "W",
+                                  "in" TIMES "out" TIMES "kh" TIMES "kw"};
+static const conv_kind CONVT1D = {1, "conv_transpose1d", "N" TIMES "C" TIMES "L", "in" TIMES "out" TIMES "k"};
+
+/* checks shared by the four ops; sizes are (h, w) pairs (h is 1 or 0
+ * for a 1-D op); the weight's dimension in_dim counts the input channels */
+static int check_common(const conv_kind *kd, int in_dim, ae_tensor *x, ae_tensor *w, const int64_t stride[2],
+                        const int64_t pad[2])
 {
     char s1[AE_SHAPE_STR], s2[AE_SHAPE_STR];
-    if (x->ndim != 4)
-        return ae_failc("%s: input must be 4-D (N" TIMES "C" TIMES "H" TIMES "W), got %s", op, ae_shape_str(x, s1));
-    if (w->ndim != 4) return ae_failc("%s: weight must be 4-D (%s), got %s", op, worient, ae_shape_str(w, s1));
+    const char *op = kd->op;
+    int rank = kd->nd + 2;
+    if (x->ndim != rank)
+        return ae_failc("%s: input must be %d-D (%s), got %s", op, rank, kd->input, ae_shape_str(x, s1));
+    if (w->ndim != rank)
+        return ae_failc("%s: weight must be %d-D (%s), got %s", op, rank, kd->weight, ae_shape_str(w, s1));
     if (x->shape[1] != w->shape[in_dim])
         return ae_failc("%s: input %s has %lld channels, weight %s expects %lld", op, ae_shape_str(x, s1),
                         (long long)x->shape[1], ae_shape_str(w, s2), (long long)w->shape[in_dim]);
-    if (x->shape[1] == 0 || x->shape[2] == 0 || x->shape[3] == 0)
-        return ae_failc("%s: input %s has an empty channel or spatial dimension", op, ae_shape_str(x, s1));
-    if (w->shape[0] == 0 || w->shape[1] == 0 || w->shape[2] == 0 || w->shape[3] == 0)
-        return ae_failc("%s: weight %s is empty", op, ae_shape_str(w, s1));
+    for (int i = 1; i < rank; i++)
+        if (x->shape[i] == 0)
+            return ae_failc("%s: input %s has an empty channel or spatial dimension", op, ae_shape_str(x, s1));
+    for (int i = 0; i < rank; i++)
+        if (w->shape[i] == 0) return ae_failc("%s: weight %s is empty", op, ae_shape_str(w, s1));
     if (stride[0] <= 0 || stride[1] <= 0)
-        return ae_failc("%s: stride must be positive, got %lld" TIMES "%lld", op, (long long)stride[0],
-                        (long long)stride[1]);
+        return ae_failc("%s: stride must be positive, got %s", op, sizes_str(kd->nd, stride, s1));
     if (pad[0] < 0 || pad[1] < 0)
-        return ae_failc("%s: padding must be non-negative, got %lld" TIMES "%lld", op, (long long)pad[0],
-                        (long long)pad[1]);
+        return ae_failc("%s: padding must be non-negative, got %s", op, sizes_str(kd->nd, pad, s1));
     /* beyond this the size arithmetic below could overflow */
     const int64_t big = (int64_t)1 << 31;
     if (stride[0] > big || stride[1] > big || pad[0] > big || pad[1] > big)
-        return ae_failc("%s: stride %lld" TIMES "%lld or padding %lld" TIMES "%lld is too large", op,
-                        (long long)stride[0], (long long)stride[1], (long long)pad[0], (long long)pad[1]);
+        return ae_failc("%s: stride %s or padding %s is too large", op, sizes_str(kd->nd, stride, s1),
+                        sizes_str(kd->nd, pad, s2));
     return 0;
 }
 
@@ -265,8 +305,11 @@ static int conv_grads_of(ae_node *n, bool mask_now, conv_grads *d)
 static void conv2d_backward(ae_node *n)
 {
     const conv_state *s = ae_node_state(n);
+    int64_t xs[4], ws[4];
+    shape4(n->inputs[0]->ndim, n->inputs[0]->shape, xs);
+    shape4(n->inputs[1]->ndim, n->inputs[1]->shape, ws);
     conv_geom g;
-    conv2d_geom(n->inputs[0]->shape, n->inputs[1]->shape, s->stride, s->pad, &g);
+    conv2d_geom(xs, ws, s->stride, s->pad, &g);
     int64_t out_c = n->out_shape[1], k = conv_rows(&g), grid = g.oh * g.ow;
     int64_t nb = g.batch, image = g.channels * g.h * g.w, chunk = chunk_of(&g);
     conv_grads d;
@@ -343,37 +386,57 @@ static ae_tensor *record_conv(ae_tensor *y, const char *op, ae_backward_fn fn, a
     return ae_record(y, op, fn, b ? 3 : 2, in, 3, saved, s, sizeof *s);
 }
 
-ae_tensor *ae_conv2d(ae_tensor *x, ae_tensor *w, ae_tensor *b, int64_t stride_h, int64_t stride_w, int64_t pad_h,
-                     int64_t pad_w, bool relu)
+/* conv2d or conv1d (kd) with (h, w) sizes, the 1-D op's height sizes
+ * being stride 1 and padding 0 */
+static ae_tensor *conv_forward(const conv_kind *kd, ae_tensor *x, ae_tensor *w, ae_tensor *b, const int64_t stride[2],
+                               const int64_t pad[2], bool relu)
 {
-    char s1[AE_SHAPE_STR];
-    const int64_t stride[2] = {stride_h, stride_w}, pad[2] = {pad_h, pad_w};
-    if (check_common("conv2d", "out" TIMES "in" TIMES "kh" TIMES "kw", 1, x, w, stride, pad) != 0) return NULL;
-    if (check_bias("conv2d", b, w, w->shape[0]) != 0) return NULL;
-    if (x->shape[2] + 2 * pad_h < w->shape[2] || x->shape[3] + 2 * pad_w < w->shape[3])
-        return ae_fail("conv2d: kernel %lld" TIMES "%lld is larger than the padded input %lld" TIMES
-                       "%lld (input %s, padding %lld" TIMES "%lld)",
-                       (long long)w->shape[2], (long long)w->shape[3], (long long)(x->shape[2] + 2 * pad_h),
-                       (long long)(x->shape[3] + 2 * pad_w), ae_shape_str(x, s1), (long long)pad_h, (long long)pad_w);
+    char s1[AE_SHAPE_STR], s2[AE_SHAPE_STR], s3[AE_SHAPE_STR], s4[AE_SHAPE_STR];
+    const char *op = kd->op;
+    if (check_common(kd, 1, x, w, stride, pad) != 0) return NULL;
+    if (check_bias(op, b, w, w->shape[0]) != 0) return NULL;
+    int64_t xs[4], ws[4];
+    shape4(x->ndim, x->shape, xs);
+    shape4(w->ndim, w->shape, ws);
+    const int64_t padded[2] = {xs[2] + 2 * pad[0], xs[3] + 2 * pad[1]};
+    if (padded[0] < ws[2] || padded[1] < ws[3])
+        return ae_fail("%s: kernel %s is larger than the padded input %s (input %s, padding %s)", op,
+                       ae_dims_str(kd->nd, ws + 4 - kd->nd, s1), sizes_str(kd->nd, padded, s2), ae_shape_str(x, s3),
+                       sizes_str(kd->nd, pad, s4));
     conv_geom g;
-    conv2d_geom(x->shape, w->shape, stride, pad, &g);
-    int64_t out_c = w->shape[0];
-    int64_t shape[4] = {g.batch, out_c, g.oh, g.ow};
-    if (ae_check_shape("conv2d", 4, shape) < 0) return NULL;
+    conv2d_geom(xs, ws, stride, pad, &g);
+    int64_t out_c = ws[0];
+    int64_t shape4d[4] = {g.batch, out_c, g.oh, g.ow}, shape3d[3] = {g.batch, out_c, g.ow};
+    const int64_t *shape = kd->nd == 2 ? shape4d : shape3d;
+    if (ae_check_shape(op, kd->nd + 2, shape) < 0) return NULL;
     operands o;
     ae_tensor *y = NULL, *kept = NULL;
-    if (contiguous_operands(x, w, b, &o) == 0) y = ae_empty(4, shape);
+    if (contiguous_operands(x, w, b, &o) == 0) y = ae_empty(kd->nd + 2, shape);
     if (y && conv2d_compute(&g, out_c, &o, relu, y, &kept) != 0) {
         ae_release(y);
         y = NULL;
     }
     if (y) {
-        const conv_state s = {{stride_h, stride_w}, {pad_h, pad_w}};
-        y = record_conv(y, relu ? "conv2d_relu" : "conv2d", conv2d_backward, x, w, b, &s, kept, o.w, relu);
+        const conv_state s = {{stride[0], stride[1]}, {pad[0], pad[1]}};
+        const char *name = kd->nd == 2 ? (relu ? "conv2d_relu" : "conv2d") : (relu ? "conv1d_relu" : "conv1d");
+        y = record_conv(y, name, conv2d_backward, x, w, b, &s, kept, o.w, relu);
     }
     ae_release(kept);
     release_operands(&o);
     return y;
+}
+
+ae_tensor *ae_conv2d(ae_tensor *x, ae_tensor *w, ae_tensor *b, int64_t stride_h, int64_t stride_w, int64_t pad_h,
+                     int64_t pad_w, bool relu)
+{
+    const int64_t stride[2] = {stride_h, stride_w}, pad[2] = {pad_h, pad_w};
+    return conv_forward(&CONV2D, x, w, b, stride, pad, relu);
+}
+
+ae_tensor *ae_conv1d(ae_tensor *x, ae_tensor *w, ae_tensor *b, int64_t stride, int64_t pad, bool relu)
+{
+    const int64_t strides[2] = {1, stride}, pads[2] = {0, pad};
+    return conv_forward(&CONV1D, x, w, b, strides, pads, relu);
 }
 
 /* ------------------------------------------------------ conv_transpose2d */
@@ -431,9 +494,13 @@ static int convt_compute(const conv_geom *g, int64_t in_c, const operands *o, bo
 static void convt_backward(ae_node *n)
 {
     const conv_state *s = ae_node_state(n);
+    int64_t xs[4], ws[4], ys[4];
+    shape4(n->inputs[0]->ndim, n->inputs[0]->shape, xs);
+    shape4(n->inputs[1]->ndim, n->inputs[1]->shape, ws);
+    shape4(n->out_ndim, n->out_shape, ys);
     conv_geom g;
-    convt_geom(n->inputs[0]->shape, n->inputs[1]->shape, n->out_shape, s->stride, s->pad, &g);
-    int64_t in_c = n->inputs[0]->shape[1], k = conv_rows(&g), grid = g.oh * g.ow, nb = g.batch;
+    convt_geom(xs, ws, ys, s->stride, s->pad, &g);
+    int64_t in_c = xs[1], k = conv_rows(&g), grid = g.oh * g.ow, nb = g.batch;
     int64_t image = g.h * g.w, out_size = g.channels * image, in_size = in_c * grid;
     conv_grads d;
     if (conv_grads_of(n, conv_is_dense(&g), &d) != 0) return;
@@ -476,41 +543,60 @@ static void convt_backward(ae_node *n)
     for (int i = 0; i < 4; i++) ae_release(t[i]);
 }
 
-ae_tensor *ae_conv_transpose2d(ae_tensor *x, ae_tensor *w, ae_tensor *b, int64_t stride_h, int64_t stride_w,
-                               int64_t pad_h, int64_t pad_w, int64_t out_pad_h, int64_t out_pad_w, bool relu)
+/* conv_transpose2d or conv_transpose1d (kd) with (h, w) sizes, the 1-D
+ * op's height sizes being stride 1 and paddings 0 */
+static ae_tensor *convt_forward(const conv_kind *kd, ae_tensor *x, ae_tensor *w, ae_tensor *b, const int64_t stride[2],
+                                const int64_t pad[2], const int64_t out_pad[2], bool relu)
 {
-    char s1[AE_SHAPE_STR], s2[AE_SHAPE_STR];
-    const char *op = "conv_transpose2d";
-    const int64_t stride[2] = {stride_h, stride_w}, pad[2] = {pad_h, pad_w};
-    if (check_common(op, "in" TIMES "out" TIMES "kh" TIMES "kw", 0, x, w, stride, pad) != 0) return NULL;
+    char s1[AE_SHAPE_STR], s2[AE_SHAPE_STR], s3[AE_SHAPE_STR], s4[AE_SHAPE_STR];
+    const char *op = kd->op;
+    if (check_common(kd, 0, x, w, stride, pad) != 0) return NULL;
     if (check_bias(op, b, w, w->shape[1]) != 0) return NULL;
-    if (out_pad_h < 0 || out_pad_w < 0 || out_pad_h >= stride_h || out_pad_w >= stride_w)
-        return ae_fail("%s: output_padding %lld" TIMES "%lld must be non-negative and smaller than "
-                       "the stride %lld" TIMES "%lld",
-                       op, (long long)out_pad_h, (long long)out_pad_w, (long long)stride_h, (long long)stride_w);
-    int64_t oh = (x->shape[2] - 1) * stride_h - 2 * pad_h + w->shape[2] + out_pad_h;
-    int64_t ow = (x->shape[3] - 1) * stride_w - 2 * pad_w + w->shape[3] + out_pad_w;
-    if (oh <= 0 || ow <= 0)
-        return ae_fail("%s: output would be %lld" TIMES "%lld, padding %lld" TIMES "%lld is too large "
-                       "for input %s and weight %s",
-                       op, (long long)oh, (long long)ow, (long long)pad_h, (long long)pad_w, ae_shape_str(x, s1),
-                       ae_shape_str(w, s2));
-    int64_t shape[4] = {x->shape[0], w->shape[1], oh, ow};
-    if (ae_check_shape(op, 4, shape) < 0) return NULL;
+    if (out_pad[0] < 0 || out_pad[1] < 0 || out_pad[0] >= stride[0] || out_pad[1] >= stride[1])
+        return ae_fail("%s: output_padding %s must be non-negative and smaller than the stride %s", op,
+                       sizes_str(kd->nd, out_pad, s1), sizes_str(kd->nd, stride, s2));
+    int64_t xs[4], ws[4];
+    shape4(x->ndim, x->shape, xs);
+    shape4(w->ndim, w->shape, ws);
+    const int64_t out[2] = {(xs[2] - 1) * stride[0] - 2 * pad[0] + ws[2] + out_pad[0],
+                            (xs[3] - 1) * stride[1] - 2 * pad[1] + ws[3] + out_pad[1]};
+    if (out[0] <= 0 || out[1] <= 0)
+        return ae_fail("%s: output would be %s, padding %s is too large for input %s and weight %s", op,
+                       sizes_str(kd->nd, out, s1), sizes_str(kd->nd, pad, s2), ae_shape_str(x, s3),
+                       ae_shape_str(w, s4));
+    int64_t shape4d[4] = {xs[0], ws[1], out[0], out[1]}, shape3d[3] = {xs[0], ws[1], out[1]};
+    const int64_t *shape = kd->nd == 2 ? shape4d : shape3d;
+    if (ae_check_shape(op, kd->nd + 2, shape) < 0) return NULL;
     conv_geom g;
-    convt_geom(x->shape, w->shape, shape, stride, pad, &g);
+    convt_geom(xs, ws, shape4d, stride, pad, &g);
     operands o;
     ae_tensor *y = NULL, *kept = NULL;
-    if (contiguous_operands(x, w, b, &o) == 0) y = ae_empty(4, shape);
-    if (y && convt_compute(&g, x->shape[1], &o, relu, y, &kept) != 0) {
+    if (contiguous_operands(x, w, b, &o) == 0) y = ae_empty(kd->nd + 2, shape);
+    if (y && convt_compute(&g, xs[1], &o, relu, y, &kept) != 0) {
         ae_release(y);
         y = NULL;
     }
     if (y) {
-        const conv_state s = {{stride_h, stride_w}, {pad_h, pad_w}};
-        y = record_conv(y, relu ? "conv_transpose2d_relu" : op, convt_backward, x, w, b, &s, kept, o.w, relu);
+        const conv_state s = {{stride[0], stride[1]}, {pad[0], pad[1]}};
+        const char *name = kd->nd == 2 ? (relu ? "conv_transpose2d_relu" : "conv_transpose2d")
+                                       : (relu ? "conv_transpose1d_relu" : "conv_transpose1d");
+        y = record_conv(y, name, convt_backward, x, w, b, &s, kept, o.w, relu);
     }
     ae_release(kept);
     release_operands(&o);
     return y;
+}
+
+ae_tensor *ae_conv_transpose2d(ae_tensor *x, ae_tensor *w, ae_tensor *b, int64_t stride_h, int64_t stride_w,
+                               int64_t pad_h, int64_t pad_w, int64_t out_pad_h, int64_t out_pad_w, bool relu)
+{
+    const int64_t stride[2] = {stride_h, stride_w}, pad[2] = {pad_h, pad_w}, out_pad[2] = {out_pad_h, out_pad_w};
+    return convt_forward(&CONVT2D, x, w, b, stride, pad, out_pad, relu);
+}
+
+ae_tensor *ae_conv_transpose1d(ae_tensor *x, ae_tensor *w, ae_tensor *b, int64_t stride, int64_t pad, int64_t out_pad,
+                               bool relu)
+{
+    const int64_t strides[2] = {1, stride}, pads[2] = {0, pad}, out_pads[2] = {0, out_pad};
+    return convt_forward(&CONVT1D, x, w, b, strides, pads, out_pads, relu);
 }
