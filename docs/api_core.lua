@@ -486,6 +486,41 @@
 -- @usage assert(ae.dropout(ae.ones(3), 0.5, false):sum():item() == 3)
 -- @function dropout
 
+--- One direction of one LSTM layer over a batch of sequences, the time loop in C (what nn.LSTM calls per layer and direction).
+-- PyTorch's gates (i, f, g, o) and weight layout; differentiable in every tensor argument.
+-- @param x input T×B×I (B×T×I with batch_first)
+-- @param h0 initial hidden state B×H, or nil for zeros
+-- @param c0 initial cell state B×H, or nil for zeros
+-- @param w_ih weight 4H×I
+-- @param w_hh weight 4H×H
+-- @param[opt] b_ih bias 4H (both biases or neither)
+-- @param[opt] b_hh bias 4H
+-- @param[opt] opts `{reverse = false, batch_first = false, lengths = nil}`: reverse runs from each
+-- sequence's last valid step back; lengths (a list or 1-D tensor of B whole numbers in 1..T, any order)
+-- leaves the output 0 and the state unchanged past each sequence's end
+-- @return output T×B×H (B×T×H with batch_first)
+-- @return h_n B×H, the state after each sequence's last step
+-- @return c_n B×H
+-- @raise when a shape does not fit (naming it) or a length is outside 1..T
+-- @usage local y, h, c = ae.lstm(ae.rand(5, 2, 3), nil, nil, ae.rand(8, 3), ae.rand(8, 2), nil, nil, { lengths = { 5, 3 } })
+-- assert(y:size(3) == 2 and h:size(1) == 2 and y[4][2]:abs():sum():item() == 0)
+-- @function lstm
+
+--- One direction of one GRU layer, as `lstm` with PyTorch's gates (r, z, n) and no cell state.
+-- @param x input T×B×I (B×T×I with batch_first)
+-- @param h0 initial state B×H, or nil for zeros
+-- @param w_ih weight 3H×I
+-- @param w_hh weight 3H×H
+-- @param[opt] b_ih bias 3H
+-- @param[opt] b_hh bias 3H
+-- @param[opt] opts `{reverse = false, batch_first = false, lengths = nil}` as for `lstm`
+-- @return output T×B×H (B×T×H with batch_first)
+-- @return h_n B×H
+-- @raise as `lstm`
+-- @usage local y, h = ae.gru(ae.rand(4, 2, 3), nil, ae.rand(6, 3), ae.rand(6, 2), nil, nil, { reverse = true })
+-- assert(y:size(1) == 4 and (h - y[1]):abs():max() == 0)
+-- @function gru
+
 --- μ + e^(logvar/2)·ε, differentiable in μ and logvar; logvar clamped to [-30, 20].
 -- @param mu a tensor
 -- @param logvar a tensor of mu's shape

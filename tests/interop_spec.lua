@@ -186,6 +186,9 @@ local CASES = {
   end, function() return ae.randn(4, 2, 6, 6) end },
   { "Dropout", function() return seq { nn.Linear(5, 6), nn.Dropout(0.3), nn.Linear(6, 2) } end,
     function() return ae.randn(4, 5) end },
+  { "LSTM", function() return nn.LSTM(3, 4, { num_layers = 2, bidirectional = true, batch_first = true }) end,
+    function() return ae.randn(2, 5, 3) end },
+  { "GRU", function() return nn.GRU(3, 4, { num_layers = 2, bias = false }) end, function() return ae.randn(5, 2, 3) end },
   { "AutoEncoder", function()
     return nn.AutoEncoder(nn.mlp { 6, 4, 2 }, nn.mlp({ 2, 4, 6 }, { last = nn.Sigmoid }))
   end, function() return ae.rand(4, 6) end },

@@ -16,6 +16,7 @@
 #include "core/autograd.h"
 #include "core/error.h"
 #include "core/gemm.h"
+#include "core/mathf.h"
 #include "shape.h"
 #include "rnn.h"
 
@@ -32,7 +33,23 @@ typedef struct {
 
 static int gates_of(ae_rnn_cell cell) { return cell == AE_RNN_LSTM ? 4 : 3; }
 
-static float sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
+/* sigmoid and tanh without libm calls, so that the gate loops become SIMD
+ * code (glibc's tanhf and expf are scalar calls, which made the gates cost
+ * more than the products): tanh is Cephes' tanhf, a polynomial below
+ * 0.625 and 1 - 2/(e^2|x| + 1) above, both computed and one selected */
+static inline float sigmoid(float x) { return ae_sigmoidf(x); }
+
+static inline float tanh_(float x)
+{
+    float a = fabsf(x), z = x * x;
+    float p = ((((-5.70498872745e-3f * z + 2.06390887954e-2f) * z - 5.37397155531e-2f) * z + 1.33314422036e-1f) * z -
+               3.33332819422e-1f) *
+                  z * x +
+              x;
+    float q = 1.0f - 2.0f / (ae_expf(2.0f * a) + 1.0f);
+    q = x < 0.0f ? -q : q;
+    return a > 0.625f ? q : p;
+}
 
 /* ---- the parameters as one flat tensor ---------------------------------- */
 
@@ -99,48 +116,89 @@ static void combine_biases(const rnn_state *s, const float *b_ih, const float *b
 }
 
 /* one step for element b: gx its input projection, gh h·W_hhᵀ (without
- * bias); writes the new state (hn, cn), the output row and, when acts is
- * not NULL, the activations */
-static void lstm_cell(int64_t H, const float *gx, const float *gh, const float *bx, const float *cp, float *hn,
-                      float *cn, float *y, float *acts)
+ * bias); writes the new state (hn, cn), the output row and the activations
+ * (into a scratch row when nothing is recorded) */
+static void lstm_cell(int64_t H, const float *restrict gx, const float *restrict gh, const float *restrict bx,
+                      const float *restrict cp, float *restrict hn, float *restrict cn, float *restrict y,
+                      float *restrict acts)
 {
     for (int64_t j = 0; j < H; j++) {
         float i = sigmoid(gx[j] + gh[j] + bx[j]);
         float f = sigmoid(gx[H + j] + gh[H + j] + bx[H + j]);
-        float g = tanhf(gx[2 * H + j] + gh[2 * H + j] + bx[2 * H + j]);
+        float g = tanh_(gx[2 * H + j] + gh[2 * H + j] + bx[2 * H + j]);
         float o = sigmoid(gx[3 * H + j] + gh[3 * H + j] + bx[3 * H + j]);
         float c = f * cp[j] + i * g;
-        float h = o * tanhf(c);
+        float h = o * tanh_(c);
         cn[j] = c;
         hn[j] = h;
         y[j] = h;
-        if (acts) {
-            acts[j] = i;
-            acts[H + j] = f;
-            acts[2 * H + j] = g;
-            acts[3 * H + j] = o;
-        }
+        acts[j] = i;
+        acts[H + j] = f;
+        acts[2 * H + j] = g;
+        acts[3 * H + j] = o;
     }
 }
 
-static void gru_cell(int64_t H, const float *gx, const float *gh, const float *bx, const float *bn, const float *hp,
-                     float *hn, float *y, float *acts)
+static void gru_cell(int64_t H, const float *restrict gx, const float *restrict gh, const float *restrict bx,
+                     const float *restrict bn, const float *restrict hp, float *restrict hn, float *restrict y,
+                     float *restrict acts)
 {
     for (int64_t j = 0; j < H; j++) {
         float r = sigmoid(gx[j] + gh[j] + bx[j]);
         float z = sigmoid(gx[H + j] + gh[H + j] + bx[H + j]);
         float hh = gh[2 * H + j] + bn[j];
-        float n = tanhf(gx[2 * H + j] + bx[2 * H + j] + r * hh);
+        float n = tanh_(gx[2 * H + j] + bx[2 * H + j] + r * hh);
         /* ATen's form of (1 - z)·n + z·h */
         float h = n + z * (hp[j] - n);
         hn[j] = h;
         y[j] = h;
-        if (acts) {
-            acts[j] = r;
-            acts[H + j] = z;
-            acts[2 * H + j] = n;
-            acts[3 * H + j] = hh;
-        }
+        acts[j] = r;
+        acts[H + j] = z;
+        acts[2 * H + j] = n;
+        acts[3 * H + j] = hh;
+    }
+}
+
+/* one step back for element b: a its activations, cp and cn the cells
+ * before and after, dh the gradient reaching h' from later steps and gy
+ * from the output; dc holds the gradient of c' and becomes c's; writes
+ * the pre-activation gradients (gh for W_hh, gx for W_ih and x) and the
+ * direct part of h's gradient (dhp; the GEMM adds dGh·W_hh) */
+static void lstm_cell_backward(int64_t H, const float *restrict a, const float *restrict cp, const float *restrict cn,
+                               const float *restrict dh, const float *restrict gy, float *restrict dc,
+                               float *restrict gh, float *restrict gx, float *restrict dhp)
+{
+    for (int64_t j = 0; j < H; j++) {
+        float i = a[j], f = a[H + j], g = a[2 * H + j], o = a[3 * H + j];
+        float tc = tanh_(cn[j]), dhv = dh[j] + gy[j];
+        float dcv = dc[j] + dhv * o * (1.0f - tc * tc);
+        float di = dcv * g * i * (1.0f - i), df = dcv * cp[j] * f * (1.0f - f);
+        float dg = dcv * i * (1.0f - g * g), dout = dhv * tc * o * (1.0f - o);
+        gh[j] = di;
+        gh[H + j] = df;
+        gh[2 * H + j] = dg;
+        gh[3 * H + j] = dout;
+        dc[j] = dcv * f;
+    }
+    /* the same numbers for x's row: copied after the loop, since eight
+     * output streams at unknown offsets defeat gcc's vectoriser */
+    memcpy(gx, gh, (size_t)(4 * H) * sizeof(float));
+    memset(dhp, 0, (size_t)H * sizeof(float));
+}
+
+static void gru_cell_backward(int64_t H, const float *restrict a, const float *restrict hp, const float *restrict dh,
+                              const float *restrict gy, float *restrict gh, float *restrict gx, float *restrict dhp)
+{
+    for (int64_t j = 0; j < H; j++) {
+        float r = a[j], z = a[H + j], nv = a[2 * H + j], hh = a[3 * H + j];
+        float dhv = dh[j] + gy[j];
+        float dan = dhv * (1.0f - z) * (1.0f - nv * nv);
+        float dr = dan * hh * r * (1.0f - r), dz = dhv * (hp[j] - nv) * z * (1.0f - z);
+        gh[j] = gx[j] = dr;
+        gh[H + j] = gx[H + j] = dz;
+        gx[2 * H + j] = dan;
+        gh[2 * H + j] = dan * r;
+        dhp[j] = dhv * z;
     }
 }
 
@@ -184,33 +242,9 @@ static void rnn_backward(ae_node *n)
             int64_t t = s->reverse ? len - 1 - st : st, row = row_of(s, t, b);
             const float *a = A + (st * B + b) * 4 * H, *gy = go + row * H;
             float *gx = dGx + row * GH;
-            if (lstm) {
-                const float *cp = Cs + st * BH + b * H, *cn = Cs + (st + 1) * BH + b * H;
-                for (int64_t j = 0; j < H; j++) {
-                    float i = a[j], f = a[H + j], g = a[2 * H + j], o = a[3 * H + j];
-                    float tc = tanhf(cn[j]), dhv = ch[j] + gy[j];
-                    float dcv = cc[j] + dhv * o * (1.0f - tc * tc);
-                    gh[j] = gx[j] = dcv * g * i * (1.0f - i);
-                    gh[H + j] = gx[H + j] = dcv * cp[j] * f * (1.0f - f);
-                    gh[2 * H + j] = gx[2 * H + j] = dcv * i * (1.0f - g * g);
-                    gh[3 * H + j] = gx[3 * H + j] = dhv * tc * o * (1.0f - o);
-                    cc[j] = dcv * f;
-                    nh[j] = 0.0f;
-                }
-            } else {
-                const float *hp = Hs + st * BH + b * H;
-                for (int64_t j = 0; j < H; j++) {
-                    float r = a[j], z = a[H + j], nv = a[2 * H + j], hh = a[3 * H + j];
-                    float dhv = ch[j] + gy[j];
-                    float dan = dhv * (1.0f - z) * (1.0f - nv * nv);
-                    float dr = dan * hh * r * (1.0f - r), dz = dhv * (hp[j] - nv) * z * (1.0f - z);
-                    gh[j] = gx[j] = dr;
-                    gh[H + j] = gx[H + j] = dz;
-                    gx[2 * H + j] = dan;
-                    gh[2 * H + j] = dan * r;
-                    nh[j] = dhv * z;
-                }
-            }
+            if (lstm)
+                lstm_cell_backward(H, a, Cs + st * BH + b * H, Cs + (st + 1) * BH + b * H, ch, gy, cc, gh, gx, nh);
+            else gru_cell_backward(H, a, Hs + st * BH + b * H, ch, gy, gh, gx, nh);
         }
         /* dh_prev += dGh_s · W_hh */
         ae_gemm(false, false, B, H, GH, 1.0f, dGh + st * B * GH, GH, w_hh, H, 1.0f, dh2, H);
@@ -344,7 +378,7 @@ int ae_rnn(ae_rnn_cell cell, ae_tensor *x, ae_tensor *h0, ae_tensor *c0, ae_tens
      * states are enough */
     int64_t nstates = record ? T + 1 : 2;
     int64_t wsize = nstates * BH * (lstm ? 2 : 1) + (record ? T * B * 4 * H : 0);
-    int64_t ysize = (T + (lstm ? 2 : 1)) * BH, gxsize = T * B * GH, tsize = BH * GH + 2 * GH;
+    int64_t ysize = (T + (lstm ? 2 : 1)) * BH, gxsize = T * B * GH, tsize = BH * GH + 2 * GH + 4 * H;
     ae_tensor *ws = xc ? ae_empty(1, &wsize) : NULL;
     ae_tensor *Y = ws ? ae_empty(1, &ysize) : NULL;
     ae_tensor *tgx = Y ? ae_empty(1, &gxsize) : NULL, *ttmp = tgx ? ae_empty(1, &tsize) : NULL;
@@ -353,7 +387,8 @@ int ae_rnn(ae_rnn_cell cell, ae_tensor *x, ae_tensor *h0, ae_tensor *c0, ae_tens
 
     const float *P_ = ae_data(P), *w_ih_ = P_, *w_hh_ = P_ + GH * I;
     float *Hs = ae_data(ws), *Cs = Hs + nstates * BH, *A = record ? Hs + nstates * BH * (lstm ? 2 : 1) : NULL;
-    float *y = ae_data(Y), *Gx = ae_data(tgx), *Gh = ae_data(ttmp), *bx = Gh + BH * GH, *bn = bx + GH;
+    float *y = ae_data(Y), *Gx = ae_data(tgx), *Gh = ae_data(ttmp), *bx = Gh + BH * GH, *bn = bx + GH,
+          *scratch = bn + H;
     combine_biases(s, b_ih ? P_ + GH * (I + H) : NULL, b_ih ? P_ + GH * (I + H) + GH : NULL, bx, bn);
 
     /* the input projections of every step: one GEMM over x's rows */
@@ -391,7 +426,7 @@ int ae_rnn(ae_rnn_cell cell, ae_tensor *x, ae_tensor *h0, ae_tensor *c0, ae_tens
                 continue;
             }
             int64_t t = reverse ? len - 1 - st : st, row = row_of(s, t, b);
-            float *acts = A ? A + (st * B + b) * 4 * H : NULL;
+            float *acts = A ? A + (st * B + b) * 4 * H : scratch;
             if (lstm)
                 lstm_cell(H, Gx + row * GH, Gh + b * GH, bx, cp + b * H, hn + b * H, cn + b * H, y + row * H, acts);
             else gru_cell(H, Gx + row * GH, Gh + b * GH, bx, bn, hp + b * H, hn + b * H, y + row * H, acts);
