@@ -133,6 +133,12 @@ return function(nn)
         reject(name, "dropout should be a number in range [0, 1] representing the probability of an element "
           .. "being zeroed, got %s", guard.value(p))
       end
+      -- dropout acts between layers: with one layer it does nothing, which
+      -- PyTorch warns about and so does aerun
+      if p > 0 and cfg.num_layers == 1 then
+        io.stderr:write(string.format("warning: %s: dropout=%s has no effect with num_layers=1 (dropout acts "
+          .. "between layers)\n", name, tostring(p)))
+      end
       configure(self, NAMES, cfg)
       -- PyTorch's reset_parameters: every parameter U(±1/√hidden_size),
       -- drawn in registration order (which is PyTorch's)
