@@ -1146,10 +1146,51 @@ AutoEncoder.from_config = function(_, children)
   return AutoEncoder(by.encoder, by.decoder)
 end
 
--- what the module files that add layers (nn_conv, nn_norm, nn_seq) build on
+-- a layer constructor's arguments by name, for the layers that take
+-- PyTorch's arguments (names, in PyTorch's order): one named table that
+-- comes alone (what _config and nn.build give back), or positional
+-- arguments of which the last may be an options table, a plain table
+-- without a list part at position first_option or later (so a size given
+-- as {3, 5} stays positional)
+local function arguments(layer, names, args, first_option)
+  local function reject(fmt, ...) error(layer .. ": " .. string.format(fmt, ...)) end
+  local function known(k, from)
+    for j = from, #names do if names[j] == k then return true end end
+    return false
+  end
+  local a1 = args[1]
+  if type(a1) == "table" and a1[1] == nil and getmetatable(a1) == nil then
+    if args.n > 1 then reject("a table of named arguments comes alone") end
+    for k in pairs(a1) do
+      if not known(k, 1) then reject("unknown argument '%s' (known: %s)", tostring(k), table.concat(names, ", ")) end
+    end
+    return a1
+  end
+  local out = {}
+  for i = 1, args.n do
+    local v = args[i]
+    if i >= first_option and type(v) == "table" and v[1] == nil and getmetatable(v) == nil then
+      if i < args.n then reject("the options table must come last") end
+      for k, val in pairs(v) do
+        if not known(k, i) then
+          reject("unknown option '%s' (known: %s)", tostring(k), table.concat(names, ", ", i))
+        end
+        out[k] = val
+      end
+    elseif i > #names then
+      reject("too many arguments (%d)", args.n)
+    else
+      out[names[i]] = v
+    end
+  end
+  return out
+end
+
+-- what the module files that add layers (nn_conv, nn_norm, nn_rnn, nn_seq) build on
 nn._class = class
 nn._configure = configure
 nn._check_count = check_count
+nn._arguments = arguments
 nn.Module = Module
 
 require "aerun.nn_conv" (nn)

@@ -162,39 +162,6 @@ local function count(layer, name, v)
   return math.tointeger(v)
 end
 
--- the constructor's arguments by name: from one named table, or from
--- positional arguments (names), the last of which may be an options table
-local function arguments(layer, names, args)
-  local a1 = args[1]
-  if type(a1) == "table" and a1[1] == nil and getmetatable(a1) == nil then
-    for k in pairs(a1) do
-      local known = false
-      for _, n in ipairs(names) do known = known or n == k end
-      if not known then reject(layer, "unknown argument '%s' (known: %s)", tostring(k), table.concat(names, ", ")) end
-    end
-    return a1
-  end
-  local out, n = {}, 0
-  for i, name in ipairs(names) do
-    local v = args[i]
-    if type(v) == "table" and v[1] == nil and i > 1 and rawget(v, "__module") == nil then
-      for k, val in pairs(v) do
-        local known = false
-        for j = i, #names do known = known or names[j] == k end
-        if not known then
-          reject(layer, "unknown option '%s' (known: %s)", tostring(k), table.concat(names, ", ", i))
-        end
-        out[k] = val
-      end
-      return out
-    end
-    out[name] = v
-    n = i
-  end
-  if args.n > n then reject(layer, "too many arguments (%d)", args.n) end
-  return out
-end
-
 -- sizes as PyTorch prints its tuples: (3, 3), and (3,) for one
 local function shown(p)
   if #p == 1 then return "(" .. p[1] .. ",)" end
@@ -206,7 +173,7 @@ local function is_zero(p)
 end
 
 return function(nn)
-  local class, configure, uniform = nn._class, nn._configure, nn.uniform_init
+  local class, configure, uniform, arguments = nn._class, nn._configure, nn.uniform_init, nn._arguments
 
   -- Conv2d, ConvTranspose2d, Conv1d and ConvTranspose1d share everything
   -- but the weight's orientation, the output_padding, the sizes' form
@@ -221,7 +188,7 @@ return function(nn)
     end
 
     function cls:init(...)
-      local a = arguments(name, names, table.pack(...))
+      local a = arguments(name, names, table.pack(...), 2)
       local cfg = {
         in_channels = count(name, "in_channels", a.in_channels),
         out_channels = count(name, "out_channels", a.out_channels),
@@ -310,7 +277,7 @@ return function(nn)
   nn.MaxPool2d = MaxPool2d
 
   function MaxPool2d:init(...)
-    local a = arguments("MaxPool2d", { "kernel_size", "stride", "padding" }, table.pack(...))
+    local a = arguments("MaxPool2d", { "kernel_size", "stride", "padding" }, table.pack(...), 2)
     local k = pair("MaxPool2d", "kernel_size", a.kernel_size, 1)
     local cfg = {
       kernel_size = k,

@@ -65,41 +65,6 @@ local function reject(layer, fmt, ...)
   error(layer .. ": " .. string.format(fmt, ...))
 end
 
--- the constructor's arguments by name: one named table, or positional
--- arguments (PyTorch's order) of which the last may be an options table
-local function arguments(layer, args)
-  local known = {}
-  for _, n in ipairs(NAMES) do known[n] = true end
-  local a1 = args[1]
-  if type(a1) == "table" and a1[1] == nil and getmetatable(a1) == nil then
-    if args.n > 1 then reject(layer, "a table of named arguments comes alone") end
-    for k in pairs(a1) do
-      if not known[k] then reject(layer, "unknown argument '%s' (known: %s)", tostring(k), table.concat(NAMES, ", ")) end
-    end
-    return a1
-  end
-  local out = {}
-  for i = 1, args.n do
-    local v = args[i]
-    if type(v) == "table" and i > 2 and getmetatable(v) == nil then
-      if i < args.n then reject(layer, "the options table must come last") end
-      for k, val in pairs(v) do
-        local ok = false
-        for j = i, #NAMES do ok = ok or NAMES[j] == k end
-        if not ok then
-          reject(layer, "unknown option '%s' (known: %s)", tostring(k), table.concat(NAMES, ", ", i))
-        end
-        out[k] = val
-      end
-    elseif i > #NAMES then
-      reject(layer, "too many arguments (%d)", args.n)
-    else
-      out[NAMES[i]] = v
-    end
-  end
-  return out
-end
-
 local function boolean(layer, name, v, default)
   if v == nil then return default end
   if type(v) ~= "boolean" then reject(layer, "%s must be true or false, got %s", name, guard.value(v)) end
@@ -110,6 +75,7 @@ local function shape_str(t) return table.concat(t:shape(), "×") end
 
 return function(nn)
   local class, configure, uniform, check_count = nn._class, nn._configure, nn.uniform_init, nn._check_count
+  local arguments = nn._arguments
   local is_tensor = function(v) return getmetatable(v) == debug.getregistry()["aerun.Tensor"] end
 
   local function rnn_layer(name, gates, op)
@@ -118,7 +84,7 @@ return function(nn)
     nn[name] = cls
 
     function cls:init(...)
-      local a = arguments(name, table.pack(...))
+      local a = arguments(name, NAMES, table.pack(...), 3)
       local cfg = {
         input_size = check_count(name, a.input_size, "input_size"),
         hidden_size = check_count(name, a.hidden_size, "hidden_size"),
