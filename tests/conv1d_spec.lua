@@ -17,47 +17,10 @@ local U = gc.uniform
 
 local G = C.golden("conv1d_golden.lua")
 
-local flatten = C.flatten
+local CC = require "tests.helpers.conv_cases"
+local flatten, close, max_diff, scale = C.flatten, CC.close, CC.max_diff, CC.scale
 
-local function shape_of(v)
-  if type(v) == "number" then return {} end
-  local s = shape_of(v[1])
-  table.insert(s, 1, #v)
-  return s
-end
-
--- |got - want| <= atol + rtol·|want| elementwise; the message names the
--- worst element and how many are out
-local function close(what, got, want, tol)
-  assert(got ~= nil, what .. ": got nil")
-  local g = type(got) == "table" and flatten(got) or flatten(got:totable())
-  local w = flatten(want)
-  assert(#g == #w, ("%s: expected %d values, got %d"):format(what, #w, #g))
-  local bad, worst, excess = 0, 1, -math.huge
-  for k = 1, #w do
-    local limit = tol.atol + tol.rtol * math.abs(w[k])
-    local d = math.abs(g[k] - w[k])
-    if not (d <= limit) then
-      bad = bad + 1
-      local e = d ~= d and math.huge or d - limit
-      if e > excess then worst, excess = k, e end
-    end
-  end
-  assert(bad == 0, ("%s: element %d expected %.9g, got %.9g; %d of %d out of tolerance")
-    :format(what, worst, w[worst] or 0, g[worst] or 0, bad, #w))
-end
-
-local function max_diff(a, b)
-  local x, y = flatten(a:totable()), flatten(b:totable())
-  assert.are.equal(#x, #y)
-  local m = 0
-  for i = 1, #x do m = math.max(m, math.abs(x[i] - y[i])) end
-  return m
-end
-
-local function scale(t) return math.max(math.abs(t:max()), math.abs(t:min()), 1e-30) end
-
-local function leaf(v) return ae.tensor(v):requires_grad_(true) end
+local leaf = C.leaf
 
 local function ok(f, inputs, opts)
   local good, msg = gc.check(f, inputs, opts)
@@ -75,39 +38,7 @@ local LAYER = { atol = 1e-5, rtol = 1e-5 }
 
 describe("conv1d golden values from PyTorch " .. G.torch_version, function()
   for _, c in ipairs(G.layers) do
-    local function run(use_module)
-      local x = leaf(c.x)
-      local y, w, b
-      if use_module then
-        local cls = c.kind == "conv1d" and nn.Conv1d or nn.ConvTranspose1d
-        local opts = { stride = c.stride, padding = c.padding, bias = c.bias }
-        if c.kind ~= "conv1d" then opts.output_padding = c.output_padding end
-        local m = cls(c.in_channels, c.out_channels, c.kernel_size, opts)
-        ae.no_grad(function()
-          m.weight:copy_(ae.tensor(c.weight))
-          if c.bias then m.bias:copy_(ae.tensor(c.b)) end
-        end)
-        w, b = m.weight, m.bias
-        y = m(x)
-      else
-        w = leaf(c.weight)
-        b = c.bias and leaf(c.b) or nil
-        if c.kind == "conv1d" then
-          y = ae.conv1d(x, w, b, c.stride, c.padding)
-        else
-          y = ae.conv_transpose1d(x, w, b, c.stride, c.padding, c.output_padding)
-        end
-      end
-      assert.are.same(shape_of(c.y), y:shape())
-      close(c.name .. ": y", y, c.y, LAYER)
-      ;(y * ae.tensor(c.g)):sum():backward()
-      -- the gradients come back in the 1-D shapes
-      assert.are.same(shape_of(c.x), x.grad:shape())
-      assert.are.same(shape_of(c.weight), w.grad:shape())
-      close(c.name .. ": grad x", x.grad, c.grad_x, LAYER)
-      close(c.name .. ": grad weight", w.grad, c.grad_weight, LAYER)
-      if c.bias then close(c.name .. ": grad bias", b.grad, c.grad_b, LAYER) end
-    end
+    local function run(use_module) CC.golden_layer(CC.conv1d, c, LAYER, use_module) end
     it(c.name, function() run(false) end)
     it(c.name .. ", as a module", function() run(true) end)
   end
@@ -290,26 +221,8 @@ describe("conv1d properties", function()
       { ae.randn(8, 16, 9), 1, function(xx, ww, bb) return ae.conv1d(xx, ww, bb, 1, 4) end },
       { ae.randn(16, 16, 9), 2, function(xx, ww, bb) return ae.conv_transpose1d(xx, ww, bb, 1, 4) end },
     }
-    for _, c in ipairs(cases) do
-      local w0, b0 = c[1], ae.randn(c[1]:size(c[2]))
-      local function run(xx)
-        local xl, w, b = xx:detach():requires_grad_(true), w0:detach():requires_grad_(true),
-          b0:detach():requires_grad_(true)
-        local y = c[3](xl, w, b)
-        ;(y * y):sum():backward()
-        return y:detach(), xl.grad, w.grad, b.grad
-      end
-      local y, gx, gw, gb = run(x)
-      local ya, gxa, gwa, gba = run(x:narrow(1, 1, 5))
-      local yb, gxb, gwb, gbb = run(x:narrow(1, 6, 5))
-      assert.is_true(max_diff(y:narrow(1, 1, 5), ya) <= 1e-6 * scale(y))
-      assert.is_true(max_diff(y:narrow(1, 6, 5), yb) <= 1e-6 * scale(y))
-      assert.is_true(max_diff(gx:narrow(1, 1, 5), gxa) <= 1e-6 * scale(gx))
-      assert.is_true(max_diff(gx:narrow(1, 6, 5), gxb) <= 1e-6 * scale(gx))
-      -- sums over 40,960 positions, in another grouping
-      assert.is_true(max_diff(gw, gwa + gwb) <= 1e-5 * scale(gw))
-      assert.is_true(max_diff(gb, gba + gbb) <= 1e-5 * scale(gb))
-    end
+    -- sums over 40,960 positions in the weight's and bias's gradients
+    CC.batch_halves(x, 5, cases)
   end)
 
   it("a conv and the ReLU after it in a Sequential run as one op with the two ops' numbers", function()
@@ -323,28 +236,7 @@ describe("conv1d properties", function()
       { nn.ConvTranspose1d(6, 5, 7), { 4, 6, 1 } },              -- dense
       { nn.ConvTranspose1d(16, 16, 9, { padding = 4 }), { 10, 16, 4096 } },
     }
-    for _, c in ipairs(cases) do
-      local conv = c[1]
-      local seq = nn.Sequential { conv, nn.ReLU() }
-      local x0 = ae.randn(table.unpack(c[2]))
-      local function run(fused)
-        local x = x0:detach():requires_grad_(true)
-        conv:zero_grad()
-        local y = fused and seq(x) or ae.relu(conv(x))
-        ae.manual_seed(9)
-        local g = ae.randn(table.unpack(y:shape()))
-        ;(y * g):sum():backward()
-        return y:detach(), x.grad, conv.weight.grad:clone(), conv.bias.grad:clone(), y.grad_fn
-      end
-      local y1, gx1, gw1, gb1 = run(false)
-      local y2, gx2, gw2, gb2, op = run(true)
-      assert.are.equal(getmetatable(conv) == nn.Conv1d and "conv1d_relu" or "conv_transpose1d_relu", op)
-      assert.are.equal(0, max_diff(y1, y2))
-      assert.is_true(max_diff(gx1, gx2) <= 1e-6 * scale(gx1))
-      assert.is_true(max_diff(gw1, gw2) <= 1e-6 * scale(gw1))
-      -- the bias's sum runs in another order
-      assert.is_true(max_diff(gb1, gb2) <= 1e-5 * scale(gb1))
-    end
+    CC.fused_relu(CC.conv1d, cases)
   end)
 
   it("conv_transpose1d is the adjoint of conv1d: <conv(x), r> = <x, convT(r)>", function()
@@ -410,42 +302,14 @@ local needs = has_bf16 and it or function(name)
 end
 
 describe("conv1d under bf16", function()
-  local EPS = 2 ^ -24
   for _, op in ipairs { "conv1d", "conv_transpose1d" } do
     needs(op .. " takes bf16-rounded input and weight, forward and backward", function()
       ae.manual_seed(6)
       local x = ae.randn(8, 16, 40):requires_grad_()
       local w = (op == "conv1d" and ae.randn(24, 16, 5) or ae.randn(16, 24, 5)):requires_grad_()
-      local rx, rw = ae.round_bf16(x), ae.round_bf16(w)
-      local got = ae.autocast("bf16", ae[op], x, w, nil, 1, 2)
-      local ref = ae[op](rx, rw, nil, 1, 2)
-      local s = ae[op](rx:abs(), rw:abs(), nil, 1, 2)
-      local K = 16 * 5
-      local gv, rv, sv, pv = flatten(got:totable()), flatten(ref:totable()), flatten(s:totable()),
-        flatten(ae[op](x:detach(), w:detach(), nil, 1, 2):totable())
-      local broken = false
-      for i = 1, #gv do
-        local tol = 2 * K * EPS * sv[i] + 1e-30
-        assert(math.abs(gv[i] - rv[i]) <= tol, string.format("%s element %d: %.9g vs %.9g", op, i, gv[i], rv[i]))
-        if math.abs(pv[i] - rv[i]) > tol then broken = true end
-      end
-      assert.is_true(broken, "the fp32 convolution fits the bf16 bound")
-      -- backward outside autocast: the gradients are the fp32 gradients of
-      -- the rounded operands with the rounded output gradient
-      local g = ae.randn(table.unpack(got:shape()))
-      ;(got * g):sum():backward()
-      local rx2, rw2 = rx:clone():requires_grad_(), rw:clone():requires_grad_()
-      ;(ae[op](rx2, rw2, nil, 1, 2) * ae.round_bf16(g)):sum():backward()
-      for _, pair in ipairs { { x.grad, rx2.grad, "dx" }, { w.grad, rw2.grad, "dW" } } do
-        local a, b = flatten(pair[1]:totable()), flatten(pair[2]:totable())
-        local big = 0
-        for i = 1, #b do big = math.max(big, math.abs(b[i])) end
-        -- the weight gradient's sums of 8·40 = 320 terms bound the error
-        for i = 1, #b do
-          assert(math.abs(a[i] - b[i]) <= 2 * 320 * EPS * big,
-            string.format("%s %s element %d: %.9g vs %.9g", op, pair[3], i, a[i], b[i]))
-        end
-      end
+      -- K = 16·5 terms an output; the weight gradient's sums of 8·40 = 320
+      -- terms bound the gradients' error
+      C.bf16_conv(op, function(a, b) return ae[op](a, b, nil, 1, 2) end, x, w, 16 * 5, 320)
     end)
   end
 end)
@@ -539,26 +403,11 @@ describe("conv1d modules", function()
 
   it("initialise as PyTorch does: U(±1/√fan_in), fan_in from the weight's second dimension", function()
     ae.manual_seed(2)
-    local function bounds(t)
-      local lo, hi = math.huge, -math.huge
-      for _, v in ipairs(flatten(t:totable())) do lo, hi = math.min(lo, v), math.max(hi, v) end
-      return lo, hi
-    end
-    for _, c in ipairs {
+    CC.init_bounds {
       { nn.Conv1d(8, 20, 5), 8 * 5 },
       { nn.ConvTranspose1d(20, 8, 5), 8 * 5 }, -- out_channels·k
       { nn.ConvTranspose1d(8, 30, 3), 30 * 3 },
-    } do
-      local m, bound = c[1], 1 / math.sqrt(c[2])
-      for _, p in ipairs { m.weight, m.bias } do
-        local lo, hi = bounds(p)
-        assert.is_true(lo >= -bound and hi <= bound, ("%s outside ±%g"):format(m, bound))
-        if p:numel() >= 100 then
-          -- a uniform sample of hundreds reaches close to both ends
-          assert.is_true(lo < -0.9 * bound and hi > 0.9 * bound, ("%s not spread to ±%g"):format(m, bound))
-        end
-      end
-    end
+    }
     assert.is_nil(nn.Conv1d(1, 2, 3, { bias = false }).bias)
     assert.are.equal(2, #nn.ConvTranspose1d(1, 2, 3):parameters())
   end)

@@ -13,62 +13,19 @@ local nn = ae.nn
 local U = gc.uniform
 local C = require "tests.helpers.check"
 
-local function golden_path()
-  local source = debug.getinfo(1, "S").source
-  local dir = source:match("^@(.*)/[^/]*$") or "tests"
-  return dir .. "/golden/conv_golden.lua"
-end
-
-local G = dofile(golden_path())
+local CC = require "tests.helpers.conv_cases"
+local G = C.golden("conv_golden.lua")
 
 local function ok(f, inputs, opts)
   local good, msg = gc.check(f, inputs, opts)
   assert(good, msg)
 end
 
-local function flatten(v, out)
-  out = out or {}
-  if type(v) == "number" then
-    out[#out + 1] = v
-  else
-    for i = 1, #v do flatten(v[i], out) end
-  end
-  return out
-end
-
-local function shape_of(v)
-  if type(v) == "number" then return {} end
-  local s = shape_of(v[1])
-  table.insert(s, 1, #v)
-  return s
-end
+local flatten, close, max_diff = C.flatten, CC.close, CC.max_diff
 
 local function same_shape(got, want)
   assert.are.same(want, got:shape())
 end
-
--- |got - want| <= atol + rtol·|want| elementwise; the message names the
--- worst element and how many are out
-local function close(what, got, want, tol)
-  assert(got ~= nil, what .. ": got nil")
-  local g = type(got) == "table" and flatten(got) or flatten(got:totable())
-  local w = flatten(want)
-  assert(#g == #w, ("%s: expected %d values, got %d"):format(what, #w, #g))
-  local bad, worst, excess = 0, 1, -math.huge
-  for k = 1, #w do
-    local limit = tol.atol + tol.rtol * math.abs(w[k])
-    local d = math.abs(g[k] - w[k])
-    if not (d <= limit) then
-      bad = bad + 1
-      local e = d ~= d and math.huge or d - limit
-      if e > excess then worst, excess = k, e end
-    end
-  end
-  assert(bad == 0, ("%s: element %d expected %.9g, got %.9g; %d of %d out of tolerance")
-    :format(what, worst, w[worst] or 0, g[worst] or 0, bad, #w))
-end
-
-local function leaf(v) return ae.tensor(v):requires_grad_(true) end
 
 -- Float32 convolutions whose terms PyTorch may sum in another order: a few
 -- ulps of the largest values (up to ~16 here; the worst error measured is
@@ -79,36 +36,7 @@ local LAYER = { atol = 1e-5, rtol = 1e-5 }
 
 describe("conv golden values from PyTorch " .. G.torch_version, function()
   for _, c in ipairs(G.layers) do
-    local function run(use_module)
-      local x = leaf(c.x)
-      local y, w, b
-      if use_module then
-        local cls = c.kind == "conv2d" and nn.Conv2d or nn.ConvTranspose2d
-        local opts = { stride = c.stride, padding = c.padding, bias = c.bias }
-        if c.kind ~= "conv2d" then opts.output_padding = c.output_padding end
-        local m = cls(c.in_channels, c.out_channels, c.kernel_size, opts)
-        ae.no_grad(function()
-          m.weight:copy_(ae.tensor(c.weight))
-          if c.bias then m.bias:copy_(ae.tensor(c.b)) end
-        end)
-        w, b = m.weight, m.bias
-        y = m(x)
-      else
-        w = leaf(c.weight)
-        b = c.bias and leaf(c.b) or nil
-        if c.kind == "conv2d" then
-          y = ae.conv2d(x, w, b, c.stride, c.padding)
-        else
-          y = ae.conv_transpose2d(x, w, b, c.stride, c.padding, c.output_padding)
-        end
-      end
-      close(c.name .. ": y", y, c.y, LAYER)
-      same_shape(y, shape_of(c.y))
-      ;(y * ae.tensor(c.g)):sum():backward()
-      close(c.name .. ": grad x", x.grad, c.grad_x, LAYER)
-      close(c.name .. ": grad weight", w.grad, c.grad_weight, LAYER)
-      if c.bias then close(c.name .. ": grad bias", b.grad, c.grad_b, LAYER) end
-    end
+    local function run(use_module) CC.golden_layer(CC.conv2d, c, LAYER, use_module) end
     it(c.name, function() run(false) end)
     it(c.name .. ", as a module", function() run(true) end)
   end
@@ -281,14 +209,6 @@ end)
 describe("conv properties", function()
   before_each(function() ae.manual_seed(5) end)
 
-  local function max_diff(a, b)
-    local x, y = flatten(a:totable()), flatten(b:totable())
-    assert.are.equal(#x, #y)
-    local m = 0
-    for i = 1, #x do m = math.max(m, math.abs(x[i] - y[i])) end
-    return m
-  end
-
   it("a batch computes what its samples compute one at a time", function()
     -- batch 1 and larger batches take different paths (no transposes)
     local x = ae.randn(5, 3, 9, 8)
@@ -312,26 +232,7 @@ describe("conv properties", function()
       { ae.randn(4, 8, 7, 7), 1, function(xx, ww, bb) return ae.conv2d(xx, ww, bb, 1, 3) end },
       { ae.randn(8, 8, 7, 7), 2, function(xx, ww, bb) return ae.conv_transpose2d(xx, ww, bb, 1, 3) end },
     }
-    local function scale(t) return math.max(math.abs(t:max()), math.abs(t:min())) end
-    for _, c in ipairs(cases) do
-      local w0, b0 = c[1], ae.randn(c[1]:size(c[2]))
-      local function run(xx)
-        local xl, w, b = xx:detach():requires_grad_(true), w0:detach():requires_grad_(true),
-          b0:detach():requires_grad_(true)
-        local y = c[3](xl, w, b)
-        ;(y * y):sum():backward()
-        return y:detach(), xl.grad, w.grad, b.grad
-      end
-      local y, gx, gw, gb = run(x)
-      local ya, gxa, gwa, gba = run(x:narrow(1, 1, 8))
-      local yb, gxb, gwb, gbb = run(x:narrow(1, 9, 8))
-      assert.is_true(max_diff(y:narrow(1, 1, 8), ya) < 1e-6 * scale(y))
-      assert.is_true(max_diff(y:narrow(1, 9, 8), yb) < 1e-6 * scale(y))
-      assert.is_true(max_diff(gx:narrow(1, 1, 8), gxa) < 1e-6 * scale(gx))
-      assert.is_true(max_diff(gx:narrow(1, 9, 8), gxb) < 1e-6 * scale(gx))
-      assert.is_true(max_diff(gw, gwa + gwb) < 1e-5 * scale(gw))
-      assert.is_true(max_diff(gb, gba + gbb) < 1e-5 * scale(gb))
-    end
+    CC.batch_halves(x, 8, cases)
   end)
 
   it("a conv and the ReLU after it in a Sequential run as one op with the two ops' numbers", function()
@@ -340,7 +241,6 @@ describe("conv properties", function()
     -- tensors (7×7 on 7×7), one sample, a batch in chunks (11 = 10 + 1)
     -- and a chunk of one sample (a 16 MB column matrix each) mask in a
     -- pass of their own
-    local function scale(t) return math.max(math.abs(t:max()), math.abs(t:min()), 1e-30) end
     local cases = {
       { nn.Conv2d(3, 4, 3, { stride = 2, padding = 1 }), { 5, 3, 9, 8 } },
       { nn.Conv2d(3, 4, 3, { stride = 2, padding = 1 }), { 1, 3, 9, 8 } },
@@ -352,28 +252,7 @@ describe("conv properties", function()
       { nn.ConvTranspose2d(8, 8, 7, { padding = 3 }), { 11, 8, 32, 32 } },
       { nn.ConvTranspose2d(6, 5, 7), { 4, 6, 1, 1 } },
     }
-    for _, c in ipairs(cases) do
-      local conv = c[1]
-      local seq = nn.Sequential { conv, nn.ReLU() }
-      local x0 = ae.randn(table.unpack(c[2]))
-      local function run(fused)
-        local x = x0:detach():requires_grad_(true)
-        conv:zero_grad()
-        local y = fused and seq(x) or ae.relu(conv(x))
-        ae.manual_seed(9)
-        local g = ae.randn(table.unpack(y:shape()))
-        ;(y * g):sum():backward()
-        return y:detach(), x.grad, conv.weight.grad:clone(), conv.bias.grad:clone(), y.grad_fn
-      end
-      local y1, gx1, gw1, gb1 = run(false)
-      local y2, gx2, gw2, gb2, op = run(true)
-      assert.are.equal(getmetatable(conv) == nn.Conv2d and "conv2d_relu" or "conv_transpose2d_relu", op)
-      assert.is_true(max_diff(y1, y2) == 0)
-      assert.is_true(max_diff(gx1, gx2) <= 1e-6 * scale(gx1))
-      assert.is_true(max_diff(gw1, gw2) <= 1e-6 * scale(gw1))
-      -- the bias's sum runs in another order
-      assert.is_true(max_diff(gb1, gb2) <= 1e-5 * scale(gb1))
-    end
+    CC.fused_relu(CC.conv2d, cases)
   end)
 
   it("conv_transpose2d is the adjoint of conv2d: <conv(x), y> = <x, convT(y)>", function()
@@ -546,26 +425,11 @@ describe("conv modules", function()
 
   it("initialises as PyTorch does: U(±1/√fan_in), fan_in from the weight's second dimension", function()
     ae.manual_seed(2)
-    local function bounds(t)
-      local lo, hi = math.huge, -math.huge
-      for _, v in ipairs(flatten(t:totable())) do lo, hi = math.min(lo, v), math.max(hi, v) end
-      return lo, hi
-    end
-    for _, c in ipairs {
+    CC.init_bounds {
       { nn.Conv2d(8, 20, { 3, 5 }), 8 * 15 },
       { nn.ConvTranspose2d(20, 8, { 3, 5 }), 8 * 15 },  -- out_channels·kh·kw
       { nn.ConvTranspose2d(8, 30, 3), 30 * 9 },
-    } do
-      local m, bound = c[1], 1 / math.sqrt(c[2])
-      for _, p in ipairs { m.weight, m.bias } do
-        local lo, hi = bounds(p)
-        assert.is_true(lo >= -bound and hi <= bound, ("%s outside ±%g"):format(m, bound))
-        if p:numel() >= 100 then
-          -- a uniform sample of hundreds reaches close to both ends
-          assert.is_true(lo < -0.9 * bound and hi > 0.9 * bound, ("%s not spread to ±%g"):format(m, bound))
-        end
-      end
-    end
+    }
     assert.is_nil(nn.Conv2d(1, 2, 3, { bias = false }).bias)
     assert.are.equal(2, #nn.Conv2d(1, 2, 3):parameters())
   end)

@@ -27,12 +27,7 @@ local DEFAULT = { atol = 1e-5, rtol = 1e-4 }
 -- tolerance of 2e-6 let through Adam's (1 - 0.999f), 72 ulp here.
 local OPTIM = { exact = true }
 
-local function shape_of(v)
-  if type(v) == "number" then return {} end
-  local s = shape_of(v[1])
-  table.insert(s, 1, #v)
-  return s
-end
+local shape_of = require("tests.helpers.check").shape_of
 
 local function flatten(v, out)
   out = out or {}

@@ -181,37 +181,11 @@ describe("bf16 precision", function()
       local x = ae.randn(8, 16, 10, 10):requires_grad_()
       local w = op == "conv2d" and ae.randn(24, 16, 3, 3) or ae.randn(16, 24, 3, 3)
       w:requires_grad_()
-      local rx, rw = ae.round_bf16(x), ae.round_bf16(w)
-      local got = ae.autocast("bf16", ae[op], x, w, nil, 1, 1)
-      local ref = ae[op](rx, rw, nil, 1, 1)
-      local s = ae[op](rx:abs(), rw:abs(), nil, 1, 1)
-      local K = 16 * 9
-      local gv, rv, sv, pv = flat(got), flat(ref), flat(s), flat(ae[op](x:detach(), w:detach(), nil, 1, 1))
-      local broken = false
-      for i = 1, #gv do
-        local tol = 2 * K * U * sv[i] + 1e-30
-        assert(math.abs(gv[i] - rv[i]) <= tol, string.format("%s element %d: %.9g vs %.9g", op, i, gv[i], rv[i]))
-        if math.abs(pv[i] - rv[i]) > tol then broken = true end
-      end
-      assert.is_true(broken, "the fp32 convolution fits the bf16 bound")
-      -- backward outside autocast: the weight's gradient is the fp32
-      -- gradient of the rounded operands with the rounded output gradient
-      local g = ae.randn(table.unpack(got:shape()))
-      ;(got * g):sum():backward()
-      local rx2, rw2 = rx:clone():requires_grad_(), rw:clone():requires_grad_()
-      ;(ae[op](rx2, rw2, nil, 1, 1) * ae.round_bf16(g)):sum():backward()
-      for _, pair in ipairs { { x.grad, rx2.grad, "dx" }, { w.grad, rw2.grad, "dW" } } do
-        local a, b = flat(pair[1]), flat(pair[2])
-        local scale = 0
-        for i = 1, #b do scale = math.max(scale, math.abs(b[i])) end
-        -- the long sums of the weight gradient (8·10·10 = 800 terms over
-        -- the batch and the image) bound the error: 2·800·2^-24 of the
-        -- largest element's scale, far below bf16's 2^-9
-        for i = 1, #b do
-          assert(math.abs(a[i] - b[i]) <= 2 * 800 * U * scale,
-            string.format("%s %s element %d: %.9g vs %.9g", op, pair[3], i, a[i], b[i]))
-        end
-      end
+      -- K = 16·3·3 terms an output; the long sums of the weight gradient
+      -- (8·10·10 = 800 terms over the batch and the image) bound its
+      -- error: 2·800·2^-24 of the largest element, far below bf16's 2^-9
+      require("tests.helpers.check").bf16_conv(op, function(a, b) return ae[op](a, b, nil, 1, 1) end, x, w,
+        16 * 9, 800)
     end)
   end
 

@@ -46,6 +46,14 @@ end
 
 M.flatten = gc.flatten
 
+-- the shape of a nested table of numbers (a number's is {})
+function M.shape_of(v)
+  if type(v) == "number" then return {} end
+  local s = M.shape_of(v[1])
+  table.insert(s, 1, #v)
+  return s
+end
+
 -- a tensor's values as a flat list (a 0-D tensor gives one)
 function M.values(t)
   return t:dim() == 0 and { t:item() } or gc.flatten(t:totable())
@@ -113,6 +121,43 @@ function M.has_bf16()
   local on = ae.precision() == "bf16"
   ae.precision(was)
   return on
+end
+
+-- A convolution f(x, w) (x, w leaves) under bf16 autocast is the fp32
+-- convolution of the bf16-rounded x and w up to fp32 accumulation over
+-- the K terms of each output, |got - ref| <= 2·K·2^-24·f(|x|, |w|) (both
+-- sides accumulate), a bound the unrounded fp32 result breaks somewhere.
+-- Its backward, run outside autocast, gives the fp32 gradients of the
+-- rounded operands with the rounded output gradient, within
+-- 2·terms·2^-24 of each gradient's largest element, terms the length of
+-- the longest sum (the weight gradient's, over the batch and positions).
+function M.bf16_conv(what, f, x, w, K, terms)
+  local EPS = 2 ^ -24
+  local rx, rw = ae.round_bf16(x), ae.round_bf16(w)
+  local got = ae.autocast("bf16", f, x, w)
+  local ref = f(rx, rw)
+  local s = f(rx:abs(), rw:abs())
+  local gv, rv, sv, pv = M.values(got), M.values(ref), M.values(s), M.values(f(x:detach(), w:detach()))
+  local broken = false
+  for i = 1, #gv do
+    local tol = 2 * K * EPS * sv[i] + 1e-30
+    assert(math.abs(gv[i] - rv[i]) <= tol, string.format("%s element %d: %.9g vs %.9g", what, i, gv[i], rv[i]))
+    if math.abs(pv[i] - rv[i]) > tol then broken = true end
+  end
+  assert(broken, what .. ": the fp32 convolution fits the bf16 bound")
+  local g = ae.randn(table.unpack(got:shape()))
+  ;(got * g):sum():backward()
+  local rx2, rw2 = rx:clone():requires_grad_(), rw:clone():requires_grad_()
+  ;(f(rx2, rw2) * ae.round_bf16(g)):sum():backward()
+  for _, pair in ipairs { { x.grad, rx2.grad, "dx" }, { w.grad, rw2.grad, "dW" } } do
+    local a, b = M.values(pair[1]), M.values(pair[2])
+    local big = 0
+    for i = 1, #b do big = math.max(big, math.abs(b[i])) end
+    for i = 1, #b do
+      assert(math.abs(a[i] - b[i]) <= 2 * terms * EPS * big,
+        string.format("%s %s element %d: %.9g vs %.9g", what, pair[3], i, a[i], b[i]))
+    end
+  end
 end
 
 -- a tensor that requires grad, from nested tables
