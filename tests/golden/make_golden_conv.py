@@ -26,6 +26,7 @@ import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import golden_conv  # noqa: E402
 from make_golden import leaf, write_golden  # noqa: E402
 
 SEED = 20240602
@@ -36,28 +37,13 @@ def pair(v):
     return list(v) if isinstance(v, (tuple, list)) else [v, v]
 
 
+CLASSES = {"conv2d": nn.Conv2d, "conv_transpose2d": nn.ConvTranspose2d}
+
+
 def layer_case(kind, x_shape, in_c, out_c, k, stride=1, padding=0, output_padding=0, bias=True):
-    """One Conv2d or ConvTranspose2d with PyTorch's own init."""
-    if kind == "conv2d":
-        m = nn.Conv2d(in_c, out_c, k, stride=stride, padding=padding, bias=bias)
-    else:
-        m = nn.ConvTranspose2d(in_c, out_c, k, stride=stride, padding=padding,
-                               output_padding=output_padding, bias=bias)
-    x = leaf(torch.randn(*x_shape))
-    y = m(x)
-    g = torch.randn(*y.shape)
-    (y * g).sum().backward()
-    case = {
-        "kind": kind, "in_channels": in_c, "out_channels": out_c,
-        "kernel_size": pair(k), "stride": pair(stride), "padding": pair(padding),
-        "output_padding": pair(output_padding), "bias": bias,
-        "x": x, "weight": m.weight, "g": g, "y": y,
-        "grad_x": x.grad, "grad_weight": m.weight.grad,
-    }
-    if bias:
-        case["b"] = m.bias
-        case["grad_b"] = m.bias.grad
-    return case
+    """One Conv2d or ConvTranspose2d with PyTorch's own init, sizes as pairs."""
+    return golden_conv.layer_case(CLASSES, kind, x_shape, in_c, out_c, k, stride, padding, output_padding,
+                                  bias, size=pair)
 
 
 def conv_cases():

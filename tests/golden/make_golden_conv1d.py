@@ -11,7 +11,8 @@ Like make_golden_conv.py it seeds torch and computes in float32, so the same
 torch version writes the same file; tests/conv1d_spec.lua compares aerun
 against it.  Each layer case holds the input, the parameters (PyTorch's own
 init), a fixed upstream gradient g (the loss is (y * g).sum()), the output and
-the gradients of the input and of every parameter.
+the gradients of the input and of every parameter (golden_conv.layer_case,
+which make_golden_conv.py uses too).
 """
 
 import os
@@ -22,32 +23,19 @@ import torch.nn as nn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import golden_conv  # noqa: E402
 from make_golden import leaf, write_golden  # noqa: E402
 
 SEED = 20261206
 OUT = os.path.join(HERE, "conv1d_golden.lua")
 
 
-def layer_case(name, kind, x_shape, in_c, out_c, k, stride, padding, output_padding, bias):
-    if kind == "conv1d":
-        m = nn.Conv1d(in_c, out_c, k, stride=stride, padding=padding, bias=bias)
-    else:
-        m = nn.ConvTranspose1d(in_c, out_c, k, stride=stride, padding=padding,
-                               output_padding=output_padding, bias=bias)
-    x = leaf(torch.randn(*x_shape))
-    y = m(x)
-    g = torch.randn(*y.shape)
-    (y * g).sum().backward()
-    case = {
-        "name": name, "kind": kind, "in_channels": in_c, "out_channels": out_c,
-        "kernel_size": k, "stride": stride, "padding": padding,
-        "output_padding": output_padding, "bias": bias,
-        "x": x, "weight": m.weight, "g": g, "y": y,
-        "grad_x": x.grad, "grad_weight": m.weight.grad,
-    }
-    if bias:
-        case["b"] = m.bias
-        case["grad_b"] = m.bias.grad
+CLASSES = {"conv1d": nn.Conv1d, "conv_transpose1d": nn.ConvTranspose1d}
+
+
+def layer_case(name, kind, *args):
+    case = {"name": name}
+    case.update(golden_conv.layer_case(CLASSES, kind, *args))
     return case
 
 
