@@ -18,14 +18,11 @@ local U = gc.uniform
 local G = C.golden("conv1d_golden.lua")
 
 local CC = require "tests.helpers.conv_cases"
-local flatten, close, max_diff, scale = C.flatten, CC.close, CC.max_diff, CC.scale
+local close, max_diff, scale = CC.close, CC.max_diff, CC.scale
 
 local leaf = C.leaf
 
-local function ok(f, inputs, opts)
-  local good, msg = gc.check(f, inputs, opts)
-  assert(good, msg)
-end
+local ok = C.grad_ok
 
 -- Sums of at most 40 float32 products (8 channels · kernel 5; the bias
 -- gradients sum 39 terms), values up to 18, which PyTorch may add in
@@ -37,11 +34,7 @@ local LAYER = { atol = 1e-5, rtol = 1e-5 }
 -- ---------------------------------------------------------------- golden
 
 describe("conv1d golden values from PyTorch " .. G.torch_version, function()
-  for _, c in ipairs(G.layers) do
-    local function run(use_module) CC.golden_layer(CC.conv1d, c, LAYER, use_module) end
-    it(c.name, function() run(false) end)
-    it(c.name .. ", as a module", function() run(true) end)
-  end
+  CC.golden_layers(it, CC.conv1d, G.layers, LAYER)
 
   it("a Conv1d autoencoder with its ReLUs fused: code, output, loss and every gradient", function()
     local A = G.autoencoder

@@ -16,10 +16,7 @@ local C = require "tests.helpers.check"
 local CC = require "tests.helpers.conv_cases"
 local G = C.golden("conv_golden.lua")
 
-local function ok(f, inputs, opts)
-  local good, msg = gc.check(f, inputs, opts)
-  assert(good, msg)
-end
+local ok = C.grad_ok
 
 local flatten, close, max_diff = C.flatten, CC.close, CC.max_diff
 
@@ -35,11 +32,7 @@ local LAYER = { atol = 1e-5, rtol = 1e-5 }
 -- ---------------------------------------------------------------- golden
 
 describe("conv golden values from PyTorch " .. G.torch_version, function()
-  for _, c in ipairs(G.layers) do
-    local function run(use_module) CC.golden_layer(CC.conv2d, c, LAYER, use_module) end
-    it(c.name, function() run(false) end)
-    it(c.name .. ", as a module", function() run(true) end)
-  end
+  CC.golden_layers(it, CC.conv2d, G.layers, LAYER)
 
   describe("the tutorial's conv autoencoder at batch 2", function()
     local C = G.cae

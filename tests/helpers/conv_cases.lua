@@ -3,8 +3,8 @@
 -- golden layer case of PyTorch's through the op or the module, the fused
 -- ReLU against the two ops, a batch in column-matrix chunks against its
 -- halves, PyTorch's initial bounds.  The specs keep their cases, sizes and
--- tolerances; the comparisons are plain asserts with messages, so this
--- module needs nothing of busted's.
+-- tolerances; the comparisons are plain asserts with messages, and the
+-- one busted function used (it) is passed in, so this is a plain module.
 local ae = require "aerun"
 local C = require "tests.helpers.check"
 local nn = ae.nn
@@ -94,6 +94,15 @@ function M.golden_layer(family, c, tol, use_module)
   close(c.name .. ": grad x", x.grad, c.grad_x, tol)
   close(c.name .. ": grad weight", w.grad, c.grad_weight, tol)
   if c.bias then close(c.name .. ": grad bias", b.grad, c.grad_b, tol) end
+end
+
+-- every golden layer case of layers as two tests (made with it, busted's),
+-- through the op and through the module
+function M.golden_layers(it, family, layers, tol)
+  for _, c in ipairs(layers) do
+    it(c.name, function() M.golden_layer(family, c, tol, false) end)
+    it(c.name .. ", as a module", function() M.golden_layer(family, c, tol, true) end)
+  end
 end
 
 -- each case {conv module, input shape}: the module and a ReLU in a
