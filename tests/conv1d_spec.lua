@@ -89,17 +89,6 @@ describe("conv1d gradients by finite differences", function()
     { "padding larger than the kernel's half", { 2, 1, 6 }, { 2, 1, 2 }, 3, 2, true },
     { "k1, three input channels", { 2, 3, 4 }, { 2, 3, 1 }, 1, 0, false },
   }
-  for _, c in ipairs(conv_cases) do
-    it("conv1d: " .. c[1], function()
-      local x, w = U(c[2], -1, 1), U(c[3], -1, 1)
-      if c[6] then
-        local b = U({ c[3][1] }, -1, 1)
-        ok(function(xx, ww, bb) return ae.conv1d(xx, ww, bb, c[4], c[5]) end, { x, w, b })
-      else
-        ok(function(xx, ww) return ae.conv1d(xx, ww, nil, c[4], c[5]) end, { x, w })
-      end
-    end)
-  end
 
   local convt_cases = {
     -- x shape, w shape (in, out, k), stride, padding, output_padding, bias
@@ -110,17 +99,7 @@ describe("conv1d gradients by finite differences", function()
     { "from length 1 (dense)", { 3, 4, 1 }, { 4, 2, 3 }, 1, 0, 0, true },
     { "from length 1 with output_padding", { 2, 2, 1 }, { 2, 2, 3 }, 2, 0, 1, true },
   }
-  for _, c in ipairs(convt_cases) do
-    it("conv_transpose1d: " .. c[1], function()
-      local x, w = U(c[2], -1, 1), U(c[3], -1, 1)
-      if c[7] then
-        local b = U({ c[3][2] }, -1, 1)
-        ok(function(xx, ww, bb) return ae.conv_transpose1d(xx, ww, bb, c[4], c[5], c[6]) end, { x, w, b })
-      else
-        ok(function(xx, ww) return ae.conv_transpose1d(xx, ww, nil, c[4], c[5], c[6]) end, { x, w })
-      end
-    end)
-  end
+  CC.finite_differences(it, CC.conv1d, conv_cases, convt_cases)
 
   it("with the ReLU fused, away from its kink", function()
     -- a draw whose outputs all lie at least 0.05 from 0: a step of 1e-2

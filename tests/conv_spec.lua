@@ -142,17 +142,6 @@ describe("conv gradients by finite differences", function()
     -- one output position, but padded: not the fully connected shortcut
     { "kernel as large as the input, padding 1, stride 3", { 2, 2, 3, 3 }, { 2, 2, 3, 3 }, 3, 1, true },
   }
-  for _, c in ipairs(conv_cases) do
-    it("conv2d: " .. c[1], function()
-      local x, w = U(c[2], -1, 1), U(c[3], -1, 1)
-      if c[6] then
-        local b = U({ c[3][1] }, -1, 1)
-        ok(function(xx, ww, bb) return ae.conv2d(xx, ww, bb, c[4], c[5]) end, { x, w, b })
-      else
-        ok(function(xx, ww) return ae.conv2d(xx, ww, nil, c[4], c[5]) end, { x, w })
-      end
-    end)
-  end
 
   local convt_cases = {
     -- x shape, w shape (in, out, kh, kw), stride, padding, output_padding, bias
@@ -165,18 +154,7 @@ describe("conv gradients by finite differences", function()
     { "from 1x1 with output_padding", { 2, 2, 1, 1 }, { 2, 2, 3, 3 }, 2, 0, 1, true },
     { "padding 2, stride 3", { 2, 1, 3, 3 }, { 1, 2, 4, 4 }, 3, 2, 2, false },
   }
-  for _, c in ipairs(convt_cases) do
-    it("conv_transpose2d: " .. c[1], function()
-      local x, w = U(c[2], -1, 1), U(c[3], -1, 1)
-      if c[7] then
-        local b = U({ c[3][2] }, -1, 1)
-        ok(function(xx, ww, bb) return ae.conv_transpose2d(xx, ww, bb, c[4], c[5], c[6]) end,
-          { x, w, b })
-      else
-        ok(function(xx, ww) return ae.conv_transpose2d(xx, ww, nil, c[4], c[5], c[6]) end, { x, w })
-      end
-    end)
-  end
+  CC.finite_differences(it, CC.conv2d, conv_cases, convt_cases)
 
   it("an input used twice accumulates both gradients", function()
     local x, w = U({ 3, 2, 4, 4 }, -1, 1), U({ 2, 2, 3, 3 }, -1, 1)

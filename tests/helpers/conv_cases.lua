@@ -1,12 +1,14 @@
 -- tests/helpers/conv_cases.lua: what conv_spec.lua (the 2-D convolutions)
 -- and conv1d_spec.lua (the 1-D ones) check alike, for either family: a
--- golden layer case of PyTorch's through the op or the module, the fused
+-- golden layer case of PyTorch's through the op or the module, the finite
+-- differences of both ops, the fused
 -- ReLU against the two ops, a batch in column-matrix chunks against its
 -- halves, PyTorch's initial bounds.  The specs keep their cases, sizes and
 -- tolerances; the comparisons are plain asserts with messages, and the
 -- one busted function used (it) is passed in, so this is a plain module.
 local ae = require "aerun"
 local C = require "tests.helpers.check"
+local gc = require "tests.helpers.gradcheck"
 local nn = ae.nn
 
 local M = {}
@@ -102,6 +104,36 @@ function M.golden_layers(it, family, layers, tol)
   for _, c in ipairs(layers) do
     it(c.name, function() M.golden_layer(family, c, tol, false) end)
     it(c.name .. ", as a module", function() M.golden_layer(family, c, tol, true) end)
+  end
+end
+
+-- the op and its transpose against central finite differences (tests made
+-- with it): conv_cases {name, x shape, w shape, stride, padding, bias},
+-- convt_cases {name, x shape, w shape, stride, padding, output_padding,
+-- bias}; inputs and weights (and biases) drawn from U(-1, 1)
+function M.finite_differences(it, family, conv_cases, convt_cases)
+  local U, ok = gc.uniform, C.grad_ok
+  for _, c in ipairs(conv_cases) do
+    it(family.name .. ": " .. c[1], function()
+      local x, w = U(c[2], -1, 1), U(c[3], -1, 1)
+      if c[6] then
+        local b = U({ c[3][1] }, -1, 1)
+        ok(function(xx, ww, bb) return family.op(xx, ww, bb, c[4], c[5]) end, { x, w, b })
+      else
+        ok(function(xx, ww) return family.op(xx, ww, nil, c[4], c[5]) end, { x, w })
+      end
+    end)
+  end
+  for _, c in ipairs(convt_cases) do
+    it(family.name_t .. ": " .. c[1], function()
+      local x, w = U(c[2], -1, 1), U(c[3], -1, 1)
+      if c[7] then
+        local b = U({ c[3][2] }, -1, 1)
+        ok(function(xx, ww, bb) return family.op_t(xx, ww, bb, c[4], c[5], c[6]) end, { x, w, b })
+      else
+        ok(function(xx, ww) return family.op_t(xx, ww, nil, c[4], c[5], c[6]) end, { x, w })
+      end
+    end)
   end
 end
 
