@@ -331,6 +331,10 @@ describe("conv shape rules", function()
     fails("Conv2d: stride must be at least 1, got 0", function() nn.Conv2d(1, 16, 3, { stride = 0 }) end)
     fails("Conv2d: padding must be at least 0, got -1", function() nn.Conv2d(1, 16, 3, { padding = -1 }) end)
     fails("Conv2d: unknown option 'strides'", function() nn.Conv2d(1, 16, 3, { strides = 2 }) end)
+    -- nothing after the options table or beside the named table is passed over
+    fails("Conv2d: the options table must come last", function() nn.Conv2d(1, 16, 3, { stride = 2 }, 1) end)
+    fails("ConvTranspose2d: a table of named arguments comes alone",
+      function() nn.ConvTranspose2d({ in_channels = 1, out_channels = 2, kernel_size = 3 }, 2) end)
     fails("ConvTranspose2d: output_padding (2, 2) must be smaller than the stride (2, 2)",
       function() nn.ConvTranspose2d(1, 16, 3, { stride = 2, output_padding = 2 }) end)
     fails("MaxPool2d: padding (2, 2) must be at most half the kernel_size (2, 2)",

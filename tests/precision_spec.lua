@@ -184,8 +184,8 @@ describe("bf16 precision", function()
       -- K = 16·3·3 terms an output; the long sums of the weight gradient
       -- (8·10·10 = 800 terms over the batch and the image) bound its
       -- error: 2·800·2^-24 of the largest element, far below bf16's 2^-9
-      require("tests.helpers.check").bf16_conv(op, function(a, b) return ae[op](a, b, nil, 1, 1) end, x, w,
-        16 * 9, 800)
+      local function f(a, b) return ae[op](a, b, nil, 1, 1) end
+      require("tests.helpers.check").bf16_conv(op, f, x, w, 16 * 9, 800)
     end)
   end
 

@@ -16,10 +16,10 @@ local M = {}
 local flatten, shape_of = C.flatten, C.shape_of
 
 -- the op family: name, ops and module classes
-M.conv2d = { name = "conv2d", name_t = "conv_transpose2d", op = ae.conv2d, op_t = ae.conv_transpose2d, module = nn.Conv2d,
-  module_t = nn.ConvTranspose2d }
-M.conv1d = { name = "conv1d", name_t = "conv_transpose1d", op = ae.conv1d, op_t = ae.conv_transpose1d, module = nn.Conv1d,
-  module_t = nn.ConvTranspose1d }
+M.conv2d = { name = "conv2d", name_t = "conv_transpose2d", op = ae.conv2d, op_t = ae.conv_transpose2d,
+  module = nn.Conv2d, module_t = nn.ConvTranspose2d }
+M.conv1d = { name = "conv1d", name_t = "conv_transpose1d", op = ae.conv1d, op_t = ae.conv_transpose1d,
+  module = nn.Conv1d, module_t = nn.ConvTranspose1d }
 
 local function same_shape(what, want, got)
   assert(table.concat(want, "x") == table.concat(got, "x"),
