@@ -478,6 +478,16 @@ for i, q in ipairs(goals) do
   end
 end
 print("  on the three models: " .. table.concat(summary, "; "))
+-- the recurrent layers' goal (issue 16): aerun >= 2x PyTorch's nn.LSTM / nn.GRU in fp32
+local rnn = {}
+for _, g in ipairs(groups) do
+  local a, t = g.runs.aerun_fp32, g.runs.torch_fp32
+  if (g.model == "lstm" or g.model == "gru") and a and t then
+    local x = a.samples_per_second / t.samples_per_second
+    rnn[#rnn + 1] = string.format("%s %.2fx %s", g.name, x, x >= 2 and "met" or "not met")
+  end
+end
+if #rnn > 0 then print("  recurrent layers, fp32 / PyTorch fp32 >= 2x: " .. table.concat(rnn, "; ")) end
 
 print()
 print("every fp32 setting (best run each, steady-state samples/s):")
