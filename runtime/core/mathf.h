@@ -43,6 +43,21 @@ static inline float ae_expf(float x)
 
 static inline float ae_sigmoidf(float x) { return 1.0f / (1.0f + ae_expf(-x)); }
 
+/* tanh, Cephes' tanhf: a polynomial below 0.625 and 1 - 2/(e^2|x| + 1)
+ * above, both computed and one selected, so that a loop over it
+ * vectorises (glibc's tanhf is a scalar call) */
+static inline float ae_tanhf(float x)
+{
+    float a = fabsf(x), z = x * x;
+    float p = ((((-5.70498872745e-3f * z + 2.06390887954e-2f) * z - 5.37397155531e-2f) * z + 1.33314422036e-1f) * z -
+               3.33332819422e-1f) *
+                  z * x +
+              x;
+    float q = 1.0f - 2.0f / (ae_expf(2.0f * a) + 1.0f);
+    q = x < 0.0f ? -q : q;
+    return a > 0.625f ? q : p;
+}
+
 /* natural log, Cephes-style: x = m·2^e with m in [√½, √2), a degree-9
  * polynomial in m - 1 (within 2 ulp of logf), branch-free so that a loop
  * over it vectorises.  Subnormals are scaled up first; log(0) = -inf,

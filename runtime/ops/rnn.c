@@ -27,29 +27,15 @@
 typedef struct {
     ae_rnn_cell cell;
     int64_t T, B, I, H;
-    bool reverse, batch_first, bias, lengths;
+    bool reverse, batch_first, bias;
     int64_t len[]; /* B lengths (all T when none were given) */
 } rnn_state;
 
 static int gates_of(ae_rnn_cell cell) { return cell == AE_RNN_LSTM ? 4 : 3; }
 
-/* sigmoid and tanh without libm calls, so that the gate loops become SIMD
- * code (glibc's tanhf and expf are scalar calls, which made the gates cost
- * more than the products): tanh is Cephes' tanhf, a polynomial below
- * 0.625 and 1 - 2/(e^2|x| + 1) above, both computed and one selected */
-static inline float sigmoid(float x) { return ae_sigmoidf(x); }
-
-static inline float tanh_(float x)
-{
-    float a = fabsf(x), z = x * x;
-    float p = ((((-5.70498872745e-3f * z + 2.06390887954e-2f) * z - 5.37397155531e-2f) * z + 1.33314422036e-1f) * z -
-               3.33332819422e-1f) *
-                  z * x +
-              x;
-    float q = 1.0f - 2.0f / (ae_expf(2.0f * a) + 1.0f);
-    q = x < 0.0f ? -q : q;
-    return a > 0.625f ? q : p;
-}
+/* the gates use mathf.h's sigmoid and tanh, which vectorise: glibc's
+ * tanhf and expf are scalar calls, which made the gates cost more than the
+ * products */
 
 /* ---- the parameters as one flat tensor ---------------------------------- */
 
@@ -123,12 +109,12 @@ static void lstm_cell(int64_t H, const float *restrict gx, const float *restrict
                       float *restrict acts)
 {
     for (int64_t j = 0; j < H; j++) {
-        float i = sigmoid(gx[j] + gh[j] + bx[j]);
-        float f = sigmoid(gx[H + j] + gh[H + j] + bx[H + j]);
-        float g = tanh_(gx[2 * H + j] + gh[2 * H + j] + bx[2 * H + j]);
-        float o = sigmoid(gx[3 * H + j] + gh[3 * H + j] + bx[3 * H + j]);
+        float i = ae_sigmoidf(gx[j] + gh[j] + bx[j]);
+        float f = ae_sigmoidf(gx[H + j] + gh[H + j] + bx[H + j]);
+        float g = ae_tanhf(gx[2 * H + j] + gh[2 * H + j] + bx[2 * H + j]);
+        float o = ae_sigmoidf(gx[3 * H + j] + gh[3 * H + j] + bx[3 * H + j]);
         float c = f * cp[j] + i * g;
-        float h = o * tanh_(c);
+        float h = o * ae_tanhf(c);
         cn[j] = c;
         hn[j] = h;
         y[j] = h;
@@ -144,10 +130,10 @@ static void gru_cell(int64_t H, const float *restrict gx, const float *restrict 
                      float *restrict acts)
 {
     for (int64_t j = 0; j < H; j++) {
-        float r = sigmoid(gx[j] + gh[j] + bx[j]);
-        float z = sigmoid(gx[H + j] + gh[H + j] + bx[H + j]);
+        float r = ae_sigmoidf(gx[j] + gh[j] + bx[j]);
+        float z = ae_sigmoidf(gx[H + j] + gh[H + j] + bx[H + j]);
         float hh = gh[2 * H + j] + bn[j];
-        float n = tanh_(gx[2 * H + j] + bx[2 * H + j] + r * hh);
+        float n = ae_tanhf(gx[2 * H + j] + bx[2 * H + j] + r * hh);
         /* ATen's form of (1 - z)·n + z·h */
         float h = n + z * (hp[j] - n);
         hn[j] = h;
@@ -170,7 +156,7 @@ static void lstm_cell_backward(int64_t H, const float *restrict a, const float *
 {
     for (int64_t j = 0; j < H; j++) {
         float i = a[j], f = a[H + j], g = a[2 * H + j], o = a[3 * H + j];
-        float tc = tanh_(cn[j]), dhv = dh[j] + gy[j];
+        float tc = ae_tanhf(cn[j]), dhv = dh[j] + gy[j];
         float dcv = dc[j] + dhv * o * (1.0f - tc * tc);
         float di = dcv * g * i * (1.0f - i), df = dcv * cp[j] * f * (1.0f - f);
         float dg = dcv * i * (1.0f - g * g), dout = dhv * tc * o * (1.0f - o);
@@ -362,7 +348,7 @@ int ae_rnn(ae_rnn_cell cell, ae_tensor *x, ae_tensor *h0, ae_tensor *c0, ae_tens
     size_t ssize = sizeof(rnn_state) + (size_t)B * sizeof(int64_t);
     rnn_state *s = malloc(ssize);
     if (!s) return ae_failc("%s: out of memory", op);
-    *s = (rnn_state){cell, T, B, I, H, reverse, batch_first, b_ih != NULL, lengths != NULL};
+    *s = (rnn_state){cell, T, B, I, H, reverse, batch_first, b_ih != NULL};
     int64_t maxlen = 0;
     for (int64_t b = 0; b < B; b++) {
         s->len[b] = lengths ? lengths[b] : T;
@@ -409,7 +395,7 @@ int ae_rnn(ae_rnn_cell cell, ae_tensor *x, ae_tensor *h0, ae_tensor *c0, ae_tens
         ae_release(c);
     }
     /* the output is 0 past each sequence's end */
-    if (maxlen < T || lengths)
+    if (lengths)
         for (int64_t b = 0; b < B; b++)
             for (int64_t t = s->len[b]; t < T; t++) memset(y + row_of(s, t, b) * H, 0, (size_t)H * sizeof(float));
 
