@@ -114,15 +114,16 @@ static const char *sizes_str(int nd, const int64_t v[2], char *buf) { return ae_
  * number of spatial dimensions */
 typedef struct {
     int nd;
-    const char *op, *input, *weight;
+    const char *op, *op_relu, *input, *weight; /* op_relu: the node's name with the ReLU fused */
 } conv_kind;
 
-static const conv_kind CONV2D = {2, "conv2d", "N" TIMES "C" TIMES "H" TIMES "W",
+static const conv_kind CONV2D = {2, "conv2d", "conv2d_relu", "N" TIMES "C" TIMES "H" TIMES "W",
                                  "out" TIMES "in" TIMES "kh" TIMES "kw"};
-static const conv_kind CONV1D = {1, "conv1d", "N" TIMES "C" TIMES "L", "out" TIMES "in" TIMES "k"};
-static const conv_kind CONVT2D = {2, "conv_transpose2d", "N" TIMES "C" TIMES "H" TIMES "W",
+static const conv_kind CONV1D = {1, "conv1d", "conv1d_relu", "N" TIMES "C" TIMES "L", "out" TIMES "in" TIMES "k"};
+static const conv_kind CONVT2D = {2, "conv_transpose2d", "conv_transpose2d_relu", "N" TIMES "C" TIMES "H" TIMES "W",
                                   "in" TIMES "out" TIMES "kh" TIMES "kw"};
-static const conv_kind CONVT1D = {1, "conv_transpose1d", "N" TIMES "C" TIMES "L", "in" TIMES "out" TIMES "k"};
+static const conv_kind CONVT1D = {1, "conv_transpose1d", "conv_transpose1d_relu", "N" TIMES "C" TIMES "L",
+                                  "in" TIMES "out" TIMES "k"};
 
 /* checks shared by the four ops; sizes are (h, w) pairs (h is 1 or 0
  * for a 1-D op); the weight's dimension in_dim counts the input channels */
@@ -418,8 +419,7 @@ static ae_tensor *conv_forward(const conv_kind *kd, ae_tensor *x, ae_tensor *w, 
     }
     if (y) {
         const conv_state s = {{stride[0], stride[1]}, {pad[0], pad[1]}};
-        const char *name = kd->nd == 2 ? (relu ? "conv2d_relu" : "conv2d") : (relu ? "conv1d_relu" : "conv1d");
-        y = record_conv(y, name, conv2d_backward, x, w, b, &s, kept, o.w, relu);
+        y = record_conv(y, relu ? kd->op_relu : op, conv2d_backward, x, w, b, &s, kept, o.w, relu);
     }
     ae_release(kept);
     release_operands(&o);
@@ -578,9 +578,7 @@ static ae_tensor *convt_forward(const conv_kind *kd, ae_tensor *x, ae_tensor *w,
     }
     if (y) {
         const conv_state s = {{stride[0], stride[1]}, {pad[0], pad[1]}};
-        const char *name = kd->nd == 2 ? (relu ? "conv_transpose2d_relu" : "conv_transpose2d")
-                                       : (relu ? "conv_transpose1d_relu" : "conv_transpose1d");
-        y = record_conv(y, name, convt_backward, x, w, b, &s, kept, o.w, relu);
+        y = record_conv(y, relu ? kd->op_relu : op, convt_backward, x, w, b, &s, kept, o.w, relu);
     }
     ae_release(kept);
     release_operands(&o);
