@@ -417,7 +417,7 @@ end
 function series.read(path)
   if type(path) ~= "string" then fail("read: path must be a string") end
   local data = require "aerun.data"
-  local has_mask = {}
+  local masks = {}
   do
     local f <close> = require("aerun.h5").open(path, "r")
     for _, part in ipairs { "train", "test" } do
@@ -425,7 +425,7 @@ function series.read(path)
         fail(string.format("read: %s has no %s/x and %s/y: not a file of ae.series.write (tools/make_series.lua)",
           path, part, part))
       end
-      has_mask[part] = f:kind(part .. "/mask") == "dataset"
+      if f:kind(part .. "/mask") == "dataset" then masks[part] = f:read(part .. "/mask") end
     end
   end
   local out = { kinds = KINDS }
@@ -437,12 +437,8 @@ function series.read(path)
       fail(string.format("read: %s: %s/x must be T×C (steps × channels), got samples of %s", path, part,
         table.concat(ds:sample_shape(), "×")))
     end
-    out[part] = { x = ds:images(), y = ds:labels() }
+    out[part] = { x = ds:images(), y = ds:labels(), mask = masks[part] }
     ds:close()
-    if has_mask[part] then
-      local f <close> = require("aerun.h5").open(path, "r")
-      out[part].mask = f:read(part .. "/mask")
-    end
   end
   if out.train.x:size(2) ~= out.test.x:size(2) then
     fail(string.format("read: %s: train/x has %d channels but test/x has %d", path, out.train.x:size(2),
