@@ -149,14 +149,6 @@ local function load_series(cfg)
   return out
 end
 
--- the q-quantile of a list: its ceil(q·n)-th smallest value
-local function quantile(values, q)
-  local sorted = {}
-  for i, v in ipairs(values) do sorted[i] = v end
-  table.sort(sorted)
-  return sorted[math.max(1, math.ceil(q * #sorted))]
-end
-
 local function experiment(cfg)
   check(cfg)
   ae.manual_seed(cfg.seed)
@@ -235,7 +227,7 @@ local function experiment(cfg)
   -- (of the training windows' without a validation part)
   model:eval()
   local reference = ae.eval.score(model, val or train)
-  local threshold = quantile(reference, cfg.quantile)
+  local threshold = ae.metrics.quantile(reference, cfg.quantile)
   local sc, anomalous = scores()
   local tp, fp, fn = 0, 0, 0
   local flagged = {}

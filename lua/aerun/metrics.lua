@@ -34,6 +34,14 @@
 -- @usage local t, tpr = ae.metrics.threshold_at_fpr({ 0.1, 0.2, 0.9 }, { false, false, true }, 0); assert(tpr == 1)
 -- @function threshold_at_fpr
 
+--- The q-quantile of a list of numbers: its ⌈q·n⌉-th smallest value (the smallest for q = 0).
+-- @param values a list of numbers
+-- @param q a number in [0, 1]
+-- @return a number (nil for an empty list)
+-- @raise when q is outside [0, 1]
+-- @usage assert(ae.metrics.quantile({ 5, 1, 4, 2, 3 }, 0.6) == 3)
+-- @function quantile
+
 --- The fraction of correct predictions of logits N×K against labels N (0-based classes).
 -- @param logits N×K
 -- @param labels N
@@ -87,14 +95,24 @@ function metrics.roc_auc(scores, labels)
   return (rank_sum - pos * (pos + 1) / 2) / (pos * neg)
 end
 
+-- the ceil(q·n)-th smallest of values (a sorted copy; values is kept)
+function metrics.quantile(values, q)
+  if type(q) ~= "number" or not (q >= 0 and q <= 1) then
+    error("quantile: q must be a number in [0, 1], got " .. tostring(q))
+  end
+  local sorted = {}
+  for i, v in ipairs(values) do sorted[i] = v end
+  table.sort(sorted)
+  return sorted[math.max(1, math.ceil(#sorted * q))]
+end
+
 -- the score threshold whose false-positive rate on normal samples is at
--- most fpr, and the true-positive rate it gives
+-- most fpr, and the true-positive rate it gives: the normal scores'
+-- (1 - fpr)-quantile, above which at most fpr of them lie
 function metrics.threshold_at_fpr(scores, labels, fpr)
   local normal = {}
   for i, s in ipairs(scores) do if not labels[i] then normal[#normal + 1] = s end end
-  table.sort(normal)
-  local k = math.max(1, math.ceil(#normal * (1 - fpr)))
-  local threshold = normal[k]
+  local threshold = metrics.quantile(normal, 1 - fpr)
   local tp, p = 0, 0
   for i, s in ipairs(scores) do
     if labels[i] then
