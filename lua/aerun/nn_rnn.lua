@@ -186,10 +186,9 @@ return function(nn)
       else
         h0 = state_tensor("h0", state, c, B, unbatched)
       end
+      -- one sequence may give its length as a number
       local lengths = opts.lengths
-      if lengths ~= nil and unbatched then
-        if type(lengths) == "number" then lengths = { lengths } end
-      end
+      if unbatched and type(lengths) == "number" then lengths = { lengths } end
       local D = c.bidirectional and 2 or 1
       local hs, cs = {}, {}
       local input = x
