@@ -25,11 +25,14 @@ describe("metrics", function()
     assert.is_nil(ae.metrics.quantile({}, 0.5))
   end)
 
-  it("quantile refuses a q outside [0, 1]", function()
-    for _, q in ipairs { -0.1, 1.5, 0 / 0 } do
+  it("quantile and threshold_at_fpr refuse a rate outside [0, 1]", function()
+    for _, q in ipairs { -0.1, 1.5, 0 / 0, "0.5" } do
       local ok, err = pcall(ae.metrics.quantile, { 1, 2 }, q)
       assert.is_false(ok)
       assert.is_truthy(tostring(err):find("q must be a number in [0, 1]", 1, true), tostring(err))
+      ok, err = pcall(ae.metrics.threshold_at_fpr, { 1, 2 }, { false, true }, q)
+      assert.is_false(ok)
+      assert.is_truthy(tostring(err):find("fpr must be a number in [0, 1]", 1, true), tostring(err))
     end
   end)
 

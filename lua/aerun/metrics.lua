@@ -98,7 +98,7 @@ end
 -- the ceil(q·n)-th smallest of values (a sorted copy; values is kept)
 function metrics.quantile(values, q)
   if type(q) ~= "number" or not (q >= 0 and q <= 1) then
-    error("quantile: q must be a number in [0, 1], got " .. tostring(q))
+    error("quantile: q must be a number in [0, 1], got " .. require("aerun.guard").value(q))
   end
   local sorted = {}
   for i, v in ipairs(values) do sorted[i] = v end
@@ -110,6 +110,9 @@ end
 -- most fpr, and the true-positive rate it gives: the normal scores'
 -- (1 - fpr)-quantile, above which at most fpr of them lie
 function metrics.threshold_at_fpr(scores, labels, fpr)
+  if type(fpr) ~= "number" or not (fpr >= 0 and fpr <= 1) then
+    error("threshold_at_fpr: fpr must be a number in [0, 1], got " .. require("aerun.guard").value(fpr))
+  end
   local normal = {}
   for i, s in ipairs(scores) do if not labels[i] then normal[#normal + 1] = s end end
   local threshold = metrics.quantile(normal, 1 - fpr)
